@@ -9,7 +9,7 @@ GO      ?= go
 BIN     := bin
 PKGS    := ./...
 
-.PHONY: all run test deps-build deps-run deps-test build vet fmt-check bench fuzz clean
+.PHONY: all run test deps-build deps-run deps-test build vet fmt-check bench fuzz package clean
 
 all: build
 
@@ -48,5 +48,11 @@ FUZZTIME ?= 20s
 fuzz: deps-build
 	@scripts/fuzz-all $(FUZZTIME)
 
+# .deb packages for amd64 and arm64 (govkiosk and govkiosk-hub) under dist/, built with nfpm
+# (a Go tool dependency). ARCHS=amd64 limits it to one architecture.
+ARCHS ?= amd64 arm64
+package: deps-build
+	@packaging/build-deb $(ARCHS)
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
