@@ -1,0 +1,102 @@
+package protocol
+
+import (
+	"crypto/ed25519"
+	"strconv"
+	"time"
+)
+
+// authContext separates these signatures from any other use of a terminal's key.
+const authContext = "govkiosk-sync auth v"
+
+// AuthMessage is what a terminal signs to answer a challenge:
+//
+//	"govkiosk-sync auth v" || decimal version || 0x00 || hub id || 0x00 ||
+//	terminal id || 0x00 || nonce
+//
+// Binding the hub id and terminal id means a signature can be replayed neither to
+// another hub nor as another terminal; the nonce is fresh on every connection, so an
+// old signature is worthless.
+func AuthMessage(version int, hubID, terminalID string, nonce []byte) []byte {
+	b := make([]byte, 0, len(authContext)+4+len(hubID)+len(terminalID)+len(nonce)+3)
+	b = append(b, authContext...)
+	b = strconv.AppendInt(b, int64(version), 10)
+	b = append(b, 0)
+	b = append(b, hubID...)
+	b = append(b, 0)
+	b = append(b, terminalID...)
+	b = append(b, 0)
+	return append(b, nonce...)
+}
+
+// SignChallenge answers ch for the terminal holding key.
+func SignChallenge(key ed25519.PrivateKey, terminalID string, ch *Challenge) *Auth {
+	return &Auth{Signature: ed25519.Sign(key, AuthMessage(ch.Version, ch.HubID, terminalID, ch.Nonce))}
+}
+
+// VerifyAuth reports whether a answers ch for the terminal with public key pub.
+func VerifyAuth(pub ed25519.PublicKey, terminalID string, ch *Challenge, a *Auth) bool {
+	if len(pub) != ed25519.PublicKeySize || len(a.Signature) != ed25519.SignatureSize {
+		return false
+	}
+	return ed25519.Verify(pub, AuthMessage(ch.Version, ch.HubID, terminalID, ch.Nonce), a.Signature)
+}
+
+// EnrollRequest is the JSON body a terminal POSTs to EnrollPath, once, with the one-time
+// code an operator gave the technician.
+type EnrollRequest struct {
+	Code string `json:"code"`
+	// PublicKey is the terminal's Ed25519 public key (32 bytes, base64 in JSON).
+	PublicKey []byte `json:"public_key"`
+	App       string `json:"app_version"`
+	// Name is an optional label for the operator's list ("Hall 2, left").
+	Name string `json:"name,omitempty"`
+}
+
+// Validate checks the request's fields.
+func (r *EnrollRequest) Validate() error {
+	const t = Type("enroll")
+	if r.Code == "" {
+		return missing(t, "code")
+	}
+	if len(r.Code) > 64 || !ValidVersion(r.Code) {
+		return invalid(t, "code", "want 1-64 printable ASCII characters")
+	}
+	if len(r.PublicKey) == 0 {
+		return missing(t, "public_key")
+	}
+	if len(r.PublicKey) != ed25519.PublicKeySize {
+		return invalid(t, "public_key", "want 32 bytes")
+	}
+	if err := checkVersion(t, "app_version", r.App, true); err != nil {
+		return err
+	}
+	return checkText(t, "name", r.Name, 128, false)
+}
+
+// EnrollResponse is the hub's answer to a successful enrollment.
+type EnrollResponse struct {
+	TerminalID   string    `json:"terminal_id"`
+	TerminalCode string    `json:"terminal_code"`
+	HubID        string    `json:"hub_id"`
+	Versions     []int     `json:"versions"`
+	EnrolledAt   time.Time `json:"enrolled_at"`
+}
+
+// Validate checks the response's fields.
+func (r *EnrollResponse) Validate() error {
+	const t = Type("enroll")
+	if err := checkID(t, "terminal_id", r.TerminalID); err != nil {
+		return err
+	}
+	if !ValidTerminalCode(r.TerminalCode) {
+		return invalid(t, "terminal_code", "want 4 of 0-9 A-Z")
+	}
+	if err := checkID(t, "hub_id", r.HubID); err != nil {
+		return err
+	}
+	if _, ok := Choose(r.Versions); !ok {
+		return invalid(t, "versions", "no version in common")
+	}
+	return checkTime(t, "enrolled_at", r.EnrolledAt)
+}
