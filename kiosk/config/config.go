@@ -1,0 +1,258 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// MaxSize is the largest configuration file read, in bytes.
+const MaxSize = 1 << 20
+
+// Config is the terminal's configuration file.
+type Config struct {
+	// TerminalID names this terminal to the platform and begins its tracking codes:
+	// 2 to 16 upper-case letters, digits and '-' ("SZ-FT-07").
+	TerminalID string `toml:"terminal_id"`
+	// DataDir holds the offline queue, keys and the last good catalog. An absolute path.
+	DataDir string `toml:"data_dir"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `toml:"log_level"`
+
+	Hall       Hall       `toml:"hall"`
+	Platform   Platform   `toml:"platform"`
+	Session    Session    `toml:"session"`
+	Technician Technician `toml:"technician"`
+	// Devices are written as [[device]] tables.
+	Devices []Device `toml:"device"`
+}
+
+// Hall is the service hall the terminal stands in, shown on the start screen and receipts.
+type Hall struct {
+	NameZh string `toml:"name_zh"`
+	NameEn string `toml:"name_en,omitempty"`
+}
+
+// Platform is the central platform (hub) the terminal syncs with.
+type Platform struct {
+	// URL is the hub's websocket endpoint: ws:// or wss:// (http:// and https:// are
+	// accepted and upgraded). Production terminals use wss.
+	URL string `toml:"url"`
+}
+
+// Session holds the resident session's settings.
+type Session struct {
+	// IdleTimeout is how long a screen may go untouched before "still there?": 30s to 10m.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// WarningTime is how long "still there?" counts down before everything is wiped:
+	// 5s to 2m, and shorter than IdleTimeout.
+	WarningTime Duration `toml:"warning_time"`
+	// Language is the start language: zh or en.
+	Language string `toml:"language"`
+	// ElderMode starts each visit in elder mode (large text, slower timeouts).
+	ElderMode bool `toml:"elder_mode"`
+}
+
+// Technician holds what guards the technician screens.
+type Technician struct {
+	// PINHash is the technician PIN as access.HashPIN stores it; empty keeps the
+	// technician screens closed until a PIN is enrolled.
+	PINHash string `toml:"pin_hash"`
+}
+
+// Defaults used by Default and for settings a file leaves out.
+const (
+	DefaultTerminalID  = "DEV-01"
+	DefaultDataDir     = "/var/lib/govkiosk"
+	DefaultLogLevel    = "info"
+	DefaultHubURL      = "ws://127.0.0.1:8470/kiosk"
+	DefaultLanguage    = "zh"
+	DefaultIdleTimeout = 90 * time.Second
+	DefaultWarningTime = 20 * time.Second
+)
+
+// Default returns a configuration that runs on a fresh machine: simulated devices, a hub
+// on loopback. It is valid; a real terminal overrides the terminal ID, the hall, the
+// platform URL and the devices.
+func Default() *Config {
+	c := &Config{
+		TerminalID: DefaultTerminalID,
+		DataDir:    DefaultDataDir,
+		LogLevel:   DefaultLogLevel,
+		Hall:       Hall{NameZh: "政务服务中心（演示）", NameEn: "Government Service Centre (demo)"},
+		Platform:   Platform{URL: DefaultHubURL},
+		Devices: []Device{
+			{Name: "idcard", Kind: KindIDCard, Transport: TransportSim},
+			{Name: "printer", Kind: KindPrinter, Transport: TransportSim, PaperWidthMM: 80},
+			{Name: "barcode", Kind: KindBarcode, Transport: TransportSim},
+			{Name: "docscanner", Kind: KindDocScanner, Transport: TransportSim},
+		},
+	}
+	c.fillDefaults()
+	return c
+}
+
+// fillDefaults sets settings a file left out.
+func (c *Config) fillDefaults() {
+	if c.LogLevel == "" {
+		c.LogLevel = DefaultLogLevel
+	}
+	if c.Session.IdleTimeout.Duration == 0 {
+		c.Session.IdleTimeout.Duration = DefaultIdleTimeout
+	}
+	if c.Session.WarningTime.Duration == 0 {
+		c.Session.WarningTime.Duration = DefaultWarningTime
+	}
+	if c.Session.Language == "" {
+		c.Session.Language = DefaultLanguage
+	}
+}
+
+// Parse reads a configuration from TOML, fills left-out settings with their defaults and
+// validates it. A setting the file misspells is a problem, not silently ignored. When the
+// TOML itself cannot be read it returns an error wrapping the decoder's; when it reads
+// but has problems it returns the configuration as read together with a
+// *ValidationError listing them all, so a technician screen can show and fix them.
+func Parse(data []byte) (*Config, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("config: file is %d bytes; the limit is %d", len(data), MaxSize)
+	}
+	var c Config
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.fillDefaults()
+	var ps []Problem
+	for _, k := range md.Undecoded() {
+		ps = append(ps, Problem{Key: k.String(), Message: "unknown setting (misspelled, or from a newer version?)"})
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })
+	if err := c.Validate(); err != nil {
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			return &c, err
+		}
+		ps = append(ps, ve.Problems...)
+	}
+	if len(ps) > 0 {
+		return &c, &ValidationError{Problems: ps}
+	}
+	return &c, nil
+}
+
+// Load reads and validates the configuration file at path (see Parse).
+func Load(path string) (*Config, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(io.LimitReader(f, MaxSize+1)); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Marshal encodes the configuration as TOML.
+func (c *Config) Marshal() ([]byte, error) {
+	var b bytes.Buffer
+	if err := toml.NewEncoder(&b).Encode(c); err != nil {
+		return nil, fmt.Errorf("config: encode: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// Save validates the configuration and writes it to path atomically: a temporary file in
+// the same directory, written, synced, renamed over path, and the directory synced, so a
+// power cut leaves either the old file or the new one, never half of one. The file is
+// readable by its owner only (it holds the PIN hash). An invalid configuration is not
+// written: a wrong setting entered on the technician screen cannot brick the terminal.
+func (c *Config) Save(path string) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	data, err := c.Marshal()
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, data, 0o600)
+}
+
+func writeAtomic(path string, data []byte, perm fs.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("config: save: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("config: save: %w", err)
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("config: save: %w", err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("config: save: sync: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("config: save: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("config: save: %w", err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("config: save: sync directory: %w", err)
+	}
+	defer d.Close()
+	if err = d.Sync(); err != nil {
+		return fmt.Errorf("config: save: sync directory: %w", err)
+	}
+	return nil
+}
+
+// Device returns the configured device with the given name, or nil.
+func (c *Config) Device(name string) *Device {
+	for i := range c.Devices {
+		if c.Devices[i].Name == name {
+			return &c.Devices[i]
+		}
+	}
+	return nil
+}
+
+// HallName returns the hall's name in lang ("zh" or "en"), falling back to Chinese.
+func (c *Config) HallName(lang string) string {
+	if lang == "en" && c.Hall.NameEn != "" {
+		return c.Hall.NameEn
+	}
+	return c.Hall.NameZh
+}
+
