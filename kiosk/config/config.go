@@ -255,4 +255,3 @@ func (c *Config) HallName(lang string) string {
 	}
 	return c.Hall.NameZh
 }
-
