@@ -103,12 +103,11 @@ func (e *testEnv) open(t testing.TB, edit ...func(*Options)) *Queue {
 
 // syntheticID returns a synthetic resident ID number in the non-existent region 99xxxx,
 // with a correct check digit.
-func syntheticID(t testing.TB, n int) string {
-	t.Helper()
+func syntheticID(n int) string {
 	first17 := fmt.Sprintf("99%04d19900101%03d", n%10000, n%1000)
 	c, ok := identity.CheckDigit(first17)
 	if !ok {
-		t.Fatalf("check digit for %s", first17)
+		panic("check digit for " + first17)
 	}
 	return first17 + string(c)
 }
@@ -131,14 +130,13 @@ func syntheticData(seed string, size int) []byte {
 }
 
 // sampleSubmission is a synthetic submission with a fictional name and a synthetic ID.
-func sampleSubmission(t testing.TB, n int, attachments ...int) NewSubmission {
-	t.Helper()
+func sampleSubmission(n int, attachments ...int) NewSubmission {
 	s := NewSubmission{
 		Item:      "hukou-move",
 		ItemTitle: "户口迁移",
 		Fields: map[string]string{
 			"name":      "测试甲",
-			"id_number": syntheticID(t, n),
+			"id_number": syntheticID(n),
 			"phone":     "19900000000",
 			"address":   "样例市样例路1号",
 		},

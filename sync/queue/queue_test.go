@@ -17,7 +17,7 @@ import (
 func TestEnqueuePendingDeliver(t *testing.T) {
 	env := newEnv(t)
 	q := env.open(t)
-	in := sampleSubmission(t, 1, 1000, 70000)
+	in := sampleSubmission(1, 1000, 70000)
 	s := mustEnqueue(t, q, in)
 
 	if s.Seq != 1 || s.State != Queued || s.ID == "" {
@@ -101,7 +101,7 @@ func TestPendingOrderAndLimit(t *testing.T) {
 	q := newEnv(t).open(t)
 	var ids []string
 	for i := 0; i < 5; i++ {
-		s := mustEnqueue(t, q, sampleSubmission(t, i))
+		s := mustEnqueue(t, q, sampleSubmission(i))
 		ids = append(ids, s.ID)
 		if i == 2 {
 			r, err := q.Rate(context.Background(), RatingInput{SubmissionID: s.ID, TrackingCode: s.TrackingCode, Item: s.Item, Stars: 4, Comment: "很好"})
@@ -145,7 +145,7 @@ func TestPendingOrderAndLimit(t *testing.T) {
 func TestEnqueueSameIDTwice(t *testing.T) {
 	env := newEnv(t)
 	q := env.open(t)
-	in := sampleSubmission(t, 7, 5000)
+	in := sampleSubmission(7, 5000)
 	in.ID = "fixed-id-1"
 	a := mustEnqueue(t, q, in)
 	b := mustEnqueue(t, q, in)
@@ -243,7 +243,7 @@ func TestStateTransitions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := newEnv(t).open(t)
-			s := mustEnqueue(t, q, sampleSubmission(t, 1, 100))
+			s := mustEnqueue(t, q, sampleSubmission(1, 100))
 			for _, f := range tt.setup {
 				if err := f(q, s.ID); err != nil {
 					t.Fatalf("setup: %v", err)
@@ -278,7 +278,7 @@ func TestStateTransitions(t *testing.T) {
 
 func TestAttemptsAndReasons(t *testing.T) {
 	q := newEnv(t).open(t)
-	s := mustEnqueue(t, q, sampleSubmission(t, 1))
+	s := mustEnqueue(t, q, sampleSubmission(1))
 	for i := 0; i < 3; i++ {
 		if err := q.MarkSending(s.ID); err != nil {
 			t.Fatal(err)
@@ -313,7 +313,7 @@ func TestAttemptsAndReasons(t *testing.T) {
 
 func TestSetStatusAndLookup(t *testing.T) {
 	q := newEnv(t).open(t)
-	s := mustEnqueue(t, q, sampleSubmission(t, 1))
+	s := mustEnqueue(t, q, sampleSubmission(1))
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	if err := q.SetStatus(s.TrackingCode, "processing", at); err != nil {
 		t.Fatal(err)
@@ -366,14 +366,14 @@ func TestClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := mustEnqueue(t, q, sampleSubmission(t, 1))
+	s := mustEnqueue(t, q, sampleSubmission(1))
 	if err := q.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := q.Close(); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Close = %v", err)
 	}
-	if _, err := q.Enqueue(context.Background(), sampleSubmission(t, 2)); !errors.Is(err, ErrClosed) {
+	if _, err := q.Enqueue(context.Background(), sampleSubmission(2)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Enqueue after Close = %v", err)
 	}
 	if _, err := q.Pending(0); !errors.Is(err, ErrClosed) {
