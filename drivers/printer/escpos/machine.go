@@ -20,6 +20,21 @@ type Style struct {
 	FontB bool
 	// Reverse is white on black (GS B).
 	Reverse bool
+	// DoubleByte marks characters from the double-byte (Chinese) font, 24 dots a cell
+	// before magnification; others print from the single-byte font.
+	DoubleByte bool
+}
+
+// Cell is the width and height in dots of one character cell in this style.
+func (s Style) Cell() (w, h int) {
+	w, h = fontAWidth, fontAHeight
+	switch {
+	case s.DoubleByte:
+		w, h = cjkWidth, cjkHeight
+	case s.FontB:
+		w, h = fontBWidth, fontBHeight
+	}
+	return w * max(s.Width, 1), h * max(s.Height, 1)
 }
 
 // Run is text printed in one style.
@@ -84,6 +99,7 @@ const (
 	fontBWidth    = 9
 	fontBHeight   = 17
 	cjkWidth      = 24
+	cjkHeight     = 24
 	defaultPitch  = 30 // default line spacing: 3.75 mm at 8 dots/mm
 	defaultDots   = 576
 	maxBuffered   = 4 << 20 // the largest command kept whole; larger data is skipped
@@ -333,7 +349,7 @@ func decodeOne(d *encoding.Decoder, src, tmp []byte) rune {
 // style is the style a character is printed in now.
 func (m *Machine) style(cjk bool) Style {
 	s := Style{Bold: m.st.bold, Width: m.st.w, Height: m.st.h, FontB: m.st.fontB && !cjk,
-		Reverse: m.st.reverse, Underline: m.st.ulASCII}
+		Reverse: m.st.reverse, Underline: m.st.ulASCII, DoubleByte: cjk}
 	if cjk {
 		s.Underline = m.st.ulCJK
 		if m.st.fsW && s.Width == 1 {
@@ -358,10 +374,16 @@ func (m *Machine) style(cjk bool) Style {
 func (m *Machine) char(r rune, cell int, cjk bool) {
 	st := m.style(cjk)
 	h := fontAHeight
+	if cjk {
+		h = cjkHeight
+	}
 	if st.FontB {
 		cell, h = fontBWidth, fontBHeight
 	}
 	w := cell * st.Width
+	if st.DoubleByte {
+		w = cjkWidth * st.Width
+	}
 	if m.lineW+w > m.dots() && m.hasLine {
 		m.printLine()
 	}
