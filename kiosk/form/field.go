@@ -125,6 +125,9 @@ type Field struct {
 	Options []Option `json:"options,omitempty"`
 	// Multiline asks for a large text box (complaints, descriptions).
 	Multiline bool `json:"multiline,omitempty"`
+	// Keypad overrides the on-screen input of a text field whose pattern allows only
+	// digits (a bank card number: "digits"). Other types choose their own.
+	Keypad Input `json:"keypad,omitempty"`
 
 	// Prefill names the identity attribute that fills this field when an ID card is read.
 	Prefill Attr `json:"prefill,omitempty"`
@@ -140,6 +143,9 @@ type Field struct {
 
 // Input returns the on-screen input that suits the field.
 func (f *Field) Input() Input {
+	if f.Keypad != "" && f.Type == TypeText {
+		return f.Keypad
+	}
 	switch f.Type {
 	case TypeNumber:
 		if f.Decimals > 0 {

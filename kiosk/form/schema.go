@@ -130,6 +130,14 @@ func (s *Schema) Check() []Problem {
 				add(i, "pattern_message.zh", "missing: say what to write when the pattern does not match")
 			}
 		}
+		switch f.Keypad {
+		case "", InputKeyboard, InputDigits, InputDecimal, InputPhone, InputIDNumber:
+			if f.Keypad != "" && f.Type != TypeText {
+				add(i, "keypad", "only text fields choose their keypad; %s fields have their own", f.Type)
+			}
+		default:
+			add(i, "keypad", "%q: use keyboard, digits, decimal, phone or id_number", f.Keypad)
+		}
 		if f.Type == TypeChoice {
 			if len(f.Options) == 0 {
 				add(i, "options", "a choice needs options")
@@ -217,6 +225,6 @@ func rules(f *Field) string {
 	for i, o := range f.Options {
 		vals[i] = o.Value
 	}
-	return fmt.Sprintf("%d|%d|%d|%s|%s|%d|%s|%s|%s|%s|%t|%q", f.MinLength, f.MaxLength, f.Length,
-		num(f.Min), num(f.Max), f.Decimals, f.MinDate, f.MaxDate, f.Pattern, f.Prefill, f.Locked, vals)
+	return fmt.Sprintf("%d|%d|%d|%s|%s|%d|%s|%s|%s|%s|%t|%q|%s|%t", f.MinLength, f.MaxLength, f.Length,
+		num(f.Min), num(f.Max), f.Decimals, f.MinDate, f.MaxDate, f.Pattern, f.Prefill, f.Locked, vals, f.Keypad, f.Multiline)
 }

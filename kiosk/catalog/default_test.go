@@ -1,0 +1,180 @@
+package catalog
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/govkiosk/govkiosk/kiosk/form"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+const defaultDir = "../../assets/catalog"
+
+func loadDefault(t testing.TB) *Catalog {
+	t.Helper()
+	c, err := Load(os.DirFS(defaultDir), "default.json")
+	if err != nil {
+		t.Fatalf("the shipped catalog does not load: %v", err)
+	}
+	return c
+}
+
+func TestDefaultCatalog(t *testing.T) {
+	c := loadDefault(t)
+	if len(c.Items) < 15 || len(c.Bundles) < 3 {
+		t.Errorf("%d items and %d bundles; want at least 15 and 3", len(c.Items), len(c.Bundles))
+	}
+	for _, id := range []string{"gtgsh-setup", "residence-permit", "sscard-loss", "hpf-withdraw-rent",
+		"ss-record-print", "complaint", "driving-renew", "elderly-allowance", "dibao", "property-query",
+		"license-change", "pension-cert", "marriage-appt"} {
+		if c.Item(id) == nil {
+			t.Errorf("item %q missing", id)
+		}
+	}
+	birth := c.Bundle("birth-bundle")
+	if birth == nil {
+		t.Fatal("the birth bundle is missing")
+	}
+	var titles []string
+	for _, it := range birth.Items() {
+		titles = append(titles, it.Title.Zh)
+	}
+	want := []string{"出生医学证明办理", "新生儿入户登记", "新生儿医保参保登记", "新生儿社保卡申领"}
+	if !slices.Equal(titles, want) {
+		t.Errorf("birth bundle items %q; want %q", titles, want)
+	}
+
+	var counterOnly, optionalID, free, paid int
+	for _, s := range c.Services() {
+		if s.CounterOnly() {
+			counterOnly++
+		} else if len(s.Form.Fields) == 0 {
+			t.Errorf("%s: applied for at the kiosk but asks nothing", s.ID)
+		}
+		if s.Identity == IdentityOptional {
+			optionalID++
+		}
+		if s.Free() {
+			free++
+		} else {
+			paid++
+		}
+		if s.Title.En == "" || s.Guide.En == "" {
+			t.Errorf("%s: English title or guide missing", s.ID)
+		}
+	}
+	if counterOnly == 0 || optionalID == 0 || paid == 0 || free <= paid {
+		t.Errorf("counter-only %d, identity-optional %d, free %d, paid %d: the catalog should show each case and be mostly free",
+			counterOnly, optionalID, free, paid)
+	}
+}
+
+// Every bundle asks each question and each material once, and keeps every item's.
+func TestDefaultBundlesMerge(t *testing.T) {
+	c := loadDefault(t)
+	for _, b := range c.Bundles {
+		t.Run(b.ID, func(t *testing.T) {
+			merged := b.MergedForm()
+			ids := map[string]bool{}
+			for _, f := range merged.Fields {
+				if ids[f.ID] {
+					t.Errorf("field %q asked twice", f.ID)
+				}
+				ids[f.ID] = true
+			}
+			mats := map[string]bool{}
+			for _, m := range b.Materials() {
+				if mats[m.ID] {
+					t.Errorf("material %q asked twice", m.ID)
+				}
+				mats[m.ID] = true
+			}
+			for _, it := range b.Items() {
+				for _, f := range it.Form.Fields {
+					mf := merged.Field(f.ID)
+					if mf == nil {
+						t.Errorf("item %s field %q lost in the merge", it.ID, f.ID)
+					} else if f.Required && !mf.Required {
+						t.Errorf("item %s requires %q but the merged form does not", it.ID, f.ID)
+					}
+				}
+				for _, m := range it.Materials {
+					if !mats[m.ID] {
+						t.Errorf("item %s material %q lost in the merge", it.ID, m.ID)
+					}
+				}
+			}
+			if len(merged.Fields) >= total(b) {
+				t.Errorf("merged form has %d fields, the items %d together: nothing was shared", len(merged.Fields), total(b))
+			}
+		})
+	}
+}
+
+func total(b *Bundle) int {
+	n := 0
+	for _, it := range b.Items() {
+		n += len(it.Form.Fields)
+	}
+	return n
+}
+
+// TestBundleGolden records what each shipped bundle asks, so a catalog edit that changes
+// a merged form shows up in review. Run with -update to accept a change.
+func TestBundleGolden(t *testing.T) {
+	c := loadDefault(t)
+	var b strings.Builder
+	for _, bd := range c.Bundles {
+		s := bd.Service()
+		fmt.Fprintf(&b, "%s %s identity=%s kiosk=%t days=%d fee=%s\n", bd.ID, bd.Title.Zh, s.Identity, s.Kiosk, s.TimeLimitDays, s.TotalFee())
+		fmt.Fprintf(&b, "  departments: %s\n", s.Department.Zh)
+		for _, f := range bd.MergedForm().Fields {
+			fmt.Fprintf(&b, "  field %-20s %-9s input=%-9s required=%-5t prefill=%s\n", f.ID, f.Type, f.Input(), f.Required, f.Prefill)
+		}
+		for _, m := range bd.Materials() {
+			fmt.Fprintf(&b, "  material %-20s scannable=%-5t mandatory=%-5t pages=%d\n", m.ID, m.Scannable, m.Mandatory, m.PageCount())
+		}
+	}
+	golden(t, "bundles.golden", b.String())
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// The shipped forms' defaults and prefill choices are what residents see first.
+func TestDefaultFormsUsable(t *testing.T) {
+	c := loadDefault(t)
+	for _, s := range c.Services() {
+		for _, f := range s.Form.Fields {
+			if f.Type == form.TypeChoice && len(f.Options) < 2 {
+				t.Errorf("%s.%s: a choice with %d option(s)", s.ID, f.ID, len(f.Options))
+			}
+			if f.Locked && f.Prefill == "" {
+				t.Errorf("%s.%s: locked without prefill", s.ID, f.ID)
+			}
+		}
+	}
+}
