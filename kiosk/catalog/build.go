@@ -23,8 +23,9 @@ func (c *Catalog) build() {
 		c.services = append(c.services, s)
 		c.byID[s.ID] = s
 	}
+	t := newInitialTable()
 	for _, s := range c.services {
-		s.search = newSearchKeys(s)
+		s.search = newSearchKeys(s, &t)
 	}
 }
 

@@ -178,3 +178,12 @@ func TestDefaultFormsUsable(t *testing.T) {
 		}
 	}
 }
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

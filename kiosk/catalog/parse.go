@@ -101,6 +101,9 @@ func decodeProblem(data []byte, err error) Problem {
 		return Problem{Path: fmt.Sprintf("line %d column %d", line, col), Message: syn.Error()}
 	case errors.As(err, &typ):
 		return Problem{Path: typ.Field, Message: fmt.Sprintf("is JSON %s; want %s", typ.Value, typ.Type)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		line, col := lineCol(data, int64(len(data)))
+		return Problem{Path: fmt.Sprintf("line %d column %d", line, col), Message: "the catalog ends too early: a } or ] is missing"}
 	case errors.Is(err, io.EOF):
 		return Problem{Message: "empty catalog"}
 	}
@@ -329,8 +332,10 @@ func (c *Catalog) checkBundle(k *checker, p string, b *Bundle, cats map[string]b
 	}
 	if _, ps := form.Merge(schemas...); len(ps) > 0 {
 		for _, mp := range ps {
-			// form.Merge names schemas by index; here they are the bundle's items.
-			k.add(p+"."+strings.Replace(mp.Path, "schemas", "items", 1), "%s", mp.Message)
+			// form.Merge names schemas by index; here they are the bundle's items' forms.
+			path := strings.Replace(mp.Path, "schemas[", "items[", 1)
+			path = strings.Replace(path, "].fields[", "].form.fields[", 1)
+			k.add(p+"."+path, "%s", mp.Message)
 		}
 	}
 	mats := map[string]struct {

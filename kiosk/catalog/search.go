@@ -20,8 +20,7 @@ type searchKeys struct {
 	kwSyl                 [][]string
 }
 
-func newSearchKeys(s *Service) searchKeys {
-	t := newInitialTable()
+func newSearchKeys(s *Service, t *initialTable) searchKeys {
 	k := searchKeys{
 		zh:      fold(s.Title.Zh),
 		en:      fold(s.Title.En),

@@ -13,7 +13,7 @@ type Schema struct {
 }
 
 // Field returns the field with the given id, or nil.
-func (s *Schema) Field(id string) *Field {
+func (s Schema) Field(id string) *Field {
 	for i := range s.Fields {
 		if s.Fields[i].ID == id {
 			return &s.Fields[i]
