@@ -52,7 +52,7 @@ func mutate(t *testing.T, f func(m map[string]any)) []byte {
 	return b
 }
 
-func items(m map[string]any) []any      { return m["items"].([]any) }
+func items(m map[string]any) []any { return m["items"].([]any) }
 func itemN(m map[string]any, i int) map[string]any {
 	return items(m)[i].(map[string]any)
 }
@@ -149,7 +149,10 @@ func TestParseProblems(t *testing.T) {
 		}), []string{"items[0].form.fields[1].max_date", "bundles[0].items[1].form.fields[0]"}},
 		{"default refused", mutate(t, func(m map[string]any) { fieldN(m, 0, 1)["default"] = "12345" }), []string{"items[0].form.fields[1].default"}},
 		{"bundle field conflict", mutate(t, func(m map[string]any) { fieldN(m, 1, 0)["type"] = "phone" }), []string{"bundles[0].items[1].form.fields[0]"}},
-		{"bundle rules conflict", mutate(t, func(m map[string]any) { fieldN(m, 1, 0)["hint"] = map[string]any{"zh": "提示"}; fieldN(m, 1, 0)["prefill"] = "name" }),
+		{"bundle rules conflict", mutate(t, func(m map[string]any) {
+			fieldN(m, 1, 0)["hint"] = map[string]any{"zh": "提示"}
+			fieldN(m, 1, 0)["prefill"] = "name"
+		}),
 			[]string{"items[1].form.fields[0].prefill", "bundles[0].items[1].form.fields[0]"}},
 		{"bundle material conflict", mutate(t, func(m map[string]any) {
 			itemN(m, 1)["materials"].([]any)[0].(map[string]any)["title"] = map[string]any{"zh": "户口本"}

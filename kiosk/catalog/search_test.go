@@ -21,7 +21,7 @@ func TestInitials(t *testing.T) {
 		{"阿", "a"}, // first of level 1
 		{"座", "z"}, // last of level 1
 		{"不动产登记", "b d c d j"},
-		{"鑫", "?"},       // level 2: ordered by radical, no reading known
+		{"鑫", "?"}, // level 2: ordered by radical, no reading known
 		{"12345热线", "12345 r x"},
 		{"C1 驾照", "c1 j z"},
 		{"，、", ""},
