@@ -17,10 +17,11 @@ var (
 	bktIDs     = []byte("ids")     // item id → seq
 	bktCodes   = []byte("codes")   // tracking code → seq
 	bktRated   = []byte("rated")   // submission id → seq of its rating
+	bktDone    = []byte("done")    // time it became delivered or failed + seq → nothing
 	bktMeta    = []byte("meta")    // key check, counters, schema version
 )
 
-var allBuckets = [][]byte{bktItems, bktPending, bktIDs, bktCodes, bktRated, bktMeta}
+var allBuckets = [][]byte{bktItems, bktPending, bktIDs, bktCodes, bktRated, bktDone, bktMeta}
 
 // Keys in bktMeta.
 var (
@@ -86,6 +87,20 @@ func (r *record) fileBytes() int64 {
 	return n
 }
 
+// doneKey is r's key in bktDone: delivered and failed items ordered by when they became
+// so, which is when their retention starts. Pruning walks it from the oldest and stops
+// at the first young one, so it costs what it deletes, not what the queue holds. Nil for
+// items still waiting.
+func (r *record) doneKey() []byte {
+	if r.State != Delivered && r.State != Failed {
+		return nil
+	}
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(r.UpdatedAt.UnixNano()))
+	binary.BigEndian.PutUint64(k[8:], r.Seq)
+	return k
+}
+
 func seqKey(seq uint64) []byte {
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], seq)
@@ -142,6 +157,19 @@ func putRecord(tx *bolt.Tx, prev, r *record) error {
 	} else if err := tx.Bucket(bktPending).Delete(key); err != nil {
 		return err
 	}
+	newDone := r.doneKey()
+	if prev != nil {
+		if old := prev.doneKey(); old != nil && string(old) != string(newDone) {
+			if err := tx.Bucket(bktDone).Delete(old); err != nil {
+				return err
+			}
+		}
+	}
+	if newDone != nil {
+		if err := tx.Bucket(bktDone).Put(newDone, nil); err != nil {
+			return err
+		}
+	}
 	var from State
 	var fromBytes int64
 	if prev != nil {
@@ -160,6 +188,11 @@ func deleteRecord(tx *bolt.Tx, r *record) error {
 		{bktItems, key}, {bktPending, key}, {bktIDs, []byte(r.ID)},
 	} {
 		if err := tx.Bucket(del.bkt).Delete(del.key); err != nil {
+			return err
+		}
+	}
+	if k := r.doneKey(); k != nil {
+		if err := tx.Bucket(bktDone).Delete(k); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -127,14 +128,14 @@ func (q *Queue) recover() error {
 func (q *Queue) recount() error {
 	return q.db.Update(func(tx *bolt.Tx) error {
 		counts := map[State]int64{}
-		var bytes int64
+		var heldBytes int64
 		err := tx.Bucket(bktItems).ForEach(func(k, v []byte) error {
 			r, err := decodeRecord(v)
 			if err != nil {
 				return err
 			}
 			counts[r.State]++
-			bytes += r.fileBytes()
+			heldBytes += r.fileBytes()
 			return nil
 		})
 		if err != nil {
@@ -149,9 +150,9 @@ func (q *Queue) recount() error {
 				}
 			}
 		}
-		if got := readCount(m, metaBytes); got != bytes {
-			q.log.Warn("queue: byte counter drifted, fixed", "was", got, "is", bytes)
-			return writeCount(m, metaBytes, bytes)
+		if got := readCount(m, metaBytes); got != heldBytes {
+			q.log.Warn("queue: byte counter drifted, fixed", "was", got, "is", heldBytes)
+			return writeCount(m, metaBytes, heldBytes)
 		}
 		return nil
 	})
@@ -179,22 +180,23 @@ func (q *Queue) prune() (int, error) {
 	n := 0
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		var doomed []*record
-		err := tx.Bucket(bktItems).ForEach(func(k, v []byte) error {
-			r, err := decodeRecord(v)
+		c := tx.Bucket(bktDone).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if len(k) != 16 {
+				return fmt.Errorf("%w: done index key %x", ErrCorrupt, k)
+			}
+			if int64(binary.BigEndian.Uint64(k)) >= cutoff.UnixNano() {
+				break // the index is in time order: everything after is younger
+			}
+			r, err := getBySeq(tx, binary.BigEndian.Uint64(k[8:]))
 			if err != nil {
 				return err
 			}
-			switch {
-			case r.State == Delivered && r.DeliveredAt.Before(cutoff):
-			case r.State == Failed && r.UpdatedAt.Before(cutoff):
-			default:
-				return nil
+			if !bytes.Equal(r.doneKey(), k) {
+				// Never prune on a stale entry: only the record says when it was done.
+				return fmt.Errorf("%w: retention index entry %x does not match item %s", ErrCorrupt, k, r.ID)
 			}
 			doomed = append(doomed, r)
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		for _, r := range doomed {
 			if err := deleteRecord(tx, r); err != nil {
@@ -273,7 +275,7 @@ func (q *Queue) Check(ctx context.Context) (CheckReport, error) {
 			return nil
 		}
 		counts := map[State]int64{}
-		var bytes int64
+		var heldBytes int64
 		ids := map[string]uint64{}
 		err := items.ForEach(func(k, v []byte) error {
 			r, err := decodeRecord(v)
@@ -286,7 +288,7 @@ func (q *Queue) Check(ctx context.Context) (CheckReport, error) {
 			}
 			recs = append(recs, r)
 			counts[r.State]++
-			bytes += r.fileBytes()
+			heldBytes += r.fileBytes()
 			ids[r.ID] = r.Seq
 			if seq, ok := indexSeq(tx, bktIDs, r.ID); !ok || seq != r.Seq {
 				problem("item %s: id index wrong", r.ID)
@@ -300,12 +302,27 @@ func (q *Queue) Check(ctx context.Context) (CheckReport, error) {
 			if inPending != r.State.pending() {
 				problem("item %s (%s): pending index says %v", r.ID, r.State, inPending)
 			}
+			if dk := r.doneKey(); dk != nil && tx.Bucket(bktDone).Get(dk) == nil {
+				problem("item %s (%s): missing from the retention index", r.ID, r.State)
+			}
 			if r.State == Delivered && (r.Sealed != nil || len(r.Files) > 0) {
 				problem("item %s: delivered but personal data still held", r.ID)
 			}
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bktDone).ForEach(func(k, _ []byte) error {
+			if len(k) != 16 || items.Get(k[8:]) == nil {
+				problem("retention index: entry %x points at no record", k)
+				return nil
+			}
+			if r, err := decodeRecord(items.Get(k[8:])); err == nil && !bytes.Equal(r.doneKey(), k) {
+				problem("retention index: entry %x is stale for item %s", k, r.ID)
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
 		for _, idx := range [][]byte{bktIDs, bktCodes, bktPending} {
@@ -329,8 +346,8 @@ func (q *Queue) Check(ctx context.Context) (CheckReport, error) {
 				problem("counter %s is %d, records say %d", s, got, counts[s])
 			}
 		}
-		if got := readCount(m, metaBytes); got != bytes {
-			problem("byte counter is %d, records say %d", got, bytes)
+		if got := readCount(m, metaBytes); got != heldBytes {
+			problem("byte counter is %d, records say %d", got, heldBytes)
 		}
 		return nil
 	})
