@@ -24,6 +24,9 @@ var (
 	Paper80 = Paper{MM: 80, Dots: 576, Cols: receipt.Cols80}
 )
 
+// String is "58mm" or "80mm".
+func (p Paper) String() string { return fmt.Sprintf("%dmm", p.MM) }
+
 // PaperFor returns the paper for a roll width in mm (0 means 80).
 func PaperFor(mm int) (Paper, error) {
 	switch mm {
