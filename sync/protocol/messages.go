@@ -104,6 +104,8 @@ type Hello struct {
 	Catalog string `json:"catalog_version,omitempty"`
 	// Config is the terminal configuration version the terminal holds.
 	Config string `json:"config_version,omitempty"`
+	// Announcements is the announcements version the terminal holds.
+	Announcements string `json:"announcements_version,omitempty"`
 }
 
 // Challenge is the hub's answer to hello: the version it chose and a fresh nonce the
@@ -224,6 +226,8 @@ type Heartbeat struct {
 	App     string          `json:"app_version"`
 	Catalog string          `json:"catalog_version,omitempty"`
 	Config  string          `json:"config_version,omitempty"`
+	// Announcements is the announcements version the terminal holds.
+	Announcements string `json:"announcements_version,omitempty"`
 }
 
 // Catalog pushes the service catalog. Payload is opaque JSON the kiosk's catalog package
@@ -535,6 +539,9 @@ func (m *Hello) Validate() error {
 	if err := checkVersion(t, "catalog_version", m.Catalog, false); err != nil {
 		return err
 	}
+	if err := checkVersion(t, "announcements_version", m.Announcements, false); err != nil {
+		return err
+	}
 	return checkVersion(t, "config_version", m.Config, false)
 }
 
@@ -818,6 +825,9 @@ func (m *Heartbeat) Validate() error {
 		return err
 	}
 	if err := checkVersion(t, "catalog_version", m.Catalog, false); err != nil {
+		return err
+	}
+	if err := checkVersion(t, "announcements_version", m.Announcements, false); err != nil {
 		return err
 	}
 	return checkVersion(t, "config_version", m.Config, false)

@@ -26,7 +26,7 @@ const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 // uses region 990101, which GB/T 2260 does not assign, with a correct check digit.
 func samples() map[string]Message {
 	return map[string]Message{
-		"hello":     &Hello{TerminalID: "t-7f3a", Versions: []int{1}, App: "1.4.0", Catalog: "c-12", Config: "cfg-3"},
+		"hello":     &Hello{TerminalID: "t-7f3a", Versions: []int{1}, App: "1.4.0", Catalog: "c-12", Config: "cfg-3", Announcements: "a-1"},
 		"challenge": &Challenge{Version: 1, HubID: "hub-test", Nonce: bytes.Repeat([]byte{0xA5}, NonceSize)},
 		"auth":      &Auth{Signature: bytes.Repeat([]byte{0x5A}, ed25519.SignatureSize)},
 		"welcome": &Welcome{Version: 1, TerminalID: "t-7f3a", TerminalCode: "K7Q2", HubTime: t0,
@@ -42,7 +42,7 @@ func samples() map[string]Message {
 			ReceivedAt: t0.Add(time.Minute)},
 		"rating": &Rating{ID: "r-1", SubmissionID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", TrackingCode: "K7Q2-00042-X",
 			Item: "hukou.move", Stars: 4, Reasons: []string{"fast"}, Comment: "样例乙的评价", CreatedAt: t0},
-		"heartbeat": &Heartbeat{At: t0, App: "1.4.0", Catalog: "c-13", Config: "cfg-3",
+		"heartbeat": &Heartbeat{At: t0, App: "1.4.0", Catalog: "c-13", Config: "cfg-3", Announcements: "a-1",
 			Devices: []health.Status{{Device: "printer", Kind: health.Printer, State: health.UserError,
 				Reason: "paper out", Details: map[string]string{"paper": "out"}, Since: t0}},
 			Queue: QueueDepth{Queued: 3, Sending: 1, OldestQueued: t0.Add(-time.Hour)}},

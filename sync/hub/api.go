@@ -1,0 +1,422 @@
+package hub
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+// The HTTP API. Reads that carry no personal data are open (to whoever can reach the
+// listen address); everything that changes state or shows personal data needs the
+// operator token as "Authorization: Bearer TOKEN". docs/PROTOCOL.md lists the routes.
+
+func (h *Hub) routeAPI(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", h.serveHealth)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(h.m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/terminals", h.serveTerminals)
+	mux.HandleFunc("GET /api/submissions", h.serveSubmissions)
+	mux.HandleFunc("POST /api/submissions/{tracking}/status", h.operator(h.serveStatus))
+	mux.HandleFunc("GET /api/submissions/{tracking}/attachments/{index}", h.operator(h.serveAttachment))
+	mux.HandleFunc("POST /api/enroll-codes", h.operator(h.serveNewEnrollCode))
+	for _, kind := range publishKinds {
+		mux.HandleFunc("GET /api/"+kind, h.serveGetPublished(kind))
+		mux.HandleFunc("PUT /api/"+kind, h.operator(h.servePutPublished(kind)))
+	}
+	mux.HandleFunc("POST /api/terminals/{id}/commands", h.operator(h.serveCommand))
+	mux.HandleFunc("GET /api/commands/{id}", h.operator(h.serveCommandResult))
+	mux.HandleFunc("GET /{$}", h.serveDashboard)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// writeJSONError answers with an error body shaped like the protocol's error message.
+func writeJSONError(w http.ResponseWriter, status int, e *protocol.Error) {
+	if e.RetryAfterMS > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt((e.RetryAfterMS+999)/1000, 10))
+	}
+	writeJSON(w, status, e)
+}
+
+// isOperator checks the bearer token in constant time.
+func (h *Hub) isOperator(r *http.Request) bool {
+	if h.opt.OperatorToken == "" {
+		return false
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(h.opt.OperatorToken)) == 1
+}
+
+func (h *Hub) operator(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.opt.OperatorToken == "" {
+			writeJSONError(w, http.StatusForbidden, protocol.Errorf(protocol.CodeAuthFailed, "", "operator API disabled: start the hub with an operator token"))
+			return
+		}
+		if !h.isOperator(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kiosk-hub"`)
+			writeJSONError(w, http.StatusUnauthorized, protocol.Errorf(protocol.CodeAuthFailed, "", "operator token required"))
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (h *Hub) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.st.countCommitted(); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+// TerminalInfo is what the hub knows about one terminal. It holds no personal data.
+type TerminalInfo struct {
+	ID           string              `json:"id"`
+	Code         string              `json:"code"`
+	Name         string              `json:"name,omitempty"`
+	EnrolledAt   time.Time           `json:"enrolled_at"`
+	Online       bool                `json:"online"`
+	LastSeen     time.Time           `json:"last_seen,omitzero"`
+	Remote       string              `json:"remote,omitempty"`
+	HeartbeatAt  time.Time           `json:"heartbeat_at,omitzero"`
+	Devices      []health.Status     `json:"devices"`
+	Queue        protocol.QueueDepth `json:"queue"`
+	App          string              `json:"app_version,omitempty"`
+	Catalog      string              `json:"catalog_version,omitempty"`
+	Config       string              `json:"config_version,omitempty"`
+	CatalogStale bool                `json:"catalog_stale,omitempty"`
+}
+
+// Terminals lists enrolled terminals by terminal code.
+func (h *Hub) Terminals() []TerminalInfo {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]TerminalInfo, 0, len(h.terms))
+	cur := h.pubVersion(kindCatalog)
+	for _, t := range h.terms {
+		ti := TerminalInfo{ID: t.rec.ID, Code: t.rec.Code, Name: t.rec.Name, EnrolledAt: t.rec.EnrolledAt,
+			Online: t.conn != nil, LastSeen: t.hb.LastSeen, Remote: t.remote, HeartbeatAt: t.hb.At,
+			Devices: t.hb.Devices, Queue: t.hb.Queue, App: t.hb.App, Catalog: t.hb.Catalog, Config: t.hb.Config}
+		if ti.App == "" {
+			ti.App = t.rec.App
+		}
+		ti.CatalogStale = cur != "" && !t.hb.At.IsZero() && t.hb.Catalog != cur
+		if ti.Devices == nil {
+			ti.Devices = []health.Status{}
+		}
+		out = append(out, ti)
+	}
+	slices.SortFunc(out, func(a, b TerminalInfo) int { return strings.Compare(a.Code, b.Code) })
+	return out
+}
+
+func (h *Hub) serveTerminals(w http.ResponseWriter, r *http.Request) {
+	ts := h.Terminals()
+	if !h.isOperator(r) {
+		for i := range ts {
+			ts[i].Remote = ""
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(ts), "terminals": ts})
+}
+
+// SubmissionInfo is a committed submission as the API shows it. Fields, the form values,
+// are filled only when asked for with SubmissionQuery.Personal.
+type SubmissionInfo struct {
+	ID              string            `json:"id"`
+	TrackingCode    string            `json:"tracking_code"`
+	TerminalID      string            `json:"terminal_id"`
+	TerminalCode    string            `json:"terminal_code"`
+	Item            string            `json:"item"`
+	ItemTitle       string            `json:"item_title,omitempty"`
+	Attachments     int               `json:"attachments"`
+	AttachmentBytes int64             `json:"attachment_bytes"`
+	CreatedAt       time.Time         `json:"created_at"`
+	ReceivedAt      time.Time         `json:"received_at"`
+	HubRef          string            `json:"hub_ref"`
+	Status          string            `json:"status,omitempty"`
+	StatusAt        time.Time         `json:"status_at,omitzero"`
+	Fields          map[string]string `json:"fields,omitempty"`
+}
+
+// SubmissionQuery selects committed submissions.
+type SubmissionQuery struct {
+	// TrackingCode finds exactly one submission.
+	TrackingCode string
+	// TerminalID keeps one terminal's submissions.
+	TerminalID string
+	// Limit bounds the answer, newest first. Default 50, at most 1000.
+	Limit int
+	// Personal decrypts the form values into Fields.
+	Personal bool
+}
+
+// Submissions returns committed submissions, newest first.
+func (h *Hub) Submissions(q SubmissionQuery) ([]SubmissionInfo, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	q.Limit = min(q.Limit, 1000)
+	var recs []*submissionRecord
+	if q.TrackingCode != "" {
+		rec, err := h.st.byTracking(q.TrackingCode)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil && rec.State == stateCommitted && (q.TerminalID == "" || rec.TerminalID == q.TerminalID) {
+			recs = append(recs, rec)
+		}
+	} else {
+		var err error
+		recs, err = h.st.recentSubmissions(q.Limit, func(r *submissionRecord) bool {
+			return q.TerminalID == "" || r.TerminalID == q.TerminalID
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]SubmissionInfo, 0, len(recs))
+	h.mu.Lock()
+	codes := map[string]string{}
+	for _, r := range recs {
+		if t := h.terms[r.TerminalID]; t != nil {
+			codes[r.TerminalID] = t.rec.Code
+		}
+	}
+	h.mu.Unlock()
+	for _, r := range recs {
+		si := SubmissionInfo{ID: r.ID, TrackingCode: r.TrackingCode, TerminalID: r.TerminalID,
+			TerminalCode: codes[r.TerminalID], Item: r.Item, ItemTitle: r.ItemTitle,
+			Attachments: len(r.Attachments), CreatedAt: r.CreatedAt, ReceivedAt: r.ReceivedAt,
+			HubRef: r.HubRef, Status: r.Status, StatusAt: r.StatusAt}
+		for _, a := range r.Attachments {
+			si.AttachmentBytes += a.Size
+		}
+		if q.Personal {
+			plain, err := h.st.seal.open(r.Fields, []byte("fields:"+r.ID))
+			if err != nil {
+				return nil, err
+			}
+			if err := json.Unmarshal(plain, &si.Fields); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, si)
+	}
+	return out, nil
+}
+
+// ReadAttachment returns the plaintext of a committed submission's attachment.
+func (h *Hub) ReadAttachment(trackingCode string, index int) ([]byte, error) {
+	rec, err := h.st.byTracking(trackingCode)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil || rec.State != stateCommitted || index < 0 || index >= len(rec.Attachments) {
+		return nil, ErrNotFound
+	}
+	return h.att.read(rec.TerminalID, rec.ID, index, rec.Attachments[index])
+}
+
+// maskCode keeps a tracking code's first four characters (the terminal code) and its
+// last one, so a list shows which kiosk without giving away codes residents query with.
+func maskCode(s string) string {
+	if len(s) <= 5 {
+		return strings.Repeat("*", len(s))
+	}
+	return s[:4] + strings.Repeat("*", len(s)-5) + s[len(s)-1:]
+}
+
+func (h *Hub) serveSubmissions(w http.ResponseWriter, r *http.Request) {
+	qv := r.URL.Query()
+	q := SubmissionQuery{TrackingCode: qv.Get("tracking_code"), TerminalID: qv.Get("terminal")}
+	if l := qv.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "limit must be a positive number"))
+			return
+		}
+		q.Limit = n
+	}
+	op := h.isOperator(r)
+	if qv.Get("personal") == "1" {
+		if !op {
+			writeJSONError(w, http.StatusUnauthorized, protocol.Errorf(protocol.CodeAuthFailed, "", "personal fields need the operator token"))
+			return
+		}
+		q.Personal = true
+	}
+	subs, err := h.Submissions(q)
+	if err != nil {
+		h.log.Error("list submissions", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, protocol.Errorf(protocol.CodeInternal, "", "listing failed"))
+		return
+	}
+	// Whoever asks by tracking code already knows it; everyone else sees masked codes
+	// unless they are an operator.
+	if !op && q.TrackingCode == "" {
+		for i := range subs {
+			subs[i].TrackingCode = maskCode(subs[i].TrackingCode)
+		}
+	}
+	total, _ := h.st.countCommitted()
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(subs), "total": total, "submissions": subs})
+}
+
+func (h *Hub) serveStatus(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Status string `json:"status"`
+		Note   string `json:"note"`
+	}
+	if err := decodeBody(r, 16<<10, &body); err != nil {
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "want {\"status\":\"...\",\"note\":\"...\"}"))
+		return
+	}
+	st, err := h.PostStatus(r.PathValue("tracking"), body.Status, body.Note)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no committed submission with that tracking code"))
+	case errors.Is(err, ErrInvalid):
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "%v", err))
+	case err != nil:
+		writeJSONError(w, http.StatusInternalServerError, protocol.Errorf(protocol.CodeInternal, "", "status update failed"))
+	default:
+		writeJSON(w, http.StatusOK, st)
+	}
+}
+
+func (h *Hub) serveAttachment(w http.ResponseWriter, r *http.Request) {
+	idx, err := strconv.Atoi(r.PathValue("index"))
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "index must be a number"))
+		return
+	}
+	b, err := h.ReadAttachment(r.PathValue("tracking"), idx)
+	if errors.Is(err, ErrNotFound) {
+		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no such attachment"))
+		return
+	}
+	if err != nil {
+		h.log.Error("read attachment", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, protocol.Errorf(protocol.CodeInternal, "", "read failed"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b)
+}
+
+func decodeBody(r *http.Request, limit int64, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, limit))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+func (h *Hub) serveNewEnrollCode(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		TTLSeconds int `json:"ttl_seconds"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeBody(r, 4<<10, &body); err != nil && !errors.Is(err, io.EOF) {
+			writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "want {\"ttl_seconds\":N} or no body"))
+			return
+		}
+	}
+	code, exp, err := h.CreateEnrollCode(time.Duration(body.TTLSeconds) * time.Second)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, protocol.Errorf(protocol.CodeInternal, "", "could not create a code"))
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"code": code, "expires_at": exp.UTC()})
+}
+
+func (h *Hub) serveGetPublished(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, payload, ok := h.Published(kind)
+		if !ok {
+			writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "nothing published"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("X-Version", v)
+		w.Write(payload)
+	}
+}
+
+func (h *Hub) servePutPublished(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, protocol.MaxHubText))
+		if err != nil {
+			writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "read body"))
+			return
+		}
+		version := r.URL.Query().Get("version")
+		if kind == kindAnnouncements {
+			var items []protocol.Announcement
+			if err := json.Unmarshal(body, &items); err != nil {
+				writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "want a JSON array of announcements"))
+				return
+			}
+			version, err = h.SetAnnouncements(version, items)
+		} else {
+			version, err = h.publish(kind, version, body)
+		}
+		if errors.Is(err, ErrInvalid) {
+			writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "%v", err))
+			return
+		}
+		if err != nil {
+			writeJSONError(w, http.StatusInternalServerError, protocol.Errorf(protocol.CodeInternal, "", "publish failed"))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"kind": kind, "version": version})
+	}
+}
+
+func (h *Hub) serveCommand(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name string            `json:"name"`
+		Args map[string]string `json:"args"`
+	}
+	if err := decodeBody(r, 16<<10, &body); err != nil {
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "want {\"name\":\"collect_logs\",\"args\":{}}"))
+		return
+	}
+	id, err := h.SendCommand(r.PathValue("id"), body.Name, body.Args)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no such terminal"))
+	case err != nil:
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "%v", err))
+	default:
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": id})
+	}
+}
+
+func (h *Hub) serveCommandResult(w http.ResponseWriter, r *http.Request) {
+	res, ok := h.CommandResult(r.PathValue("id"))
+	if !ok {
+		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no result (yet)"))
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}

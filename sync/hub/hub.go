@@ -1,0 +1,337 @@
+// Package hub is the reference central platform for govkiosk terminals: the server side
+// of sync/protocol. It enrolls terminals with one-time codes, authenticates them on every
+// connect, stores their submissions, attachments and ratings durably and exactly once,
+// publishes the service catalog, terminal configuration and announcements, records
+// heartbeats, sends status updates and commands, and serves a small HTTP API, Prometheus
+// metrics and a dashboard. cmd/kiosk-hub runs it; tests and load tools embed it.
+//
+// It must never log or show personal data (form values, rating comments, attachment
+// bytes; tracking codes are masked outside an exact lookup), never acknowledge anything
+// before it is on disk, and never let one terminal see or acknowledge another's data.
+package hub
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+// Options configure a Hub. Zero values take the defaults in their comments.
+type Options struct {
+	// Dir is the data directory: hub.db and attachments/. Required.
+	Dir string
+	// KeyFile holds the AES-256 key that seals personal data at rest; created (0600)
+	// when missing. Default Dir/hub.key; production keeps it on another volume.
+	KeyFile string
+	// Logger receives structured logs, never personal data. Default: discard.
+	Logger *slog.Logger
+	// OperatorToken authorises the operator API (bearer token). Empty disables every
+	// operator endpoint.
+	OperatorToken string
+	// HandshakeRate and HandshakeBurst bound websocket handshakes and enrollments per
+	// second (token bucket). Default 100/s, burst 200.
+	HandshakeRate  float64
+	HandshakeBurst int
+	// MaxUploads bounds submissions receiving attachment bytes at once. Default 64.
+	MaxUploads int
+	// MaxConns bounds connected terminals. Default 20000.
+	MaxConns int
+	// HeartbeatInterval is what the hub asks terminals for. Default 30s.
+	HeartbeatInterval time.Duration
+	// IdleTimeout closes a connection that sent nothing (not even a ping) for this
+	// long. Default 90s; terminals ping every 20s by default.
+	IdleTimeout time.Duration
+	// HandshakeTimeout bounds hello to auth. Default 10s.
+	HandshakeTimeout time.Duration
+	// WriteTimeout bounds one websocket write. Default 10s.
+	WriteTimeout time.Duration
+	// MaxChunk is the chunk size offered in welcome. Default protocol.MaxChunkData.
+	MaxChunk int
+	// RetryAfter is the delay a busy hub asks for. Default 2s.
+	RetryAfter time.Duration
+	// NoChunkSync skips the fsync before acknowledging each chunk (commit and attachment
+	// completion still fsync). For load tests of the protocol on slow disks only.
+	NoChunkSync bool
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() error {
+	if o.Dir == "" {
+		return errors.New("hub: Options.Dir is required")
+	}
+	if o.KeyFile == "" {
+		o.KeyFile = filepath.Join(o.Dir, "hub.key")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	setDefault(&o.HandshakeRate, 100)
+	setDefault(&o.HandshakeBurst, 200)
+	setDefault(&o.MaxUploads, 64)
+	setDefault(&o.MaxConns, 20000)
+	setDefault(&o.HeartbeatInterval, 30*time.Second)
+	setDefault(&o.IdleTimeout, 90*time.Second)
+	setDefault(&o.HandshakeTimeout, 10*time.Second)
+	setDefault(&o.WriteTimeout, 10*time.Second)
+	setDefault(&o.MaxChunk, protocol.MaxChunkData)
+	setDefault(&o.RetryAfter, 2*time.Second)
+	if o.MaxChunk < protocol.MinChunkData || o.MaxChunk > protocol.MaxChunkData {
+		return fmt.Errorf("hub: MaxChunk %d outside %d..%d", o.MaxChunk, protocol.MinChunkData, protocol.MaxChunkData)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+func setDefault[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
+// Hub is a running central platform. Create it with New, serve it with Serve or mount
+// Handler, and stop it with Close. Several hubs can live in one process (each with its
+// own directory and metrics registry).
+type Hub struct {
+	opt   Options
+	log   *slog.Logger
+	id    string
+	st    *store
+	att   *attachmentStore
+	gate  *tokenBucket
+	slots chan struct{} // upload slots
+	m     *metrics
+	up    websocket.Upgrader
+
+	mu       sync.Mutex
+	closed   bool
+	terms    map[string]*terminal // by terminal id
+	conns    map[*conn]struct{}
+	uploads  map[string]*conn // submission id → connection receiving it
+	pub      map[string]*published
+	commands map[string]*commandState
+	servers  []*http.Server
+
+	wg       sync.WaitGroup // connection goroutines and the flush loop
+	stopLoop chan struct{}
+}
+
+// terminal is an enrolled terminal and what the hub last heard from it.
+type terminal struct {
+	rec    terminalRecord
+	conn   *conn
+	hb     heartbeatRecord
+	remote string
+	dirty  bool
+}
+
+// New opens (or creates) the hub's data directory.
+func New(opt Options) (*Hub, error) {
+	if err := opt.defaults(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(opt.Dir, "attachments"), 0o700); err != nil {
+		return nil, fmt.Errorf("hub: data directory: %w", err)
+	}
+	seal, err := loadOrCreateKey(opt.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(filepath.Join(opt.Dir, "hub.db"), seal)
+	if err != nil {
+		return nil, err
+	}
+	h := &Hub{
+		opt:      opt,
+		log:      opt.Logger,
+		st:       st,
+		att:      &attachmentStore{dir: filepath.Join(opt.Dir, "attachments"), seal: seal, syncChunks: !opt.NoChunkSync},
+		gate:     newTokenBucket(opt.HandshakeRate, opt.HandshakeBurst, opt.Now),
+		slots:    make(chan struct{}, opt.MaxUploads),
+		terms:    map[string]*terminal{},
+		conns:    map[*conn]struct{}{},
+		uploads:  map[string]*conn{},
+		pub:      map[string]*published{},
+		commands: map[string]*commandState{},
+		stopLoop: make(chan struct{}),
+	}
+	if err := h.load(); err != nil {
+		st.close()
+		return nil, err
+	}
+	h.m = newMetrics(h)
+	h.up = websocket.Upgrader{
+		HandshakeTimeout: opt.HandshakeTimeout,
+		// ReadBufferSize 0 reuses net/http's 4 KiB reader; writes borrow pooled
+		// buffers, so an idle connection holds no write buffer at all.
+		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
+		Subprotocols:    []string{protocol.Subprotocol},
+		// Terminals are not browsers; they send no Origin. A browser page that tries
+		// still has to pass the Ed25519 challenge.
+		CheckOrigin: func(*http.Request) bool { return true },
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeJSONError(w, status, &protocol.Error{Code: protocol.CodeBadMessage, Message: "not a websocket handshake"})
+		},
+	}
+	h.wg.Add(1)
+	go h.flushLoop()
+	h.log.Info("hub ready", "hub_id", h.id, "terminals", len(h.terms), "dir", opt.Dir)
+	return h, nil
+}
+
+func (h *Hub) load() error {
+	id, err := h.st.hubID()
+	if err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	h.id = id
+	recs, err := h.st.terminals()
+	if err != nil {
+		return err
+	}
+	hbs, err := h.st.heartbeats()
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		h.terms[r.ID] = &terminal{rec: r, hb: hbs[r.ID]}
+	}
+	for _, kind := range publishKinds {
+		rec, err := h.st.published(kind)
+		if err != nil {
+			return err
+		}
+		if rec != nil {
+			p, err := newPublished(kind, rec.Version, rec.Payload)
+			if err != nil {
+				return fmt.Errorf("hub: stored %s: %w", kind, err)
+			}
+			h.pub[kind] = p
+		}
+	}
+	return nil
+}
+
+// ID returns the hub's id, which terminals learn at enrollment and check on connect.
+func (h *Hub) ID() string { return h.id }
+
+// Handler returns the hub's HTTP handler: the websocket and enrollment endpoints, the
+// API, /healthz, /metrics and the dashboard.
+func (h *Hub) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+protocol.ConnectPath, h.serveConnect)
+	mux.HandleFunc("POST "+protocol.EnrollPath, h.serveEnroll)
+	h.routeAPI(mux)
+	return mux
+}
+
+// Serve accepts HTTP and websocket connections on ln until Close. Wrap ln with
+// tls.NewListener for wss://. It returns nil after Close.
+func (h *Hub) Serve(ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           h.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	h.servers = append(h.servers, srv)
+	h.mu.Unlock()
+	err := srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops the servers started by Serve, closes every terminal connection (they
+// reconnect elsewhere or later), waits for their goroutines and closes the database.
+func (h *Hub) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	servers := h.servers
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, s := range servers {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if err := s.Shutdown(ctx); err != nil {
+			s.Close()
+		}
+		cancel()
+	}
+	for _, c := range conns {
+		c.closeWith(websocket.CloseGoingAway, "hub shutting down")
+	}
+	close(h.stopLoop)
+	h.wg.Wait()
+	h.flushHeartbeats()
+	return h.st.close()
+}
+
+func (h *Hub) flushLoop() {
+	defer h.wg.Done()
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			h.flushHeartbeats()
+		case <-h.stopLoop:
+			return
+		}
+	}
+}
+
+// flushHeartbeats writes the heartbeats received since the last flush in one transaction:
+// with thousands of terminals, a write per heartbeat would be a disk sync per message.
+func (h *Hub) flushHeartbeats() {
+	h.mu.Lock()
+	batch := map[string]heartbeatRecord{}
+	for id, t := range h.terms {
+		if t.dirty {
+			batch[id] = t.hb
+			t.dirty = false
+		}
+	}
+	h.mu.Unlock()
+	if err := h.st.saveHeartbeats(batch); err != nil {
+		h.log.Warn("save heartbeats", "err", err)
+	}
+}
+
+// publicKey returns an enrolled terminal's key.
+func (h *Hub) publicKey(terminalID string) (ed25519.PublicKey, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.terms[terminalID]
+	if !ok {
+		return nil, false
+	}
+	return ed25519.PublicKey(t.rec.PublicKey), true
+}

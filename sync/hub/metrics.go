@@ -1,0 +1,128 @@
+package hub
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are plain atomic counters, read both by Stats and by the Prometheus registry,
+// so tests and /metrics see the same numbers. The registry is the hub's own: several hubs
+// in one process do not collide.
+type metrics struct {
+	reg *prometheus.Registry
+
+	handshakes        atomic.Int64
+	handshakesRefused atomic.Int64
+	authFailures      atomic.Int64
+	enrollments       atomic.Int64
+	submissions       atomic.Int64
+	duplicates        atomic.Int64
+	rejected          atomic.Int64
+	ratings           atomic.Int64
+	chunkFrames       atomic.Int64
+	chunksStored      atomic.Int64
+	chunksRefused     atomic.Int64
+	chunkBytes        atomic.Int64
+	checksumFailures  atomic.Int64
+	tryLater          atomic.Int64
+	protocolErrors    atomic.Int64
+	heartbeats        atomic.Int64
+}
+
+func newMetrics(h *Hub) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	counter := func(name, help string, v *atomic.Int64) {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "govkiosk_hub", Name: name, Help: help,
+		}, func() float64 { return float64(v.Load()) }))
+	}
+	gauge := func(name, help string, f func(Stats) int) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "govkiosk_hub", Name: name, Help: help,
+		}, func() float64 { return float64(f(h.gauges())) }))
+	}
+	counter("handshakes_total", "Terminals that completed the challenge-response handshake.", &m.handshakes)
+	counter("handshakes_refused_total", "Connections and enrollments answered try_later (rate, capacity).", &m.handshakesRefused)
+	counter("auth_failures_total", "Handshakes that failed: unknown terminal, bad signature, no common version.", &m.authFailures)
+	counter("enrollments_total", "Terminals enrolled with a one-time code.", &m.enrollments)
+	counter("submissions_total", "Submissions committed (first time).", &m.submissions)
+	counter("duplicates_total", "Repeated submit, commit or rating answered with the original ack.", &m.duplicates)
+	counter("rejected_total", "Submissions and ratings refused permanently (conflict, invalid).", &m.rejected)
+	counter("ratings_total", "Ratings stored (first time).", &m.ratings)
+	counter("chunk_frames_total", "Binary frames begun, including those cut off mid-frame.", &m.chunkFrames)
+	counter("chunks_stored_total", "Attachment chunks stored and acknowledged.", &m.chunksStored)
+	counter("chunks_refused_total", "Attachment chunks answered with an error.", &m.chunksRefused)
+	counter("chunk_bytes_total", "Attachment bytes stored.", &m.chunkBytes)
+	counter("checksum_failures_total", "Attachments whose bytes did not match their SHA-256.", &m.checksumFailures)
+	counter("try_later_total", "try_later answers (handshakes, uploads, storage).", &m.tryLater)
+	counter("protocol_errors_total", "Error messages sent to terminals.", &m.protocolErrors)
+	counter("heartbeats_total", "Heartbeats received.", &m.heartbeats)
+	gauge("connections", "Open websocket connections (including unauthenticated).", func(s Stats) int { return s.Connections })
+	gauge("terminals_online", "Authenticated terminals connected now.", func(s Stats) int { return s.Online })
+	gauge("terminals_enrolled", "Terminals enrolled.", func(s Stats) int { return s.Terminals })
+	gauge("uploads_active", "Submissions receiving attachment bytes now.", func(s Stats) int { return s.Uploads })
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Stats is a snapshot of the hub's gauges and counters since it started.
+type Stats struct {
+	Connections int // open websocket connections
+	Online      int // authenticated terminals connected
+	Terminals   int // enrolled terminals
+	Uploads     int // submissions receiving bytes
+
+	Handshakes        int64
+	HandshakesRefused int64
+	AuthFailures      int64
+	Enrollments       int64
+	Submissions       int64 // committed the first time
+	Duplicates        int64 // repeats answered with the original ack
+	Rejected          int64
+	Ratings           int64
+	ChunkFrames       int64 // binary frames begun, complete or not
+	ChunksStored      int64
+	ChunksRefused     int64
+	ChunkBytes        int64
+	ChecksumFailures  int64
+	TryLater          int64
+	ProtocolErrors    int64
+	Heartbeats        int64
+}
+
+func (h *Hub) gauges() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := Stats{Connections: len(h.conns), Terminals: len(h.terms), Uploads: len(h.uploads)}
+	for _, t := range h.terms {
+		if t.conn != nil {
+			s.Online++
+		}
+	}
+	return s
+}
+
+// Stats returns the current gauges and counters.
+func (h *Hub) Stats() Stats {
+	s := h.gauges()
+	m := h.m
+	s.Handshakes = m.handshakes.Load()
+	s.HandshakesRefused = m.handshakesRefused.Load()
+	s.AuthFailures = m.authFailures.Load()
+	s.Enrollments = m.enrollments.Load()
+	s.Submissions = m.submissions.Load()
+	s.Duplicates = m.duplicates.Load()
+	s.Rejected = m.rejected.Load()
+	s.Ratings = m.ratings.Load()
+	s.ChunkFrames = m.chunkFrames.Load()
+	s.ChunksStored = m.chunksStored.Load()
+	s.ChunksRefused = m.chunksRefused.Load()
+	s.ChunkBytes = m.chunkBytes.Load()
+	s.ChecksumFailures = m.checksumFailures.Load()
+	s.TryLater = m.tryLater.Load()
+	s.ProtocolErrors = m.protocolErrors.Load()
+	s.Heartbeats = m.heartbeats.Load()
+	return s
+}

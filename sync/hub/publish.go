@@ -1,0 +1,325 @@
+package hub
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+// What the hub publishes to every terminal.
+const (
+	kindCatalog       = "catalog"
+	kindConfig        = "config"
+	kindAnnouncements = "announcements"
+)
+
+var publishKinds = []string{kindCatalog, kindConfig, kindAnnouncements}
+
+// ErrInvalid is input the hub refuses (a payload that is not JSON, a bad status word).
+var ErrInvalid = errors.New("hub: invalid input")
+
+// published is one kind's current version with its push frame, encoded once and shared
+// by every connection.
+type published struct {
+	version string
+	payload []byte
+	frame   []byte
+}
+
+func newPublished(kind, version string, payload []byte) (*published, error) {
+	var m protocol.Message
+	switch kind {
+	case kindCatalog:
+		m = &protocol.Catalog{Version: version, Payload: payload}
+	case kindConfig:
+		m = &protocol.Config{Version: version, Payload: payload}
+	case kindAnnouncements:
+		var items []protocol.Announcement
+		if err := json.Unmarshal(payload, &items); err != nil {
+			return nil, fmt.Errorf("%w: announcements: %v", ErrInvalid, err)
+		}
+		if items == nil {
+			items = []protocol.Announcement{}
+		}
+		m = &protocol.Announcements{Version: version, Items: items}
+	default:
+		return nil, fmt.Errorf("%w: kind %q", ErrInvalid, kind)
+	}
+	frame, err := protocol.Encode(m)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if len(frame) > protocol.MaxHubText {
+		return nil, fmt.Errorf("%w: %s of %d bytes is over the %d-byte frame limit", ErrInvalid, kind, len(frame), protocol.MaxHubText)
+	}
+	return &published{version: version, payload: payload, frame: frame}, nil
+}
+
+// contentVersion names a payload by its content, so publishing the same file twice is
+// not a new version.
+func contentVersion(payload []byte) string {
+	sum := sha256.Sum256(payload)
+	return "sha256-" + hex.EncodeToString(sum[:8])
+}
+
+// SetCatalog publishes a new service catalog (opaque JSON the kiosk's catalog package
+// parses) and pushes it to connected terminals. An empty version is derived from the
+// content. It returns the version published.
+func (h *Hub) SetCatalog(version string, payload []byte) (string, error) {
+	return h.publish(kindCatalog, version, payload)
+}
+
+// SetConfig publishes a new terminal configuration (opaque JSON), like SetCatalog.
+func (h *Hub) SetConfig(version string, payload []byte) (string, error) {
+	return h.publish(kindConfig, version, payload)
+}
+
+// SetAnnouncements replaces the announcements shown on every terminal.
+func (h *Hub) SetAnnouncements(version string, items []protocol.Announcement) (string, error) {
+	if items == nil {
+		items = []protocol.Announcement{}
+	}
+	payload, err := json.Marshal(items)
+	if err != nil {
+		return "", err
+	}
+	return h.publish(kindAnnouncements, version, payload)
+}
+
+// Published returns the current version and payload of "catalog", "config" or
+// "announcements".
+func (h *Hub) Published(kind string) (version string, payload []byte, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.pub[kind]
+	if p == nil {
+		return "", nil, false
+	}
+	return p.version, p.payload, true
+}
+
+func (h *Hub) publish(kind, version string, payload []byte) (string, error) {
+	if !json.Valid(payload) {
+		return "", fmt.Errorf("%w: %s payload is not JSON", ErrInvalid, kind)
+	}
+	if version == "" {
+		version = contentVersion(payload)
+	}
+	if !protocol.ValidVersion(version) {
+		return "", fmt.Errorf("%w: version must be 1-64 printable ASCII characters", ErrInvalid)
+	}
+	p, err := newPublished(kind, version, payload)
+	if err != nil {
+		return "", err
+	}
+	if err := h.st.putPublished(kind, publishedRecord{Version: version, Payload: payload, At: h.opt.Now()}); err != nil {
+		return "", err
+	}
+	h.mu.Lock()
+	h.pub[kind] = p
+	var targets []*conn
+	for _, t := range h.terms {
+		if t.conn != nil {
+			targets = append(targets, t.conn)
+		}
+	}
+	h.mu.Unlock()
+	pushed := 0
+	for _, c := range targets {
+		if c.push(kind, p) {
+			pushed++
+		}
+	}
+	h.log.Info("published", "kind", kind, "version", version, "bytes", len(payload), "pushed", pushed, "online", len(targets))
+	return version, nil
+}
+
+// pubVersion returns the current version of kind; h.mu must be held.
+func (h *Hub) pubVersion(kind string) string {
+	if p := h.pub[kind]; p != nil {
+		return p.version
+	}
+	return ""
+}
+
+// push queues p for the terminal unless this connection already got that version. It
+// never waits: a terminal whose queue is full gets it after its next heartbeat.
+func (c *conn) push(kind string, p *published) bool {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.pushed[kind] == p.version {
+		return false
+	}
+	if !c.trySend(outFrame{kind: websocket.TextMessage, data: p.frame}) {
+		return false
+	}
+	if c.pushed == nil {
+		c.pushed = map[string]string{}
+	}
+	c.pushed[kind] = p.version
+	return true
+}
+
+// reconcile pushes whatever the terminal reports it lacks.
+func (c *conn) reconcile(catalog, config, announcements string) {
+	h := c.h
+	have := map[string]string{kindCatalog: catalog, kindConfig: config, kindAnnouncements: announcements}
+	h.mu.Lock()
+	var todo []*published
+	var kinds []string
+	for _, kind := range publishKinds {
+		if p := h.pub[kind]; p != nil && p.version != have[kind] {
+			todo = append(todo, p)
+			kinds = append(kinds, kind)
+		}
+	}
+	h.mu.Unlock()
+	for i, p := range todo {
+		c.push(kinds[i], p)
+	}
+}
+
+// sendPending sends a newly connected terminal its unacknowledged status updates and
+// commands.
+func (c *conn) sendPending() {
+	h := c.h
+	updates, err := h.st.pendingStatus(c.term.rec.ID)
+	if err != nil {
+		c.log.Warn("pending status updates", "err", err)
+	}
+	for _, u := range updates {
+		c.sendMsg(u)
+	}
+	h.mu.Lock()
+	var cmds []*protocol.Command
+	for _, cs := range h.commands {
+		if cs.terminalID == c.term.rec.ID && cs.result == nil {
+			cmd := cs.cmd
+			cmds = append(cmds, &cmd)
+		}
+	}
+	h.mu.Unlock()
+	for _, cmd := range cmds {
+		c.sendMsg(cmd)
+	}
+}
+
+func randomID(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// PostStatus records a new status for the committed submission with this tracking code
+// and tells its terminal, now if it is connected or when it next connects, until the
+// terminal acknowledges it. Status is a word like "processing" or "completed".
+func (h *Hub) PostStatus(trackingCode, status, note string) (*protocol.Status, error) {
+	rec, err := h.st.byTracking(trackingCode)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil || rec.State != stateCommitted {
+		return nil, ErrNotFound
+	}
+	st := &protocol.Status{UpdateID: randomID("u-"), SubmissionID: rec.ID, TrackingCode: rec.TrackingCode,
+		Status: status, At: h.opt.Now().UTC(), Note: note}
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := h.st.queueStatus(st, rec.TerminalID); err != nil {
+		return nil, err
+	}
+	h.sendTo(rec.TerminalID, st)
+	return st, nil
+}
+
+// sendTo queues a message for a terminal if it is connected, waiting at most a second
+// for room; otherwise it goes out on the next connect.
+func (h *Hub) sendTo(terminalID string, m protocol.Message) bool {
+	frame, err := protocol.Encode(m)
+	if err != nil {
+		return false
+	}
+	h.mu.Lock()
+	var c *conn
+	if t := h.terms[terminalID]; t != nil {
+		c = t.conn
+	}
+	h.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	select {
+	case c.out <- outFrame{kind: websocket.TextMessage, data: frame}:
+		return true
+	case <-c.done:
+	case <-time.After(time.Second):
+	}
+	return false
+}
+
+// commandState is an operator's command and, once it came back, its result. Commands
+// live in memory only: a hub restart forgets commands not yet answered.
+type commandState struct {
+	cmd        protocol.Command
+	terminalID string
+	created    time.Time
+	result     *protocol.CommandResult
+}
+
+// SendCommand asks a terminal to run a command (protocol.CommandCollectLogs,
+// protocol.CommandReload) and returns the command id; the result arrives later, see
+// CommandResult. A terminal that is offline gets it when it next connects.
+func (h *Hub) SendCommand(terminalID, name string, args map[string]string) (string, error) {
+	cmd := protocol.Command{ID: randomID("c-"), Name: name, Args: args}
+	if err := cmd.Validate(); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	now := h.opt.Now()
+	h.mu.Lock()
+	if _, ok := h.terms[terminalID]; !ok {
+		h.mu.Unlock()
+		return "", ErrNotFound
+	}
+	for id, cs := range h.commands { // keep memory bounded
+		if now.Sub(cs.created) > 24*time.Hour {
+			delete(h.commands, id)
+		}
+	}
+	h.commands[cmd.ID] = &commandState{cmd: cmd, terminalID: terminalID, created: now}
+	h.mu.Unlock()
+	h.sendTo(terminalID, &cmd)
+	return cmd.ID, nil
+}
+
+// CommandResult returns a command's result once the terminal has answered.
+func (h *Hub) CommandResult(id string) (*protocol.CommandResult, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cs := h.commands[id]
+	if cs == nil || cs.result == nil {
+		return nil, false
+	}
+	r := *cs.result
+	return &r, true
+}
+
+// commandDone records a result; a terminal can only answer its own commands.
+func (h *Hub) commandDone(terminalID string, r *protocol.CommandResult) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cs := h.commands[r.ID]
+	if cs == nil || cs.terminalID != terminalID || cs.result != nil {
+		return
+	}
+	cs.result = r
+	h.log.Info("command answered", "command", r.ID, "name", cs.cmd.Name, "terminal", terminalID, "ok", r.OK, "output_bytes", len(r.Output))
+}

@@ -1,0 +1,127 @@
+package hub
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrKeyFile is returned when the key file exists but cannot be used: wrong length, not
+// hex, or readable by group or others.
+var ErrKeyFile = errors.New("hub: unusable key file")
+
+// sealer encrypts personal data at rest (form values, rating comments, attachment bytes)
+// with AES-256-GCM under one key kept in its own file.
+type sealer struct {
+	aead cipher.AEAD
+}
+
+// loadOrCreateKey reads the hex AES-256 key at path, creating it (0600) when absent.
+func loadOrCreateKey(path string) (*sealer, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("hub: key: %w", err)
+		}
+		if err := writeFileSync(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("hub: write key file: %w", err)
+		}
+		return newSealer(key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hub: read key file: %w", err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("hub: key file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s is readable by others (chmod 600)", ErrKeyFile, path)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("%w: %s must hold 64 hex digits", ErrKeyFile, path)
+	}
+	return newSealer(key)
+}
+
+func newSealer(key []byte) (*sealer, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("hub: key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("hub: key: %w", err)
+	}
+	return &sealer{aead: aead}, nil
+}
+
+// seal returns nonce || ciphertext. The AAD binds the ciphertext to its record, so
+// swapping sealed values between records fails to open.
+func (s *sealer) seal(plain, aad []byte) []byte {
+	out := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
+	if _, err := rand.Read(out); err != nil {
+		panic("hub: crypto/rand failed: " + err.Error()) // never returns an error on Linux
+	}
+	return s.aead.Seal(out, out, plain, aad)
+}
+
+func (s *sealer) open(sealed, aad []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(sealed) < n+s.aead.Overhead() {
+		return nil, errors.New("hub: sealed value too short")
+	}
+	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], aad)
+	if err != nil {
+		return nil, fmt.Errorf("hub: open sealed value: %w", err)
+	}
+	return plain, nil
+}
+
+// writeFileSync writes a file durably: temp file, fsync, rename, fsync directory.
+func writeFileSync(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // fails harmlessly after the rename
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
