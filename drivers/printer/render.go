@@ -3,6 +3,7 @@ package printer
 import (
 	"fmt"
 	"image"
+	"image/color"
 
 	"github.com/govkiosk/govkiosk/drivers/printer/escpos"
 	"github.com/govkiosk/govkiosk/kiosk/receipt"
@@ -202,14 +203,27 @@ func (r *Renderer) image(l receipt.Line) error {
 	return nil
 }
 
-// scaleDown scales img to width w (nearest neighbour), keeping its aspect.
+// scaleDown scales img to width w, keeping its aspect, averaging the pixels each output
+// dot covers so thin strokes fade rather than vanish.
 func scaleDown(img image.Image, w int) image.Image {
 	b := img.Bounds()
 	h := max(1, b.Dy()*w/b.Dx())
 	out := image.NewGray(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
+		y0, y1 := b.Min.Y+y*b.Dy()/h, b.Min.Y+max((y+1)*b.Dy()/h, y*b.Dy()/h+1)
 		for x := 0; x < w; x++ {
-			out.Set(x, y, img.At(b.Min.X+x*b.Dx()/w, b.Min.Y+y*b.Dy()/h))
+			x0, x1 := b.Min.X+x*b.Dx()/w, b.Min.X+max((x+1)*b.Dx()/w, x*b.Dx()/w+1)
+			var sum, n uint32
+			for sy := y0; sy < y1; sy++ {
+				for sx := x0; sx < x1; sx++ {
+					g := color.Gray16Model.Convert(img.At(sx, sy)).(color.Gray16)
+					_, _, _, a := img.At(sx, sy).RGBA()
+					// Transparent counts as white paper.
+					sum += (uint32(g.Y)*a + 0xffff*(0xffff-a)) / 0xffff
+					n++
+				}
+			}
+			out.Pix[y*out.Stride+x] = uint8(sum / n >> 8)
 		}
 	}
 	return out

@@ -84,11 +84,11 @@ func (l Line) Format(styles bool) string {
 	case len(l.Runs) == 0 && styles:
 		fmt.Fprintf(&b, "{feed %d}", l.Dots)
 	default:
+		prev := ""
 		for _, r := range l.Runs {
-			if styles {
-				if s := r.Style.String(); s != "" {
-					b.WriteString("{" + s + "}")
-				}
+			if s := r.Style.String(); styles && s != prev {
+				b.WriteString("{" + s + "}")
+				prev = s
 			}
 			b.WriteString(r.Text)
 		}
