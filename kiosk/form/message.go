@@ -63,7 +63,7 @@ func requiredMessage(f *Field) *Message {
 	l := f.Label
 	switch f.Type {
 	case TypeMobile:
-		return msg(CodeRequired, "请填写%s，11位手机号码", "Please enter %s: an 11-digit mobile number", l)
+		return msg(CodeRequired, "请填写%s，11位数字", "Please enter %s: 11 digits", l)
 	case TypePhone:
 		return msg(CodeRequired, "请填写%s：手机11位，或固定电话加区号", "Please enter %s: an 11-digit mobile number, or a landline with area code", l)
 	case TypeIDNumber:

@@ -84,7 +84,8 @@ func (f *Field) Validate(value string, now time.Time) *Message {
 		if mobileRe.MatchString(value) || landlineRe.MatchString(value) {
 			return nil
 		}
-		if strings.HasPrefix(value, "1") && onlyDigits(value) {
+		if len(value) >= 2 && value[0] == '1' && value[1] >= '3' && value[1] <= '9' && onlyDigits(value) {
+			// It starts like a mobile number: say what is wrong with it as one.
 			return checkMobile(value, l)
 		}
 		return msg(CodePhone, "%s格式不对：手机11位，或固定电话加区号，如 010-12345678",
@@ -131,7 +132,8 @@ func (f *Field) checkText(value string, l Text) *Message {
 		}
 		if !re.MatchString(value) {
 			if !f.PatternMessage.IsZero() {
-				return &Message{Code: CodePattern, Text: f.PatternMessage}
+				pm := f.PatternMessage
+				return &Message{Code: CodePattern, Text: Text{Zh: pm.Zh, En: pm.In(En)}}
 			}
 			return msg(CodePattern, "%s格式不对，请核对", "%s is not in the expected form; please check it", l)
 		}
