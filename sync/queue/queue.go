@@ -155,8 +155,9 @@ func (q *Queue) init() error {
 	key, err := loadKey(q.opt.KeyFile)
 	switch {
 	case err == nil:
-	case q.opt.ReadOnly && (q.opt.KeyFile == "" || errors.Is(err, errKeyAbsent)):
-		// A read-only look without the key: only what is not personal.
+	case q.opt.ReadOnly && q.opt.KeyFile == "":
+		// A read-only look without a key: only what is not personal. A key file that
+		// was named but is absent is an error, not a quiet downgrade.
 	case errors.Is(err, errKeyAbsent) && q.opt.CreateKey && keyCheck == nil && !hasItems:
 		if key, err = createKey(q.opt.KeyFile); err != nil {
 			return err
