@@ -97,9 +97,18 @@ func loadKey(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrKey, err)
 	}
+	key, err := parseKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", err, path)
+	}
+	return key, nil
+}
+
+// parseKey reads a key file's content: 64 hex characters, surrounding white space allowed.
+func parseKey(b []byte) ([]byte, error) {
 	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(key) != keySize {
-		return nil, fmt.Errorf("%w: %s does not hold %d hex characters", ErrKey, path, 2*keySize)
+		return nil, fmt.Errorf("%w: key file does not hold %d hex characters", ErrKey, 2*keySize)
 	}
 	return key, nil
 }

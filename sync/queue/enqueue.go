@@ -40,6 +40,9 @@ func (q *Queue) Enqueue(ctx context.Context, s NewSubmission) (*Submission, erro
 	if err := validateSubmission(&s); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("queue: enqueue: %w", err)
+	}
 	if s.ID == "" {
 		s.ID = uuid.NewString()
 	} else if existing, err := q.getSubmission(s.ID); err == nil {

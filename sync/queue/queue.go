@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,6 +87,10 @@ func Open(dir string, opt Options) (*Queue, error) {
 		q.opt.TerminalCode = t
 		if opt.KeyFile == "" {
 			return nil, fmt.Errorf("%w: no key file configured", ErrKey)
+		}
+		if rel, err := filepath.Rel(dir, opt.KeyFile); err == nil && !strings.HasPrefix(rel, "..") {
+			q.log.Warn("queue: the key file is inside the data directory; a copy of the directory would carry its key",
+				"key_file", opt.KeyFile)
 		}
 		if err := mkdirDurable(dir); err != nil {
 			return nil, fmt.Errorf("queue: %w", err)

@@ -386,3 +386,17 @@ func TestClosed(t *testing.T) {
 		t.Errorf("Stats after Close = %v", err)
 	}
 }
+
+func TestEnqueueCancelled(t *testing.T) {
+	env := newEnv(t)
+	q := env.open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := q.Enqueue(ctx, sampleSubmission(1, 1000)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Enqueue with a cancelled context = %v", err)
+	}
+	st, _ := q.Stats()
+	if st != (Stats{}) || len(listFiles(t, env.dir)) != 0 {
+		t.Errorf("a cancelled Enqueue left something behind: %+v", st)
+	}
+}

@@ -137,6 +137,10 @@ func (q *Queue) ReadAttachment(id string, index int) ([]byte, error) {
 	}
 	sealed, err := os.ReadFile(filepath.Join(q.filesDir, ref.Name))
 	if errors.Is(err, os.ErrNotExist) {
+		// Delivered (or pruned) since the record was read: that is not damage.
+		if it, gerr := q.get(id); gerr != nil || it.Submission == nil || index >= len(it.Submission.Attachments) {
+			return nil, fmt.Errorf("%w: attachment %d of %s (delivered meanwhile)", ErrNotFound, index, id)
+		}
 		return nil, fmt.Errorf("%w: attachment %d of %s: file missing", ErrCorrupt, index, id)
 	}
 	if err != nil {
