@@ -1,0 +1,369 @@
+package main
+
+// kioskctl printer test|status, escpos decode and sim printer: a technician checks a
+// receipt printer, reads what a byte stream would print, and plays a printer without
+// the hardware.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image/png"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/govkiosk/govkiosk/drivers/printer"
+	"github.com/govkiosk/govkiosk/drivers/printer/escpos"
+	"github.com/govkiosk/govkiosk/drivers/printer/printersim"
+	"github.com/govkiosk/govkiosk/drivers/transport"
+)
+
+func init() {
+	register(command{
+		name:    "printer test",
+		summary: "print a test receipt (styles, full width, QR code) and report the printer's status",
+		usage:   "--port P [--baud B] [--width 58|80]",
+		setup:   setupPrinterTest,
+	})
+	register(command{
+		name:    "printer status",
+		summary: "ask a receipt printer for its real-time status (paper, cover, errors)",
+		usage:   "--port P [--baud B]",
+		setup:   setupPrinterStatus,
+	})
+	register(command{
+		name:    "escpos decode",
+		summary: "show what a printer would print from an ESC/POS byte stream (FILE, or - for standard input)",
+		usage:   "[--width 58|80] [--styles] [--png OUT.png] FILE",
+		setup:   setupESCPOSDecode,
+	})
+	register(command{
+		name:    "sim printer",
+		summary: "play an ESC/POS receipt printer on a pseudo-terminal (and TCP); prints its device path first",
+		usage:   "[--link PATH] [--out DIR] [--width 58|80] [--tcp ADDR] [--control FILE]",
+		setup:   setupSimPrinter,
+	})
+}
+
+// portFlags are the flags every command that talks to a printer takes.
+type portFlags struct {
+	port *string
+	baud *int
+}
+
+func addPortFlags(fs *flag.FlagSet) portFlags {
+	return portFlags{
+		port: fs.String("port", "", "the printer: a serial device (/dev/ttyUSB0), host:9100 or tcp://host:9100, or usb:VVVV:PPPP"),
+		baud: fs.Int("baud", 9600, "serial line speed"),
+	}
+}
+
+func (pf portFlags) open(args []string) (printer.Opener, error) {
+	if len(args) > 0 {
+		return nil, usagef("unexpected arguments: %s", strings.Join(args, " "))
+	}
+	if *pf.port == "" {
+		return nil, usagef("--port is required")
+	}
+	if *pf.baud <= 0 {
+		return nil, usagef("--baud must be positive")
+	}
+	open, err := printer.ParsePort(*pf.port, *pf.baud)
+	if err != nil {
+		return nil, usagef("--port: %v", err)
+	}
+	return open, nil
+}
+
+func paperFlag(fs *flag.FlagSet) *int {
+	return fs.Int("width", 80, "paper width in mm: 58 or 80")
+}
+
+func paperOf(mm int) (printer.Paper, error) {
+	p, err := printer.PaperFor(mm)
+	if err != nil || mm == 0 {
+		return printer.Paper{}, usagef("--width must be 58 or 80")
+	}
+	return p, nil
+}
+
+// statusLine says a printer's health in one line: "online (paper ok, cover closed)".
+func statusLine(p *printer.Printer) string {
+	h := p.Health().Current()
+	var d []string
+	for _, k := range []string{"paper", "cover"} {
+		if v, ok := h.Details[k]; ok {
+			d = append(d, k+" "+v)
+		}
+	}
+	s := string(h.State)
+	if h.Reason != "" {
+		s += ": " + h.Reason
+	}
+	if len(d) > 0 {
+		s += " (" + strings.Join(d, ", ") + ")"
+	}
+	return s
+}
+
+func newCLIPrinter(open printer.Opener, paper printer.Paper, e *env) (*printer.Printer, error) {
+	return printer.New(printer.Config{Open: open, Paper: paper, Log: e.log, ReplyTimeout: 2 * time.Second})
+}
+
+func setupPrinterTest(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+	pf := addPortFlags(fs)
+	width := paperFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		open, err := pf.open(args)
+		if err != nil {
+			return err
+		}
+		paper, err := paperOf(*width)
+		if err != nil {
+			return err
+		}
+		prn, err := newCLIPrinter(open, paper, e)
+		if err != nil {
+			return err
+		}
+		defer prn.Close()
+		if err := prn.Print(ctx, printer.TestReceipt(*pf.port, paper, time.Now())); err != nil {
+			return err
+		}
+		if _, err := prn.Status(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "test receipt printed; printer", statusLine(prn))
+		return nil
+	}
+}
+
+func setupPrinterStatus(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+	pf := addPortFlags(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		open, err := pf.open(args)
+		if err != nil {
+			return err
+		}
+		prn, err := newCLIPrinter(open, printer.Paper80, e)
+		if err != nil {
+			return err
+		}
+		defer prn.Close()
+		st, err := prn.Status(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, statusLine(prn))
+		if s := st.String(); s != "ok" {
+			fmt.Fprintln(e.stdout, "conditions:", s)
+		}
+		return nil
+	}
+}
+
+func setupESCPOSDecode(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+	width := paperFlag(fs)
+	styles := fs.Bool("styles", false, "show alignment and character styles in {braces}")
+	out := fs.String("png", "", "also draw the paper as PNG (a second receipt goes to OUT-2.png, and so on)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("want exactly one FILE (or -)")
+		}
+		paper, err := paperOf(*width)
+		if err != nil {
+			return err
+		}
+		var data []byte
+		if args[0] == "-" {
+			data, err = io.ReadAll(os.Stdin)
+		} else {
+			data, err = os.ReadFile(args[0])
+		}
+		if err != nil {
+			return err
+		}
+		receipts, problems := escpos.Decode(data, paper.Dots)
+		for _, r := range receipts {
+			fmt.Fprint(e.stdout, r.Text(*styles))
+		}
+		for _, p := range problems {
+			fmt.Fprintln(e.stderr, "problem:", p)
+		}
+		if *out != "" {
+			return writePNGs(*out, receipts, paper.Dots)
+		}
+		return nil
+	}
+}
+
+// writePNGs draws each receipt: the first to out, the n-th to out with "-n" before its
+// extension.
+func writePNGs(out string, receipts []escpos.Receipt, dots int) error {
+	if len(receipts) == 0 {
+		return errors.New("nothing printed: no picture to draw")
+	}
+	var font *printersim.Font
+	if path, err := printersim.FindFont(); err == nil {
+		if f, err := printersim.LoadFont(path); err == nil {
+			font = f
+			defer f.Close()
+		}
+	}
+	for i, r := range receipts {
+		path := out
+		if i > 0 {
+			ext := filepath.Ext(out)
+			path = strings.TrimSuffix(out, ext) + "-" + strconv.Itoa(i+1) + ext
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		err = png.Encode(f, printersim.Render(r, dots, font))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+func setupSimPrinter(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+	link := fs.String("link", "", "stable path to make to the simulator's terminal")
+	out := fs.String("out", "", "directory to save each cut receipt to, as NNNN.png and NNNN.txt")
+	width := paperFlag(fs)
+	tcp := fs.String("tcp", "", "also listen as a network printer on this address, e.g. 127.0.0.1:9100")
+	control := fs.String("control", "-", "where commands come from, one a line (- is standard input): "+
+		"paper ok|near_end|out, cover open|closed, cutter error|ok, paper-left DOTS, unplug, replug, status")
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) > 0 {
+			return usagef("no arguments are taken")
+		}
+		paper, err := paperOf(*width)
+		if err != nil {
+			return err
+		}
+		var ln net.Listener
+		if *tcp != "" {
+			if ln, err = net.Listen("tcp", *tcp); err != nil {
+				return fmt.Errorf("--tcp: %w", err)
+			}
+			defer ln.Close()
+		}
+		pty, err := transport.OpenPTY(*link)
+		if err != nil {
+			return err
+		}
+		defer pty.Close()
+		sim := printersim.New(printersim.Config{Dots: paper.Dots, OutDir: *out, Log: e.log})
+		defer sim.Close()
+
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		served := make(chan error, 2)
+		go func() { served <- sim.ServePTY(ctx, pty) }()
+		fmt.Fprintln(e.stdout, pty.Path())
+		if ln != nil {
+			go func() { served <- sim.ServeTCP(ctx, ln) }()
+			fmt.Fprintln(e.stdout, "tcp://"+ln.Addr().String())
+		}
+
+		lines := make(chan string)
+		go simPrinterControl(ctx, *control, lines, e)
+		for {
+			select {
+			case <-ctx.Done():
+				<-served
+				return nil
+			case err := <-served:
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			case line, ok := <-lines:
+				if !ok {
+					lines = nil // standard input ended: keep printing until interrupted
+					continue
+				}
+				if reply := simPrinterCommand(sim, pty, line); reply != "" {
+					fmt.Fprintln(e.stdout, reply)
+				}
+			}
+		}
+	}
+}
+
+// simPrinterControl sends the lines of the control input (a file or FIFO, or standard
+// input for "-") to lines, and closes it at the end.
+func simPrinterControl(ctx context.Context, path string, lines chan<- string, e *env) {
+	defer close(lines)
+	in := io.Reader(os.Stdin)
+	if path != "-" {
+		f, err := os.Open(path) // a FIFO opens once a writer does
+		if err != nil {
+			fmt.Fprintf(e.stderr, "kioskctl sim printer: control: %v\n", oneLine(err))
+			return
+		}
+		defer f.Close()
+		in = f
+	}
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		select {
+		case lines <- sc.Text():
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// simPrinterCommand carries out one control line of sim printer and returns the reply:
+// "ok", "ok ..." or "error: ...". Blank lines and # comments get none.
+func simPrinterCommand(sim *printersim.Simulator, pty *transport.PTY, line string) string {
+	f := strings.Fields(line)
+	if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+		return ""
+	}
+	arg := ""
+	if len(f) == 2 {
+		arg = f[1]
+	}
+	switch {
+	case f[0] == "paper" && (arg == "ok" || arg == "near_end" || arg == "out"):
+		sim.SetPaper(printersim.Paper(arg))
+	case f[0] == "cover" && (arg == "open" || arg == "closed"):
+		sim.SetCover(arg == "open")
+	case f[0] == "cutter" && (arg == "error" || arg == "ok"):
+		sim.SetCutterError(arg == "error")
+	case f[0] == "paper-left" && arg != "":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n <= 0 {
+			return "error: paper-left takes a number of dots"
+		}
+		sim.SetPaperLeft(n)
+	case f[0] == "unplug" && len(f) == 1:
+		if err := pty.Unplug(); err != nil {
+			return "error: " + oneLine(err)
+		}
+	case f[0] == "replug" && len(f) == 1:
+		if err := pty.Replug(); err != nil {
+			return "error: " + oneLine(err)
+		}
+	case f[0] == "status" && len(f) == 1:
+		return fmt.Sprintf("ok %s; %d receipts", sim.Status(), len(sim.Receipts()))
+	default:
+		return "error: unknown command " + strconv.Quote(line) +
+			" (paper ok|near_end|out, cover open|closed, cutter error|ok, paper-left DOTS, unplug, replug, status)"
+	}
+	return "ok"
+}
