@@ -155,8 +155,10 @@ func NewReader(cfg Config) (*Reader, error) {
 	}, nil
 }
 
-// Events is where the Reader reports. It is never closed (Run may be started again):
-// stop reading when your context ends.
+// Events is where the Reader reports. Read it all the time: the reader waits for the
+// receiver to take a CardRead or CardRemoved (a Fault it drops when the receiver is
+// behind). It is never closed, since Run may be started again: stop reading when your
+// context ends.
 func (r *Reader) Events() <-chan Event { return r.events }
 
 // Name is the device's configured name.
@@ -372,8 +374,18 @@ func (r *Reader) setOnline(card string) {
 }
 
 // emit hands ev to the receiver, waiting for it unless ctx ends first; an identity that
-// cannot be delivered is wiped.
+// cannot be delivered is wiped. A Fault is dropped rather than waited for when the
+// receiver is behind: Health carries the same news, and a receiver that reads no events
+// must not stop the reader from polling.
 func (r *Reader) emit(ctx context.Context, ev Event) {
+	if f, ok := ev.(Fault); ok {
+		select {
+		case r.events <- ev:
+		default:
+			r.log.Debug("fault not delivered: receiver behind", "err", f.Err)
+		}
+		return
+	}
 	select {
 	case r.events <- ev:
 	case <-ctx.Done():

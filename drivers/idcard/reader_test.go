@@ -483,3 +483,22 @@ func TestReaderLogsNoPersonalData(t *testing.T) {
 		}
 	}
 }
+
+// A receiver that is behind does not stop the reader: faults it has no room for are
+// dropped, and health still follows the reader through outage after outage.
+func TestReaderFaultsDoNotBlock(t *testing.T) {
+	g := withSim(t, nil)
+	for range cap(g.r.events) + 2 { // each outage raises one fault; nobody reads them
+		if err := g.sim.Unplug(); err != nil {
+			t.Fatal(err)
+		}
+		g.waitHealth(t, "offline", func(s health.Status) bool { return s.State == health.Offline })
+		if err := g.sim.Replug(); err != nil {
+			t.Fatal(err)
+		}
+		g.waitHealth(t, "online", func(s health.Status) bool { return s.State == health.Online })
+	}
+	if n := len(g.r.events); n != cap(g.r.events) {
+		t.Fatalf("%d events waiting, want a full buffer of %d", n, cap(g.r.events))
+	}
+}
