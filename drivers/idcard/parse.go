@@ -32,6 +32,12 @@ var (
 // keep codes that have no name; a date that is not a calendar date is left zero; the ID
 // number's check digit is reported in IDNumberValid and never rejected. Invalid UTF-16
 // (a lone surrogate) becomes U+FFFD.
+//
+// Per layout: a 2017 foreigner card's number has 15 characters and no check digit, so
+// IDNumberValid is false for it; its authority is the 4-character code of the office that
+// took the application. The 2023 foreigner card's renewal count goes to IssueCount, as
+// the residence permit's issue count does; its link to the holder's former card number is
+// not kept.
 func ParseText(text []byte) (*identity.Identity, error) {
 	if len(text) != TextLen {
 		return nil, fmt.Errorf("%w: text block is %d bytes, want %d", ErrMalformed, len(text), TextLen)
