@@ -31,6 +31,7 @@ type WrongPINError struct {
 	LockedUntil time.Time
 }
 
+// Error says how many tries are left, or until when the guard is locked.
 func (e *WrongPINError) Error() string {
 	if !e.LockedUntil.IsZero() {
 		return fmt.Sprintf("access: wrong PIN; locked until %s", e.LockedUntil.Format(time.TimeOnly))
@@ -46,6 +47,7 @@ type LockedError struct {
 	Until time.Time
 }
 
+// Error says until when no PIN is checked.
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("access: locked until %s", e.Until.Format(time.TimeOnly))
 }

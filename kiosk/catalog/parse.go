@@ -27,6 +27,7 @@ type ValidationError struct {
 	Problems []Problem
 }
 
+// Error lists the first ten problems.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "catalog: %d problem(s): ", len(e.Problems))

@@ -33,6 +33,7 @@ type ValidationError struct {
 	Problems []Problem
 }
 
+// Error lists every problem, one per line.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "config: %d problem(s):", len(e.Problems))

@@ -28,6 +28,7 @@ type InvalidError struct {
 	Fields []string
 }
 
+// Error names the refused fields (IDs only: never values).
 func (e *InvalidError) Error() string {
 	return "form: fields need attention: " + strings.Join(e.Fields, ", ")
 }

@@ -19,6 +19,7 @@ type Clock interface {
 
 type systemClock struct{}
 
+// Now returns the system time.
 func (systemClock) Now() time.Time { return time.Now() }
 
 // Defaults for Options left zero.

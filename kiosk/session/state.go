@@ -149,6 +149,7 @@ type TransitionError struct {
 	Event Event
 }
 
+// Error names the event and the state that refused it.
 func (e *TransitionError) Error() string {
 	return fmt.Sprintf("session: %s not accepted in state %s", e.Event, e.State)
 }
@@ -187,6 +188,7 @@ type MissingError struct {
 	Materials []string
 }
 
+// Error names the missing materials by ID.
 func (e *MissingError) Error() string {
 	return "session: mandatory materials not scanned: " + strings.Join(e.Materials, ", ")
 }
