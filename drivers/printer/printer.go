@@ -278,8 +278,10 @@ func (p *Printer) print(ctx context.Context, data []byte) error {
 		return err
 	}
 	p.setBusy(st)
-	err = p.send(ctx, data)
+	ps, err := p.send(ctx, data)
 	if err == nil {
+		// The job's own answer is the freshest word on the paper.
+		st.PaperNearEnd = ps.NearEnd
 		p.record(st, nil)
 		return nil
 	}
@@ -299,21 +301,22 @@ func (p *Printer) print(ctx context.Context, data []byte) error {
 	return err
 }
 
-// send writes the job and waits for it to come out; call with mu held.
-func (p *Printer) send(ctx context.Context, data []byte) error {
+// send writes the job and waits for it to come out, returning the paper status the
+// printer answered with at the end; call with mu held.
+func (p *Printer) send(ctx context.Context, data []byte) (escpos.PaperStatus, error) {
 	jobTimeout := p.cfg.JobTimeout
 	if jobTimeout <= 0 {
 		jobTimeout = 20*time.Second + transport.WireTime(len(data), 9600)
 	}
 	final := deadline(ctx, jobTimeout)
 	if err := p.port.SetWriteDeadline(final); err != nil {
-		return p.fail("send", err)
+		return escpos.PaperStatus{}, p.fail("send", err)
 	}
 	if _, err := p.port.Write(data); err != nil {
-		return fmt.Errorf("%w: %w", ErrInterrupted, p.fail("send", err))
+		return escpos.PaperStatus{}, fmt.Errorf("%w: %w", ErrInterrupted, p.fail("send", err))
 	}
 	if _, err := p.port.Write(escpos.TransmitPaperStatus); err != nil {
-		return fmt.Errorf("%w: %w", ErrInterrupted, p.fail("send", err))
+		return escpos.PaperStatus{}, fmt.Errorf("%w: %w", ErrInterrupted, p.fail("send", err))
 	}
 	// Wait for the GS r answer (bit 4 clear). While none comes, ask DLE EOT 2 every
 	// so often: a printer stopped by paper end or an open cover answers it (bit 4 set)
@@ -322,19 +325,19 @@ func (p *Printer) send(ctx context.Context, data []byte) error {
 	asked := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%w: %w", ErrInterrupted, err)
+			return escpos.PaperStatus{}, fmt.Errorf("%w: %w", ErrInterrupted, err)
 		}
 		if !time.Now().Before(final) {
 			p.log.Warn("printer did not confirm the job in time; assuming it printed",
 				"bytes", len(data), "timeout", jobTimeout)
-			return nil
+			return escpos.PaperStatus{}, nil
 		}
 		next := time.Now().Add(watch)
 		if final.Before(next) {
 			next = final
 		}
 		if err := p.port.SetReadDeadline(next); err != nil {
-			return p.fail("wait", err)
+			return escpos.PaperStatus{}, p.fail("wait", err)
 		}
 		n, err := p.port.Read(p.buf[:])
 		for _, b := range p.buf[:n] {
@@ -345,13 +348,13 @@ func (p *Printer) send(ctx context.Context, data []byte) error {
 					p.log.Info("paper near end")
 				}
 				p.drainAnswers(asked)
-				return nil
+				return ps, nil
 			case escpos.IsStatusByte(b) && asked > 0:
 				asked--
 				var st escpos.Status
 				_ = st.Apply(escpos.OfflineCause, b)
 				if st.PaperEndStop || st.CoverOpen || st.ErrorOccurred {
-					return ErrInterrupted
+					return escpos.PaperStatus{}, ErrInterrupted
 				}
 			}
 			// Anything else is a stray answer (DLE EOT bytes inside image data are
@@ -361,11 +364,11 @@ func (p *Printer) send(ctx context.Context, data []byte) error {
 		case err == nil:
 		case transport.IsTimeout(err):
 			if _, werr := p.port.Write(escpos.Query(escpos.OfflineCause)); werr != nil {
-				return fmt.Errorf("%w: %w", ErrInterrupted, p.fail("wait", werr))
+				return escpos.PaperStatus{}, fmt.Errorf("%w: %w", ErrInterrupted, p.fail("wait", werr))
 			}
 			asked++
 		default:
-			return fmt.Errorf("%w: %w", ErrInterrupted, p.fail("wait", err))
+			return escpos.PaperStatus{}, fmt.Errorf("%w: %w", ErrInterrupted, p.fail("wait", err))
 		}
 	}
 }

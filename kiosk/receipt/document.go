@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"strings"
 
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 )
@@ -256,15 +255,26 @@ func blockTexts(b Block) []string {
 // GB 11643 number (17 digits and a correct check character), not part of a longer run of
 // digits.
 func ContainsIDNumber(s string) bool {
-	b := []byte(s)
-	for i := 0; i+18 <= len(b); i++ {
-		if i > 0 && isDigit(b[i-1]) {
+	for i := 0; i+18 <= len(s); i++ {
+		if i > 0 && isDigit(s[i-1]) {
+			continue // inside a run of digits, not at its start
+		}
+		j := i
+		for j < i+17 && isDigit(s[j]) {
+			j++
+		}
+		if j < i+17 {
+			i = j // no 17 digits here; go on after the non-digit
 			continue
 		}
-		if i+18 < len(b) && (isDigit(b[i+18]) || b[i+18] == 'X' || b[i+18] == 'x') {
-			continue
+		if i+18 < len(s) && (isDigit(s[i+18]) || s[i+18] == 'X' || s[i+18] == 'x') {
+			continue // a longer run
 		}
-		if identity.ValidNumber(strings.ToUpper(string(b[i : i+18]))) {
+		last := s[i+17]
+		if last == 'x' {
+			last = 'X'
+		}
+		if want, ok := identity.CheckDigit(s[i : i+17]); ok && last == want {
 			return true
 		}
 	}

@@ -266,3 +266,22 @@ func abs(n int) int {
 	}
 	return n
 }
+
+// FuzzContainsIDNumber checks the scanner against the plain definition: some 18
+// characters, not inside a longer run of digits, that form a valid number.
+func FuzzContainsIDNumber(f *testing.F) {
+	f.Add("号码" + synthID + "，")
+	f.Add("1" + synthID)
+	f.Add(synthID[:17] + "x1")
+	f.Fuzz(func(t *testing.T, s string) {
+		want := false
+		for i := 0; i+18 <= len(s) && !want; i++ {
+			before := i > 0 && isDigit(s[i-1])
+			after := i+18 < len(s) && (isDigit(s[i+18]) || s[i+18] == 'X' || s[i+18] == 'x')
+			want = !before && !after && identity.ValidNumber(s[i:i+18])
+		}
+		if got := ContainsIDNumber(s); got != want {
+			t.Fatalf("ContainsIDNumber(%q) = %v, want %v", s, got, want)
+		}
+	})
+}

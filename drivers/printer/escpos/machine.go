@@ -136,6 +136,9 @@ type Machine struct {
 
 	st      mstate
 	line    []Run
+	run     []byte // text of the run being built, in runSt
+	runSt   Style
+	inRun   bool
 	lineW   int
 	lineH   int
 	lineAl  Align
@@ -165,6 +168,7 @@ func (m *Machine) reset() {
 	m.st = mstate{chinese: true, w: 1, h: 1, pitch: defaultPitch,
 		qr: QRCode{Model: 2, Module: defaultModule, Level: QRLevelL}}
 	m.line, m.lineW, m.lineH, m.hasLine = nil, 0, 0, false
+	m.run, m.inRun = m.run[:0], false
 }
 
 func (m *Machine) dots() int {
@@ -393,15 +397,24 @@ func (m *Machine) char(r rune, cell int, cjk bool) {
 	}
 	m.lineW += w
 	m.lineH = max(m.lineH, h*st.Height)
-	if n := len(m.line); n > 0 && m.line[n-1].Style == st {
-		m.line[n-1].Text += string(r)
-		return
+	if m.inRun && m.runSt != st {
+		m.endRun()
 	}
-	m.line = append(m.line, Run{Text: string(r), Style: st})
+	m.runSt, m.inRun = st, true
+	m.run = utf8.AppendRune(m.run, r)
+}
+
+// endRun moves the run being built onto the line.
+func (m *Machine) endRun() {
+	if m.inRun {
+		m.line = append(m.line, Run{Text: string(m.run), Style: m.runSt})
+		m.run, m.inRun = m.run[:0], false
+	}
 }
 
 // printLine prints the buffer (an empty line if it is empty) and feeds.
 func (m *Machine) printLine() {
+	m.endRun()
 	l := Line{Align: m.st.align, Dots: max(m.st.pitch, m.lineH)}
 	if m.hasLine {
 		l.Align = m.lineAl

@@ -321,3 +321,25 @@ func FuzzMachine(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecode reads a typical receipt's bytes back, as the simulator does for each
+// job.
+func BenchmarkDecode(b *testing.B) {
+	var e Encoder
+	e.Init()
+	e.Chinese(true)
+	for i := range 20 {
+		e.Bold(i%2 == 0)
+		e.Line("事项：    居住证申领（首次） No. 12")
+	}
+	_ = e.QR([]byte("https://gov.example/track?c=K7Q2-0042-8"), QROptions{Module: 6})
+	e.Cut(true, 16)
+	data := e.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if rs, _ := Decode(data, 576); len(rs) != 1 {
+			b.Fatal("no receipt")
+		}
+	}
+}
