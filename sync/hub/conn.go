@@ -227,7 +227,7 @@ func (c *conn) serve() {
 		mt, r, err := c.ws.NextReader()
 		if err != nil {
 			if !c.closing.Load() {
-				c.log.Debug("connection ended", "terminal", c.terminalID(), "err", err)
+				c.log.Debug("connection ended", "err", err)
 			}
 			return
 		}

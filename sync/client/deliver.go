@@ -1,0 +1,278 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/govkiosk/govkiosk/sync/protocol"
+	"github.com/govkiosk/govkiosk/sync/queue"
+)
+
+// permanentError is a local reason an item can never be delivered (damaged attachment,
+// data the protocol cannot carry): it is marked failed, not retried.
+type permanentError struct{ reason string }
+
+func (e *permanentError) Error() string { return e.reason }
+
+func permanent(format string, a ...any) error {
+	return &permanentError{reason: fmt.Sprintf(format, a...)}
+}
+
+// retryInterval is how soon, on the same connection, items that failed for a passing
+// reason are tried again when nothing else wakes the client.
+func (c *Client) retryInterval() time.Duration {
+	return min(max(10*c.opt.BackoffMin, time.Second), c.opt.BackoffMax)
+}
+
+// syncPass delivers pending items in enqueue order until none is left. An item that
+// fails for a passing reason is skipped for the rest of the pass and one that is refused
+// for good is marked failed, so neither holds up the items behind it. It returns a delay
+// after which to try again (the hub asked to wait, or items were skipped) and an error
+// only when the connection failed.
+func (s *session) syncPass(ctx context.Context) (time.Duration, error) {
+	c := s.c
+	ob := c.opt.Outbox
+	skip := map[string]bool{}
+	for {
+		items, err := ob.Pending(len(skip) + 8)
+		if err != nil {
+			c.setError(fmt.Errorf("outbox: %w", err))
+			return c.retryInterval(), nil
+		}
+		var it *queue.Item
+		for i := range items {
+			if !skip[items[i].ID()] {
+				it = &items[i]
+				break
+			}
+		}
+		if it == nil {
+			if len(skip) > 0 {
+				return c.retryInterval(), nil
+			}
+			c.update(func(st *State) { st.LastSync, st.LastError = c.opt.Now(), "" })
+			return 0, nil
+		}
+		id := it.ID()
+		err = s.deliver(ctx, *it)
+		var ce *connError
+		if !errors.As(err, &ce) && c.held.id == id {
+			c.held.id, c.held.data = "", nil // only an interrupted upload needs it again
+		}
+		var he *protocol.Error
+		var pe *permanentError
+		switch {
+		case err == nil:
+		case errors.As(err, &ce):
+			ob.NoteAttempt(id, ce.err)
+			c.setError(ce.err)
+			return 0, ce.err
+		case errors.As(err, &he) && he.Code == protocol.CodeTryLater:
+			ob.NoteAttempt(id, he)
+			c.setError(he)
+			return max(he.RetryAfter(), c.opt.BackoffMin), nil
+		case errors.As(err, &pe), errors.As(err, &he) && he.Code.Permanent():
+			c.stats.failed.Add(1)
+			c.log.Warn("item refused for good; marked failed", "id", id, "reason", err)
+			if ferr := ob.MarkFailed(id, err.Error()); ferr != nil {
+				c.log.Error("mark failed", "id", id, "err", ferr)
+				skip[id] = true
+			}
+			c.setError(err)
+		default:
+			c.log.Info("item not delivered; will retry", "id", id, "err", err)
+			ob.NoteAttempt(id, err)
+			skip[id] = true
+			c.setError(err)
+		}
+	}
+}
+
+func (c *Client) setError(err error) {
+	c.update(func(st *State) { st.LastError = err.Error() })
+}
+
+func (s *session) deliver(ctx context.Context, it queue.Item) error {
+	id := it.ID()
+	if err := s.c.opt.Outbox.MarkSending(id); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	switch {
+	case it.Submission != nil:
+		return s.deliverSubmission(ctx, it.Submission)
+	case it.Rating != nil:
+		return s.deliverRating(ctx, it.Rating)
+	}
+	return permanent("outbox item %s is neither a submission nor a rating", id)
+}
+
+func (s *session) deliverSubmission(ctx context.Context, sub *queue.Submission) error {
+	msg := &protocol.Submit{ID: sub.ID, TrackingCode: sub.TrackingCode, Item: sub.Item, ItemTitle: sub.ItemTitle,
+		CreatedAt: sub.CreatedAt.UTC(), Fields: sub.Fields}
+	for _, a := range sub.Attachments {
+		msg.Attachments = append(msg.Attachments, protocol.Attachment{Name: a.Name, ContentType: a.ContentType,
+			Size: a.Size, SHA256: a.SHA256})
+	}
+	if err := msg.Validate(); err != nil {
+		return permanent("submission cannot be sent: %v", err)
+	}
+	if err := s.sendMsg(msg); err != nil {
+		return err
+	}
+	m, err := s.await(ctx, sub.ID)
+	if err != nil {
+		return err
+	}
+	switch r := m.(type) {
+	case *protocol.Ack:
+		return s.delivered(sub.ID, r) // the hub had it already
+	case *protocol.Error:
+		return hubError(r)
+	case *protocol.UploadState:
+		if len(r.Offsets) != len(sub.Attachments) {
+			return fmt.Errorf("hub reported %d attachments, the submission has %d", len(r.Offsets), len(sub.Attachments))
+		}
+		for i, a := range sub.Attachments {
+			if r.Offsets[i] >= a.Size {
+				continue
+			}
+			data, err := s.c.attachment(sub.ID, i, a.Size)
+			if err != nil {
+				return err
+			}
+			if err := s.upload(ctx, sub.ID, i, data, r.Offsets[i]); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("hub answered submit with %s", m.MessageType())
+	}
+	if err := s.sendMsg(&protocol.Commit{ID: sub.ID}); err != nil {
+		return err
+	}
+	m, err = s.await(ctx, sub.ID)
+	if err != nil {
+		return err
+	}
+	switch r := m.(type) {
+	case *protocol.Ack:
+		return s.delivered(sub.ID, r)
+	case *protocol.Error:
+		return hubError(r)
+	}
+	return fmt.Errorf("hub answered commit with %s", m.MessageType())
+}
+
+// upload sends one attachment from offset, one chunk at a time, each acknowledged
+// before the next: a cut link costs at most the chunk in flight, and the hub's answer to
+// the next submit says where to resume.
+func (s *session) upload(ctx context.Context, id string, index int, data []byte, off int64) error {
+	size := int64(len(data))
+	resyncs, restarts := 0, 0
+	for off < size {
+		n := min(int64(s.chunk), size-off)
+		frame, err := protocol.AppendChunk(s.buf[:0], protocol.Chunk{ID: id, Index: index, Offset: off, Data: data[off : off+n]})
+		if err != nil {
+			return permanent("attachment %d: %v", index, err)
+		}
+		s.buf = frame[:0]
+		if err := s.send(outFrame{kind: websocket.BinaryMessage, data: frame}); err != nil {
+			return err
+		}
+		s.c.stats.chunks.Add(1)
+		s.c.stats.bytes.Add(n)
+		m, err := s.await(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch r := m.(type) {
+		case *protocol.ChunkAck:
+			if r.Index != index || r.Next <= off || r.Next > size {
+				return fmt.Errorf("hub acknowledged attachment %d up to %d after a chunk of %d at %d", r.Index, r.Next, index, off)
+			}
+			off = r.Next
+		case *protocol.Error:
+			switch {
+			case r.Code == protocol.CodeBadOffset && r.Index == index && r.Next <= size && resyncs < 3:
+				resyncs++
+				off = r.Next
+			case r.Code == protocol.CodeChecksum && restarts < 2:
+				restarts++
+				off = 0
+			default:
+				return hubError(r)
+			}
+		default:
+			return fmt.Errorf("hub answered a chunk with %s", m.MessageType())
+		}
+	}
+	return nil
+}
+
+// attachment returns an attachment's bytes, from the outbox or from the copy kept since
+// an earlier connection.
+func (c *Client) attachment(id string, index int, size int64) ([]byte, error) {
+	if c.held.id == id && c.held.index == index {
+		return c.held.data, nil
+	}
+	c.held.id, c.held.data = "", nil
+	data, err := c.opt.Outbox.ReadAttachment(id, index)
+	if errors.Is(err, queue.ErrCorrupt) || errors.Is(err, queue.ErrNotFound) {
+		return nil, permanent("attachment %d cannot be read: %v", index, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("outbox: read attachment %d: %w", index, err)
+	}
+	if int64(len(data)) != size {
+		return nil, permanent("attachment %d has %d bytes, its record says %d", index, len(data), size)
+	}
+	c.held.id, c.held.index, c.held.data = id, index, data
+	return data, nil
+}
+
+func (s *session) deliverRating(ctx context.Context, r *queue.Rating) error {
+	msg := &protocol.Rating{ID: r.ID, SubmissionID: r.SubmissionID, TrackingCode: r.TrackingCode, Item: r.Item,
+		Stars: r.Stars, Reasons: r.Reasons, Comment: r.Comment, CreatedAt: r.CreatedAt.UTC()}
+	if err := msg.Validate(); err != nil {
+		return permanent("rating cannot be sent: %v", err)
+	}
+	if err := s.sendMsg(msg); err != nil {
+		return err
+	}
+	m, err := s.await(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	switch a := m.(type) {
+	case *protocol.Ack:
+		return s.delivered(r.ID, a)
+	case *protocol.Error:
+		return hubError(a)
+	}
+	return fmt.Errorf("hub answered a rating with %s", m.MessageType())
+}
+
+// hubError passes the hub's error on; one without a reference is never taken as a
+// permanent verdict on the item, since it may be about something else.
+func hubError(e *protocol.Error) error {
+	if e.Ref == "" {
+		return fmt.Errorf("hub refused a request: %s: %s", e.Code, e.Message)
+	}
+	return e
+}
+
+func (s *session) delivered(id string, a *protocol.Ack) error {
+	c := s.c
+	if err := c.opt.Outbox.MarkDelivered(id, a.HubRef); err != nil {
+		// Delivered at the hub but not recorded here: the next attempt gets the same ack.
+		return fmt.Errorf("outbox: mark delivered: %w", err)
+	}
+	c.stats.delivered.Add(1)
+	c.log.Debug("delivered", "id", id, "hub_ref", a.HubRef, "duplicate", a.Duplicate)
+	c.update(func(st *State) { st.LastSync = c.opt.Now() })
+	return nil
+}

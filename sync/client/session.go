@@ -1,0 +1,618 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/kiosk/tracking"
+	"github.com/govkiosk/govkiosk/sync/protocol"
+	"github.com/govkiosk/govkiosk/sync/queue"
+)
+
+// Errors a session ends with, besides network errors and *protocol.Error from the hub.
+var (
+	// ErrWrongHub means the hub's id is not the one the terminal enrolled with.
+	ErrWrongHub = errors.New("client: connected to a different hub than the one enrolled with")
+	// ErrDeadLink means nothing came from the hub for PongWait: the link died silently.
+	ErrDeadLink = errors.New("client: no sign of life from the hub; link presumed dead")
+	// ErrRequestTimeout means the hub did not answer a request within RequestTimeout.
+	ErrRequestTimeout = errors.New("client: the hub did not answer in time")
+	// errClosed ends a session on purpose.
+	errClosed = errors.New("client: connection closed")
+)
+
+type outFrame struct {
+	kind int
+	data []byte
+}
+
+// session is one websocket connection. Its reader and writer goroutines are the only
+// goroutines that touch the connection; the client's Run goroutine drives the session
+// through the in and out channels.
+type session struct {
+	c  *Client
+	ws *websocket.Conn
+
+	out        chan outFrame
+	in         chan protocol.Message
+	dead       chan struct{}
+	deadOnce   sync.Once
+	err        error // why dead was closed; read only after <-dead
+	wg         sync.WaitGroup
+	writerDone chan struct{}
+
+	welcome *protocol.Welcome
+	chunk   int
+	hb      *time.Ticker
+	buf     []byte // chunk frame buffer, reused: stop-and-wait means one frame in flight
+}
+
+// connError is a failure of the connection itself (not of the item being sent): the
+// session ends and the client reconnects.
+type connError struct{ err error }
+
+func (e *connError) Error() string { return e.err.Error() }
+func (e *connError) Unwrap() error { return e.err }
+
+// session dials, authenticates and serves one connection until it fails or ctx ends.
+// welcomed reports whether the handshake completed.
+func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
+	c.stats.dials.Add(1)
+	d := websocket.Dialer{
+		NetDialContext:   c.opt.DialContext,
+		Proxy:            c.opt.Proxy,
+		TLSClientConfig:  c.opt.TLSConfig,
+		HandshakeTimeout: 15 * time.Second,
+		Subprotocols:     []string{protocol.Subprotocol},
+		ReadBufferSize:   4 << 10,
+		WriteBufferSize:  32 << 10,
+	}
+	ws, resp, err := d.DialContext(ctx, c.connect, nil)
+	if err != nil {
+		return false, dialError(err, resp)
+	}
+	s := &session{
+		c: c, ws: ws,
+		out: make(chan outFrame, 16), in: make(chan protocol.Message, 32),
+		dead: make(chan struct{}), writerDone: make(chan struct{}),
+	}
+	s.wg.Add(2)
+	go s.readLoop()
+	go s.writeLoop()
+	defer func() { s.close(ctx.Err() != nil) }()
+
+	if err := s.handshake(ctx); err != nil {
+		return false, err
+	}
+	c.stats.connects.Add(1)
+	select { // a SyncNow from before this connection is satisfied by it
+	case <-c.now:
+	default:
+	}
+	c.update(func(st *State) { st.Online = true })
+	c.log.Info("sync connected", "hub", c.opt.Credentials.HubID, "version", s.welcome.Version)
+	return true, s.loop(ctx)
+}
+
+// dialError turns a refused upgrade into the hub's error (try_later with its delay).
+func dialError(err error, resp *http.Response) error {
+	if resp == nil {
+		return fmt.Errorf("client: connect: %w", err)
+	}
+	var e protocol.Error
+	if b, rerr := io.ReadAll(io.LimitReader(resp.Body, 4<<10)); rerr == nil && json.Unmarshal(b, &e) == nil && e.Code != "" {
+		if e.RetryAfterMS == 0 && e.Code == protocol.CodeTryLater {
+			e.RetryAfterMS = 1000
+		}
+		return &e
+	}
+	return fmt.Errorf("client: connect: hub answered %s", resp.Status)
+}
+
+// fail marks the session dead (once) and closes the connection, which ends both loops.
+func (s *session) fail(err error) {
+	s.deadOnce.Do(func() {
+		s.err = err
+		close(s.dead)
+		s.ws.Close()
+	})
+}
+
+// close ends the session; graceful sends a close frame first (best effort, bounded).
+func (s *session) close(graceful bool) {
+	if graceful {
+		f := outFrame{kind: websocket.CloseMessage, data: websocket.FormatCloseMessage(websocket.CloseGoingAway, "terminal stopping")}
+		select {
+		case s.out <- f:
+			select {
+			case <-s.writerDone:
+			case <-time.After(time.Second):
+			}
+		default:
+		}
+	}
+	s.fail(errClosed)
+	s.wg.Wait()
+}
+
+func (s *session) readLoop() {
+	defer s.wg.Done()
+	opt := &s.c.opt
+	alive := func() { s.ws.SetReadDeadline(time.Now().Add(opt.PongWait)) }
+	s.ws.SetReadLimit(protocol.MaxHubText)
+	alive()
+	s.ws.SetPongHandler(func(string) error { alive(); return nil })
+	s.ws.SetPingHandler(func(data string) error {
+		alive()
+		s.trySend(outFrame{kind: websocket.PongMessage, data: []byte(data)})
+		return nil
+	})
+	for {
+		mt, r, err := s.ws.NextReader()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = ErrDeadLink
+			}
+			s.fail(err)
+			return
+		}
+		alive()
+		frame, err := io.ReadAll(r)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if mt != websocket.TextMessage {
+			s.refuse(protocol.Errorf(protocol.CodeUnexpected, "", "a hub sends no binary frames"))
+			continue
+		}
+		m, err := protocol.Decode(frame, protocol.Hub)
+		if err != nil {
+			s.refuse(&protocol.Error{Code: protocol.CodeOf(err), Message: err.Error()})
+			continue
+		}
+		select {
+		case s.in <- m:
+		case <-s.dead:
+			return
+		}
+	}
+}
+
+func (s *session) writeLoop() {
+	defer s.wg.Done()
+	defer close(s.writerDone)
+	opt := &s.c.opt
+	ping := time.NewTicker(opt.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case f := <-s.out:
+			deadline := time.Now().Add(opt.WriteWait)
+			var err error
+			switch f.kind {
+			case websocket.PongMessage, websocket.CloseMessage:
+				err = s.ws.WriteControl(f.kind, f.data, deadline)
+			default:
+				s.ws.SetWriteDeadline(deadline)
+				err = s.ws.WriteMessage(f.kind, f.data)
+			}
+			if err != nil {
+				s.fail(fmt.Errorf("client: write: %w", err))
+				return
+			}
+			if f.kind == websocket.CloseMessage {
+				return
+			}
+		case <-ping.C:
+			if err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(opt.WriteWait)); err != nil {
+				s.fail(fmt.Errorf("client: ping: %w", err))
+				return
+			}
+		case <-s.dead:
+			return
+		}
+	}
+}
+
+// send queues a frame for the writer.
+func (s *session) send(f outFrame) error {
+	select {
+	case s.out <- f:
+		return nil
+	case <-s.dead:
+		return &connError{s.err}
+	}
+}
+
+func (s *session) trySend(f outFrame) {
+	select {
+	case s.out <- f:
+	default:
+	}
+}
+
+func (s *session) sendMsg(m protocol.Message) error {
+	frame, err := protocol.Encode(m)
+	if err != nil {
+		return err
+	}
+	return s.send(outFrame{kind: websocket.TextMessage, data: frame})
+}
+
+// refuse tells the hub a frame it sent could not be used; nothing else happens.
+func (s *session) refuse(e *protocol.Error) {
+	s.c.stats.protoErrs.Add(1)
+	s.c.log.Warn("refused a frame from the hub", "code", e.Code, "ref", e.Ref, "msg", e.Message)
+	if e.Ref != "" && !protocol.ValidID(e.Ref) {
+		e.Ref = ""
+	}
+	if frame, err := protocol.Encode(e); err == nil {
+		s.trySend(outFrame{kind: websocket.TextMessage, data: frame})
+	}
+}
+
+// next waits for the next message during the handshake.
+func (s *session) next(ctx context.Context, timeout time.Duration) (protocol.Message, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case m := <-s.in:
+		return m, nil
+	case <-s.dead:
+		return nil, s.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, ErrRequestTimeout
+	}
+}
+
+func (s *session) handshake(ctx context.Context) error {
+	c := s.c
+	cr := c.opt.Credentials
+	v := c.versions()
+	err := s.sendMsg(&protocol.Hello{TerminalID: cr.TerminalID, Versions: protocol.Versions(), App: c.opt.App,
+		Catalog: v.Catalog, Config: v.Config, Announcements: v.Announcements})
+	if err != nil {
+		return err
+	}
+	m, err := s.next(ctx, c.opt.RequestTimeout)
+	if err != nil {
+		return err
+	}
+	switch m := m.(type) {
+	case *protocol.Challenge:
+		if m.HubID != cr.HubID {
+			return fmt.Errorf("%w (expected %s, got %s)", ErrWrongHub, cr.HubID, m.HubID)
+		}
+		if _, ok := protocol.Choose([]int{m.Version}); !ok {
+			return protocol.Errorf(protocol.CodeUnsupportedVersion, "", "hub chose version %d", m.Version)
+		}
+		if err := s.sendMsg(protocol.SignChallenge(cr.PrivateKey, cr.TerminalID, m)); err != nil {
+			return err
+		}
+	case *protocol.Error:
+		return m
+	default:
+		s.refuse(protocol.Errorf(protocol.CodeUnexpected, "", "expected challenge, got %s", m.MessageType()))
+		return fmt.Errorf("client: handshake: hub sent %s instead of challenge", m.MessageType())
+	}
+	m, err = s.next(ctx, c.opt.RequestTimeout)
+	if err != nil {
+		return err
+	}
+	switch m := m.(type) {
+	case *protocol.Welcome:
+		if m.TerminalID != cr.TerminalID {
+			return fmt.Errorf("client: handshake: hub welcomed terminal %s, not %s", m.TerminalID, cr.TerminalID)
+		}
+		s.welcome = m
+		s.chunk = protocol.MaxChunkData
+		if c.opt.ChunkSize > 0 {
+			s.chunk = c.opt.ChunkSize
+		}
+		s.chunk = max(protocol.MinChunkData, min(s.chunk, m.MaxChunk, protocol.MaxChunkData))
+		return nil
+	case *protocol.Error:
+		return m
+	default:
+		s.refuse(protocol.Errorf(protocol.CodeUnexpected, "", "expected welcome, got %s", m.MessageType()))
+		return fmt.Errorf("client: handshake: hub sent %s instead of welcome", m.MessageType())
+	}
+}
+
+// loop serves an established connection: delivery passes when there is something to
+// send, heartbeats, and pushes from the hub.
+func (s *session) loop(ctx context.Context) error {
+	c := s.c
+	every := c.opt.HeartbeatInterval
+	if every <= 0 {
+		every = time.Duration(s.welcome.HeartbeatSeconds) * time.Second
+	}
+	s.hb = time.NewTicker(every)
+	defer s.hb.Stop()
+	s.heartbeat()
+	var retry <-chan time.Time
+	pass := true
+	for {
+		if pass {
+			pass = false
+			after, err := s.syncPass(ctx)
+			if err != nil {
+				return err
+			}
+			if after > 0 {
+				retry = time.After(after)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.dead:
+			return s.err
+		case m := <-s.in:
+			s.unsolicited(ctx, m)
+		case <-s.hb.C:
+			s.heartbeat()
+		case <-c.wake:
+			// While the hub has asked to wait, a new item waits with the rest.
+			if retry == nil {
+				pass = true
+			}
+		case <-c.now:
+			pass = true
+		case <-retry:
+			retry = nil
+			pass = true
+		}
+	}
+}
+
+// await waits for the hub's answer about id, handling pushes and heartbeats meanwhile.
+// A connection failure or timeout is a *connError.
+func (s *session) await(ctx context.Context, id string) (protocol.Message, error) {
+	t := time.NewTimer(s.c.opt.RequestTimeout)
+	defer t.Stop()
+	for {
+		select {
+		case m := <-s.in:
+			if answers(m, id) {
+				return m, nil
+			}
+			s.unsolicited(ctx, m)
+		case <-s.hb.C:
+			s.heartbeat()
+		case <-s.dead:
+			return nil, &connError{s.err}
+		case <-ctx.Done():
+			return nil, &connError{ctx.Err()}
+		case <-t.C:
+			s.fail(ErrRequestTimeout)
+			return nil, &connError{ErrRequestTimeout}
+		}
+	}
+}
+
+// answers reports whether m is the hub's answer to the request about id. An error
+// without a reference answers whatever is outstanding (the hub could not read it).
+func answers(m protocol.Message, id string) bool {
+	switch m := m.(type) {
+	case *protocol.Ack:
+		return m.ID == id
+	case *protocol.UploadState:
+		return m.ID == id
+	case *protocol.ChunkAck:
+		return m.ID == id
+	case *protocol.Error:
+		return m.Ref == id || m.Ref == ""
+	}
+	return false
+}
+
+// unsolicited handles a message nobody is waiting for: pushes, and stray answers, which
+// are refused without effect (a replayed ack must not mark anything delivered).
+func (s *session) unsolicited(ctx context.Context, m protocol.Message) {
+	switch m := m.(type) {
+	case *protocol.Catalog:
+		s.c.apply("catalog", m.Version, func() error {
+			if s.c.opt.OnCatalog == nil {
+				return nil
+			}
+			return s.c.opt.OnCatalog(m.Version, m.Payload)
+		}, func(v *Versions) *string { return &v.Catalog })
+	case *protocol.Config:
+		s.c.apply("config", m.Version, func() error {
+			if s.c.opt.OnConfig == nil {
+				return nil
+			}
+			return s.c.opt.OnConfig(m.Version, m.Payload)
+		}, func(v *Versions) *string { return &v.Config })
+	case *protocol.Announcements:
+		s.c.apply("announcements", m.Version, func() error {
+			if s.c.opt.OnAnnouncements == nil {
+				return nil
+			}
+			return s.c.opt.OnAnnouncements(m.Version, m.Items)
+		}, func(v *Versions) *string { return &v.Announcements })
+	case *protocol.Status:
+		s.applyStatus(m)
+	case *protocol.Command:
+		s.runCommand(ctx, m)
+	case *protocol.Error:
+		s.c.log.Info("hub reported an error", "code", m.Code, "ref", m.Ref, "msg", m.Message)
+	default:
+		s.refuse(protocol.Errorf(protocol.CodeUnexpected, refOf(m), "%s was not expected now", m.MessageType()))
+	}
+}
+
+func refOf(m protocol.Message) string {
+	switch m := m.(type) {
+	case *protocol.Ack:
+		return m.ID
+	case *protocol.UploadState:
+		return m.ID
+	case *protocol.ChunkAck:
+		return m.ID
+	}
+	return ""
+}
+
+// apply hands a push to the kiosk unless it already holds that version.
+func (c *Client) apply(kind, version string, call func() error, field func(*Versions) *string) {
+	have := c.versions()
+	if *field(&have) == version {
+		return
+	}
+	if err := call(); err != nil {
+		c.log.Warn("push not applied", "kind", kind, "version", version, "err", err)
+		return
+	}
+	c.mu.Lock()
+	*field(&c.applied) = version
+	c.mu.Unlock()
+	c.log.Info("push applied", "kind", kind, "version", version)
+}
+
+func (s *session) applyStatus(m *protocol.Status) {
+	c := s.c
+	err := c.opt.Outbox.SetStatus(m.TrackingCode, m.Status, m.At)
+	// An update for a receipt that is gone or a code the outbox cannot read will never
+	// apply: acknowledge it so the hub stops resending. A storage failure is not
+	// acknowledged; the hub resends on the next connection.
+	if err != nil && !errors.Is(err, queue.ErrNotFound) && !errors.Is(err, queue.ErrInvalid) &&
+		!errors.Is(err, tracking.ErrFormat) && !errors.Is(err, tracking.ErrCheck) {
+		c.log.Warn("status update not recorded", "update", m.UpdateID, "err", err)
+		return
+	}
+	if err := s.sendMsg(&protocol.StatusAck{UpdateID: m.UpdateID}); err != nil {
+		return
+	}
+	if c.opt.OnStatus != nil {
+		c.opt.OnStatus(*m)
+	}
+}
+
+// runCommand runs a command once per id in this process, in its own goroutine so a slow
+// log collection does not hold up deliveries; a repeat (the hub resends unanswered
+// commands after a reconnect) gets the stored result again.
+func (s *session) runCommand(ctx context.Context, m *protocol.Command) {
+	c := s.c
+	c.mu.Lock()
+	if len(c.cmdSeen) > 256 {
+		clear(c.cmdSeen)
+		clear(c.cmdResults)
+	}
+	if res := c.cmdResults[m.ID]; res != nil {
+		c.mu.Unlock()
+		s.sendMsg(res)
+		return
+	}
+	if c.cmdSeen[m.ID] {
+		c.mu.Unlock()
+		return
+	}
+	c.cmdSeen[m.ID] = true
+	c.mu.Unlock()
+	cmd := *m
+	go func() {
+		var out string
+		err := errors.New("command not supported by this terminal")
+		if c.opt.OnCommand != nil {
+			out, err = c.opt.OnCommand(ctx, cmd)
+		}
+		res := &protocol.CommandResult{ID: cmd.ID, OK: err == nil, Output: truncate(out, protocol.MaxCommandOutput)}
+		if err != nil {
+			res.Error = truncate(err.Error(), protocol.MaxText)
+		}
+		c.mu.Lock()
+		c.cmdResults[cmd.ID] = res
+		c.mu.Unlock()
+		c.log.Info("command done", "command", cmd.ID, "name", cmd.Name, "ok", res.OK)
+		s.sendMsg(res) // lost if the connection died; resent when the hub repeats the command
+	}()
+}
+
+// truncate cuts s to at most n bytes on a UTF-8 boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func (s *session) heartbeat() {
+	c := s.c
+	st, err := c.opt.Outbox.Stats()
+	if err != nil {
+		c.log.Warn("outbox stats", "err", err)
+	}
+	v := c.versions()
+	hb := &protocol.Heartbeat{At: c.opt.Now().UTC(), App: c.opt.App,
+		Catalog: v.Catalog, Config: v.Config, Announcements: v.Announcements,
+		Queue: protocol.QueueDepth{Queued: st.Queued, Sending: st.Sending, Failed: st.Failed, OldestQueued: st.OldestQueued.UTC()}}
+	if c.opt.Health != nil {
+		hb.Devices = sanitizeDevices(c.opt.Health())
+	}
+	if err := hb.Validate(); err != nil {
+		c.log.Warn("device health cannot be reported", "err", err)
+		hb.Devices = nil
+	}
+	if st.OldestQueued.IsZero() {
+		hb.Queue.OldestQueued = time.Time{}
+	}
+	if s.sendMsg(hb) == nil {
+		c.stats.heartbeats.Add(1)
+	}
+}
+
+// sanitizeDevices trims device reports to what the protocol allows, so one chatty driver
+// cannot make every heartbeat invalid.
+func sanitizeDevices(in []health.Status) []health.Status {
+	if len(in) > protocol.MaxDevices {
+		in = in[:protocol.MaxDevices]
+	}
+	out := make([]health.Status, 0, len(in))
+	for _, d := range in {
+		d.Details = maps.Clone(d.Details)
+		d.Reason = truncate(d.Reason, 256)
+		if len(d.Details) > 32 {
+			kept := make(map[string]string, 32)
+			for k, v := range d.Details {
+				if len(kept) == 32 {
+					break
+				}
+				kept[k] = v
+			}
+			d.Details = kept
+		}
+		for k, v := range d.Details {
+			if len(k) > 64 || k == "" {
+				delete(d.Details, k)
+				continue
+			}
+			d.Details[k] = truncate(v, 256)
+		}
+		d.Device = truncate(strings.TrimSpace(d.Device), 64)
+		out = append(out, d)
+	}
+	return out
+}
