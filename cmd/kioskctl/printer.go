@@ -96,7 +96,7 @@ func paperOf(mm int) (printer.Paper, error) {
 
 // statusLine says a printer's health in one line: "online (paper ok, cover closed)".
 func statusLine(p *printer.Printer) string {
-	h := p.Health().Current()
+	h := p.Health()
 	var d []string
 	for _, k := range []string{"paper", "cover"} {
 		if v, ok := h.Details[k]; ok {
@@ -242,7 +242,8 @@ func setupSimPrinter(fs *flag.FlagSet) func(context.Context, *env, []string) err
 	link := fs.String("link", "", "stable path to make to the simulator's terminal")
 	out := fs.String("out", "", "directory to save each cut receipt to, as NNNN.png and NNNN.txt")
 	width := paperFlag(fs)
-	tcp := fs.String("tcp", "", "also listen as a network printer on this address, e.g. 127.0.0.1:9100")
+	tcp := fs.String("tcp", "", "also listen as a network printer on this address, e.g. 127.0.0.1:9100 "+
+		"(its tcp:// address is the second line of output)")
 	control := fs.String("control", "-", "where commands come from, one a line (- is standard input): "+
 		"paper ok|near_end|out, cover open|closed, cutter error|ok, paper-left DOTS, unplug, replug, status")
 	return func(ctx context.Context, e *env, args []string) error {

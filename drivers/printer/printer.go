@@ -95,10 +95,19 @@ func New(cfg Config) (*Printer, error) {
 	return p, nil
 }
 
-// Health is the printer's health tracker: online, offline, user error ("paper out",
+// Name is the device's configured name.
+func (p *Printer) Name() string { return p.cfg.Name }
+
+// Kind is health.Printer.
+func (p *Printer) Kind() health.Kind { return health.Printer }
+
+// Health is the printer's current health: online, offline, user error ("paper out",
 // "cover open"), hardware error, busy while printing; details "paper" (ok, near_end,
 // out), "cover" (closed, open) and "port".
-func (p *Printer) Health() *health.Tracker { return p.health }
+func (p *Printer) Health() health.Status { return p.health.Current() }
+
+// Subscribe follows health changes until the returned function is called.
+func (p *Printer) Subscribe() (<-chan health.Status, func()) { return p.health.Subscribe() }
 
 // Paper is the roll width the printer renders for.
 func (p *Printer) Paper() Paper { return p.cfg.Paper }
@@ -389,8 +398,10 @@ func (p *Printer) drainAnswers(n int) {
 	}
 }
 
-// Run polls the status every PollInterval, keeping the health tracker current and
-// reopening the port after the printer went away, until ctx ends.
+// Run polls the status every PollInterval, keeping the health current and reopening the
+// port after the printer went away, until ctx ends; then it returns nil. An absent or
+// faulty printer is reported through the health, never as an error, so Run fits the
+// device registry's contract.
 func (p *Printer) Run(ctx context.Context) error {
 	t := time.NewTicker(p.cfg.PollInterval)
 	defer t.Stop()
@@ -398,7 +409,7 @@ func (p *Printer) Run(ctx context.Context) error {
 		_, _ = p.Status(ctx)
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil
 		case <-t.C:
 		}
 	}

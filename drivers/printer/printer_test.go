@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govkiosk/govkiosk/drivers/devices"
 	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/drivers/printer"
 	"github.com/govkiosk/govkiosk/drivers/printer/escpos"
@@ -115,7 +116,7 @@ func TestPrintOverPTY(t *testing.T) {
 			if p := r.sim.Problems(); len(p) > 0 {
 				t.Errorf("simulator problems: %v", p)
 			}
-			h := r.prn.Health().Current()
+			h := r.prn.Health()
 			if h.State != health.Online || h.Details["paper"] != "ok" || h.Details["cover"] != "closed" {
 				t.Errorf("health %+v", h)
 			}
@@ -180,7 +181,7 @@ func TestPrintRefusedWhenPaperOutOrCoverOpen(t *testing.T) {
 			if n := len(r.sim.Receipts()) + len(r.sim.Pending()) + r.sim.Dropped(); n != 0 {
 				t.Fatalf("the job was sent although refused (%d lines)", n)
 			}
-			h := r.prn.Health().Current()
+			h := r.prn.Health()
 			if h.State != health.UserError || h.Reason != c.reason {
 				t.Errorf("health %s %q, want user_error %q", h.State, h.Reason, c.reason)
 			}
@@ -206,7 +207,7 @@ func TestPaperRunsOutMidJob(t *testing.T) {
 		t.Fatalf("pending %d dropped %d receipts %d: want part printed, rest dropped",
 			len(r.sim.Pending()), r.sim.Dropped(), len(r.sim.Receipts()))
 	}
-	if h := r.prn.Health().Current(); h.State != health.UserError || h.Details["paper"] != "out" {
+	if h := r.prn.Health(); h.State != health.UserError || h.Details["paper"] != "out" {
 		t.Errorf("health %+v", h)
 	}
 	// A new roll: the torn-off half is handed out, the next job prints whole.
@@ -229,7 +230,7 @@ func TestNearEndPrintsAndSaysSo(t *testing.T) {
 	if err := r.prn.Print(ctxT(t), sampleDoc()); err != nil {
 		t.Fatal(err)
 	}
-	h := r.prn.Health().Current()
+	h := r.prn.Health()
 	if h.State != health.Online || h.Reason != "paper near end" || h.Details["paper"] != "near_end" {
 		t.Errorf("health %+v", h)
 	}
@@ -243,7 +244,7 @@ func TestCutterErrorIsHardware(t *testing.T) {
 	if !errors.As(err, &se) || !se.CutterError || !se.Hardware() {
 		t.Fatalf("Print = %v", err)
 	}
-	if h := r.prn.Health().Current(); h.State != health.HardwareError || h.Reason != "cutter error" {
+	if h := r.prn.Health(); h.State != health.HardwareError || h.Reason != "cutter error" {
 		t.Errorf("health %+v", h)
 	}
 }
@@ -251,7 +252,7 @@ func TestCutterErrorIsHardware(t *testing.T) {
 func TestUnplugAndReconnect(t *testing.T) {
 	r := newRig(t, printer.Paper58)
 	ctx := ctxT(t)
-	states, stop := r.prn.Health().Subscribe()
+	states, stop := r.prn.Subscribe()
 	defer stop()
 	runCtx, cancelRun := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -441,3 +442,6 @@ func TestProbeOtherDevices(t *testing.T) {
 		t.Errorf("other device: %v, want ErrNotESCPOS", err)
 	}
 }
+
+// The device registry drives a printer like any other device.
+var _ devices.Device = (*printer.Printer)(nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/drivers/printer"
 	"github.com/govkiosk/govkiosk/drivers/transport"
+	"github.com/govkiosk/govkiosk/kiosk/config"
 )
 
 // fakeUSB is a unidirectional USB printer: it swallows bulk data, never answers on a
@@ -154,7 +155,7 @@ func TestUnidirectionalUSBPrinterUsesPortStatus(t *testing.T) {
 	if f.written != 12 { // only the four DLE EOT requests went out
 		t.Fatalf("%d bytes written before refusing", f.written)
 	}
-	if h := prn.Health().Current(); h.State != health.UserError || h.Details["port"] != "usb:0fe6:811e" {
+	if h := prn.Health(); h.State != health.UserError || h.Details["port"] != "usb:0fe6:811e" {
 		t.Errorf("health %+v", h)
 	}
 	f.port = 0x18
@@ -179,4 +180,30 @@ func FuzzParseDeviceID(f *testing.F) {
 		_ = id.ESCPOS()
 		_ = id.String()
 	})
+}
+
+func TestFromConfig(t *testing.T) {
+	for _, c := range []struct {
+		d     config.Device
+		ok    bool
+		paper printer.Paper
+	}{
+		{config.Device{Name: "printer", Kind: config.KindPrinter, Transport: config.TransportSerial, Path: "/dev/ttyS0", PaperWidthMM: 58}, true, printer.Paper58},
+		{config.Device{Name: "p2", Transport: config.TransportTCP, Address: "127.0.0.1:9100"}, true, printer.Paper80},
+		{config.Device{Name: "p3", Transport: config.TransportUSB, USB: "0fe6:811e"}, true, printer.Paper80},
+		{config.Device{Name: "p4", Transport: config.TransportUSB, USB: "0fe6"}, false, printer.Paper{}},
+		{config.Device{Name: "p5", Transport: config.TransportSerial}, false, printer.Paper{}},
+		{config.Device{Name: "p6", Transport: config.TransportSerial, Path: "/dev/x", PaperWidthMM: 76}, false, printer.Paper{}},
+		{config.Device{Name: "p7", Transport: config.TransportSim}, false, printer.Paper{}},
+		{config.Device{Name: "p8", Kind: config.KindIDCard, Transport: config.TransportSerial, Path: "/dev/x"}, false, printer.Paper{}},
+	} {
+		p, err := printer.FromConfig(c.d, nil)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err = %v", c.d.Name, err)
+			continue
+		}
+		if err == nil && (p.Paper() != c.paper || p.Name() != c.d.Name || p.Health().State != health.Unknown) {
+			t.Errorf("%s: paper %v name %q health %v", c.d.Name, p.Paper(), p.Name(), p.Health().State)
+		}
+	}
 }
