@@ -247,7 +247,7 @@ func setupIDCardProbe(fs *flag.FlagSet) func(context.Context, *env, []string) er
 }
 
 func setupSimIDCard(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-	cards := fs.String("cards", "assets/cards", "directory of synthetic card files (*.json)")
+	cards := fs.String("cards", "", "directory of synthetic card files (*.json); default: the sample cards built in")
 	card := fs.String("card", "", "card to place on the reader at start (a file name without .json)")
 	baud := fs.Int("baud", idcard.DefaultBaud, "line speed whose wire time the simulator plays")
 	link := fs.String("link", "", "stable path to make to the simulator's terminal")
@@ -257,7 +257,10 @@ func setupSimIDCard(fs *flag.FlagSet) func(context.Context, *env, []string) erro
 		if len(args) > 0 {
 			return usagef("no arguments are taken")
 		}
-		set, err := idcard.LoadCards(os.DirFS(*cards), ".")
+		set, err := idcard.SampleCards()
+		if *cards != "" {
+			set, err = idcard.LoadCards(os.DirFS(*cards), ".")
+		}
 		if err != nil {
 			return err
 		}

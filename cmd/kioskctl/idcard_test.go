@@ -400,3 +400,34 @@ func TestSimIDCardCommand(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+// Without --cards the simulator offers the sample cards built into the binary.
+func TestSimIDCardBuiltInCards(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "control")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "idcard")
+	out, stop := idcStart(t, "sim", "idcard", "--link", link, "--card", "resident", "--control", fifo)
+	if got := out.waitLine(t, 1); got != link {
+		t.Fatalf("first line %q", got)
+	}
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := io.WriteString(w, "status\ncards\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.waitLine(t, 2); got != "ok card=resident fault=none baud=115200" {
+		t.Fatalf("status %q", got)
+	}
+	if got := out.waitLine(t, 3); got != "ok foreigner-2017 foreigner-2023 hkmt-permit resident resident-longterm" {
+		t.Fatalf("cards %q", got)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/govkiosk/govkiosk/assets"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 )
 
@@ -186,3 +187,7 @@ func LoadCards(fsys fs.FS, dir string) (map[string]Card, error) {
 	}
 	return cards, nil
 }
+
+// SampleCards returns the synthetic sample cards every binary carries (the files of
+// assets/cards), keyed by name.
+func SampleCards() (map[string]Card, error) { return LoadCards(assets.Cards(), ".") }

@@ -6,7 +6,8 @@
 // plays the reader on a pseudo-terminal.
 //
 // The codec and the text layouts are pure and fuzzed. The driver talks only through
-// transport.Port. The simulator speaks the same bytes from the device side.
+// transport.Port. The simulator speaks the same bytes from the device side, with the
+// synthetic sample cards every binary carries (SampleCards) or cards from a directory.
 //
 // What this package must never do: put a name, ID number, address, photo or fingerprint
 // in a log line or an error message (errors name fields and byte offsets, never values;

@@ -3,7 +3,6 @@ package idcard
 import (
 	"bytes"
 	"context"
-	"embed"
 	"encoding/hex"
 	"flag"
 	"os"
@@ -17,14 +16,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
-// The sample cards, embedded for tests only (the simulator proper loads a directory).
-//
-//go:embed testdata/cards/*.json
-var cardFiles embed.FS
-
 func testCards(t testing.TB) map[string]Card {
 	t.Helper()
-	cards, err := LoadCards(cardFiles, "testdata/cards")
+	cards, err := SampleCards()
 	if err != nil {
 		t.Fatal(err)
 	}
