@@ -302,3 +302,21 @@ func TestDefaultUSBTable(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseUSBTable: a technician's file never crashes the parser, and what it accepts
+// has an id, a kind and a name.
+func FuzzParseUSBTable(f *testing.F) {
+	f.Add("1a86:7523 usb-serial CH340\n# note\n\n04b8:0e03 printer TM-T20\n")
+	f.Add("zzzz:0000 x y")
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := ParseUSBTable(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		for _, e := range got {
+			if e.Kind == "" || e.Name == "" || strings.ContainsAny(e.Kind, " \t") {
+				t.Fatalf("entry %+v", e)
+			}
+		}
+	})
+}
