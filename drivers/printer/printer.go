@@ -239,8 +239,21 @@ func (p *Printer) query(ctx context.Context) (st escpos.Status, noisy bool, err 
 			return st, noisy, err
 		}
 	}
+	// A printer sends exactly one byte per request. More after the fourth means some of
+	// what was read was stale (a late answer to an earlier request, a reply to DLE EOT
+	// bytes inside image data): the answers are off by as many bytes. Listening briefly
+	// catches that, so the caller asks again instead of staying out of step.
+	if err := p.port.SetReadDeadline(time.Now().Add(settle)); err != nil {
+		return st, noisy, err
+	}
+	if n, _ := p.port.Read(p.buf[:]); n > 0 {
+		noisy = true
+	}
 	return st, noisy, nil
 }
+
+// settle is how long the line must stay quiet after the fourth status answer.
+const settle = 30 * time.Millisecond
 
 // drain reads and drops whatever the device has sent, waiting briefly for more.
 func (p *Printer) drain() {
