@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/kiosk/config"
 )
 
 func TestDeviceHealthFollowsTheScanner(t *testing.T) {
@@ -96,6 +97,23 @@ func TestStatusHealth(t *testing.T) {
 		got, _, details := StatusHealth(&c.st)
 		if got != c.want || details["feeder"] != c.feeder {
 			t.Errorf("%+v → %s %v, want %s feeder=%q", c.st, got, details, c.want, c.feeder)
+		}
+	}
+}
+
+func TestOpenFromConfig(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := Open(config.Device{Name: "doc", Kind: config.KindDocScanner, Transport: config.TransportESCL,
+		Address: "http://localhost:60000"}, log)
+	if err != nil || d.Name() != "doc" || d.c.URL() != "http://localhost:60000/eSCL" || d.poll != 5*time.Second {
+		t.Fatalf("%+v, %v", d, err)
+	}
+	for _, c := range []config.Device{
+		{Name: "doc", Transport: config.TransportUSB, USB: "04b8:0001"},
+		{Name: "doc", Transport: config.TransportESCL, Address: "localhost"},
+	} {
+		if _, err := Open(c, log); err == nil {
+			t.Errorf("%+v accepted", c)
 		}
 	}
 }
