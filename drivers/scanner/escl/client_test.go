@@ -272,3 +272,19 @@ func BenchmarkSamplePage200(b *testing.B) {
 		}
 	}
 }
+
+func TestSimForgetsOldJobs(t *testing.T) {
+	_, c := startSim(t)
+	for range simKeepJobs + 5 {
+		if _, err := c.Scan(context.Background(), Settings{DPI: 200, Region: Region{Width: 60, Height: 60}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := c.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Jobs) > simKeepJobs+1 {
+		t.Fatalf("simulator remembers %d jobs", len(st.Jobs))
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/color"
 	"image/jpeg"
 	"strings"
 )
@@ -232,5 +231,3 @@ func WrapJPEGInPDF(jpg []byte, w, h, dpi int, gray bool) []byte {
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
 	return b.Bytes()
 }
-
-var _ color.Model = color.GrayModel // image/color is used through image types above

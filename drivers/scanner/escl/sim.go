@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -271,6 +272,7 @@ func (s *Sim) createJob(w http.ResponseWriter, r *http.Request) {
 			pages *= 2
 		}
 	}
+	s.prune()
 	id := uuid.NewString()
 	s.jobs[id] = &simJob{settings: set, left: pages, state: "Processing", reason: "JobScanning", at: time.Now()}
 	s.created++
@@ -278,6 +280,27 @@ func (s *Sim) createJob(w http.ResponseWriter, r *http.Request) {
 	s.state = StateProcessing
 	w.Header().Set("Location", "/eSCL/ScanJobs/"+id)
 	w.WriteHeader(http.StatusCreated)
+}
+
+// simKeepJobs bounds the finished jobs a long-running simulator remembers for
+// ScannerStatus.
+const simKeepJobs = 16
+
+// prune forgets the oldest finished jobs beyond simKeepJobs; the caller holds s.mu.
+func (s *Sim) prune() {
+	var done []string
+	for id, j := range s.jobs {
+		if j.state != "Processing" {
+			done = append(done, id)
+		}
+	}
+	if len(done) <= simKeepJobs {
+		return
+	}
+	slices.SortFunc(done, func(a, b string) int { return s.jobs[a].at.Compare(s.jobs[b].at) })
+	for _, id := range done[:len(done)-simKeepJobs] {
+		delete(s.jobs, id)
+	}
 }
 
 func (s *Sim) nextDocument(w http.ResponseWriter, r *http.Request) {
