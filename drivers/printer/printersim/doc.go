@@ -7,6 +7,7 @@
 //
 // Its paper, cover and cutter can be set from outside (out of paper, near end, cover
 // open, paper running out after so many dots), and it then behaves as a printer does:
-// it reports the condition and drops what it cannot print. It must never be linked into
-// the kiosk itself, only into tests and kioskctl.
+// it reports the condition and drops what it cannot print. It must never stand in for a
+// configured printer: it is wired only where simulation is asked for (tests, kioskctl
+// sim printer, the kiosk's simulate mode).
 package printersim
