@@ -89,7 +89,7 @@ type TrackingCode struct {
 }
 
 // IDNumber is a key-value row holding a masked identity-document number. Build it with
-// MaskID: the document cannot hold the full number.
+// MaskID: the document cannot hold the full number. An empty Label prints as "证件号码".
 type IDNumber struct {
 	Label  string
 	Number Masked
@@ -204,8 +204,9 @@ var (
 	ErrQRTooLong = errors.New("receipt: QR payload too long")
 )
 
-// MaxQRPayload is the most bytes a QR code (version 40, level L, byte mode) holds.
-const MaxQRPayload = 2953
+// MaxQRPayload is the most bytes a receipt's QR code holds: version 40 at error
+// correction level M (which receipts use, so a creased code still scans), byte mode.
+const MaxQRPayload = 2331
 
 // Validate checks the document before it is printed or shown: no unmasked ID number in
 // any text, QR payloads that fit a QR code. The error names the block by its index.

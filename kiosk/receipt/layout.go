@@ -242,6 +242,9 @@ func keyValue(b Block) (string, string) {
 	case Field:
 		return clean(b.Key), clean(b.Value)
 	case IDNumber:
+		if b.Label == "" {
+			return "证件号码", b.Number.String()
+		}
 		return clean(b.Label), b.Number.String()
 	}
 	return "", ""

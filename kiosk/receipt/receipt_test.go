@@ -285,3 +285,10 @@ func FuzzContainsIDNumber(f *testing.F) {
 		}
 	})
 }
+
+func TestIDNumberDefaultLabel(t *testing.T) {
+	got := New().Add(IDNumber{Number: MaskID(synthID)}).Layout(Cols58)
+	if len(got) != 1 || got[0].Text != "证件号码：9901**********1237" {
+		t.Fatalf("got %+v", got)
+	}
+}
