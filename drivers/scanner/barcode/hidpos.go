@@ -162,19 +162,21 @@ func (a *HIDAssembler) Reset() {
 // once as ErrGarbage when the next good report arrives.
 func (a *HIDAssembler) Feed(p []byte, at time.Time, emit func(Scan, error)) {
 	a.pend = append(a.pend, p...)
-	for len(a.pend) > 0 {
-		if a.pend[0] != a.layout.ReportID {
-			a.pend = a.pend[1:]
+	off := 0
+	for off < len(a.pend) {
+		rest := a.pend[off:]
+		if rest[0] != a.layout.ReportID {
+			off++
 			a.skip++
 			continue
 		}
-		if len(a.pend) < a.layout.Size {
+		if len(rest) < a.layout.Size {
 			break
 		}
-		rep, err := ParseHIDReport(a.pend[:a.layout.Size], a.layout)
+		rep, err := ParseHIDReport(rest[:a.layout.Size], a.layout)
 		if err != nil {
 			// The report ID matched but the rest did not make sense: resynchronise.
-			a.pend = a.pend[1:]
+			off++
 			a.skip++
 			continue
 		}
@@ -183,10 +185,10 @@ func (a *HIDAssembler) Feed(p []byte, at time.Time, emit func(Scan, error)) {
 			a.skip = 0
 		}
 		a.Report(rep, at, emit)
-		a.pend = a.pend[a.layout.Size:]
+		off += a.layout.Size
 	}
-	// Keep the unconsumed tail at the start of the buffer so it cannot grow.
-	a.pend = append(a.pend[:0:0], a.pend...)
+	// Move the unconsumed tail to the front, so the buffer never grows past a report.
+	a.pend = a.pend[:copy(a.pend, a.pend[off:])]
 }
 
 // Report adds one parsed report and calls emit when it completes a scan.
