@@ -40,6 +40,7 @@ type LineError struct {
 	Len int
 }
 
+// Error says what was wrong with the line and its length, never its content.
 func (e *LineError) Error() string { return fmt.Sprintf("%v (%d bytes)", e.Err, e.Len) }
 
 // Unwrap lets errors.Is see ErrLineTooLong or ErrGarbage.

@@ -38,6 +38,7 @@ type HTTPError struct {
 	Status int
 }
 
+// Error names the request and the status.
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("escl: %s: HTTP %d %s", e.Op, e.Status, http.StatusText(e.Status))
 }
