@@ -140,7 +140,7 @@ var (
 		SizeNameTitleText:            46,
 		SizeNameHugeText:             72,
 		SizeNameTarget:               64,
-		SizeNameKey:                  92,
+		SizeNameKey:                  84,
 		SizeNameTileHeight:           220,
 		SizeNameBar:                  96,
 	}

@@ -38,7 +38,9 @@ type Button struct {
 	Large      bool
 	// Keycap makes the button an on-screen key: as tall as the theme's key size, with
 	// heading-sized type, and as narrow as a touch target so rows of keys fit the screen.
-	Keycap   bool
+	Keycap bool
+	// TextSize, when set, overrides the size of the label.
+	TextSize fyne.ThemeSizeName
 	OnTapped func()
 
 	disabled bool
@@ -153,7 +155,9 @@ func (r *buttonRenderer) MinSize() fyne.Size {
 	}
 	t := target(r.b)
 	if r.b.Keycap {
-		return fyne.NewSize(max(w+pad, t), max(h+pad, size(kiosktheme.SizeNameKey, r.b)))
+		// Keys may shrink to a touch target to fit; the key rows stretch them up to the
+		// theme's key size where there is room.
+		return fyne.NewSize(max(w+pad, t), max(h+pad/2, t))
 	}
 	return fyne.NewSize(max(w+2*pad, t), max(h+pad*1.5, t))
 }
@@ -220,6 +224,9 @@ func (r *buttonRenderer) Refresh() {
 		if len([]rune(b.Text)) > 1 {
 			r.text.TextSize = size(theme.SizeNameText, b)
 		}
+	}
+	if b.TextSize != "" {
+		r.text.TextSize = size(b.TextSize, b)
 	}
 	if b.Icon != nil {
 		r.icon.Resource = theme.NewColoredResource(b.Icon, fg)

@@ -5,8 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -64,7 +62,6 @@ func (f *Field) CreateRenderer() fyne.WidgetRenderer {
 	}
 	r.lock.FillMode = canvas.ImageFillContain
 	r.msg.Wrapping = fyne.TextWrapWord
-	r.inner = container.New(layout.NewCustomPaddedLayout(0, 0, 0, 0))
 	r.Refresh()
 	return r
 }
@@ -78,16 +75,23 @@ type fieldRenderer struct {
 	lock  *canvas.Image
 	note  *canvas.Text
 	msg   *widget.RichText
-	inner *fyne.Container
 }
 
 func (r *fieldRenderer) boxHeight() float32 {
 	return max(r.value.MinSize().Height+size(theme.SizeNameInnerPadding, r.f)*1.5, target(r.f)*1.15)
 }
 
+// titleHeight is the space above the box: none for a field without a question.
+func (r *fieldRenderer) titleHeight() float32 {
+	if r.f.Title == "" {
+		return 0
+	}
+	return r.title.MinSize().Height + size(theme.SizeNamePadding, r.f)
+}
+
 func (r *fieldRenderer) MinSize() fyne.Size {
 	pad := size(theme.SizeNamePadding, r.f)
-	h := r.title.MinSize().Height + pad + r.boxHeight()
+	h := r.titleHeight() + r.boxHeight()
 	if r.hasMsg() {
 		h += pad/2 + r.msg.MinSize().Height
 	}
@@ -103,7 +107,7 @@ func (r *fieldRenderer) Layout(s fyne.Size) {
 	ts := r.title.MinSize()
 	r.title.Move(fyne.NewPos(0, 0))
 	r.title.Resize(fyne.NewSize(s.Width, ts.Height))
-	y := ts.Height + pad
+	y := r.titleHeight()
 	bh := r.boxHeight()
 	r.box.Move(fyne.NewPos(0, y))
 	r.box.Resize(fyne.NewSize(s.Width, bh))
@@ -139,6 +143,7 @@ func (r *fieldRenderer) Refresh() {
 	col := func(n fyne.ThemeColorName) color.Color { return th.Color(n, v) }
 
 	r.title.Text = f.Title
+	r.title.Hidden = f.Title == ""
 	r.title.TextSize = size(theme.SizeNameText, f)
 	r.title.TextStyle.Bold = true
 	r.title.Color = col(theme.ColorNameForeground)

@@ -2,6 +2,7 @@ package touch
 
 import (
 	"strings"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -28,16 +29,46 @@ type Keyboard struct {
 	OnClear     func()
 
 	labels  KeyLabels
+	opts    KeyboardOptions
+	lower   bool
+	letters []Key
 	keys    []Key
 	content fyne.CanvasObject
 }
 
+// KeyboardOptions add what technicians need: more punctuation for addresses and device
+// paths, and lower-case letters.
+type KeyboardOptions struct {
+	// Extra adds a row of these characters above the letters (":_@" for URLs).
+	Extra string
+	// Cases adds a key that switches between capital and small letters.
+	Cases bool
+}
+
 // NewKeyboard builds the keyboard.
-func NewKeyboard(labels KeyLabels) *Keyboard {
-	k := &Keyboard{labels: labels}
+func NewKeyboard(labels KeyLabels) *Keyboard { return NewKeyboardWith(labels, KeyboardOptions{}) }
+
+// NewKeyboardWith builds a keyboard with options.
+func NewKeyboardWith(labels KeyLabels, o KeyboardOptions) *Keyboard {
+	k := &Keyboard{labels: labels, opts: o}
 	k.ExtendBaseWidget(k)
 	k.build()
 	return k
+}
+
+// Lower reports whether letters type in small letters.
+func (k *Keyboard) Lower() bool { return k.lower }
+
+// SetLower switches the letters between capital and small.
+func (k *Keyboard) SetLower(on bool) {
+	k.lower = on
+	for _, key := range k.letters {
+		t := strings.ToUpper(key.Button.Text)
+		if on {
+			t = strings.ToLower(t)
+		}
+		key.Button.SetText(t)
+	}
 }
 
 // Keys returns every key in reading order.
@@ -60,6 +91,12 @@ func keyID(r rune) string {
 		return "dot"
 	case ' ':
 		return "space"
+	case ':':
+		return "colon"
+	case '_':
+		return "underscore"
+	case '@':
+		return "at"
 	}
 	return strings.ToLower(string(r))
 }
@@ -72,15 +109,29 @@ func (k *Keyboard) add(id, text string, fn func()) *Button {
 }
 
 func (k *Keyboard) build() {
-	rows := make([]fyne.CanvasObject, 0, len(keyboardRows)+1)
-	for _, row := range keyboardRows {
+	all := keyboardRows
+	if k.opts.Extra != "" {
+		all = append([]string{k.opts.Extra}, all...)
+	}
+	rows := make([]fyne.CanvasObject, 0, len(all)+1)
+	for _, row := range all {
 		var keys []fyne.CanvasObject
 		for _, r := range row {
-			keys = append(keys, k.add(keyID(r), string(r), func() {
-				if k.OnRune != nil {
+			b := k.add(keyID(r), string(r), nil)
+			b.OnTapped = func() {
+				if k.OnRune == nil {
+					return
+				}
+				if k.lower {
+					k.OnRune(unicode.ToLower(r))
+				} else {
 					k.OnRune(r)
 				}
-			}))
+			}
+			if unicode.IsLetter(r) {
+				k.letters = append(k.letters, k.keys[len(k.keys)-1])
+			}
+			keys = append(keys, b)
 		}
 		rows = append(rows, container.New(&keyRow{cols: 10}, keys...))
 	}
@@ -99,8 +150,13 @@ func (k *Keyboard) build() {
 			k.OnBackspace()
 		}
 	})
-	rows = append(rows, container.NewBorder(nil, nil, clr, back, space))
-	k.content = container.NewVBox(rows...)
+	left := fyne.CanvasObject(clr)
+	if k.opts.Cases {
+		shift := k.add("shift", "Aa", func() { k.SetLower(!k.lower) })
+		left = container.NewHBox(shift, clr)
+	}
+	rows = append(rows, container.NewBorder(nil, nil, left, back, space))
+	k.content = container.New(keyRows{}, rows...)
 }
 
 // CreateRenderer lays the keys out.
@@ -113,7 +169,7 @@ type keyRow struct{ cols int }
 func (l *keyRow) keyWidth(width float32, objects []fyne.CanvasObject) float32 {
 	pad := theme.Size(theme.SizeNamePadding)
 	w := (width - pad*float32(l.cols-1)) / float32(l.cols)
-	return min(w, theme.Size(kiosktheme.SizeNameKey)*1.15)
+	return max(min(w, theme.Size(kiosktheme.SizeNameKey)*1.15), 0)
 }
 
 func (l *keyRow) Layout(objects []fyne.CanvasObject, s fyne.Size) {

@@ -3,7 +3,10 @@ package touch
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/govkiosk/govkiosk/ui/kiosktheme"
 )
 
 // KeypadMode picks the keypad's extra key.
@@ -116,10 +119,51 @@ func (k *Keypad) build() {
 			k.OnClear()
 		}
 	})
-	left := container.NewVBox(container.NewGridWithColumns(3, digits...), container.NewGridWithColumns(len(bottom), bottom...))
-	right := container.NewGridWithRows(2, back, clr)
-	k.content = container.NewBorder(nil, nil, nil, right, left)
+	objs := append(append(digits, bottom...), back, clr)
+	k.content = container.New(&keypadLayout{bottom: len(bottom)}, objs...)
 }
 
 // CreateRenderer lays the keys out.
 func (k *Keypad) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(k.content) }
+
+// keypadLayout puts the digits in three columns of four rows, the bottom row's keys (0,
+// and X, the point or the hyphen) sharing the fourth row with 0 the wider, and the two
+// editing keys in a fourth column, each two rows tall: large, and apart from the digits.
+// Rows grow with the space given up to the theme's key size.
+type keypadLayout struct{ bottom int }
+
+func (l *keypadLayout) cell(objects []fyne.CanvasObject) fyne.Size {
+	var c fyne.Size
+	for _, o := range objects {
+		c = c.Max(o.MinSize())
+	}
+	return c
+}
+
+func (l *keypadLayout) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	pad := theme.Size(theme.SizeNamePadding)
+	cw := (s.Width - 3*pad) / 4
+	rh := max(min((s.Height-3*pad)/4, theme.Size(kiosktheme.SizeNameKey)), l.cell(objects).Height)
+	at := func(o fyne.CanvasObject, col, row, cols, rows int) {
+		o.Move(fyne.NewPos(float32(col)*(cw+pad), float32(row)*(rh+pad)))
+		o.Resize(fyne.NewSize(float32(cols)*cw+float32(cols-1)*pad, float32(rows)*rh+float32(rows-1)*pad))
+	}
+	for i := 0; i < 9; i++ {
+		at(objects[i], i%3, i/3, 1, 1)
+	}
+	if l.bottom == 1 {
+		at(objects[9], 0, 3, 3, 1)
+	} else {
+		at(objects[9], 0, 3, 1, 1)
+		at(objects[10], 1, 3, 2, 1)
+	}
+	n := len(objects)
+	at(objects[n-2], 3, 0, 1, 2)
+	at(objects[n-1], 3, 2, 1, 2)
+}
+
+func (l *keypadLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	pad := theme.Size(theme.SizeNamePadding)
+	c := l.cell(objects)
+	return fyne.NewSize(4*c.Width+3*pad, 4*c.Height+3*pad)
+}

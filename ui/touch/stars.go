@@ -6,6 +6,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/govkiosk/govkiosk/ui/kiosktheme"
 )
 
 // Stars is a 1–5 star rating. Each star is a large key; the stars up to the chosen one
@@ -31,7 +33,7 @@ func NewStars(words [5]string) *Stars {
 	s.caption.TextStyle.Bold = true
 	row := make([]fyne.CanvasObject, 0, 5)
 	for i := 1; i <= 5; i++ {
-		b := &Button{Text: "☆", Keycap: true, OnTapped: func() { s.Set(i) }}
+		b := &Button{Text: "☆", Keycap: true, TextSize: kiosktheme.SizeNameHugeText, OnTapped: func() { s.Set(i) }}
 		b.ExtendBaseWidget(b)
 		s.keys = append(s.keys, Key{ID: fmt.Sprintf("rate.star.%d", i), Button: b})
 		row = append(row, b)

@@ -1,0 +1,319 @@
+package ui
+
+import (
+	"context"
+	"image"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+
+	i18nfiles "github.com/govkiosk/govkiosk/assets/i18n"
+	"github.com/govkiosk/govkiosk/kiosk/access"
+	"github.com/govkiosk/govkiosk/kiosk/form"
+	"github.com/govkiosk/govkiosk/kiosk/session"
+	"github.com/govkiosk/govkiosk/ui/kiosktheme"
+	"github.com/govkiosk/govkiosk/ui/locale"
+)
+
+// MapEnv names the environment variable that turns on the automation map.
+const MapEnv = "GOVKIOSK_UI_MAP"
+
+// tickEvery is how often the session's idle clock is checked.
+const tickEvery = 250 * time.Millisecond
+
+// App is the kiosk's user interface: one window showing one screen per session state,
+// with the "still there?" and "leave?" dialogs over it and the technician screens beside.
+// Build it with New, put it in a window with Show, stop it with Close.
+//
+// Everything but New, Show and Close runs on the UI goroutine: device and network
+// goroutines hand their results over with Deps.Do.
+type App struct {
+	deps  Deps
+	log   *slog.Logger
+	tr    *locale.Translator
+	theme *kiosktheme.Theme
+	sess  *session.Session
+	clock session.Clock
+	do    func(func())
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	win      fyne.Window
+	root     *fyne.Container // the screen and, above it, the dialog
+	layer    *fyne.Container
+	over     *fyne.Container
+	cur      screen
+	curState session.State
+	dialog   screen
+
+	sync     SyncState
+	bulletin Bulletin
+
+	gesture *access.Gesture
+	tech    bool
+
+	// reasons are the rate screen's chosen reasons, sent with the rating.
+	reasons []string
+	// printErr is why the last print failed, for the receipt screen's words.
+	printErr error
+	// thumbs are the previews of the visit's scanned pages by material: personal data,
+	// dropped with the visit.
+	thumbs map[string][]image.Image
+
+	// layoutPending is set while a relayout is queued; relayingOut while one runs.
+	layoutPending bool
+	relayingOut   bool
+
+	mapPath    string
+	mapGen     int        // UI goroutine: bumped on every change
+	mapMu      sync.Mutex // serialises map file writes
+	mapWritten int        // under mapMu: the newest generation written
+}
+
+// New builds the UI. It does no I/O besides reading translations from deps.Translations.
+func New(deps Deps) *App {
+	a := &App{deps: deps, log: deps.Log, clock: deps.Session.Clock}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	post := deps.Do
+	if post == nil {
+		post = fyne.Do
+	}
+	// Whatever a callback changed is laid out again before the next frame (see relayout).
+	a.do = func(f func()) {
+		post(func() {
+			f()
+			a.relayout()
+		})
+	}
+	if a.clock == nil {
+		a.clock = systemClock{}
+	}
+	if a.deps.PaperColumns == 0 {
+		a.deps.PaperColumns = 48
+	}
+	if a.deps.PrintTimeout <= 0 {
+		a.deps.PrintTimeout = 30 * time.Second
+	}
+	a.mapPath = deps.MapPath
+	if a.mapPath == "" {
+		a.mapPath = os.Getenv(MapEnv)
+	}
+	a.tr = loadTranslations(deps.Translations, a.log)
+	a.theme = kiosktheme.New(deps.Fonts)
+	opts := deps.Session
+	opts.Clock = a.clock
+	opts.Log = a.log
+	hook := opts.OnUpdate
+	opts.OnUpdate = func(u session.Update) {
+		a.do(func() { a.onUpdate(u) })
+		if hook != nil {
+			hook(u)
+		}
+	}
+	a.sess = session.New(opts)
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.layer = container.NewStack()
+	a.over = container.NewStack()
+	a.root = container.New(&rootLayout{a: a}, a.layer, a.over)
+	a.gesture = access.NewGesture(1920, 1080)
+	if deps.Sync != nil {
+		a.sync = deps.Sync.Current()
+	}
+	if deps.Bulletins != nil {
+		a.bulletin = deps.Bulletins.Current()
+	}
+	return a
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// loadTranslations reads the given translations, falling back to the embedded ones.
+func loadTranslations(fsys fs.FS, log *slog.Logger) *locale.Translator {
+	if fsys != nil {
+		tr, err := locale.Load(fsys, locale.Chinese)
+		if err == nil {
+			return tr
+		}
+		log.Error("translations unusable, using built-in ones", "err", err)
+	}
+	tr, err := locale.Load(i18nfiles.Files, locale.Chinese)
+	if err != nil {
+		panic("ui: embedded translations: " + err.Error()) // a build defect, caught by tests
+	}
+	return tr
+}
+
+// Show puts the UI in w (full screen unless Deps.Windowed) and starts watching the
+// devices, the sync state and the idle clock. Call it on the UI goroutine.
+func (a *App) Show(w fyne.Window) {
+	a.win = w
+	fyne.CurrentApp().Settings().SetTheme(a.theme)
+	w.SetPadded(false)
+	if !a.deps.Windowed {
+		w.SetFullScreen(true)
+	}
+	w.SetContent(a.root)
+	a.applyVisit()
+	a.showState(a.sess.State())
+	goWatch(a, a.deps.Sync, func(s SyncState) { a.sync = s; a.refreshStatus() })
+	goWatch(a, a.deps.Bulletins, func(b Bulletin) { a.bulletin = b; a.refreshStatus() })
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.sess.Run(a.ctx, tickEvery)
+	}()
+}
+
+// goWatch follows a feed until the app closes, handing each value to fn on the UI
+// goroutine.
+func goWatch[T any](a *App, f Feed[T], fn func(T)) {
+	if f == nil {
+		return
+	}
+	ch, stop := f.Subscribe()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer stop()
+		for {
+			select {
+			case <-a.ctx.Done():
+				return
+			case v, ok := <-ch:
+				if !ok {
+					return
+				}
+				a.do(func() { fn(v) })
+			}
+		}
+	}()
+}
+
+// Close stops every goroutine the UI started, wipes the session and waits. Call it from
+// any goroutine but the UI one while Deps.Do queues to the UI goroutine (it waits for
+// goroutines that may be handing results over), or from the UI goroutine in tests whose
+// Do is a queue.
+func (a *App) Close() {
+	a.cancel()
+	if a.cur != nil {
+		a.cur.leave()
+	}
+	if a.dialog != nil {
+		a.dialog.leave()
+	}
+	a.wg.Wait()
+	_ = a.sess.Reset()
+}
+
+// Session returns the resident session the UI drives, for the wiring (health reports)
+// and tests. Its personal data must not be copied out.
+func (a *App) Session() *session.Session { return a.sess }
+
+// Translator returns the UI's translator.
+func (a *App) Translator() *locale.Translator { return a.tr }
+
+// Theme returns the UI's theme.
+func (a *App) Theme() *kiosktheme.Theme { return a.theme }
+
+// T translates a message key in the current language.
+func (a *App) T(key string, data ...map[string]any) string { return a.tr.T(key, data...) }
+
+// formLang is the current language as kiosk/form names it.
+func (a *App) formLang() form.Lang {
+	if a.tr.Language() == locale.English {
+		return form.En
+	}
+	return form.Zh
+}
+
+// text picks a catalog or form text in the current language.
+func (a *App) text(t form.Text) string { return t.In(a.formLang()) }
+
+// touch records activity (any tap or key) so the idle timeout starts over, and asks for
+// the layout to be redone once the tap's handler has changed what it changes.
+func (a *App) touch() {
+	a.sess.Touch()
+	if !a.layoutPending {
+		a.layoutPending = true
+		a.do(func() {})
+	}
+}
+
+// relayout lays the whole window out again. Screens change their contents in place (a
+// message appears, a list is refilled); Fyne's window driver re-lays the parents of
+// objects whose minimum size changed at its next frame, but its test canvas does not,
+// and a partial re-layout can leave a child with a negative size. Shrinking the root by
+// a pixel and restoring it makes every container lay out again, the same way in the kiosk
+// and in tests, and costs about a millisecond.
+func (a *App) relayout() {
+	a.layoutPending = false
+	s := a.root.Size()
+	if s.Width < 2 || s.Height < 2 {
+		return
+	}
+	a.relayingOut = true
+	a.root.Resize(s.SubtractWidthHeight(1, 1))
+	a.root.Resize(s)
+	a.relayingOut = false
+	a.scheduleMap()
+}
+
+// act wraps a tap handler: it restarts the idle timeout first.
+func (a *App) act(f func()) func() {
+	return func() {
+		a.touch()
+		f()
+	}
+}
+
+// applyVisit makes language and elder mode what the session says (a visit's choices end
+// with it).
+func (a *App) applyVisit() {
+	lang := locale.Chinese
+	if a.sess.Lang() == form.En {
+		lang = locale.English
+	}
+	_ = a.tr.SetLanguage(lang)
+	a.theme.SetElder(a.sess.Elder())
+}
+
+// toggleLanguage switches between Chinese and English and redraws the screen.
+func (a *App) toggleLanguage() {
+	next := a.tr.Next()
+	_ = a.tr.SetLanguage(next)
+	if next == locale.English {
+		a.sess.SetLang(form.En)
+	} else {
+		a.sess.SetLang(form.Zh)
+	}
+	a.rebuild()
+}
+
+// toggleElder switches elder mode and redraws the screen.
+func (a *App) toggleElder() {
+	on := !a.theme.Elder()
+	a.sess.SetElder(on)
+	a.theme.SetElder(on)
+	a.rebuild()
+}
+
+// rebuild draws the current screen again (after a language or size change).
+func (a *App) rebuild() {
+	if a.cur != nil && a.cur.base().rebuild != nil {
+		a.showScreen(a.cur.base().rebuild())
+		return
+	}
+	a.curState = ""
+	a.showState(a.sess.State())
+}

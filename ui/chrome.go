@@ -1,0 +1,214 @@
+package ui
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/govkiosk/govkiosk/ui/kiosktheme"
+	"github.com/govkiosk/govkiosk/ui/touch"
+)
+
+// frame is the layout every screen but the start screen shares: a top bar with back,
+// title and home; the body; a bottom bar with the screen's actions, the main one last
+// and rightmost where a right hand finds it.
+type frame struct {
+	title   string
+	back    bool
+	home    bool
+	steps   []string // the application's steps, when the screen is one of them
+	step    int      // 1-based index in steps
+	left    []fyne.CanvasObject
+	message fyne.CanvasObject // a line between the left buttons and the actions
+	actions []fyne.CanvasObject
+}
+
+func (a *App) frame(b *screenBase, f frame, body fyne.CanvasObject) fyne.CanvasObject {
+	pad := theme.Size(theme.SizeNameInnerPadding)
+	var leftTop, rightTop fyne.CanvasObject = layout.NewSpacer(), layout.NewSpacer()
+	if f.back {
+		btn := touch.NewButton(a.T("nav.back"), theme.NavigateBackIcon(), a.act(a.back))
+		btn.Importance = touch.Quiet
+		leftTop = b.add("nav.back", btn)
+	}
+	if f.home {
+		btn := touch.NewButton(a.T("nav.home"), theme.HomeIcon(), a.act(a.home))
+		btn.Importance = touch.Quiet
+		rightTop = b.add("nav.home", btn)
+	}
+	title := centered(a.styled(f.title, kiosktheme.SizeNameTitleText, kiosktheme.ColorNameOnBar, true))
+	title.Truncation = fyne.TextTruncateEllipsis
+	bar := a.bar(container.NewBorder(nil, nil, leftTop, rightTop,
+		container.NewVBox(layout.NewSpacer(), title, layout.NewSpacer())))
+
+	top := []fyne.CanvasObject{bar}
+	if len(f.steps) > 0 {
+		top = append(top, a.stepsRow(f.steps, f.step))
+	}
+	var bottom fyne.CanvasObject
+	if len(f.left)+len(f.actions) > 0 || f.message != nil {
+		msg := f.message
+		if msg == nil {
+			msg = layout.NewSpacer()
+		}
+		bottom = container.NewPadded(container.NewBorder(nil, nil, container.NewHBox(f.left...), container.NewHBox(f.actions...),
+			container.NewPadded(msg)))
+		bottom = container.NewStack(canvas.NewRectangle(theme.Color(kiosktheme.ColorNameCard)),
+			container.NewVBox(widget.NewSeparator(), bottom))
+	}
+	inner := container.New(layout.NewCustomPaddedLayout(pad, pad, pad*2, pad*2), body)
+	return container.NewBorder(container.NewVBox(top...), bottom, nil, nil, inner)
+}
+
+// bar is the primary-coloured top bar around content.
+func (a *App) bar(content fyne.CanvasObject) fyne.CanvasObject {
+	pad := theme.Size(theme.SizeNamePadding)
+	h := theme.Size(kiosktheme.SizeNameBar)
+	bg := canvas.NewRectangle(theme.Color(kiosktheme.ColorNameBar))
+	bg.SetMinSize(fyne.NewSize(0, h))
+	return container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(pad, pad, pad*2, pad*2), content))
+}
+
+// stepsRow shows where the resident is in the application: every step by name, the
+// current one filled.
+func (a *App) stepsRow(steps []string, cur int) fyne.CanvasObject {
+	items := make([]fyne.CanvasObject, 0, len(steps))
+	for i, s := range steps {
+		n := i + 1
+		fg, fill := theme.ColorNameForeground, theme.Color(theme.ColorNameButton)
+		switch {
+		case n == cur:
+			fg, fill = theme.ColorNameForegroundOnPrimary, theme.Color(theme.ColorNamePrimary)
+		case n < cur:
+			fg, fill = theme.ColorNameForeground, theme.Color(kiosktheme.ColorNameLocked)
+		}
+		txt := a.styled(a.T("steps.item", map[string]any{"N": n, "Name": s}), theme.SizeNameText, fg, n == cur)
+		bg := canvas.NewRectangle(fill)
+		bg.CornerRadius = theme.Size(theme.SizeNameInputRadius) * 2
+		items = append(items, container.NewStack(bg, container.NewPadded(container.NewCenter(txt))))
+	}
+	return container.NewPadded(container.NewGridWithColumns(len(items), items...))
+}
+
+// styled is one run of text in a theme size and colour; it wraps at word boundaries
+// (Chinese at any character).
+func (a *App) styled(s string, size fyne.ThemeSizeName, col fyne.ThemeColorName, bold bool) *widget.RichText {
+	rt := widget.NewRichText(&widget.TextSegment{Text: s, Style: widget.RichTextStyle{
+		SizeName: size, ColorName: col, TextStyle: fyne.TextStyle{Bold: bold}, Inline: true}})
+	return rt
+}
+
+// para is a wrapped paragraph of body text.
+func (a *App) para(s string) *widget.RichText {
+	rt := a.styled(s, theme.SizeNameText, theme.ColorNameForeground, false)
+	rt.Wrapping = fyne.TextWrapWord
+	return rt
+}
+
+// heading is a wrapped heading.
+func (a *App) heading(s string) *widget.RichText {
+	rt := a.styled(s, theme.SizeNameHeadingText, theme.ColorNameForeground, true)
+	rt.Wrapping = fyne.TextWrapWord
+	return rt
+}
+
+// note is wrapped secondary text.
+func (a *App) note(s string) *widget.RichText {
+	rt := a.styled(s, theme.SizeNameText, kiosktheme.ColorNameMuted, false)
+	rt.Wrapping = fyne.TextWrapWord
+	return rt
+}
+
+// centered wraps a paragraph centred.
+func centered(rt *widget.RichText) *widget.RichText {
+	for _, s := range rt.Segments {
+		if t, ok := s.(*widget.TextSegment); ok {
+			t.Style.Alignment = fyne.TextAlignCenter
+		}
+	}
+	rt.Refresh()
+	return rt
+}
+
+// setText replaces a styled text's words, keeping its style.
+func setText(rt *widget.RichText, s string) {
+	if t, ok := rt.Segments[0].(*widget.TextSegment); ok {
+		t.Text = s
+	}
+	rt.Refresh()
+}
+
+// setColor changes a styled text's colour.
+func setColor(rt *widget.RichText, c fyne.ThemeColorName) {
+	if t, ok := rt.Segments[0].(*widget.TextSegment); ok {
+		t.Style.ColorName = c
+	}
+	rt.Refresh()
+}
+
+// card is a white panel with rounded corners around content.
+func card(content fyne.CanvasObject) fyne.CanvasObject {
+	bg := canvas.NewRectangle(theme.Color(kiosktheme.ColorNameCard))
+	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius) * 1.5
+	bg.StrokeColor = theme.Color(theme.ColorNameSeparator)
+	bg.StrokeWidth = theme.Size(theme.SizeNameSeparatorThickness)
+	return container.NewStack(bg, container.NewPadded(container.NewPadded(content)))
+}
+
+// tinted is a panel in a soft colour: notes, warnings, ways out.
+func tinted(content fyne.CanvasObject, c color.Color) fyne.CanvasObject {
+	bg := canvas.NewRectangle(c)
+	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius) * 1.5
+	return container.NewStack(bg, container.NewPadded(container.NewPadded(content)))
+}
+
+// icon is a theme icon drawn at a given size in a colour.
+func icon(res fyne.Resource, col fyne.ThemeColorName, size float32) fyne.CanvasObject {
+	img := canvas.NewImageFromResource(theme.NewColoredResource(res, col))
+	img.FillMode = canvas.ImageFillContain
+	img.SetMinSize(fyne.NewSquareSize(size))
+	return img
+}
+
+// blankContent is an empty screen in the background colour.
+func (a *App) blankContent() fyne.CanvasObject {
+	return canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
+}
+
+// labels are the on-screen keys' words in the current language.
+func (a *App) keyLabels() touch.KeyLabels {
+	return touch.KeyLabels{Backspace: a.T("key.backspace"), Clear: a.T("key.clear"), Space: a.T("key.space")}
+}
+
+// rootLayout stacks the screen and the dialog over the whole window, and notices size
+// changes (the window going full screen, a rotated display) to rewrite the automation
+// map and resize the technician gesture's corners.
+type rootLayout struct {
+	a    *App
+	last fyne.Size
+}
+
+func (l *rootLayout) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	for _, o := range objects {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(s)
+	}
+	if s != l.last && !l.a.relayingOut {
+		l.last = s
+		l.a.gesture.Resize(s.Width, s.Height)
+		l.a.scheduleMap()
+	}
+}
+
+func (l *rootLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objects {
+		m = m.Max(o.MinSize())
+	}
+	return m
+}

@@ -1,0 +1,238 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/kiosk/access"
+	"github.com/govkiosk/govkiosk/kiosk/catalog"
+	"github.com/govkiosk/govkiosk/kiosk/form"
+	"github.com/govkiosk/govkiosk/kiosk/identity"
+	"github.com/govkiosk/govkiosk/kiosk/receipt"
+	"github.com/govkiosk/govkiosk/kiosk/session"
+	"github.com/govkiosk/govkiosk/ui/fonts"
+)
+
+// Feed is a value that changes over time: what it is now, and a channel of every later
+// value (a slow reader may miss intermediate ones, never the latest) with a function that
+// stops it. *health.Tracker is a Feed[health.Status].
+type Feed[T any] interface {
+	Current() T
+	Subscribe() (<-chan T, func())
+}
+
+// IdentitySource is the ID-card reader.
+type IdentitySource interface {
+	// ReadCard waits until a card is placed and read, and returns its identity, which the
+	// caller then owns (and wipes). It returns ctx.Err() when ctx ends first, and other
+	// errors for a card that could not be read (the UI asks to place it again).
+	ReadCard(ctx context.Context) (*identity.Identity, error)
+	// Health is the reader's health.
+	Health() Feed[health.Status]
+}
+
+// QRIdentifier turns a scanned identity QR code (an electronic ID or a code issued by the
+// platform) into an identity, for residents whose card cannot be read. It may ask the
+// platform, so it takes a context.
+type QRIdentifier interface {
+	IdentifyQR(ctx context.Context, payload string) (*identity.Identity, error)
+}
+
+// BarcodeSource is the barcode/QR scanner.
+type BarcodeSource interface {
+	// ReadCode waits for the next scanned code. It returns ctx.Err() when ctx ends first.
+	ReadCode(ctx context.Context) (string, error)
+	Health() Feed[health.Status]
+}
+
+// DocScanner is the document scanner for materials.
+type DocScanner interface {
+	// Scan scans one page and returns it as an encoded image (JPEG or PNG).
+	Scan(ctx context.Context) ([]byte, error)
+	Health() Feed[health.Status]
+}
+
+// Printer is the receipt printer.
+type Printer interface {
+	// Print prints a receipt. When the printer's condition stopped it, the error is, or
+	// wraps, a *PrinterError so the screen can tell the resident what happened.
+	Print(ctx context.Context, doc receipt.Document) error
+	Health() Feed[health.Status]
+}
+
+// PrinterFault is a printer condition the resident can be told about in plain words.
+type PrinterFault string
+
+// Printer faults.
+const (
+	FaultPaperOut  PrinterFault = "paper_out"
+	FaultCoverOpen PrinterFault = "cover_open"
+	FaultOffline   PrinterFault = "offline"
+	FaultOther     PrinterFault = "other"
+)
+
+// PrinterError is a failed print with the condition that caused it. The wiring wraps a
+// driver's status error in one; any other error counts as FaultOther.
+type PrinterError struct {
+	Fault PrinterFault
+	Err   error
+}
+
+func (e *PrinterError) Error() string {
+	if e.Err == nil {
+		return "printer: " + string(e.Fault)
+	}
+	return fmt.Sprintf("printer: %s: %v", e.Fault, e.Err)
+}
+
+// Unwrap returns the driver's error.
+func (e *PrinterError) Unwrap() error { return e.Err }
+
+// FaultOf returns the printer fault an error describes.
+func FaultOf(err error) PrinterFault {
+	var pe *PrinterError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &pe):
+		return pe.Fault
+	case errors.Is(err, context.DeadlineExceeded):
+		return FaultOffline
+	}
+	return FaultOther
+}
+
+// Submitter stores submissions durably, records ratings and looks up progress.
+type Submitter interface {
+	// Enqueue makes a draft durable (it copies what it needs: the session wipes the
+	// draft's data afterwards) and returns its tracking code. It returns only once the
+	// submission survives a power cut.
+	Enqueue(ctx context.Context, d session.Draft) (code string, err error)
+	// Rate records a rating.
+	Rate(ctx context.Context, r Rating) error
+	// Lookup finds the progress of submissions by a tracking code or by the ID number of
+	// the person who submitted them. It returns ErrNotFound when there are none.
+	Lookup(ctx context.Context, q Query) ([]Progress, error)
+}
+
+// ErrNotFound is what Submitter.Lookup returns when nothing matches.
+var ErrNotFound = errors.New("ui: nothing found")
+
+// ErrStorageFull is what Submitter.Enqueue returns, wrapped, when the kiosk has no room to
+// store a submission: the resident is sent to staff.
+var ErrStorageFull = errors.New("ui: storage full")
+
+// Query is a progress lookup: a tracking code, or an ID number. IDNumber is personal data.
+type Query struct {
+	Code     string
+	IDNumber string
+}
+
+// Rating is one resident's 1–5 star rating with optional reasons (reason keys from the
+// rate screen, such as "slow", "unclear").
+type Rating struct {
+	Code      string
+	ServiceID string
+	Stars     int
+	Reasons   []string
+	At        time.Time
+}
+
+// Status is where a submission is on its way.
+type Status string
+
+// Statuses.
+const (
+	StatusQueued     Status = "queued"     // stored at the kiosk, not yet sent
+	StatusReceived   Status = "received"   // the platform has it
+	StatusProcessing Status = "processing" // a department is working on it
+	StatusDone       Status = "done"       // finished: collect or wait for the result
+	StatusRejected   Status = "rejected"   // refused: see Note, or ask staff
+)
+
+// Progress is one submission's progress, without personal data.
+type Progress struct {
+	Code    string
+	Service form.Text
+	Status  Status
+	// Note is the department's remark in both languages, if any.
+	Note    form.Text
+	Updated time.Time
+}
+
+// SyncState is how delivery to the platform is going.
+type SyncState struct {
+	Online bool
+	// Queued is how many submissions wait to be sent.
+	Queued int
+}
+
+// Notice is one announcement or public notice from the platform.
+type Notice struct {
+	ID    string
+	Title form.Text
+	Body  form.Text
+	Date  time.Time
+}
+
+// Bulletin is what the platform publishes to the hall: short announcements for the start
+// screen and the public notice board (政务公开).
+type Bulletin struct {
+	Announcements []Notice
+	Notices       []Notice
+}
+
+// CatalogSource gives the current service catalog. A session keeps the catalog it
+// started with; pushes take effect at the next visit. *catalog.Store is one.
+type CatalogSource interface {
+	Current() *catalog.Catalog
+}
+
+// Deps is everything the UI needs from outside. The device and network fields may be nil
+// only in tests of screens that do not use them; the UI then shows the device as offline.
+type Deps struct {
+	// Log receives state names, device states and errors: never personal data.
+	Log *slog.Logger
+	// Fonts is the CJK typeface (fonts.Load). Nil uses Fyne's bundled font, which has no
+	// Chinese glyphs: only for tests that do not look at pixels.
+	Fonts *fonts.Set
+	// Translations holds "<language>.json" files; nil uses the embedded ones.
+	Translations fs.FS
+
+	Catalog   CatalogSource
+	Identity  IdentitySource
+	QR        QRIdentifier
+	Barcode   BarcodeSource
+	Scanner   DocScanner
+	Printer   Printer
+	Submitter Submitter
+	Sync      Feed[SyncState]
+	Bulletins Feed[Bulletin]
+
+	// Access guards the technician screens; nil disables them.
+	Access     *access.Guard
+	Technician Technician
+
+	// Hall is the hall's name, shown on the start screen and printed on receipts.
+	Hall form.Text
+	// Session configures the resident session (timeouts, clock); OnUpdate is called
+	// after the UI has handled each update.
+	Session session.Options
+	// PaperColumns is the receipt width in columns (receipt.Cols58 or Cols80).
+	PaperColumns int
+	// PrintTimeout bounds one receipt print; zero means 30 s.
+	PrintTimeout time.Duration
+
+	// Do runs f on the UI goroutine. Nil means fyne.Do. Tests pass a queue they drain.
+	Do func(f func())
+	// MapPath is where to write the automation map (see the package documentation);
+	// empty means the GOVKIOSK_UI_MAP environment variable, and no map when that is unset.
+	MapPath string
+	// Windowed keeps the window out of full screen, for development.
+	Windowed bool
+}

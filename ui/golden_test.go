@@ -1,0 +1,121 @@
+package ui_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/kiosk/form"
+	"github.com/govkiosk/govkiosk/ui"
+	"github.com/govkiosk/govkiosk/ui/uitest"
+)
+
+// bulletin is a synthetic announcement and notice board.
+func bulletin() ui.Bulletin {
+	day := uitest.StartTime
+	return ui.Bulletin{
+		Announcements: []ui.Notice{{ID: "a1", Title: form.Text{Zh: "本大厅周六上午正常办公，欢迎前来办理", En: "The hall is open on Saturday mornings"}}},
+		Notices: []ui.Notice{
+			{ID: "n1", Date: day, Title: form.Text{Zh: "关于调整户籍业务办理时间的公告", En: "New opening hours for household registration"},
+				Body: form.Text{Zh: "自下月起，户籍业务窗口工作日延长至晚上七点。自助终端全天可用。", En: "From next month the household registration counters stay open until 7 pm on working days. The kiosks are available all day."}},
+			{ID: "n2", Date: day.AddDate(0, 0, -7), Title: form.Text{Zh: "社保卡补领流程简化说明", En: "Simpler social security card replacement"},
+				Body: form.Text{Zh: "补领社保卡无需再提供单位证明。", En: "An employer letter is no longer needed."}},
+		},
+	}
+}
+
+// golden walks the main screens and compares each with its golden image. Each mode is
+// its own test run, so an -update rewrites all of them.
+func TestGolden(t *testing.T) {
+	modes := []struct {
+		name  string
+		elder bool
+		en    bool
+		size  func() uitest.Options
+	}{
+		{name: "zh"},
+		{name: "elder", elder: true},
+		{name: "en", en: true},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			k := uitest.Start(t, uitest.Options{Fonts: true})
+			k.Bulletins.Set(bulletin())
+			k.Loop.WaitFor(t, "announcement shown", func() bool { return k.Shows("本大厅周六") })
+			k.Sync.Set(ui.SyncState{Online: false, Queued: 3})
+			k.Loop.WaitFor(t, "sync state shown", func() bool { return k.Shows("3 件已安全保存") })
+			if m.elder {
+				k.Tap("home.elder")
+			}
+			if m.en {
+				k.Tap("home.lang")
+			}
+			shot := func(name string) {
+				t.Helper()
+				k.Drain()
+				uitest.AssertImage(t, name+"_"+m.name, k.Capture())
+			}
+			shot("home")
+			k.Tap("home.apply")
+			shot("catalog")
+			k.Tap("catalog.service.hukou-proof")
+			shot("guide")
+			k.Tap("guide.begin")
+			shot("identify")
+			k.Reader.Place(uitest.Resident())
+			k.WaitScreen("form")
+			k.Tap("form.field.mobile")
+			k.Type("keypad", "139")
+			shot("form")
+			k.Type("keypad", "12345678")
+			k.Tap("form.field.purpose")
+			k.Tap("form.choice.work")
+			k.Tap("form.next")
+			k.WaitScreen("materials")
+			scanAll(t, k)
+			shot("materials")
+			k.Tap("materials.next")
+			shot("review")
+			k.Printer.FailWith(&ui.PrinterError{Fault: ui.FaultPaperOut})
+			k.Tap("review.confirm")
+			k.WaitScreen("receipt")
+			shot("receipt_noprint")
+			k.Tap("receipt.done")
+			k.Tap("rate.star.2")
+			k.Tap("rate.reason.slow")
+			shot("rate")
+			k.Tap("rate.send")
+			k.WaitScreen("thanks")
+			if m.name != "zh" {
+				return
+			}
+			shot("thanks")
+			k.Clock.Advance(10 * time.Second)
+			k.WaitScreen("home")
+			k.Tap("home.track")
+			k.Type("keyboard", "TEST0001")
+			shot("query")
+			k.Tap("nav.home")
+			k.Tap("home.notices")
+			shot("notices")
+		})
+	}
+}
+
+// TestGoldenWaysOut draws the screens a device fault leads to.
+func TestGoldenWaysOut(t *testing.T) {
+	k := uitest.Start(t, uitest.Options{Fonts: true})
+	k.Reader.Tracker.Set(health.Offline, "no answer", nil)
+	k.Tap("home.apply")
+	k.Tap("catalog.service.hukou-proof")
+	k.Tap("guide.begin")
+	k.WaitScreen("identify")
+	k.Drain()
+	uitest.AssertImage(t, "identify_offline_zh", k.Capture())
+	k.Reader.Tracker.Set(health.Online, "", nil)
+	k.Reader.Place(uitest.Resident())
+	k.WaitScreen("form")
+	k.Clock.Advance(91 * time.Second)
+	k.WaitScreen("still_there")
+	uitest.AssertImage(t, "still_there_zh", k.Capture())
+}

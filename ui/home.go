@@ -1,0 +1,156 @@
+package ui
+
+import (
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/govkiosk/govkiosk/ui/kiosktheme"
+	"github.com/govkiosk/govkiosk/ui/locale"
+	"github.com/govkiosk/govkiosk/ui/touch"
+)
+
+// homeScreen is the start screen: the hall's name, the platform's announcements, four
+// large choices, the language and elder-mode switches, and a calm line about delivery.
+// Its empty areas feed the technician gesture.
+type homeScreen struct {
+	*screenBase
+	apply, track, rate, notices *touch.Tile
+	elder, lang                 *touch.Button
+	clock                       *widget.RichText
+	status                      *widget.RichText
+	news                        *fyne.Container
+}
+
+func (a *App) newHome() screen {
+	s := &homeScreen{screenBase: a.newBase("home")}
+	s.apply = touch.NewTile(a.T("home.apply"), a.T("home.apply.sub"), theme.DocumentCreateIcon(), a.act(func() { a.run("start", a.sess.Start) }))
+	s.apply.Primary = true
+	s.track = touch.NewTile(a.T("home.track"), a.T("home.track.sub"), theme.SearchIcon(), a.act(func() { a.run("open query", a.sess.OpenQuery) }))
+	s.rate = touch.NewTile(a.T("home.rate"), a.T("home.rate.sub"), theme.ConfirmIcon(), a.act(func() { a.run("open rate", a.sess.OpenRate) }))
+	s.notices = touch.NewTile(a.T("home.notices"), a.T("home.notices.sub"), theme.ListIcon(), a.act(func() { a.run("open notices", a.sess.OpenNotices) }))
+	s.add("home.apply", s.apply)
+	s.add("home.track", s.track)
+	s.add("home.rate", s.rate)
+	s.add("home.notices", s.notices)
+
+	elderText := a.T("home.elder.on")
+	if a.theme.Elder() {
+		elderText = a.T("home.elder.off")
+	}
+	s.elder = touch.NewButton(elderText, theme.ZoomInIcon(), a.act(a.toggleElder))
+	s.elder.Importance = touch.Quiet
+	langText := "English"
+	if a.tr.Language() == locale.English {
+		langText = "中文"
+	}
+	s.lang = touch.NewButton(langText, nil, a.act(a.toggleLanguage))
+	s.lang.Importance = touch.Quiet
+	s.add("home.elder", s.elder)
+	s.add("home.lang", s.lang)
+
+	hall := a.styled(a.text(a.deps.Hall), kiosktheme.SizeNameTitleText, kiosktheme.ColorNameOnBar, true)
+	if a.deps.Hall.IsZero() {
+		setText(hall, a.T("home.hall.default"))
+	}
+	hall.Truncation = fyne.TextTruncateEllipsis
+	s.clock = a.styled("", theme.SizeNameText, kiosktheme.ColorNameOnBar, false)
+	// The clock, not a button, sits in the top-right corner: the corners stay free of
+	// buttons so the technician gesture's taps reach the background.
+	corner := theme.Size(kiosktheme.SizeNameBar) * 1.6
+	clockSlot := canvas.NewRectangle(kiosktheme.Transparent)
+	clockSlot.SetMinSize(fyne.NewSize(corner, 1))
+	toggles := container.NewHBox(s.elder, s.lang)
+	top := a.bar(container.NewBorder(nil, nil, nil,
+		container.NewHBox(toggles, container.NewStack(clockSlot, container.NewCenter(s.clock))),
+		container.NewVBox(layout.NewSpacer(), hall, layout.NewSpacer())))
+
+	s.news = container.NewVBox()
+	s.status = a.styled("", theme.SizeNameText, kiosktheme.ColorNameCalm, false)
+	s.status.Wrapping = fyne.TextWrapWord
+	help := a.styled(a.T("home.help"), theme.SizeNameText, kiosktheme.ColorNameMuted, false)
+
+	tiles := container.NewGridWithColumns(2, s.apply, s.track, s.rate, s.notices)
+	pad := theme.Size(theme.SizeNameInnerPadding)
+	body := container.New(layout.NewCustomPaddedLayout(pad, pad, corner, corner),
+		container.NewBorder(s.news, nil, nil, nil, tiles))
+	bottom := container.New(layout.NewCustomPaddedLayout(pad, pad, corner, corner),
+		container.NewBorder(nil, nil, nil, help, s.status))
+
+	content := container.NewBorder(top, bottom, nil, nil, body)
+	s.content = container.NewStack(newTapCatcher(a.cornerTap), content)
+	s.refresh = func() { a.fillHome(s) }
+	a.fillHome(s)
+	a.tickClock(s)
+	return s
+}
+
+// fillHome shows the announcements, the sync line and the time.
+func (a *App) fillHome(s *homeScreen) {
+	s.news.Objects = nil
+	for i, n := range a.bulletin.Announcements {
+		if i == 2 {
+			break // two at most: the choices below must stay in view
+		}
+		line := container.NewBorder(nil, nil, icon(theme.InfoIcon(), theme.ColorNamePrimary, theme.Size(theme.SizeNameInlineIcon)), nil,
+			a.para(a.text(n.Title)))
+		s.news.Add(line)
+	}
+	if len(s.news.Objects) == 0 {
+		s.news.Add(centered(a.heading(a.T("home.welcome"))))
+	} else {
+		s.news.Objects = []fyne.CanvasObject{card(container.NewVBox(s.news.Objects...))}
+	}
+	s.news.Refresh()
+	setText(s.status, a.syncLine())
+	setText(s.clock, a.clockText(a.clock.Now()))
+}
+
+// syncLine tells residents, without alarm, how delivery is going: offline work is kept
+// safely and sent later, which is all they need to know.
+func (a *App) syncLine() string {
+	switch {
+	case !a.sync.Online && a.sync.Queued > 0:
+		return a.tr.N("sync.offline.queued", a.sync.Queued)
+	case !a.sync.Online:
+		return a.T("sync.offline")
+	case a.sync.Queued > 0:
+		return a.tr.N("sync.sending", a.sync.Queued)
+	}
+	return a.T("sync.online")
+}
+
+// clockText formats the date and time for the start screen.
+func (a *App) clockText(t time.Time) string {
+	return t.Format("15:04")
+}
+
+// tickClock keeps the clock current while the start screen is shown.
+func (a *App) tickClock(s *homeScreen) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		t := time.NewTicker(15 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-t.C:
+				a.do(func() { setText(s.clock, a.clockText(a.clock.Now())) })
+			}
+		}
+	}()
+}
+
+// cornerTap feeds a tap on the start screen's background to the technician gesture.
+func (a *App) cornerTap(pos fyne.Position) {
+	if a.gesture.Tap(pos.X, pos.Y, a.clock.Now()) && a.deps.Access != nil {
+		a.openPIN()
+	}
+}

@@ -1,0 +1,236 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/govkiosk/govkiosk/kiosk/session"
+	"github.com/govkiosk/govkiosk/kiosk/tracking"
+	"github.com/govkiosk/govkiosk/ui/kiosktheme"
+	"github.com/govkiosk/govkiosk/ui/touch"
+)
+
+// lookupTimeout bounds a progress lookup, which may ask the platform.
+const lookupTimeout = 15 * time.Second
+
+// queryScreen looks up progress: type the code from the receipt, hold the receipt's QR
+// code to the scanner, or place the ID card for everything the card holder submitted.
+type queryScreen struct {
+	*screenBase
+	a       *App
+	code    []rune
+	field   *touch.Field
+	lookup  *touch.Button
+	kb      *touch.Keyboard
+	message *widget.RichText
+}
+
+func (a *App) newQueryScreen() screen {
+	s := &queryScreen{screenBase: a.newBase("query"), a: a}
+	s.field = touch.NewField(a.T("query.code"), nil)
+	s.field.Active = true
+	s.field.Placeholder = a.T("query.code.placeholder")
+	s.field.Hint = a.T("query.code.hint")
+	s.message = a.styled("", theme.SizeNameText, theme.ColorNameError, true)
+	s.message.Wrapping = fyne.TextWrapWord
+	s.kb = touch.NewKeyboard(a.keyLabels())
+	s.kb.OnRune = func(r rune) {
+		a.touch()
+		if len(s.code) < 20 {
+			s.code = append(s.code, r)
+		}
+		s.show()
+	}
+	s.kb.OnBackspace = func() {
+		a.touch()
+		if len(s.code) > 0 {
+			s.code = s.code[:len(s.code)-1]
+		}
+		s.show()
+	}
+	s.kb.OnClear = func() { a.touch(); s.code = nil; s.show() }
+	for _, k := range s.kb.Keys() {
+		s.add(k.ID, k.Button)
+	}
+	s.lookup = touch.NewPrimary(a.T("query.lookup"), theme.SearchIcon(), a.act(s.submit))
+	s.add("query.lookup", s.lookup)
+
+	left := container.NewBorder(container.NewVBox(s.field, s.message), nil, nil, nil, s.kb)
+	ways := []fyne.CanvasObject{
+		a.styled(a.T("query.other"), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true),
+		container.NewBorder(nil, nil, icon(theme.GridIcon(), theme.ColorNamePrimary, theme.Size(kiosktheme.SizeNameTarget)), nil, a.para(a.T("query.qr"))),
+		container.NewBorder(nil, nil, icon(theme.AccountIcon(), theme.ColorNamePrimary, theme.Size(kiosktheme.SizeNameTarget)), nil, a.para(a.T("query.card"))),
+	}
+	body := container.New(split{ratio: 0.6}, left, card(container.NewVBox(ways...)))
+	s.content = a.frame(s.screenBase, frame{title: a.T("query.title"), back: true, home: true,
+		actions: []fyne.CanvasObject{s.lookup}}, body)
+	s.show()
+	a.listenQuery(s)
+	return s
+}
+
+func (s *queryScreen) show() {
+	s.field.Value = string(s.code)
+	s.field.Refresh()
+	setText(s.message, "")
+	setEnabled(s.lookup, len(s.code) > 0)
+}
+
+// submit checks the typed code (a mistyped one fails its check character rather than
+// showing a stranger's submission) and looks it up.
+func (s *queryScreen) submit() {
+	code, err := tracking.Normalize(string(s.code))
+	if err != nil {
+		setText(s.message, s.a.T("query.code.bad"))
+		return
+	}
+	s.a.run("lookup", func() error { return s.a.sess.Lookup(session.QueryKey{Kind: session.QueryCode, Code: code}) })
+}
+
+// listenQuery takes receipt QR codes and ID cards while the screen is shown.
+func (a *App) listenQuery(s *queryScreen) {
+	if a.deps.Barcode != nil {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			for {
+				raw, err := a.deps.Barcode.ReadCode(s.ctx)
+				if s.ctx.Err() != nil {
+					return
+				}
+				if err != nil {
+					if !sleepCtx(s.ctx, retryAfter) {
+						return
+					}
+					continue
+				}
+				a.do(func() {
+					if s.ctx.Err() != nil {
+						return
+					}
+					a.touch()
+					code, err := tracking.Normalize(raw)
+					if err != nil {
+						setText(s.message, a.T("query.qr.bad"))
+						return
+					}
+					a.run("lookup", func() error { return a.sess.Lookup(session.QueryKey{Kind: session.QueryQR, Code: code}) })
+				})
+			}
+		}()
+	}
+	if a.deps.Identity != nil {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			for {
+				id, err := a.deps.Identity.ReadCard(s.ctx)
+				if s.ctx.Err() != nil {
+					id.Wipe()
+					return
+				}
+				a.do(func() {
+					if s.ctx.Err() != nil || err != nil {
+						id.Wipe()
+						if err != nil && s.ctx.Err() == nil {
+							setText(s.message, a.T("identify.error.read"))
+						}
+						return
+					}
+					a.touch()
+					if err := a.sess.Lookup(session.QueryKey{Kind: session.QueryIDCard, Identity: id}); err != nil {
+						id.Wipe()
+					}
+				})
+				if err != nil && !sleepCtx(s.ctx, retryAfter) {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// queryResultScreen shows what the lookup found.
+type queryResultScreen struct {
+	*screenBase
+	a    *App
+	list *fyne.Container
+}
+
+func (a *App) newQueryResultScreen() screen {
+	s := &queryResultScreen{screenBase: a.newBase("query_result"), a: a}
+	s.list = container.NewVBox(centered(a.heading(a.T("query.searching"))), widget.NewProgressBarInfinite())
+	scroll := container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(kiosktheme.SizeNameTarget)/2), s.list))
+	s.content = a.frame(s.screenBase, frame{title: a.T("query.title"), back: true, home: true}, scroll)
+	key, ok := a.sess.Query()
+	if !ok || a.deps.Submitter == nil {
+		s.show(nil, errors.New("ui: nothing to look up"))
+		return s
+	}
+	q := Query{Code: key.Code}
+	if key.Identity != nil {
+		q = Query{IDNumber: key.Identity.IDNumber}
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(s.ctx, lookupTimeout)
+		defer cancel()
+		res, err := a.deps.Submitter.Lookup(ctx, q)
+		a.do(func() {
+			if s.ctx.Err() == nil {
+				s.show(res, err)
+			}
+		})
+	}()
+	return s
+}
+
+// show lists the submissions found, or says why there are none.
+func (s *queryResultScreen) show(res []Progress, err error) {
+	a := s.a
+	s.list.Objects = nil
+	switch {
+	case errors.Is(err, ErrNotFound) || err == nil && len(res) == 0:
+		s.list.Add(centered(a.heading(a.T("query.none"))))
+		s.list.Add(centered(a.para(a.T("query.none.sub"))))
+	case err != nil:
+		a.log.Warn("lookup failed", "err", err)
+		s.list.Add(centered(a.heading(a.T("query.error"))))
+		s.list.Add(centered(a.para(a.T("query.error.sub"))))
+	default:
+		for _, p := range res {
+			status := a.styled(a.T("status."+string(p.Status)), theme.SizeNameSubHeadingText, statusColor(p.Status), true)
+			lines := []fyne.CanvasObject{
+				container.NewBorder(nil, nil, nil, status, a.styled(a.text(p.Service), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true)),
+				a.fact(a.T("receipt.code"), p.Code),
+			}
+			if !p.Updated.IsZero() {
+				lines = append(lines, a.fact(a.T("query.updated"), p.Updated.Format("2006-01-02 15:04")))
+			}
+			if !p.Note.IsZero() {
+				lines = append(lines, a.fact(a.T("query.note"), a.text(p.Note)))
+			}
+			s.list.Add(card(container.NewVBox(lines...)))
+		}
+	}
+	s.list.Refresh()
+	a.scheduleMap()
+}
+
+func statusColor(st Status) fyne.ThemeColorName {
+	switch st {
+	case StatusDone:
+		return theme.ColorNameSuccess
+	case StatusRejected:
+		return theme.ColorNameError
+	}
+	return theme.ColorNamePrimary
+}

@@ -1,0 +1,221 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"image/color"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/govkiosk/govkiosk/kiosk/identity"
+	"github.com/govkiosk/govkiosk/kiosk/receipt"
+	"github.com/govkiosk/govkiosk/ui/kiosktheme"
+	"github.com/govkiosk/govkiosk/ui/touch"
+)
+
+// slowAfter is when a waiting screen adds "still working": a resident who sees nothing
+// change for this long starts to wonder whether the kiosk has frozen.
+const slowAfter = 8 * time.Second
+
+// waitScreen is a screen a resident waits on: a moving progress bar, what is happening,
+// and after a while a reassurance that it is still going.
+func (a *App) waitScreen(name, title, what string) (*screenBase, *widget.RichText) {
+	s := a.newBase(name)
+	bar := widget.NewProgressBarInfinite()
+	slow := centered(a.note(""))
+	body := container.NewVBox(layout.NewSpacer(),
+		centered(a.heading(what)),
+		container.New(layout.NewCustomPaddedLayout(0, 0, theme.Size(kiosktheme.SizeNameTileHeight), theme.Size(kiosktheme.SizeNameTileHeight)), bar),
+		slow, layout.NewSpacer())
+	s.content = a.frame(s, frame{title: title}, body)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if sleepCtx(s.ctx, slowAfter) {
+			a.do(func() {
+				if s.ctx.Err() == nil {
+					setText(slow, a.T("wait.slow"))
+				}
+			})
+		}
+	}()
+	return s, slow
+}
+
+// newSubmittingScreen stores the submission in the background.
+func (a *App) newSubmittingScreen() screen {
+	s, _ := a.waitScreen("submitting", a.T("submit.title"), a.T("submit.wait"))
+	draft, err := a.sess.Draft()
+	if err != nil {
+		a.log.Error("no draft to submit", "err", err)
+		return s
+	}
+	a.thumbs = nil // the pages are about to be stored and cleared from the session
+	if a.deps.Submitter == nil {
+		a.run("submit failed", func() error { return a.sess.SubmitFailed(errors.New("ui: no submitter")) })
+		return s
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		// Not the screen's context: a submission under way is finished even if the
+		// screen changes, so it is never half stored.
+		code, err := a.deps.Submitter.Enqueue(a.ctx, draft)
+		a.do(func() {
+			if err != nil {
+				a.log.Warn("submission not stored", "err", err)
+				a.run("submit failed", func() error { return a.sess.SubmitFailed(err) })
+				return
+			}
+			a.log.Info("submission stored", "service", draft.ServiceID)
+			a.run("submitted", func() error { return a.sess.Submitted(code) })
+		})
+	}()
+	return s
+}
+
+// submitFailedScreen says the submission could not be stored and what to do.
+func (a *App) newSubmitFailedScreen() screen {
+	s := a.newBase("submit_failed")
+	words := a.T("submit.failed.retry")
+	if errors.Is(a.sess.SubmitErr(), ErrStorageFull) {
+		words = a.T("submit.failed.full")
+	}
+	retry := touch.NewPrimary(a.T("submit.retry"), theme.ViewRefreshIcon(), a.act(func() { a.run("retry", a.sess.Retry) }))
+	s.add("submit_failed.retry", retry)
+	body := container.NewVBox(layout.NewSpacer(),
+		container.NewCenter(icon(theme.WarningIcon(), theme.ColorNameWarning, theme.Size(kiosktheme.SizeNameTileHeight)/2)),
+		centered(a.heading(a.T("submit.failed"))), centered(a.para(words)), layout.NewSpacer())
+	s.content = a.frame(s, frame{title: a.T("submit.title"), back: true, home: true, actions: []fyne.CanvasObject{retry}}, body)
+	return s
+}
+
+// newPrintingScreen prints the receipt in the background.
+func (a *App) newPrintingScreen() screen {
+	s, _ := a.waitScreen("printing", a.T("print.title"), a.T("print.wait"))
+	doc := a.receipt()
+	a.printErr = nil
+	if a.deps.Printer == nil {
+		a.printErr = &PrinterError{Fault: FaultOffline}
+		a.run("printed", func() error { return a.sess.Printed(false) })
+		return s
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(a.ctx, a.deps.PrintTimeout)
+		err := a.deps.Printer.Print(ctx, *doc)
+		cancel()
+		a.do(func() {
+			if err != nil {
+				a.log.Warn("receipt not printed", "fault", string(FaultOf(err)), "err", err)
+			}
+			a.printErr = err
+			a.run("printed", func() error { return a.sess.Printed(err == nil) })
+		})
+	}()
+	return s
+}
+
+// receipt builds the visit's receipt: no full name or number on paper that may be left
+// behind, only the masked forms.
+func (a *App) receipt() *receipt.Document {
+	svc := a.sess.Service()
+	code := a.sess.TrackingCode()
+	hall := a.text(a.deps.Hall)
+	if hall == "" {
+		hall = a.T("home.hall.default")
+	}
+	d := receipt.New().Title(hall).Text(a.T("receipt.doc.title")).Separator()
+	if svc != nil {
+		d.Field(a.T("receipt.doc.service"), a.text(svc.Title))
+		d.Field(a.T("guide.time"), a.timeLimit(svc.TimeLimitDays))
+	}
+	if id := a.sess.Identity(); id != nil {
+		d.Field(a.T("review.name"), identity.MaskedName(id.Name))
+		d.ID(a.T("review.idnumber"), id.IDNumber)
+	}
+	d.Field(a.T("receipt.doc.time"), a.clock.Now().Format("2006-01-02 15:04"))
+	d.Separator().Tracking(a.T("receipt.code"), code).QR(code, a.T("receipt.doc.qr"))
+	d.Footer(a.T("receipt.doc.footer")).Feed(2).Cut(false)
+	return d
+}
+
+// receiptScreen shows the tracking code. When the receipt did not print, the screen is
+// the only copy: the code is shown huge and as a QR code, with what to do.
+type receiptScreen struct {
+	*screenBase
+	done, reprint *touch.Button
+}
+
+func (a *App) newReceiptScreen() screen {
+	s := &receiptScreen{screenBase: a.newBase("receipt")}
+	code := a.sess.TrackingCode()
+	s.done = touch.NewPrimary(a.T("receipt.done"), theme.ConfirmIcon(), a.act(func() { a.run("finish", a.sess.Finish) }))
+	s.reprint = touch.NewButton(a.T("receipt.reprint"), theme.DocumentPrintIcon(), a.act(func() { a.run("reprint", a.sess.Reprint) }))
+	s.add("receipt.done", s.done)
+	s.add("receipt.reprint", s.reprint)
+	codeText := canvas.NewText(code, theme.Color(theme.ColorNameForeground))
+	codeText.TextStyle.Bold = true
+	codeText.Alignment = fyne.TextAlignCenter
+	var body fyne.CanvasObject
+	if a.sess.ReceiptPrinted() {
+		codeText.TextSize = theme.Size(theme.SizeNameHeadingText)
+		body = container.NewVBox(layout.NewSpacer(),
+			container.NewCenter(icon(theme.ConfirmIcon(), theme.ColorNameSuccess, theme.Size(kiosktheme.SizeNameTileHeight)/2)),
+			centered(a.heading(a.T("receipt.printed"))),
+			centered(a.para(a.T("receipt.code"))), codeText,
+			centered(a.note(a.T("receipt.printed.sub"))), layout.NewSpacer())
+	} else {
+		codeText.TextSize = theme.Size(kiosktheme.SizeNameHugeText)
+		qr := a.qrImage(code)
+		msg := a.styled(a.printFaultWords(), theme.SizeNameSubHeadingText, theme.ColorNameWarning, true)
+		msg.Wrapping = fyne.TextWrapWord
+		left := container.NewVBox(layout.NewSpacer(), msg,
+			a.para(a.T("receipt.noprint.what")),
+			a.styled(a.T("receipt.code"), theme.SizeNameText, kiosktheme.ColorNameMuted, false),
+			tinted(codeText, theme.Color(kiosktheme.ColorNameCard)),
+			a.note(a.T("receipt.noprint.staff")), layout.NewSpacer())
+		body = container.New(split{ratio: 0.6}, left, container.NewCenter(qr))
+	}
+	s.content = a.frame(s.screenBase, frame{title: a.T("receipt.title"), home: true,
+		left: []fyne.CanvasObject{s.reprint}, actions: []fyne.CanvasObject{s.done}}, body)
+	return s
+}
+
+// printFaultWords says why the receipt did not print, in words a resident understands.
+func (a *App) printFaultWords() string {
+	switch FaultOf(a.printErr) {
+	case FaultPaperOut:
+		return a.T("receipt.fault.paper")
+	case FaultCoverOpen:
+		return a.T("receipt.fault.cover")
+	case FaultOffline:
+		return a.T("receipt.fault.offline")
+	}
+	return a.T("receipt.fault.other")
+}
+
+// qrImage draws a QR code of payload, large enough to scan from the screen with a phone.
+func (a *App) qrImage(payload string) fyne.CanvasObject {
+	side := theme.Size(kiosktheme.SizeNameTileHeight) * 1.8
+	q, err := qrcode.New(payload, qrcode.Medium)
+	if err != nil {
+		a.log.Error("qr code", "err", err)
+		return layout.NewSpacer()
+	}
+	q.ForegroundColor = color.Black
+	q.BackgroundColor = color.White
+	img := canvas.NewImageFromImage(q.Image(int(side)))
+	img.FillMode = canvas.ImageFillContain
+	img.ScaleMode = canvas.ImageScalePixels
+	img.SetMinSize(fyne.NewSquareSize(side))
+	return img
+}
