@@ -158,9 +158,9 @@ func (q *Queue) ReadAttachment(id string, index int) ([]byte, error) {
 }
 
 // transition changes the state of item id to `to` after checking the move is allowed,
-// applying edit to the record in the same transaction. It returns the files the edit
-// dropped, already deleted from disk after the commit. Moving an item to the state it is
-// already in is allowed only where allowedFrom says so.
+// applying edit to the record in the same transaction. Files the edit dropped from the
+// record are deleted after the commit. noop reports a repeated acknowledgement of a
+// delivered item, which changes nothing.
 func (q *Queue) transition(id string, to State, edit func(r *record) error) (noop bool, err error) {
 	var dropped []fileRef
 	err = q.db.Update(func(tx *bolt.Tx) error {
