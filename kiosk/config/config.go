@@ -19,8 +19,10 @@ const MaxSize = 1 << 20
 
 // Config is the terminal's configuration file.
 type Config struct {
-	// TerminalID names this terminal to the platform and begins its tracking codes:
-	// 2 to 16 upper-case letters, digits and '-' ("SZ-FT-07").
+	// TerminalID is the site's own name for this terminal, for technicians and logs:
+	// 2 to 16 upper-case letters, digits and '-' ("SZ-FT-07"). The short code that
+	// begins tracking codes is assigned by the platform at enrollment, so that it is
+	// unique across every terminal.
 	TerminalID string `toml:"terminal_id"`
 	// DataDir holds the offline queue, keys and the last good catalog. An absolute path.
 	DataDir string `toml:"data_dir"`
@@ -43,8 +45,9 @@ type Hall struct {
 
 // Platform is the central platform (hub) the terminal syncs with.
 type Platform struct {
-	// URL is the hub's websocket endpoint: ws:// or wss:// (http:// and https:// are
-	// accepted and upgraded). Production terminals use wss.
+	// URL is the hub's address: ws:// or wss:// (http:// and https:// are accepted and
+	// upgraded), optionally with a base path; the protocol's paths (/v1/connect,
+	// /v1/enroll) are appended to it. Production terminals use wss.
 	URL string `toml:"url"`
 }
 
@@ -73,7 +76,7 @@ const (
 	DefaultTerminalID  = "DEV-01"
 	DefaultDataDir     = "/var/lib/govkiosk"
 	DefaultLogLevel    = "info"
-	DefaultHubURL      = "ws://127.0.0.1:8470/kiosk"
+	DefaultHubURL      = "ws://127.0.0.1:8470"
 	DefaultLanguage    = "zh"
 	DefaultIdleTimeout = 90 * time.Second
 	DefaultWarningTime = 20 * time.Second

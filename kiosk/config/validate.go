@@ -125,7 +125,7 @@ func (c *Config) Validate() error {
 func (c *Config) checkURL(p *problems) {
 	const key = "platform.url"
 	if c.Platform.URL == "" {
-		p.add(key, "missing: set the platform's address, like \"wss://hub.example.gov.cn/kiosk\"")
+		p.add(key, "missing: set the platform's address, like \"wss://hub.example.gov.cn\"")
 		return
 	}
 	u, err := url.Parse(c.Platform.URL)
