@@ -245,8 +245,13 @@ type Config struct {
 
 // Announcement levels.
 const (
-	LevelInfo      = "info"
+	// LevelInfo is an ordinary announcement on the start screen.
+	LevelInfo = "info"
+	// LevelImportant is an announcement shown prominently (closures, outages).
 	LevelImportant = "important"
+	// LevelNotice belongs on the public notice board (政务公开) rather than the start
+	// screen.
+	LevelNotice = "notice"
 )
 
 // Announcement is one public notice (政务公开) shown on the kiosk.
@@ -882,9 +887,9 @@ func (a Announcement) validate(t Type, f string) error {
 	switch a.Level {
 	case "":
 		return missing(t, f+".level")
-	case LevelInfo, LevelImportant:
+	case LevelInfo, LevelImportant, LevelNotice:
 	default:
-		return invalid(t, f+".level", "want info or important")
+		return invalid(t, f+".level", "want info, important or notice")
 	}
 	if !a.From.IsZero() && !a.Until.IsZero() && a.Until.Before(a.From) {
 		return invalid(t, f+".until", "before from")

@@ -1,0 +1,248 @@
+// Command kiosk-hub is the reference central platform for govkiosk terminals: it enrolls
+// terminals, receives their submissions, attachments and ratings over the sync protocol
+// (docs/PROTOCOL.md), publishes the service catalog, terminal configuration and
+// announcements, and serves an HTTP API, Prometheus metrics and a dashboard.
+//
+//	kiosk-hub -data /var/lib/kiosk-hub -catalog catalog.json -listen :8470
+//	kiosk-hub -data ./hub -enroll-code DEMO-2024-0001          (a local demo)
+//	kiosk-hub -tls-cert hub.crt -tls-key hub.key -listen :443   (wss://)
+//
+// SIGHUP re-reads the -catalog, -config and -announcements files and pushes what changed.
+// SIGINT and SIGTERM stop it cleanly; terminals reconnect when it is back.
+//
+// It never logs personal data; see package sync/hub for what the API shows to whom.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/govkiosk/govkiosk/sync/hub"
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+type options struct {
+	listen        string
+	data          string
+	keyFile       string
+	catalog       string
+	catalogVer    string
+	config        string
+	configVer     string
+	announcements string
+	tlsCert       string
+	tlsKey        string
+	tokenFile     string
+	enrollCode    string
+	newEnrollCode bool
+	enrollTTL     time.Duration
+	rate          float64
+	burst         int
+	maxUploads    int
+	maxConns      int
+	heartbeat     time.Duration
+	idle          time.Duration
+	logLevel      string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("kiosk-hub", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8470", "address to serve HTTP and the terminals' websocket on (\":8470\" for every interface)")
+	fs.StringVar(&o.data, "data", "hub-data", "data directory: database and attachments")
+	fs.StringVar(&o.keyFile, "key", "", "AES-256 key file sealing personal data at rest, created if missing (default DATA/hub.key; keep it on another volume in production)")
+	fs.StringVar(&o.catalog, "catalog", "", "service catalog JSON file to publish")
+	fs.StringVar(&o.catalogVer, "catalog-version", "", "version name of -catalog (default: derived from its content)")
+	fs.StringVar(&o.config, "config", "", "terminal configuration JSON file to publish")
+	fs.StringVar(&o.configVer, "config-version", "", "version name of -config (default: derived from its content)")
+	fs.StringVar(&o.announcements, "announcements", "", "announcements JSON file (an array of {id,title,body,level,from,until}) to publish")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate (PEM) for wss:// and https://; needs -tls-key")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key (PEM) for -tls-cert")
+	fs.StringVar(&o.tokenFile, "operator-token-file", "", "file holding the operator API token (without it the operator API is off)")
+	fs.StringVar(&o.enrollCode, "enroll-code", "", "pre-create this one-time enrollment code (at least 8 letters or digits), for a demo")
+	fs.BoolVar(&o.newEnrollCode, "new-enroll-code", false, "create a fresh one-time enrollment code and print it")
+	fs.DurationVar(&o.enrollTTL, "enroll-ttl", hub.DefaultEnrollTTL, "how long codes from -enroll-code and -new-enroll-code stay valid")
+	fs.Float64Var(&o.rate, "handshake-rate", 100, "handshakes and enrollments admitted per second (token bucket)")
+	fs.IntVar(&o.burst, "handshake-burst", 200, "handshakes admitted at once before -handshake-rate applies")
+	fs.IntVar(&o.maxUploads, "max-uploads", 64, "submissions receiving attachment bytes at once")
+	fs.IntVar(&o.maxConns, "max-conns", 20000, "connected terminals at most")
+	fs.DurationVar(&o.heartbeat, "heartbeat", 30*time.Second, "heartbeat interval asked of terminals")
+	fs.DurationVar(&o.idle, "idle-timeout", 90*time.Second, "close a terminal connection silent this long (terminals ping every 20s)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: kiosk-hub [flags]\n\nThe reference central platform for govkiosk terminals.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, errors.New("-tls-cert and -tls-key go together")
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kiosk-hub:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	if err := run(ctx, o, os.Stdout, newLogger(o.logLevel), hup); err != nil {
+		fmt.Fprintln(os.Stderr, "kiosk-hub:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// run serves until ctx ends. It writes the address it listens on, and any enrollment
+// code it created, to stdout.
+func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, reload <-chan os.Signal) error {
+	token := ""
+	if o.tokenFile != "" {
+		b, err := os.ReadFile(o.tokenFile)
+		if err != nil {
+			return fmt.Errorf("operator token: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+		if len(token) < 16 {
+			return errors.New("operator token: use at least 16 characters")
+		}
+	}
+	h, err := hub.New(hub.Options{
+		Dir: o.data, KeyFile: o.keyFile, Logger: log, OperatorToken: token,
+		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
+		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle,
+	})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := publishFiles(h, o); err != nil {
+		return err
+	}
+	if o.enrollCode != "" {
+		exp, err := h.AddEnrollCode(o.enrollCode, o.enrollTTL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "enrollment code %s valid until %s\n", o.enrollCode, exp.Format(time.RFC3339))
+	}
+	if o.newEnrollCode {
+		code, exp, err := h.CreateEnrollCode(o.enrollTTL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "enrollment code %s valid until %s\n", code, exp.Format(time.RFC3339))
+	}
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	scheme := "ws"
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("TLS: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "wss"
+	}
+	web := strings.Replace(scheme, "ws", "http", 1)
+	fmt.Fprintf(stdout, "kiosk-hub %s listening on %s://%s (dashboard %s://%s/)\n", h.ID(), scheme, ln.Addr(), web, ln.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- h.Serve(ln) }()
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("stopping")
+			return h.Close()
+		case err := <-served:
+			return err
+		case <-reload:
+			if err := publishFiles(h, o); err != nil {
+				log.Error("reload", "err", err)
+			}
+		}
+	}
+}
+
+// publishFiles publishes the catalog, configuration and announcements files given by
+// flags, unless the hub already publishes the same version.
+func publishFiles(h *hub.Hub, o *options) error {
+	for _, f := range []struct {
+		kind, path, version string
+	}{
+		{"catalog", o.catalog, o.catalogVer},
+		{"config", o.config, o.configVer},
+		{"announcements", o.announcements, ""},
+	} {
+		if f.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.kind, err)
+		}
+		if !json.Valid(b) {
+			return fmt.Errorf("%s: %s is not JSON", f.kind, f.path)
+		}
+		if cur, payload, ok := h.Published(f.kind); ok {
+			if string(payload) == string(b) {
+				continue
+			}
+			if f.version != "" && cur == f.version {
+				// Terminals holding this version would never take the new content.
+				return fmt.Errorf("%s: %s changed but version %q is already published; give a new -%s-version", f.kind, f.path, cur, f.kind)
+			}
+		}
+		switch f.kind {
+		case "catalog":
+			_, err = h.SetCatalog(f.version, b)
+		case "config":
+			_, err = h.SetConfig(f.version, b)
+		default:
+			var items []protocol.Announcement
+			if err = json.Unmarshal(b, &items); err == nil {
+				_, err = h.SetAnnouncements("", items)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", f.kind, f.path, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/govkiosk/govkiosk/sync/client"
+	"github.com/govkiosk/govkiosk/sync/hub"
+	"github.com/govkiosk/govkiosk/sync/queue"
+)
+
+// startCmd runs the command with args and returns the address it listens on.
+func startCmd(t *testing.T, args ...string) (addr string, out *strings.Builder, hup chan os.Signal) {
+	t.Helper()
+	o, err := parseFlags(append([]string{"-listen", "127.0.0.1:0"}, args...), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	hup = make(chan os.Signal, 1)
+	go func() {
+		done <- run(ctx, o, pw, slog.New(slog.DiscardHandler), hup)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	out = &strings.Builder{}
+	sc := bufio.NewScanner(pr)
+	re := regexp.MustCompile(`listening on wss?://(\S+)`)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			go io.Copy(io.Discard, pr)
+			return m[1], out, hup
+		}
+	}
+	t.Fatalf("no listening line in %q", out)
+	return "", nil, nil
+}
+
+func TestDemoHub(t *testing.T) {
+	dir := t.TempDir()
+	catalog := filepath.Join(dir, "catalog.json")
+	os.WriteFile(catalog, []byte(`{"services":[]}`), 0o600)
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte("a-long-operator-token\n"), 0o600)
+	addr, out, hup := startCmd(t, "-data", filepath.Join(dir, "hub"), "-catalog", catalog,
+		"-enroll-code", "DEMO-2024-0001", "-new-enroll-code", "-operator-token-file", tokenFile)
+	if !strings.Contains(out.String(), "enrollment code DEMO-2024-0001") {
+		t.Errorf("output %q", out)
+	}
+	cr, err := client.Enroll(context.Background(), "ws://"+addr, "demo-2024-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.TerminalCode == "" {
+		t.Error("no terminal code")
+	}
+	resp, err := http.Get("http://" + addr + "/api/catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != `{"services":[]}` || !strings.HasPrefix(resp.Header.Get("X-Version"), "sha256-") {
+		t.Errorf("catalog %s %q", b, resp.Header.Get("X-Version"))
+	}
+	// SIGHUP publishes the edited file.
+	os.WriteFile(catalog, []byte(`{"services":[1]}`), 0o600)
+	hup <- os.Interrupt
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/api/catalog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) == `{"services":[1]}` {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("catalog not reloaded: %s", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestPublishFilesVersions(t *testing.T) {
+	dir := t.TempDir()
+	h, err := hub.New(hub.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	file := filepath.Join(dir, "config.json")
+	os.WriteFile(file, []byte(`{"a":1}`), 0o600)
+	o := &options{config: file, configVer: "cfg-1"}
+	if err := publishFiles(h, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := publishFiles(h, o); err != nil {
+		t.Errorf("republishing the same file: %v", err)
+	}
+	os.WriteFile(file, []byte(`{"a":2}`), 0o600)
+	if err := publishFiles(h, o); err == nil {
+		t.Error("new content under a published version was accepted")
+	}
+	o.configVer = "cfg-2"
+	if err := publishFiles(h, o); err != nil {
+		t.Fatal(err)
+	}
+	if v, p, _ := h.Published("config"); v != "cfg-2" || string(p) != `{"a":2}` {
+		t.Errorf("published %s %s", v, p)
+	}
+	os.WriteFile(file, []byte(`{broken`), 0o600)
+	if err := publishFiles(h, o); err == nil {
+		t.Error("a broken file was published")
+	}
+}
+
+func TestTLSHub(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	addr, _, _ := startCmd(t, "-data", filepath.Join(dir, "hub"), "-tls-cert", certFile, "-tls-key", keyFile,
+		"-enroll-code", "TLS-DEMO-0001")
+	httpc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	cr, err := client.EnrollWith(context.Background(), "wss://"+addr, "TLS-DEMO-0001", client.EnrollOptions{HTTPClient: httpc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := httpc.Get("https://" + addr + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz over TLS: %v", err)
+	}
+	resp.Body.Close()
+
+	// A terminal delivers over wss://.
+	q, err := queue.Open(t.TempDir(), queue.Options{TerminalCode: cr.TerminalCode,
+		KeyFile: filepath.Join(t.TempDir(), "k"), CreateKey: true, MinFreeBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if _, err := q.Enqueue(context.Background(), queue.NewSubmission{Item: "demo", Fields: map[string]string{"name": "测试甲"}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(client.Options{Credentials: cr, Outbox: q, TLSConfig: &tls.Config{RootCAs: pool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for st, _ := q.Stats(); st.Delivered != 1; st, _ = q.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered over wss: %+v", c.State())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		ok   bool
+	}{
+		{nil, true},
+		{[]string{"-tls-cert", "x.pem"}, false},
+		{[]string{"stray"}, false},
+		{[]string{"-max-uploads", "3", "-handshake-rate", "5"}, true},
+	}
+	for _, tt := range tests {
+		if _, err := parseFlags(tt.args, io.Discard); (err == nil) != tt.ok {
+			t.Errorf("parseFlags(%v) = %v", tt.args, err)
+		}
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and returns a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (string, string, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kiosk-hub test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "hub.crt"), filepath.Join(dir, "hub.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
