@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/govkiosk/govkiosk/assets"
+	"github.com/govkiosk/govkiosk/drivers/devices"
+	"github.com/govkiosk/govkiosk/drivers/idcard"
+	"github.com/govkiosk/govkiosk/drivers/printer"
+	"github.com/govkiosk/govkiosk/drivers/scanner/barcode"
+	"github.com/govkiosk/govkiosk/drivers/scanner/escl"
+	"github.com/govkiosk/govkiosk/kiosk/access"
+	"github.com/govkiosk/govkiosk/kiosk/catalog"
+	"github.com/govkiosk/govkiosk/kiosk/config"
+	"github.com/govkiosk/govkiosk/kiosk/form"
+	"github.com/govkiosk/govkiosk/kiosk/receipt"
+	"github.com/govkiosk/govkiosk/kiosk/session"
+	"github.com/govkiosk/govkiosk/packaging/watchdog"
+	"github.com/govkiosk/govkiosk/ui"
+	"github.com/govkiosk/govkiosk/ui/fonts"
+)
+
+// demoPIN is the technician PIN of -simulate, printed at start: a demo has no secrets.
+const demoPIN = "246813"
+
+// run builds the kiosk from its configuration and runs it until ctx ends or the window is
+// closed.
+func run(ctx context.Context, o *options) error {
+	started := time.Now()
+	cfg, err := loadConfig(o)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	dataDir := o.dataDir
+	switch {
+	case dataDir != "":
+	case o.simulate:
+		if dataDir, err = defaultSimDataDir(); err != nil {
+			return err
+		}
+	default:
+		dataDir = cfg.DataDir
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	cfg.DataDir = dataDir
+
+	// Fonts first: without the CJK face the screens would show boxes to residents.
+	faces, err := fonts.Load(fonts.DefaultPaths)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var sim *simulation
+	if o.simulate {
+		if sim, err = startSimulation(ctx, o, cfg, dataDir, log); err != nil {
+			return err
+		}
+		defer sim.Close()
+		if cfg.Technician.PINHash == "" {
+			if cfg.Technician.PINHash, err = access.HashPIN(demoPIN); err != nil {
+				return err
+			}
+		}
+		log.Info("simulated devices and local hub running",
+			"hub_dashboard", sim.dashboard, "printed_receipts", sim.printed,
+			"technician_pin", demoPIN, "technician_gesture", "tap the four corners clockwise from top-left")
+		fmt.Fprintf(os.Stderr, "\n  hub dashboard:     %s\n  printed receipts:  %s\n  technician:        tap the four corners clockwise from top-left, PIN %s\n\n",
+			sim.dashboard, sim.printed, demoPIN)
+	}
+
+	catalogs := catalog.NewStore(initialCatalog(dataDir, log), log.With("part", "catalog"))
+
+	registry := newRegistry(log.With("part", "devices"))
+	if err := registry.Load(cfg.Devices); err != nil {
+		return fmt.Errorf("devices: %w", err)
+	}
+	regDone := make(chan struct{})
+	go func() {
+		defer close(regDone)
+		if err := registry.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("device registry stopped", "err", err)
+		}
+	}()
+	defer func() { cancel(); <-regDone }()
+
+	reader, _, _ := deviceOfKind[*idcard.Reader](registry, cfg, config.KindIDCard)
+	prn, _, _ := deviceOfKind[*printer.Printer](registry, cfg, config.KindPrinter)
+	bar, _, _ := deviceOfKind[*barcode.Reader](registry, cfg, config.KindBarcode)
+	doc, _, _ := deviceOfKind[*escl.Device](registry, cfg, config.KindDocScanner)
+	cards := newCardSource(ctx, reader, "idcard", log)
+	codes := newCodeSource(ctx, bar)
+	sink := newPrinterSink(prn)
+	scanner := newDocScanner(doc)
+
+	sy := &syncer{
+		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs,
+		state:     newValue(ui.SyncState{}),
+		bulletins: newValue(ui.Bulletin{}),
+	}
+	if err := sy.start(ctx); err != nil {
+		return err
+	}
+	defer sy.close()
+
+	paper, err := printer.PaperFor(paperWidth(cfg))
+	if err != nil {
+		paper = printer.Paper80
+	}
+	guard := access.NewGuard(cfg.Technician.PINHash, loadAccessState(dataDir), time.Now)
+	tech := &technician{
+		log: log.With("part", "technician"), configPath: o.configPath, dataDir: dataDir, registry: registry,
+		sync: sy, cards: cards, codes: codes, printer: sink, paper: paper, scanner: scanner, guard: guard, cfg: cfg,
+	}
+
+	fa := app.NewWithID("org.govkiosk.kiosk")
+	w := newWindow(fa, o.windowed)
+	w.SetTitle("govkiosk")
+
+	lang := form.Lang(cfg.Session.Language)
+	deps := ui.Deps{
+		Log:          log.With("part", "ui"),
+		Fonts:        faces,
+		Translations: nil,
+		Catalog:      catalogs,
+		Identity:     cards,
+		Barcode:      codes,
+		Scanner:      scanner,
+		Printer:      sink,
+		Submitter:    &submitter{s: sy, catalogs: catalogs},
+		Sync:         sy.state,
+		Bulletins:    sy.bulletins,
+		Access:       guard,
+		Technician:   tech,
+		Hall:         form.Text{Zh: cfg.Hall.NameZh, En: cfg.Hall.NameEn},
+		Session: session.Options{
+			IdleTimeout: cfg.Session.IdleTimeout.Duration,
+			WarningTime: cfg.Session.WarningTime.Duration,
+			Lang:        lang,
+			Elder:       cfg.Session.ElderMode,
+		},
+		PaperColumns: paperColumns(paper),
+		MapPath:      o.uiMap,
+		Windowed:     o.windowed,
+	}
+	kiosk := ui.New(deps)
+	kiosk.Show(w)
+	w.Show()
+
+	wd, err := watchdog.New(watchdog.FromEnv(watchdog.DefaultHeartbeatFile(dataDir)), log.With("part", "watchdog"))
+	if err != nil {
+		log.Warn("watchdog unavailable", "err", err)
+	}
+	if wd != nil {
+		defer wd.Close()
+		go wd.Run(ctx, fyne.Do)
+	}
+
+	if sim != nil && o.windowed {
+		p := simPanel(fa, sim)
+		p.Show()
+	}
+
+	// First frame: the window is shown and the UI goroutine has run once.
+	fa.Lifecycle().SetOnStarted(func() {
+		fyne.Do(func() {
+			log.Info("kiosk ready", "startup", time.Since(started).Round(time.Millisecond), "screen", kiosk.ScreenName())
+			if wd != nil {
+				_ = wd.Ready("idle")
+			}
+		})
+	})
+	go func() {
+		var quit <-chan time.Time
+		if o.quitAfter > 0 {
+			quit = time.After(o.quitAfter)
+		}
+		select {
+		case <-ctx.Done():
+		case <-quit:
+		}
+		fyne.Do(fa.Quit)
+	}()
+	w.SetCloseIntercept(func() { fa.Quit() })
+	fa.Run()
+	if wd != nil {
+		_ = wd.Stopping()
+	}
+	kiosk.Close()
+	return nil
+}
+
+// newWindow makes the kiosk's window: borderless and full screen, or an ordinary window
+// for development.
+func newWindow(a fyne.App, windowed bool) fyne.Window {
+	if windowed {
+		w := a.NewWindow("govkiosk")
+		w.Resize(fyne.NewSize(1280, 800))
+		return w
+	}
+	var w fyne.Window
+	if d, ok := a.Driver().(desktop.Driver); ok {
+		w = d.CreateSplashWindow() // no decorations a resident could drag or close
+	} else {
+		w = a.NewWindow("govkiosk")
+	}
+	w.SetFullScreen(true)
+	w.SetPadded(false)
+	return w
+}
+
+// loadConfig reads the configuration file, or takes the embedded default for -simulate.
+func loadConfig(o *options) (*config.Config, error) {
+	if o.configPath == "" {
+		return config.Default(), nil
+	}
+	c, err := config.Load(o.configPath)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// initialCatalog is the last good catalog the hub pushed, or the embedded default.
+func initialCatalog(dataDir string, log *slog.Logger) *catalog.Catalog {
+	if b, err := os.ReadFile(filepath.Join(dataDir, catalogFile)); err == nil {
+		if c, err := catalog.Parse(b); err == nil {
+			return c
+		}
+		log.Warn("saved catalog unusable; using the embedded default")
+	}
+	c, err := catalog.Parse(assets.DefaultCatalog())
+	if err != nil {
+		panic("embedded catalog invalid: " + err.Error()) // caught by the assets test
+	}
+	return c
+}
+
+func paperWidth(cfg *config.Config) int {
+	for _, d := range cfg.Devices {
+		if d.Kind == config.KindPrinter && d.PaperWidthMM != 0 {
+			return d.PaperWidthMM
+		}
+	}
+	return 80
+}
+
+func paperColumns(p printer.Paper) int {
+	if p == printer.Paper58 {
+		return receipt.Cols58
+	}
+	return receipt.Cols80
+}
+
+var _ devices.Device = (*idcard.Reader)(nil)

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/govkiosk/govkiosk/drivers/printer/printersim"
+)
+
+// simPanel is the newcomer's hands on the simulated devices: a small second window to place
+// and remove sample cards, run the printer out of paper, open its cover and "scan" a code.
+// It exists only with -simulate and talks to the simulators, never to the kiosk's screens:
+// the kiosk sees what a real device would tell it, over the same protocols.
+func simPanel(a fyne.App, s *simulation) fyne.Window {
+	w := a.NewWindow("govkiosk — 模拟设备 / simulated devices")
+	status := widget.NewLabel("")
+	say := func(msg string, err error) {
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		status.SetText(msg)
+	}
+
+	cards := container.NewVBox(widget.NewLabelWithStyle("身份证读卡器 ID-card reader", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	for _, name := range s.cards {
+		cards.Add(widget.NewButton("放置卡片 place: "+name, func() { say("card placed: "+name, s.card.Place(name)) }))
+	}
+	cards.Add(widget.NewButton("取走卡片 remove card", func() { s.card.Remove(); say("card removed", nil) }))
+
+	prn := container.NewVBox(
+		widget.NewLabelWithStyle("打印机 printer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewGridWithColumns(3,
+			widget.NewButton("纸正常 paper ok", func() { s.printer.SetPaper(printersim.PaperOK); say("paper ok", nil) }),
+			widget.NewButton("纸将尽 near end", func() { s.printer.SetPaper(printersim.PaperNearEnd); say("paper near end", nil) }),
+			widget.NewButton("缺纸 paper out", func() { s.printer.SetPaper(printersim.PaperOut); say("paper out", nil) }),
+		),
+		container.NewGridWithColumns(2,
+			widget.NewButton("开盖 cover open", func() { s.printer.SetCover(true); say("cover open", nil) }),
+			widget.NewButton("合盖 cover closed", func() { s.printer.SetCover(false); say("cover closed", nil) }),
+		),
+		widget.NewLabel("打印内容 receipts: "+s.printed),
+	)
+
+	code := widget.NewEntry()
+	code.SetPlaceHolder("tracking code or QR payload")
+	scan := container.NewVBox(
+		widget.NewLabelWithStyle("扫码枪 barcode scanner", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewBorder(nil, nil, nil, widget.NewButton("扫描 scan", func() {
+			say("scanned", s.codes.Scan(code.Text))
+		}), code),
+	)
+
+	hubLink := widget.NewLabel("中心平台 hub dashboard: " + s.dashboard)
+	hubLink.Wrapping = fyne.TextWrapWord
+	w.SetContent(container.NewVScroll(container.NewVBox(cards, widget.NewSeparator(), prn, widget.NewSeparator(), scan,
+		widget.NewSeparator(), hubLink, status)))
+	w.Resize(fyne.NewSize(420, 640))
+	return w
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/govkiosk/govkiosk/kiosk/catalog"
+	"github.com/govkiosk/govkiosk/kiosk/form"
+	"github.com/govkiosk/govkiosk/kiosk/session"
+	"github.com/govkiosk/govkiosk/kiosk/tracking"
+	"github.com/govkiosk/govkiosk/sync/queue"
+	"github.com/govkiosk/govkiosk/ui"
+)
+
+// submitter stores the resident's submissions and ratings in the outbox and answers
+// progress queries from it.
+type submitter struct {
+	s        *syncer
+	catalogs *catalog.Store
+}
+
+// Enqueue copies the draft into the outbox, which encrypts the personal fields and scans
+// and syncs them to disk before returning; the session wipes the draft afterwards.
+func (m *submitter) Enqueue(ctx context.Context, d session.Draft) (string, error) {
+	q, err := m.s.queue()
+	if err != nil {
+		return "", err
+	}
+	fields := make(map[string]string, len(d.Values)+4)
+	for k, v := range d.Values {
+		fields[k] = v
+	}
+	if id := d.Identity; id != nil {
+		// What the card said, beside what the form holds: the clerk checks one against
+		// the other. Encrypted at rest with the rest of the fields.
+		fields["_card.type"] = string(id.CardType)
+		fields["_card.name"] = id.Name
+		fields["_card.id_number"] = id.IDNumber
+	}
+	if len(d.ItemIDs) > 0 {
+		fields["_items"] = strings.Join(d.ItemIDs, ",")
+	}
+	sub := queue.NewSubmission{Item: d.ServiceID, ItemTitle: m.title(d.ServiceID).Zh, Fields: fields}
+	for _, sc := range d.Scans {
+		sub.Attachments = append(sub.Attachments, queue.NewAttachment{
+			Name:        fmt.Sprintf("%s-p%d", sc.MaterialID, sc.Page),
+			ContentType: http.DetectContentType(sc.Data),
+			Data:        sc.Data,
+		})
+	}
+	s, err := q.Enqueue(ctx, sub)
+	clear(fields)
+	if errors.Is(err, queue.ErrDiskFull) {
+		return "", fmt.Errorf("%w: %w", ui.ErrStorageFull, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.TrackingCode, nil
+}
+
+// title is the service's title in both languages, or its ID for a service the current
+// catalog no longer has.
+func (m *submitter) title(id string) form.Text {
+	if c := m.catalogs.Current(); c != nil {
+		if s := c.Service(id); s != nil {
+			return s.Title
+		}
+	}
+	return form.Text{Zh: id}
+}
+
+// Rate queues the rating as its own outbox item.
+func (m *submitter) Rate(ctx context.Context, r ui.Rating) error {
+	q, err := m.s.queue()
+	if err != nil {
+		return err
+	}
+	_, err = q.Rate(ctx, queue.RatingInput{TrackingCode: r.Code, Item: r.ServiceID, Stars: r.Stars, Reasons: r.Reasons})
+	return err
+}
+
+// Lookup answers progress by tracking code from the outbox's receipt records, which keep
+// no personal data. Lookup by ID number would need the platform: personal data is deleted
+// here once delivered, so it finds nothing locally.
+func (m *submitter) Lookup(ctx context.Context, q ui.Query) ([]ui.Progress, error) {
+	if q.Code == "" {
+		return nil, ui.ErrNotFound
+	}
+	qu, err := m.s.queue()
+	if err != nil {
+		return nil, err
+	}
+	r, err := qu.Lookup(q.Code)
+	if errors.Is(err, queue.ErrNotFound) || errors.Is(err, tracking.ErrFormat) || errors.Is(err, tracking.ErrCheck) {
+		return nil, ui.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := ui.Progress{Code: r.TrackingCode, Service: m.title(r.Item), Status: progressStatus(r), Updated: r.CreatedAt}
+	if !r.DeliveredAt.IsZero() {
+		p.Updated = r.DeliveredAt
+	}
+	if !r.StatusAt.IsZero() {
+		p.Updated = r.StatusAt
+	}
+	return []ui.Progress{p}, nil
+}
+
+// progressStatus maps the outbox state and the platform's status word to the stages the
+// query screen explains.
+func progressStatus(r *queue.Receipt) ui.Status {
+	switch r.State {
+	case queue.Queued, queue.Sending:
+		return ui.StatusQueued
+	case queue.Failed:
+		return ui.StatusRejected
+	}
+	switch strings.ToLower(r.Status) {
+	case "processing", "accepted", "in_progress":
+		return ui.StatusProcessing
+	case "done", "completed", "finished":
+		return ui.StatusDone
+	case "rejected", "refused":
+		return ui.StatusRejected
+	}
+	return ui.StatusReceived
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/govkiosk/govkiosk/drivers/devices"
+	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/kiosk/catalog"
+	"github.com/govkiosk/govkiosk/kiosk/form"
+	"github.com/govkiosk/govkiosk/sync/client"
+	"github.com/govkiosk/govkiosk/sync/protocol"
+	"github.com/govkiosk/govkiosk/sync/queue"
+	"github.com/govkiosk/govkiosk/ui"
+)
+
+// errNotEnrolled is what the screens get while the terminal has no identity at a hub: no
+// tracking code can be issued yet, so a resident is sent to staff rather than given one
+// that might repeat another terminal's.
+var errNotEnrolled = errors.New("terminal not enrolled with the platform yet")
+
+// syncer owns the outbox and the sync client. Both exist only once the terminal is
+// enrolled: the queue's tracking codes start with the terminal code the hub assigned.
+type syncer struct {
+	dataDir  string
+	hubURL   string
+	log      *slog.Logger
+	registry *devices.Registry
+	catalogs *catalog.Store
+
+	state     *value[ui.SyncState]
+	bulletins *value[ui.Bulletin]
+
+	mu     sync.Mutex
+	q      *queue.Queue
+	c      *client.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (s *syncer) queueDir() string { return filepath.Join(s.dataDir, "queue") }
+func (s *syncer) keyFile() string  { return filepath.Join(s.dataDir, "keys", "queue.key") }
+
+// start opens the outbox and starts delivery if the terminal is enrolled; an unenrolled
+// terminal runs with neither, and Enroll starts them later.
+func (s *syncer) start(ctx context.Context) error {
+	creds, err := client.LoadCredentials(s.dataDir)
+	if errors.Is(err, client.ErrNotEnrolled) {
+		s.log.Warn("terminal not enrolled: submissions are refused until a technician enrolls it")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.open(ctx, creds)
+}
+
+func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
+	if err := os.MkdirAll(filepath.Dir(s.keyFile()), 0o700); err != nil {
+		return err
+	}
+	_, statErr := os.Stat(filepath.Join(s.queueDir(), "queue.db"))
+	q, err := queue.Open(s.queueDir(), queue.Options{
+		TerminalCode: creds.TerminalCode,
+		KeyFile:      s.keyFile(),
+		CreateKey:    errors.Is(statErr, os.ErrNotExist),
+		Logger:       s.log.With("part", "queue"),
+	})
+	if err != nil {
+		return fmt.Errorf("open the offline queue: %w", err)
+	}
+	c, err := client.New(client.Options{
+		Credentials:     creds,
+		HubURL:          s.hubURL,
+		Outbox:          q,
+		Logger:          s.log.With("part", "sync"),
+		App:             version,
+		Health:          func() []health.Status { return s.registry.Snapshot().Devices },
+		OnCatalog:       s.onCatalog,
+		OnConfig:        s.onConfig,
+		OnAnnouncements: s.onAnnouncements,
+		OnCommand:       s.onCommand,
+	})
+	if err != nil {
+		q.Close()
+		return err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	s.mu.Lock()
+	s.q, s.c, s.cancel, s.done = q, c, cancel, done
+	s.mu.Unlock()
+	go func() {
+		defer close(done)
+		if err := c.Run(cctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("sync client stopped", "err", err)
+		}
+	}()
+	go s.follow(cctx, c)
+	return nil
+}
+
+// follow mirrors the client's state into the screens' sync indicator.
+func (s *syncer) follow(ctx context.Context, c *client.Client) {
+	ch, stop := c.Subscribe()
+	defer stop()
+	set := func(st client.State) { s.state.Set(ui.SyncState{Online: st.Online, Queued: st.Queued}) }
+	set(c.State())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case st, ok := <-ch:
+			if !ok {
+				return
+			}
+			set(st)
+		}
+	}
+}
+
+// queue returns the outbox, or errNotEnrolled.
+func (s *syncer) queue() (*queue.Queue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.q == nil {
+		return nil, errNotEnrolled
+	}
+	return s.q, nil
+}
+
+func (s *syncer) client() *client.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c
+}
+
+// enroll enrolls the terminal at a hub with a one-time code and starts delivery.
+func (s *syncer) enroll(ctx context.Context, hubURL, code string) error {
+	if s.client() != nil {
+		return errors.New("this terminal is already enrolled; remove its credentials to enroll again")
+	}
+	creds, err := client.Enroll(ctx, hubURL, code)
+	if err != nil {
+		return err
+	}
+	if err := creds.Save(s.dataDir); err != nil {
+		return err
+	}
+	s.hubURL = hubURL
+	return s.open(context.WithoutCancel(ctx), creds)
+}
+
+// close stops delivery and closes the outbox.
+func (s *syncer) close() {
+	s.mu.Lock()
+	cancel, done, q := s.cancel, s.done, s.q
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+	if q != nil {
+		q.Close()
+	}
+}
+
+// onCatalog takes a pushed catalog if it validates and keeps it for the next start; a bad
+// one is refused and the kiosk stays on its last good catalog.
+func (s *syncer) onCatalog(version string, payload json.RawMessage) error {
+	c, err := s.catalogs.Replace(payload)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(s.dataDir, catalogFile), payload, 0o600); err != nil {
+		s.log.Warn("catalog taken but not saved for the next start", "err", err)
+	}
+	s.log.Info("catalog updated", "version", version, "services", len(c.Services()))
+	return nil
+}
+
+// onConfig accepts configuration pushes but applies none yet: the terminal's file is the
+// technician's, and a push that changes devices must not take effect mid-visit.
+func (s *syncer) onConfig(version string, payload json.RawMessage) error {
+	s.log.Info("configuration push received (kept by the platform; local file unchanged)", "version", version, "bytes", len(payload))
+	return nil
+}
+
+// onAnnouncements shows the hub's notices: "notice" level ones on the public notice board
+// (政务公开), every current one as an announcement on the start screen.
+func (s *syncer) onAnnouncements(version string, items []protocol.Announcement) error {
+	now := time.Now()
+	var b ui.Bulletin
+	for _, a := range items {
+		if !a.Until.IsZero() && now.After(a.Until) {
+			continue
+		}
+		n := ui.Notice{ID: a.ID, Title: form.Text{Zh: a.Title}, Body: form.Text{Zh: a.Body}, Date: a.From}
+		if a.Level == "notice" {
+			b.Notices = append(b.Notices, n)
+		} else {
+			b.Announcements = append(b.Announcements, n)
+		}
+	}
+	s.bulletins.Set(b)
+	return nil
+}
+
+// onCommand answers an operator's commands: reload re-reads the saved catalog,
+// collect_logs reports the queue and devices (the support bundle tool collects more).
+func (s *syncer) onCommand(ctx context.Context, cmd protocol.Command) (string, error) {
+	switch cmd.Name {
+	case "collect_logs":
+		snap := s.registry.Snapshot()
+		out := map[string]any{"version": version, "devices": snap.Devices}
+		if q, err := s.queue(); err == nil {
+			if st, err := q.Stats(); err == nil {
+				out["queue"] = st
+			}
+		}
+		b, err := json.Marshal(out)
+		return string(b), err
+	case "reload":
+		data, err := os.ReadFile(filepath.Join(s.dataDir, catalogFile))
+		if err != nil {
+			return "", fmt.Errorf("no saved catalog to reload: %w", err)
+		}
+		if _, err := s.catalogs.Replace(data); err != nil {
+			return "", err
+		}
+		return "catalog reloaded", nil
+	}
+	return "", fmt.Errorf("command %q not supported", cmd.Name)
+}
+
+// catalogFile is the last good catalog the hub pushed, used at the next start.
+const catalogFile = "catalog.json"
+
+// writeFileAtomic writes data to a temporary file, syncs it and renames it over path, so a
+// power cut leaves either the old file or the new one.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
