@@ -219,13 +219,9 @@ func EnrollWith(ctx context.Context, hubURL, code string, opt EnrollOptions) (Cr
 		}
 		return Credentials{}, fmt.Errorf("client: enroll: hub answered %s", resp.Status)
 	}
-	var er protocol.EnrollResponse
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&er); err != nil {
-		return Credentials{}, fmt.Errorf("client: enroll: hub answer is not JSON: %w", err)
-	}
-	if err := er.Validate(); err != nil {
-		return Credentials{}, fmt.Errorf("client: enroll: %w", err)
+	er, err := protocol.DecodeEnrollResponse(raw)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("client: enroll: hub answer: %w", err)
 	}
 	return Credentials{Hub: hubURL, HubID: er.HubID, TerminalID: er.TerminalID, TerminalCode: er.TerminalCode,
 		PrivateKey: key, EnrolledAt: er.EnrolledAt}, nil

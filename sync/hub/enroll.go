@@ -1,8 +1,6 @@
 package hub
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,19 +77,17 @@ func (h *Hub) serveEnroll(w http.ResponseWriter, r *http.Request) {
 		refuse(w, wait+h.opt.RetryAfter, "too many requests at once")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<10+1))
-	if err != nil || len(body) > 4<<10 {
-		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeTooLarge, "", "enrollment request too large"))
+	body, err := io.ReadAll(io.LimitReader(r.Body, protocol.MaxEnrollBody+1))
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "enrollment request unreadable"))
 		return
 	}
-	var req protocol.EnrollRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "enrollment request is not the expected JSON object"))
+	req, err := protocol.DecodeEnrollRequest(body)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, &protocol.Error{Code: protocol.CodeOf(err), Message: err.Error()})
 		return
 	}
-	resp, err := h.Enroll(&req)
+	resp, err := h.Enroll(req)
 	switch {
 	case errors.Is(err, ErrEnrollCode):
 		h.log.Info("enrollment refused", "remote", r.RemoteAddr)

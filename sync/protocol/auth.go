@@ -1,7 +1,11 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
 	"strconv"
 	"time"
 )
@@ -99,4 +103,52 @@ func (r *EnrollResponse) Validate() error {
 		return invalid(t, "versions", "no version in common")
 	}
 	return checkTime(t, "enrolled_at", r.EnrolledAt)
+}
+
+// MaxEnrollBody is the largest enrollment request or response body.
+const MaxEnrollBody = 4 << 10
+
+// DecodeEnrollRequest parses an enrollment request body as strictly as Decode parses a
+// control frame: one JSON object, no unknown keys, nothing after it, valid fields.
+func DecodeEnrollRequest(body []byte) (*EnrollRequest, error) {
+	var r EnrollRequest
+	if err := decodeHTTPBody(body, &r); err != nil {
+		return nil, err
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// DecodeEnrollResponse parses the hub's answer to an enrollment; unknown keys are
+// refused like everywhere in version 1.
+func DecodeEnrollResponse(body []byte) (*EnrollResponse, error) {
+	var r EnrollResponse
+	if err := decodeHTTPBody(body, &r); err != nil {
+		return nil, err
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func decodeHTTPBody(body []byte, v any) error {
+	if len(body) > MaxEnrollBody {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(body), MaxEnrollBody)
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %s", ErrMalformed, jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: data after the object", ErrMalformed)
+	}
+	return nil
 }

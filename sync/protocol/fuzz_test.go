@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,6 +84,30 @@ func FuzzParseChunk(f *testing.F) {
 		}
 		if !bytes.Equal(again, frame) {
 			t.Fatalf("re-encoded frame differs:\n%x\n%x", again, frame)
+		}
+	})
+}
+
+// FuzzEnrollRequest feeds arbitrary bodies to the hub's enrollment parser; whatever it
+// accepts must validate and survive a JSON round trip.
+func FuzzEnrollRequest(f *testing.F) {
+	f.Add([]byte(`{"code":"ABCD-EFGH","public_key":"` + strings.Repeat("A", 43) + `=","app_version":"1.0"}`))
+	f.Add([]byte(`{"code":"x","public_key":null,"app_version":"1","name":"大厅"}`))
+	f.Add([]byte(`{"terminal_id":"t-1","terminal_code":"K7Q2","hub_id":"h","versions":[1],"enrolled_at":"2025-01-01T00:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if r, err := DecodeEnrollRequest(body); err == nil {
+			b, _ := json.Marshal(r)
+			if _, err := DecodeEnrollRequest(b); err != nil {
+				t.Fatalf("accepted request does not round-trip: %v", err)
+			}
+		} else if CodeOf(err) == "" {
+			t.Fatalf("error without a wire code: %v", err)
+		}
+		if r, err := DecodeEnrollResponse(body); err == nil {
+			b, _ := json.Marshal(r)
+			if _, err := DecodeEnrollResponse(b); err != nil {
+				t.Fatalf("accepted response does not round-trip: %v", err)
+			}
 		}
 	})
 }
