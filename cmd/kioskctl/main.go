@@ -90,12 +90,13 @@ func run(ctx context.Context, e *env, args []string) int {
 			fs.PrintDefaults()
 		}
 	}
+	if wantsHelp(args) {
+		// Asked-for help goes to standard output, once; flag would print it to stderr.
+		fs.SetOutput(e.stdout)
+		fs.Usage()
+		return 0
+	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(e.stdout)
-			fs.Usage()
-			return 0
-		}
 		return 2
 	}
 	if err := runFn(ctx, e, fs.Args()); err != nil {
@@ -106,6 +107,19 @@ func run(ctx context.Context, e *env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// wantsHelp reports whether the flags (before any "--") ask for help.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 func equalWords(a, b []string) bool {
