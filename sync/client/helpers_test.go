@@ -43,7 +43,9 @@ func listenHub(t testing.TB, opt hub.Options, addr string) *liveHub {
 	if opt.Dir == "" {
 		opt.Dir = t.TempDir()
 	}
-	opt.Logger = testLogger().With("side", "hub")
+	if opt.Logger == nil {
+		opt.Logger = testLogger().With("side", "hub")
+	}
 	h, err := hub.New(opt)
 	if err != nil {
 		t.Fatal(err)
