@@ -622,3 +622,41 @@ func TestReplacedConnectionIsClosed(t *testing.T) {
 	fresh.upload(sub, [][]byte{data})
 	waitFor(t, "one connection", func() bool { return th.Stats().Connections == 1 })
 }
+
+// A crash after the last chunk was stored but before it was checked and renamed leaves a
+// complete .part file; the next submit finishes it instead of waiting for bytes that
+// will never come.
+func TestCompletePartFileAfterCrash(t *testing.T) {
+	th := startHub(t, Options{})
+	tk := th.enroll(t)
+	data := randomBytes(protocol.MaxChunkData+10, 14)
+	sub := synthetic(t, tk, data)
+	r := th.connect(t, tk)
+	r.send(sub)
+	expect[*protocol.UploadState](r)
+	r.ws.Close()
+	waitFor(t, "upload released", func() bool { return th.Stats().Uploads == 0 })
+
+	p, err := th.att.openPart(tk.id, sub.ID, 0, sub.Attachments[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.append(data[:protocol.MaxChunkData]); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.append(data[protocol.MaxChunkData:]); err != nil {
+		t.Fatal(err)
+	}
+	p.close()
+
+	r = th.connect(t, tk)
+	r.send(sub)
+	if st := expect[*protocol.UploadState](r); st.Offsets[0] != int64(len(data)) {
+		t.Fatalf("offsets %v, want the whole attachment", st.Offsets)
+	}
+	r.send(&protocol.Commit{ID: sub.ID})
+	expect[*protocol.Ack](r)
+	if got, err := th.ReadAttachment(sub.TrackingCode, 0); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("attachment: %d bytes, %v", len(got), err)
+	}
+}

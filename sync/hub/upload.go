@@ -121,6 +121,20 @@ func (c *conn) handleSubmit(m *protocol.Submit) {
 			c.internal(m.ID, err)
 			return
 		}
+		if p.next == p.size {
+			// Every byte arrived before a crash cut the check short: check now.
+			switch err := p.finish(); {
+			case errors.Is(err, errChecksum):
+				h.m.checksumFailures.Add(1)
+			case err != nil:
+				p.close()
+				c.internal(m.ID, err)
+				return
+			default:
+				offsets[i] = a.Size
+				continue
+			}
+		}
 		up.parts[i] = p
 		offsets[i] = p.next
 	}
