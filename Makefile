@@ -37,7 +37,7 @@ vet: deps-build
 	$(GO) vet $(PKGS)
 
 test: deps-test fmt-check vet
-	$(GO) test -race -timeout 20m $(PKGS)
+	GOVKIOSK_E2E=required $(GO) test -race -timeout 30m $(PKGS)
 
 # Benchmarks, reported in the issue notes and docs/PERFORMANCE.md.
 bench: deps-build

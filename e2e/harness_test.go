@@ -1,0 +1,414 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// requiredEnv makes missing tools a failure instead of a skip: `make test` sets it, so CI
+// never passes by skipping the end-to-end test.
+const requiredEnv = "GOVKIOSK_E2E"
+
+// shotsEnv names the directory screenshots are saved to (default: a fixed directory under
+// the system temporary directory, printed in the test log).
+const shotsEnv = "GOVKIOSK_E2E_SHOTS"
+
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
+	var missing []string
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := fmt.Sprintf("end-to-end test needs %s (scripts/install-deps test installs them)", strings.Join(missing, ", "))
+	if os.Getenv(requiredEnv) == "required" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// repoRoot is the module's root directory.
+func repoRoot(t *testing.T) string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("no caller information")
+	}
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// buildBinaries builds the three programs once per test binary run.
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+func binaries(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "govkiosk-e2e-bin-")
+		if buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", buildDir+string(os.PathSeparator), "./cmd/kiosk", "./cmd/kioskctl", "./cmd/kiosk-hub")
+		cmd.Dir = repoRoot(t)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildDir
+}
+
+// proc is a started program whose output lines can be awaited.
+type proc struct {
+	name  string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+
+	mu    sync.Mutex
+	lines []string
+	added chan struct{}
+	log   *bytes.Buffer
+}
+
+// start runs a program until the test ends, collecting its standard output lines and
+// keeping standard error for the failure report.
+func start(t *testing.T, env []string, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	p := &proc{name: filepath.Base(name), cmd: cmd, added: make(chan struct{}, 1), log: &bytes.Buffer{}}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = &lockedWriter{w: p.log, mu: &p.mu}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			p.mu.Unlock()
+			select {
+			case p.added <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			p.mu.Lock()
+			t.Logf("--- %s stderr (last 4 KB):\n%s", p.name, tail(p.log.String(), 4096))
+			p.mu.Unlock()
+		}
+	})
+	return p
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
+
+// line waits for the program's n-th output line (from 0).
+func (p *proc) line(t *testing.T, n int, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		p.mu.Lock()
+		if len(p.lines) > n {
+			l := p.lines[n]
+			p.mu.Unlock()
+			return l
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.added:
+		case <-deadline:
+			t.Fatalf("%s printed no line %d within %v", p.name, n+1, timeout)
+		}
+	}
+}
+
+// send writes one command line to the program's standard input.
+func (p *proc) send(t *testing.T, cmd string) {
+	t.Helper()
+	if _, err := io.WriteString(p.stdin, cmd+"\n"); err != nil {
+		t.Fatalf("%s: send %q: %v", p.name, cmd, err)
+	}
+}
+
+// stderr returns what the program wrote to standard error so far.
+func (p *proc) stderr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startXvfb starts a virtual display of the given size and returns its name (":N").
+func startXvfb(t *testing.T, width, height int) string {
+	t.Helper()
+	for n := 90; n < 140; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
+			continue
+		}
+		disp := fmt.Sprintf(":%d", n)
+		start(t, nil, "Xvfb", disp, "-screen", "0", fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
+		sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+		for i := 0; i < 100; i++ {
+			if _, err := os.Stat(sock); err == nil {
+				return disp
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("Xvfb %s did not come up", disp)
+	}
+	t.Fatal("no free X display number")
+	return ""
+}
+
+// screen drives the kiosk through its automation map and takes screenshots.
+type screen struct {
+	t       *testing.T
+	display string
+	mapPath string
+	shots   string
+	n       int
+}
+
+type uiMap struct {
+	Screen   string      `json:"screen"`
+	Under    string      `json:"under"`
+	Width    int         `json:"width"`
+	Height   int         `json:"height"`
+	Elements []uiElement `json:"elements"`
+}
+
+type uiElement struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+	X     int    `json:"x"`
+	Y     int    `json:"y"`
+	W     int    `json:"w"`
+	H     int    `json:"h"`
+}
+
+func (s *screen) read() (uiMap, error) {
+	var m uiMap
+	b, err := os.ReadFile(s.mapPath)
+	if err != nil {
+		return m, err
+	}
+	return m, json.Unmarshal(b, &m)
+}
+
+// wait waits until the named screen is showing and returns its map.
+func (s *screen) wait(name string, timeout time.Duration) uiMap {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last uiMap
+	var err error
+	for time.Now().Before(deadline) {
+		last, err = s.read()
+		if err == nil && last.Screen == name {
+			return last
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.shot("timeout-waiting-for-" + name)
+	s.t.Fatalf("screen %q did not show within %v (showing %q, err %v, elements %v)", name, timeout, last.Screen, err, ids(last))
+	return last
+}
+
+func ids(m uiMap) []string {
+	var out []string
+	for _, e := range m.Elements {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+// find returns an element of the current screen, scrolling the screen down to bring it
+// into view if it is not listed.
+func (s *screen) find(id string) uiElement {
+	s.t.Helper()
+	for attempt := 0; attempt < 12; attempt++ {
+		m, err := s.read()
+		if err == nil {
+			for _, e := range m.Elements {
+				if e.ID == id {
+					return e
+				}
+			}
+			if attempt > 1 && m.Width > 0 {
+				// Scroll the middle of the screen down a notch, as a finger would swipe.
+				s.xdotool("mousemove", fmt.Sprint(m.Width/2), fmt.Sprint(m.Height*2/3), "click", "5")
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	m, _ := s.read()
+	s.shot("missing-" + id)
+	s.t.Fatalf("no element %q on screen %q: %v", id, m.Screen, ids(m))
+	return uiElement{}
+}
+
+// tap taps the centre of an element, as a finger on the touchscreen would.
+func (s *screen) tap(id string) {
+	s.t.Helper()
+	e := s.find(id)
+	s.xdotool("mousemove", fmt.Sprint(e.X+e.W/2), fmt.Sprint(e.Y+e.H/2), "click", "1")
+	time.Sleep(250 * time.Millisecond)
+}
+
+// keys types digits on the on-screen keypad.
+func (s *screen) keys(digits string) {
+	s.t.Helper()
+	for _, r := range digits {
+		k := string(r)
+		switch r {
+		case 'X', 'x':
+			k = "x"
+		case '.':
+			k = "dot"
+		case '-':
+			k = "dash"
+		}
+		s.tap("keypad." + k)
+	}
+}
+
+func (s *screen) xdotool(args ...string) {
+	s.t.Helper()
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+s.display)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("xdotool %v: %v %s", args, err, out)
+	}
+}
+
+// shot saves a screenshot of the whole display as NN-name.png.
+func (s *screen) shot(name string) string {
+	s.n++
+	p := filepath.Join(s.shots, fmt.Sprintf("%02d-%s.png", s.n, name))
+	cmd := exec.Command("import", "-display", s.display, "-window", "root", p)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Logf("screenshot %s: %v %s", name, err, out)
+	}
+	return p
+}
+
+func newRequest(ctx context.Context, url, token string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req, nil
+}
+
+func doJSON(req *http.Request, out any) error {
+	url := req.URL.String()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s: %s", url, resp.Status, b)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func getText(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// eventually retries f until it succeeds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: %v", what, err)
+}
+
+var errNotYet = errors.New("not yet")
