@@ -39,7 +39,10 @@ type App struct {
 	theme *kiosktheme.Theme
 	sess  *session.Session
 	clock session.Clock
-	do    func(func())
+	// do runs a function on the UI goroutine and lays the window out again after it;
+	// post only runs it (for callbacks that change nothing on screen).
+	do   func(func())
+	post func(func())
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -87,6 +90,7 @@ func New(deps Deps) *App {
 	if post == nil {
 		post = fyne.Do
 	}
+	a.post = post
 	// Whatever a callback changed is laid out again before the next frame (see relayout).
 	a.do = func(f func()) {
 		post(func() {

@@ -79,8 +79,8 @@ func (a *App) newBase(name string) *screenBase {
 
 // showScreen replaces the screen on show.
 func (a *App) showScreen(s screen) {
-	if a.cur != nil {
-		a.cur.leave()
+	if a.cur != nil && a.cur != s {
+		a.cur.leave() // a screen that rebuilt itself keeps running
 	}
 	a.cur = s
 	a.layer.Objects = []fyne.CanvasObject{s.base().content}

@@ -416,6 +416,9 @@ func (s *techScreen) deviceCard(d *config.Device) fyne.CanvasObject {
 	tr.OnTapped = s.act(func() {
 		i := slices.Index(transports, d.Transport)
 		d.Transport = transports[(i+1)%len(transports)]
+		if d.Transport == config.TransportSerial && d.Baud == 0 {
+			d.Baud = 115200 // what the SAM readers and most receipt printers speak
+		}
 		s.fill()
 	})
 	objs := []fyne.CanvasObject{container.NewBorder(nil, nil, nil, tr, head)}

@@ -99,7 +99,7 @@ func (a *App) scheduleMap() {
 			return
 		case <-t.C:
 		}
-		a.do(func() {
+		a.post(func() {
 			if gen != a.mapGen {
 				return // a later change will write
 			}

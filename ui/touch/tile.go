@@ -96,6 +96,12 @@ func (r *tileRenderer) Layout(s fyne.Size) {
 		r.sub.Resize(fyne.NewSize(s.Width-2*pad, subH))
 		subH = r.sub.MinSize().Height
 	}
+	// On a short tile (elder mode on a landscape screen) the icon gives way to the words.
+	is = min(is, s.Height-pad-ts.Height-subH-pad/2)
+	r.icon.Hidden = is < size(theme.SizeNameInlineIcon, r.t)
+	if r.icon.Hidden {
+		is = 0
+	}
 	total := is + pad/2 + ts.Height + subH
 	y := max((s.Height-total)/2, pad/2)
 	r.icon.Resize(fyne.NewSquareSize(is))
