@@ -105,7 +105,7 @@ func (a *App) newCatalogScreen() screen {
 	pager := container.NewHBox(layout.NewSpacer(), s.prev, container.NewCenter(s.pageLabel), s.next)
 	s.right = container.NewBorder(searchRow, container.NewVBox(pager, s.kbBox), nil, nil,
 		container.NewStack(s.grid, container.NewCenter(s.empty)))
-	left := container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(theme.SizeNameInnerPadding)), container.NewVBox(cats...)))
+	left := a.scroll(container.NewVBox(cats...))
 	left.SetMinSize(fyne.NewSize(theme.Size(kiosktheme.SizeNameTarget)*5, 0))
 	for i := range s.els {
 		if len(s.els[i].ID) > len("catalog.category.") && s.els[i].ID[:len("catalog.category.")] == "catalog.category." {

@@ -65,6 +65,19 @@ func (a *App) frame(b *screenBase, f frame, body fyne.CanvasObject) fyne.CanvasO
 	return container.NewBorder(container.NewVBox(top...), bottom, nil, nil, inner)
 }
 
+// scroll is a vertical scroll area with room on the right for its bar (so the cards in it
+// keep their right edge). A scroll is activity, and moves the elements in it: the idle
+// timeout starts over and the automation map is written again.
+func (a *App) scroll(content fyne.CanvasObject) *container.Scroll {
+	pad := theme.Size(kiosktheme.SizeNameTarget) / 2
+	s := container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, pad), content))
+	s.OnScrolled = func(fyne.Position) {
+		a.sess.Touch()
+		a.scheduleMap()
+	}
+	return s
+}
+
 // bar is the primary-coloured top bar around content.
 func (a *App) bar(content fyne.CanvasObject) fyne.CanvasObject {
 	pad := theme.Size(theme.SizeNamePadding)

@@ -6,13 +6,11 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
-	"github.com/govkiosk/govkiosk/ui/kiosktheme"
 	"github.com/govkiosk/govkiosk/ui/touch"
 )
 
@@ -42,7 +40,7 @@ func (a *App) newFormScreen() screen {
 	}
 	s := &formScreen{screenBase: a.newBase("form"), a: a, f: f, widgets: map[string]*touch.Field{}}
 	list := container.NewVBox()
-	s.scroll = container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(kiosktheme.SizeNameTarget)/2), list))
+	s.scroll = a.scroll(list)
 	for _, fd := range f.Fields() {
 		w := touch.NewField(a.text(fd.Label), nil)
 		w.OnTapped = a.act(func() { s.activate(fd.ID) })
@@ -209,7 +207,7 @@ func (s *formScreen) buildInput(fd *form.Field) {
 			list.Add(b)
 			s.input = append(s.input, Element{ID: "form.choice." + o.Value, Obj: b})
 		}
-		scroll := container.NewVScroll(list)
+		scroll := a.scroll(list)
 		for i := range s.input {
 			s.input[i].Clip = scroll
 		}

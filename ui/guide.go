@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
@@ -60,7 +59,7 @@ func (a *App) newGuideScreen() screen {
 		}
 		parts = append(parts, a.section(a.T("guide.conditions"), lines...))
 	}
-	scroll := container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(kiosktheme.SizeNameTarget)/2), container.NewVBox(parts...)))
+	scroll := a.scroll(container.NewVBox(parts...))
 
 	var actions []fyne.CanvasObject
 	if !svc.CounterOnly() {

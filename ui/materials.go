@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -56,7 +55,7 @@ func (a *App) newMaterialsScreen() screen {
 	s.message = a.styled("", theme.SizeNameText, theme.ColorNameError, true)
 	s.message.Wrapping = fyne.TextWrapWord
 	list := container.NewVBox(a.para(a.T("materials.how")), s.status)
-	scroll := container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(kiosktheme.SizeNameTarget)/2), list))
+	scroll := a.scroll(list)
 	var others []string
 	for _, m := range svc.Materials {
 		if !m.Scannable {
@@ -134,7 +133,10 @@ func (s *materialsScreen) fillRow(r *materialRow) {
 		r.scan.SetText(a.T("materials.scan.more"))
 	}
 	setEnabled(r.scan, s.usable && s.scanning == "" && n < session.MaxPages)
-	setEnabled(r.retake, s.scanning == "" && n > 0)
+	// "Scan again" appears once there is something to scan again: one button fewer to
+	// puzzle over before the first page.
+	r.retake.Hidden = n == 0
+	setEnabled(r.retake, s.scanning == "")
 }
 
 func (s *materialsScreen) fillAll() {

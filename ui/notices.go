@@ -3,11 +3,8 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/govkiosk/govkiosk/ui/kiosktheme"
 	"github.com/govkiosk/govkiosk/ui/touch"
 )
 
@@ -28,12 +25,11 @@ type noticesScreen struct {
 func (a *App) newNoticesScreen() screen {
 	s := &noticesScreen{screenBase: a.newBase("notices"), a: a}
 	s.list = container.NewVBox()
-	s.scroll = container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(kiosktheme.SizeNameTarget)/2), s.list))
+	s.scroll = a.scroll(s.list)
 	s.title = a.heading("")
 	s.date = a.note("")
 	s.body = a.para("")
-	detail := container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(kiosktheme.SizeNameTarget)/2),
-		container.NewVBox(s.title, s.date, s.body)))
+	detail := a.scroll(container.NewVBox(s.title, s.date, s.body))
 	s.dynamic = func() []Element { return s.items }
 	s.refresh = s.fill
 	body := container.New(split{ratio: 0.4}, s.scroll, detail)

@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -167,7 +166,7 @@ type queryResultScreen struct {
 func (a *App) newQueryResultScreen() screen {
 	s := &queryResultScreen{screenBase: a.newBase("query_result"), a: a}
 	s.list = container.NewVBox(centered(a.heading(a.T("query.searching"))), widget.NewProgressBarInfinite())
-	scroll := container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(kiosktheme.SizeNameTarget)/2), s.list))
+	scroll := a.scroll(s.list)
 	s.content = a.frame(s.screenBase, frame{title: a.T("query.title"), back: true, home: true}, scroll)
 	key, ok := a.sess.Query()
 	if !ok || a.deps.Submitter == nil {

@@ -3,12 +3,10 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
-	"github.com/govkiosk/govkiosk/ui/kiosktheme"
 	"github.com/govkiosk/govkiosk/ui/touch"
 )
 
@@ -59,7 +57,7 @@ func (a *App) newReviewScreen() screen {
 	parts = append(parts, a.section(a.T("review.service"),
 		a.fact(a.T("guide.time"), a.timeLimit(svc.TimeLimitDays)),
 		a.fact(a.T("guide.fee"), a.feeDetail(svc))))
-	scroll := container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.Size(kiosktheme.SizeNameTarget)/2), container.NewVBox(parts...)))
+	scroll := a.scroll(container.NewVBox(parts...))
 	s.confirm = touch.NewPrimary(a.T("review.confirm"), theme.ConfirmIcon(), a.act(func() { a.run("confirm", a.sess.Confirm) }))
 	s.add("review.confirm", s.confirm)
 	s.content = a.frame(s.screenBase, frame{title: a.T("review.title"), back: true, home: true,

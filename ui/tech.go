@@ -280,7 +280,7 @@ func (s *techScreen) build() {
 		}
 		return out
 	}
-	right := container.NewBorder(nil, container.NewVBox(card(s.out), s.kbBox), nil, nil, container.NewVScroll(s.panel))
+	right := container.NewBorder(nil, container.NewVBox(card(s.out), s.kbBox), nil, nil, a.scroll(s.panel))
 	body := container.NewBorder(nil, nil, container.NewVBox(nav...), nil, container.NewPadded(right))
 	s.content = a.frame(s.screenBase, frame{title: a.T("tech.title")}, body)
 	s.rebuild = func() screen { s.build(); return s }

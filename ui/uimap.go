@@ -25,6 +25,9 @@ type MapElement struct {
 	Y     int    `json:"y"`
 	W     int    `json:"w"`
 	H     int    `json:"h"`
+	// Disabled elements are shown but do nothing when tapped (a scan button while a
+	// page is scanning, "next page" on the last page).
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // UIMap is the automation map: what is on screen and where its tappable elements are.
@@ -73,7 +76,11 @@ func (a *App) AutomationMap() UIMap {
 		if l, ok := e.Obj.(touch.Labeled); ok {
 			label = l.Label()
 		}
-		m.Elements = append(m.Elements, MapElement{ID: e.ID, Label: label,
+		disabled := false
+		if d, ok := e.Obj.(fyne.Disableable); ok {
+			disabled = d.Disabled()
+		}
+		m.Elements = append(m.Elements, MapElement{ID: e.ID, Label: label, Disabled: disabled,
 			X: px(x0, scale), Y: px(y0, scale), W: px(x1-x0, scale), H: px(y1-y0, scale)})
 	}
 	return m
