@@ -312,6 +312,10 @@ func (a *App) toggleElder() {
 	a.rebuild()
 }
 
+// Redraw draws the current screen again: for the wiring after something the screens show
+// has changed under them (the hall's name, a catalog push). Call it on the UI goroutine.
+func (a *App) Redraw() { a.rebuild() }
+
 // rebuild draws the current screen again (after a language or size change).
 func (a *App) rebuild() {
 	if a.cur != nil && a.cur.base().rebuild != nil {

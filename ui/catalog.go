@@ -99,7 +99,11 @@ func (a *App) newCatalogScreen() screen {
 		return out
 	}
 
-	s.grid = container.NewGridWithColumns(2)
+	cols := 2
+	if a.portrait() {
+		cols = 1 // a portrait screen is too narrow for two cards and the categories
+	}
+	s.grid = container.NewGridWithColumns(cols)
 	hint := a.note(a.T("catalog.search.hint"))
 	searchRow := container.NewBorder(nil, hint, nil, s.clear, s.search)
 	pager := container.NewHBox(layout.NewSpacer(), s.prev, container.NewCenter(s.pageLabel), s.next)

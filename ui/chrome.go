@@ -206,15 +206,28 @@ type rootLayout struct {
 	last fyne.Size
 }
 
+// portrait reports whether the window is taller than wide.
+func (a *App) portrait() bool {
+	s := a.root.Size()
+	return s.Height > s.Width
+}
+
 func (l *rootLayout) Layout(objects []fyne.CanvasObject, s fyne.Size) {
 	for _, o := range objects {
 		o.Move(fyne.NewPos(0, 0))
 		o.Resize(s)
 	}
 	if s != l.last && !l.a.relayingOut {
+		turned := (s.Height > s.Width) != (l.last.Height > l.last.Width)
 		l.last = s
 		l.a.gesture.Resize(s.Width, s.Height)
-		l.a.scheduleMap()
+		l.a.do(func() {
+			// Some screens arrange themselves by orientation; others only need wrapped
+			// text, which knows its height once it has a width, laid out once more.
+			if turned && l.a.cur != nil {
+				l.a.rebuild()
+			}
+		})
 	}
 }
 

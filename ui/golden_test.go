@@ -128,6 +128,15 @@ func TestGoldenWaysOut(t *testing.T) {
 	uitest.AssertImage(t, "still_there_zh", k.Capture())
 }
 
+// TestGoldenPortrait draws the form on a portrait screen: fields above, keypad below.
+func TestGoldenPortrait(t *testing.T) {
+	k := uitest.Start(t, uitest.Options{Fonts: true, Size: uitest.Portrait})
+	toForm(t, k)
+	k.Tap("form.field.mobile")
+	k.Type("keypad", "139")
+	uitest.AssertImage(t, "form_portrait_zh", k.Capture())
+}
+
 // TestGoldenTechnician draws the PIN pad and the settings.
 func TestGoldenTechnician(t *testing.T) {
 	k := uitest.Start(t, uitest.Options{Fonts: true})

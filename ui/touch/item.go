@@ -92,9 +92,25 @@ func (r *itemRenderer) heights(width float32) (title, sub, tags float32) {
 		sub = r.sub.MinSize().Height - pad
 	}
 	if len(r.tags) > 0 {
-		tags = r.tagSize(0).Height
+		tags = r.tagLines(width) * (r.tagSize(0).Height + size(theme.SizeNamePadding, r.it)/2)
 	}
 	return
+}
+
+// tagLines is how many lines the tags take at width: they wrap rather than run past the
+// card's edge on a narrow (portrait) screen.
+func (r *itemRenderer) tagLines(width float32) float32 {
+	pad := size(theme.SizeNameInnerPadding, r.it)
+	lines, x := float32(1), pad
+	for i := 0; i < len(r.tags)/2; i++ {
+		w := r.tagSize(i).Width
+		if x > pad && x+w > width-pad {
+			lines++
+			x = pad
+		}
+		x += w + pad/2
+	}
+	return lines
 }
 
 func (r *itemRenderer) MinSize() fyne.Size {
@@ -122,6 +138,10 @@ func (r *itemRenderer) Layout(sz fyne.Size) {
 	x := pad
 	for i := 0; i < len(r.tags)/2; i++ {
 		ts := r.tagSize(i)
+		if x > pad && x+ts.Width > sz.Width-pad {
+			x = pad
+			y += ts.Height + size(theme.SizeNamePadding, r.it)/2
+		}
 		r.tags[2*i].Resize(ts)
 		r.tags[2*i].Move(fyne.NewPos(x, y))
 		txt := r.tags[2*i+1]
