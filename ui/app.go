@@ -204,10 +204,9 @@ func goWatch[T any](a *App, f Feed[T], fn func(T)) {
 	}()
 }
 
-// Close stops every goroutine the UI started, wipes the session and waits. Call it from
-// any goroutine but the UI one while Deps.Do queues to the UI goroutine (it waits for
-// goroutines that may be handing results over), or from the UI goroutine in tests whose
-// Do is a queue.
+// Close stops every goroutine the UI started, waits for them and wipes the session. The
+// goroutines end with their contexts (device and network calls must honour them) and
+// never wait on the UI goroutine, so Close may be called from any goroutine.
 func (a *App) Close() {
 	a.cancel()
 	if a.cur != nil {

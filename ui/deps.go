@@ -83,6 +83,7 @@ type PrinterError struct {
 	Err   error
 }
 
+// Error says which fault stopped the print, and the driver's words.
 func (e *PrinterError) Error() string {
 	if e.Err == nil {
 		return "printer: " + string(e.Fault)
@@ -220,8 +221,9 @@ type Deps struct {
 
 	// Hall is the hall's name, shown on the start screen and printed on receipts.
 	Hall form.Text
-	// Session configures the resident session (timeouts, clock); OnUpdate is called
-	// after the UI has handled each update.
+	// Session configures the resident session (timeouts, clock, start language and
+	// elder mode). An OnUpdate set here is called too, from the goroutine that caused the
+	// update (for health reports and logs); the UI handles updates on its own goroutine.
 	Session session.Options
 	// PaperColumns is the receipt width in columns (receipt.Cols58 or Cols80).
 	PaperColumns int

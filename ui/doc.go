@@ -18,40 +18,59 @@
 // # Automation map
 //
 // When Deps.MapPath, or else the environment variable GOVKIOSK_UI_MAP, names a file, the
-// UI writes there, after every screen change and once the layout has been still for
-// 150 ms, a JSON object describing what can be tapped:
+// UI writes there a JSON object describing what can be tapped, after every screen change,
+// every change of a screen's contents and every scroll, once the layout has been still
+// for 150 ms:
 //
 //	{"screen": "home", "width": 1920, "height": 1080, "elements": [
 //	  {"id": "home.apply", "label": "我要办事", "x": 214, "y": 250, "w": 735, "h": 330}, ...]}
 //
 // Coordinates are window pixels (the canvas scale applied), the rectangle clipped to the
-// window and to any scroll area it lies in; elements scrolled out of sight are left out.
-// When a dialog is up, "screen" names the dialog, "under" the screen beneath it, and
-// only the dialog's elements are listed. The file is replaced atomically (written to a
-// temporary file in the same directory, then renamed), so a reader never sees half a map.
+// window and to the scroll area it lies in; elements scrolled out of sight, or hidden, are
+// left out (scroll the list to bring them in: the map follows). "disabled": true marks an
+// element that is shown but does nothing now (scan while a page is scanning, "next page"
+// on the last page). When a dialog is up, "screen" names the dialog, "under" the screen
+// beneath it, and only the dialog's elements are listed. The file is replaced atomically
+// (written to a temporary file in the same directory, then renamed), so a reader never
+// sees half a map.
 //
-// Screen names are the session states' screens: home, catalog, guide, identify, form,
-// materials, review, submitting, submit_failed, printing, receipt, rate, thanks, query,
-// query_result, notices; the dialogs still_there and confirm_home; and the technician
-// screens tech_pin and tech_settings. Element ids are stable and say where they are:
+// Screen names: home, catalog, guide, identify, form, materials, review, submitting,
+// submit_failed, printing, receipt, rate, thanks, query, query_result, notices; the
+// dialogs still_there, confirm_home and tech_pin; tech_settings. Element ids are stable:
 //
-//	nav.back, nav.home                  the top bar of every screen but home
+//	nav.back, nav.home                  the top bar of every screen that has them
 //	home.apply, home.track, home.rate, home.notices, home.elder, home.lang
-//	catalog.category.<id>, catalog.service.<id>, catalog.search, catalog.search.clear
-//	guide.begin
-//	identify.skip, identify.qr, identify.staff
-//	form.field.<field id>, form.choice.<value>, form.next
+//	catalog.category.all, catalog.category.bundles, catalog.category.<category id>,
+//	catalog.service.<service id>, catalog.search, catalog.search.clear,
+//	catalog.page.prev, catalog.page.next
+//	guide.begin                         absent for a service applied for at the counter
+//	identify.qr, identify.staff, identify.skip (skip only where identity is optional)
+//	form.field.<field id>, form.choice.<option value>, form.next
 //	keypad.0 … keypad.9, keypad.x, keypad.dot, keypad.dash, keypad.back, keypad.clear
 //	keyboard.a … keyboard.z, keyboard.0 … keyboard.9, keyboard.dash, keyboard.hash,
 //	keyboard.slash, keyboard.dot, keyboard.space, keyboard.back, keyboard.clear
-//	materials.scan.<material id>, materials.retake.<material id>, materials.next
+//	  (technician keyboard also: keyboard.colon, keyboard.underscore, keyboard.at,
+//	  keyboard.shift)
+//	materials.scan.<material id>, materials.retake.<material id> (once a page is
+//	scanned), materials.next
 //	review.confirm
 //	submit_failed.retry
 //	receipt.done, receipt.reprint
-//	rate.star.1 … rate.star.5, rate.reason.<key>, rate.send, rate.skip
+//	rate.star.1 … rate.star.5, rate.reason.<key> (once stars are chosen), rate.send,
+//	rate.skip
 //	thanks.home
-//	query.lookup, query.scan
+//	query.lookup
+//	notices.item.<notice id>
 //	still_there.continue, still_there.leave
 //	confirm_home.stay, confirm_home.leave
-//	tech_pin.cancel, tech.<action>
+//	tech_pin.ok, tech_pin.cancel (with keypad.*)
+//	tech.section.<devices|queue|platform|terminal|logs>, tech.exit, tech.save,
+//	tech.detect, tech.adopt.<n>, tech.test_read, tech.test_print, tech.test_scan,
+//	tech.test_document, tech.queue, tech.sync_now, tech.enroll, tech.export_logs,
+//	tech.platform.url, tech.platform.code, tech.terminal.id, tech.idle.minus,
+//	tech.idle.plus, tech.device.<name>.<transport|baud|path|usb|address>
+//
+// The technician screens open with the corner gesture of kiosk/access on the start
+// screen: taps on the four corners (top-left, top-right, bottom-right, bottom-left)
+// within five seconds. The corners hold no buttons for this reason.
 package ui

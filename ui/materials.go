@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"image"
 
 	"fyne.io/fyne/v2"
@@ -255,6 +254,3 @@ func (s *materialsScreen) done() {
 		}
 	}
 }
-
-// pageSummary is "3 pages" for the review screen.
-func (a *App) pageSummary(n int) string { return fmt.Sprint(a.tr.N("materials.scanned", n)) }

@@ -420,6 +420,29 @@ func TestCatalogSearchAndPages(t *testing.T) {
 	if got := countPrefix(k.IDs(), "catalog.service."); got != 5 {
 		t.Errorf("%d services on the first page, want all 5", got)
 	}
+	if !k.App.Element("catalog.page.next").(*touch.Button).Disabled() {
+		t.Error("next page offered with everything on one page")
+	}
+}
+
+func TestCatalogPagesInElderMode(t *testing.T) {
+	k := uitest.Start(t, uitest.Options{})
+	k.Tap("home.elder")
+	k.Tap("home.apply")
+	if got := countPrefix(k.IDs(), "catalog.service."); got != 4 {
+		t.Fatalf("%d services on an elder page, want 4", got)
+	}
+	k.Tap("catalog.page.next")
+	if got := countPrefix(k.IDs(), "catalog.service."); got != 1 || !k.Shows("第 2 / 2 页") {
+		t.Errorf("second page: %d services, texts %v", got, k.Texts())
+	}
+	if !k.App.Element("catalog.page.next").(*touch.Button).Disabled() {
+		t.Error("next page offered on the last page")
+	}
+	k.Tap("catalog.page.prev")
+	if got := countPrefix(k.IDs(), "catalog.service."); got != 4 {
+		t.Errorf("back on the first page: %d services", got)
+	}
 }
 
 func countPrefix(ids []string, p string) int {
@@ -434,14 +457,14 @@ func countPrefix(ids []string, p string) int {
 
 func TestElderModeAndLanguage(t *testing.T) {
 	k := uitest.Start(t, uitest.Options{})
-	normal := k.App.Element("home.apply").Size()
+	normal := k.App.Element("home.apply").MinSize()
 	k.Tap("home.elder")
 	if !k.App.Theme().Elder() || !k.App.Session().Elder() {
 		t.Fatal("elder mode did not switch on")
 	}
 	big := k.App.Element("home.apply").MinSize()
-	if big.Height < normal.Height*1.3 && big.Height < 1.3*220 {
-		t.Errorf("elder tile min height %v, normal %v: want about 1.4 times", big.Height, normal.Height)
+	if r := big.Height / normal.Height; r < 1.35 || r > 1.45 {
+		t.Errorf("elder tile is %.2f times as tall (%v vs %v), want about 1.4", r, big.Height, normal.Height)
 	}
 	k.Tap("home.lang")
 	if !k.Shows("Apply") || k.Shows("我要办事") {
@@ -645,9 +668,14 @@ func TestTechnician(t *testing.T) {
 	k.Tap("tech.platform.url")
 	k.Tap("keyboard.clear")
 	k.Type("keyboard", "ftp")
+	applied := countCalls(k.Tech.Called(), "apply")
 	k.Tap("tech.save")
-	if !k.Shows("设置有误") || slices.Index(k.Tech.Called(), "apply") != len(k.Tech.Called())-1 && countCalls(k.Tech.Called(), "apply") > 1 {
-		t.Errorf("an invalid platform address was saved: %v", k.Texts())
+	if !k.Shows("设置有误") {
+		t.Errorf("an invalid platform address gave no message: %v", k.Texts())
+	}
+	k.Drain()
+	if n := countCalls(k.Tech.Called(), "apply"); n != applied {
+		t.Errorf("an invalid configuration was applied (%d applies, want %d)", n, applied)
 	}
 	k.Tap("tech.exit")
 	k.WaitScreen("home")
@@ -679,4 +707,14 @@ func TestPortraitLayout(t *testing.T) {
 	if kp == nil || kp.Size().Height < 60 {
 		t.Errorf("keypad keys too small in portrait: %v", kp)
 	}
+}
+
+func TestTechnicianIdleCloses(t *testing.T) {
+	k := uitest.Start(t, uitest.Options{})
+	for _, p := range []fyne.Position{{X: 20, Y: 20}, {X: 1900, Y: 20}, {X: 1900, Y: 1060}, {X: 20, Y: 1060}} {
+		k.TapAt(p)
+	}
+	k.WaitScreen("tech_pin")
+	k.Clock.Advance(61 * time.Second)
+	k.WaitScreen("home")
 }

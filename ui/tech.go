@@ -166,9 +166,10 @@ func (a *App) closeWhenIdle(b *screenBase, idle time.Duration, last func() time.
 			case <-b.ctx.Done():
 				return
 			case <-t.C:
-				a.do(func() {
+				a.post(func() { // a check that usually changes nothing: no layout pass
 					if b.ctx.Err() == nil && a.clock.Now().Sub(last()) > idle {
 						close()
+						a.relayout()
 					}
 				})
 			}

@@ -20,6 +20,7 @@ type FormatError struct {
 	Detail string
 }
 
+// Error says what was malformed and how.
 func (e *FormatError) Error() string { return "fonts: malformed " + e.What + ": " + e.Detail }
 
 // sfnt versions a standalone font may start with.

@@ -193,9 +193,6 @@ func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	if c, ok := colorByName[n]; ok {
 		return c
 	}
-	if n == theme.ColorNameBackground {
-		return background
-	}
 	return theme.DefaultTheme().Color(n, theme.VariantLight)
 }
 
