@@ -73,9 +73,11 @@ func (a *App) newMaterialsScreen() screen {
 			need = a.T("guide.material.mandatory")
 		}
 		title := a.styled(a.text(m.Title), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true)
-		head := container.NewBorder(nil, nil, nil, container.NewVBox(container.NewHBox(r.retake, r.scan)),
-			container.NewVBox(title, a.note(need+" · "+a.tr.N("materials.pages", m.PageCount())), r.count))
-		list.Add(card(container.NewVBox(head, container.NewHScroll(r.thumbs))))
+		head := container.NewBorder(nil, nil, nil, container.NewHBox(r.retake, r.scan), title)
+		// The page previews sit beside the facts, not under them, so they stay in view
+		// with elder mode's larger type.
+		facts := container.NewVBox(a.styled(need+" · "+a.tr.N("materials.pages", m.PageCount()), theme.SizeNameText, kiosktheme.ColorNameMuted, false), r.count)
+		list.Add(card(container.NewVBox(head, container.NewBorder(nil, nil, facts, nil, container.NewHScroll(r.thumbs)))))
 		s.fillRow(r)
 	}
 	if len(others) > 0 {
