@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
 
-// fakeHub is a scripted hub: it performs the handshake its test asks for, then hands the
-// connection to the script, so tests can send what a real hub never would.
+// fakeHub is a scripted hub: on the first connection it performs the handshake its test
+// asks for, then hands the connection to the script, so tests can send what a real hub
+// never would. Later connections are closed at once.
 type fakeHub struct {
 	srv    *httptest.Server
 	creds  Credentials
@@ -32,12 +34,16 @@ func newFakeHub(t *testing.T, handshake func(fc *fakeConn, pub ed25519.PublicKey
 	pub, key, _ := ed25519.GenerateKey(nil)
 	fh := &fakeHub{script: script}
 	up := websocket.Upgrader{Subprotocols: []string{protocol.Subprotocol}}
+	var served atomic.Bool
 	fh.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}
 		defer ws.Close()
+		if served.Swap(true) {
+			return // the script is for the first connection; reconnects just fail
+		}
 		fc := &fakeConn{t: t, ws: ws}
 		if handshake(fc, pub, fh.creds) && fh.script != nil {
 			fh.script(t, fc)
@@ -154,6 +160,9 @@ func TestClientRefusesBadFramesFromTheHub(t *testing.T) {
 	opt := fast(cr, qu)
 	opt.HubURL = fh.creds.Hub
 	opt.RequestTimeout = 30 * time.Second
+	// The scripted hub reads (and so answers pings) only between steps; a slow,
+	// race-instrumented run must not look like a dead link.
+	opt.PingInterval, opt.PongWait = 2*time.Second, 30*time.Second
 	c := run(t, opt)
 	select {
 	case err := <-result:
@@ -173,7 +182,7 @@ func TestClientRefusesBadFramesFromTheHub(t *testing.T) {
 	if st.Delivered != 0 || st.Failed != 0 || st.Queued+st.Sending != 1 {
 		t.Errorf("bad frames changed the outbox: %+v", st)
 	}
-	if s := c.Stats(); s.ProtocolErrs < 7 || s.Delivered != 0 {
+	if s := c.Stats(); s.ProtocolErrs < 7 || s.Delivered != 0 || s.Connects != 1 {
 		t.Errorf("client stats %+v", s)
 	}
 }

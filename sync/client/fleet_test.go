@@ -197,3 +197,48 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		}
 	}
 }
+
+// The hub turns away handshakes over its rate with 503 and a delay; the terminal waits
+// that long (plus jitter) instead of hammering, then gets in.
+func TestHandshakeRateLimitedThenAdmitted(t *testing.T) {
+	lh := startHub(t, hub.Options{HandshakeRate: 4, HandshakeBurst: 1, RetryAfter: 100 * time.Millisecond})
+	a := lh.enroll(t) // enrolling spends the burst too
+	time.Sleep(300 * time.Millisecond)
+	ca := run(t, fast(a, openQueue(t, a)))
+	waitFor(t, 5*time.Second, "first terminal online", func() bool { return ca.State().Online })
+	time.Sleep(300 * time.Millisecond)
+	b := lh.enroll(t) // spends the token the next handshake would need
+	qb := openQueue(t, b)
+	enqueue(t, qb, "", 1000)
+	states := make(chan State, 64)
+	cb, err := New(fast(b, qb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, stop := cb.Subscribe()
+	defer stop()
+	go func() {
+		for st := range ch {
+			select {
+			case states <- st:
+			default:
+			}
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- cb.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 10*time.Second, "second terminal delivered", func() bool { return delivered(qb) == 1 })
+	refused := false
+	for len(states) > 0 {
+		st := <-states
+		refused = refused || strings.Contains(st.LastError, "try_later")
+	}
+	if !refused || lh.Stats().HandshakesRefused == 0 {
+		t.Errorf("the second terminal was never turned away (refused=%v, hub %+v)", refused, lh.Stats())
+	}
+	if dials := cb.Stats().Dials; dials > 10 {
+		t.Errorf("%d dials: the terminal did not wait as asked", dials)
+	}
+}
