@@ -54,6 +54,7 @@ type options struct {
 	maxConns      int
 	heartbeat     time.Duration
 	idle          time.Duration
+	noChunkSync   bool
 	logLevel      string
 }
 
@@ -81,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.maxConns, "max-conns", 20000, "connected terminals at most")
 	fs.DurationVar(&o.heartbeat, "heartbeat", 30*time.Second, "heartbeat interval asked of terminals")
 	fs.DurationVar(&o.idle, "idle-timeout", 90*time.Second, "close a terminal connection silent this long (terminals ping every 20s)")
+	fs.BoolVar(&o.noChunkSync, "no-chunk-sync", false, "UNSAFE, load tests only: acknowledge chunks before they are fsynced")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: kiosk-hub [flags]\n\nThe reference central platform for govkiosk terminals.\n\nflags:\n")
@@ -142,7 +144,7 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 	h, err := hub.New(hub.Options{
 		Dir: o.data, KeyFile: o.keyFile, Logger: log, OperatorToken: token,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
-		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle,
+		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,
 	})
 	if err != nil {
 		return err
