@@ -306,7 +306,7 @@ func (s *screen) find(id string) uiElement {
 			}
 			if attempt > 1 && m.Width > 0 {
 				// Scroll the middle of the screen down a notch, as a finger would swipe.
-				s.xdotool("mousemove", fmt.Sprint(m.Width/2), fmt.Sprint(m.Height*2/3), "click", "5")
+				s.xdotool("mousemove", fmt.Sprint(m.Width/2), fmt.Sprint(m.Height*2/3), "click", "--repeat", "3", "5")
 			}
 		}
 		time.Sleep(200 * time.Millisecond)
