@@ -83,6 +83,15 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 		Logger:          s.log.With("part", "sync"),
 		App:             version,
 		Health:          func() []health.Status { return s.registry.Snapshot().Devices },
+		// The catalog the kiosk holds (embedded, saved from an earlier push, or pushed
+		// now), so the hub pushes only what is newer rather than on every reconnect.
+		Versions: func() client.Versions {
+			var v client.Versions
+			if c := s.catalogs.Current(); c != nil {
+				v.Catalog = c.Version
+			}
+			return v
+		},
 		OnCatalog:       s.onCatalog,
 		OnConfig:        s.onConfig,
 		OnAnnouncements: s.onAnnouncements,
