@@ -77,12 +77,12 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 		return fmt.Errorf("open the offline queue: %w", err)
 	}
 	c, err := client.New(client.Options{
-		Credentials:     creds,
-		HubURL:          s.hubURL,
-		Outbox:          q,
-		Logger:          s.log.With("part", "sync"),
-		App:             version,
-		Health:          func() []health.Status { return s.registry.Snapshot().Devices },
+		Credentials: creds,
+		HubURL:      s.hubURL,
+		Outbox:      q,
+		Logger:      s.log.With("part", "sync"),
+		App:         version,
+		Health:      func() []health.Status { return s.registry.Snapshot().Devices },
 		// The catalog the kiosk holds (embedded, saved from an earlier push, or pushed
 		// now), so the hub pushes only what is newer rather than on every reconnect.
 		Versions: func() client.Versions {
