@@ -66,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.data, "data", "hub-data", "data directory: database and attachments")
 	fs.StringVar(&o.keyFile, "key", "", "AES-256 key file sealing personal data at rest, created if missing (default DATA/hub.key; keep it on another volume in production)")
 	fs.StringVar(&o.catalog, "catalog", "", "service catalog JSON file to publish")
-	fs.StringVar(&o.catalogVer, "catalog-version", "", "version name of -catalog (default: derived from its content)")
+	fs.StringVar(&o.catalogVer, "catalog-version", "", "version name of -catalog (default: the catalog's own \"version\", else derived from its content)")
 	fs.StringVar(&o.config, "config", "", "terminal configuration JSON file to publish")
 	fs.StringVar(&o.configVer, "config-version", "", "version name of -config (default: derived from its content)")
 	fs.StringVar(&o.announcements, "announcements", "", "announcements JSON file (an array of {id,title,body,level,from,until}) to publish")
@@ -221,6 +221,16 @@ func publishFiles(h *hub.Hub, o *options) error {
 		}
 		if !json.Valid(b) {
 			return fmt.Errorf("%s: %s is not JSON", f.kind, f.path)
+		}
+		if f.kind == "catalog" && f.version == "" {
+			// A catalog names its own version; publishing under that name lets a kiosk
+			// that already holds it (embedded or saved) skip the push.
+			var head struct {
+				Version string `json:"version"`
+			}
+			if json.Unmarshal(b, &head) == nil {
+				f.version = head.Version
+			}
 		}
 		if cur, payload, ok := h.Published(f.kind); ok {
 			if string(payload) == string(b) {
