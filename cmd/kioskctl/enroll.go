@@ -32,7 +32,7 @@ func init() {
 func setupEnroll(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 	hubURL := fs.String("hub", "", "the hub's address: ws://HOST:PORT or wss://HOST:PORT (required)")
 	code := fs.String("code", "", "the one-time enrollment code from the operator (required)")
-	data := fs.String("data", "", "the kiosk's data directory, where the credentials are kept (required)")
+	data := fs.String("data", defaultDataDir, "the kiosk's data directory, where the credentials are kept")
 	name := fs.String("name", "", "a label for the operator's terminal list, e.g. the hall and position")
 	caFile := fs.String("ca", "", "PEM file of the certificate authority that signed the hub's certificate (for a private CA)")
 	force := fs.Bool("force", false, "replace existing credentials (the terminal gets a new identity and terminal code)")

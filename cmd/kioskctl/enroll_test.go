@@ -88,7 +88,7 @@ func TestEnrollCommandErrors(t *testing.T) {
 	}{
 		{[]string{"enroll", "--code", "X", "--data", data}, 2, "--hub URL is required"},
 		{[]string{"enroll", "--hub", url, "--data", data}, 2, "--code CODE is required"},
-		{[]string{"enroll", "--hub", url, "--code", "X"}, 2, "--data DIR is required"},
+		{[]string{"enroll", "--hub", url, "--code", "X", "--data", ""}, 2, "--data DIR is required"},
 		{[]string{"enroll", "--hub", url, "--code", "X", "--data", data, "extra"}, 2, "unexpected arguments"},
 		{[]string{"enroll", "--hub", url, "--code", "WRONG-CODE", "--data", data}, 1, "refused the code"},
 		{[]string{"enroll", "--hub", "ftp://x", "--code", "C", "--data", data}, 1, "scheme"},

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -41,7 +43,19 @@ func init() {
 
 // queueDataFlag declares the --data flag every queue command takes.
 func queueDataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", "", "the kiosk's queue directory (required)")
+	return fs.String("data", defaultDataDir, "the kiosk's data directory (its queue is DIR/queue), or the queue directory itself")
+}
+
+// defaultDataDir is where the installed kiosk keeps its data.
+const defaultDataDir = "/var/lib/govkiosk"
+
+// queueDir finds the queue in a kiosk data directory (DATA/queue), or takes dir as the
+// queue directory itself.
+func queueDir(dir string) string {
+	if _, err := os.Stat(filepath.Join(dir, "queue", "queue.db")); err == nil {
+		return filepath.Join(dir, "queue")
+	}
+	return dir
 }
 
 // openQueueReadOnly opens the queue in dir for inspection.
@@ -49,6 +63,7 @@ func openQueueReadOnly(e *env, dir, keyFile string, args []string) (*queue.Queue
 	if dir == "" {
 		return nil, usagef("--data DIR is required")
 	}
+	dir = queueDir(dir)
 	if len(args) > 0 {
 		return nil, usagef("unexpected arguments: %s", strings.Join(args, " "))
 	}

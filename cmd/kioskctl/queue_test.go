@@ -120,11 +120,11 @@ func TestQueueUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"queue", "stats"}, "--data DIR is required"},
+		{[]string{"queue", "stats", "--data", ""}, "--data DIR is required"},
 		{[]string{"queue", "list", "--data", fx.dir, "extra"}, "unexpected arguments"},
 		{[]string{"queue", "list", "--data", fx.dir, "--state", "lost"}, "--state"},
 		{[]string{"queue", "list", "--data", fx.dir, "--limit", "-1"}, "--limit"},
-		{[]string{"queue", "check"}, "--data DIR is required"},
+		{[]string{"queue", "check", "--data", ""}, "--data DIR is required"},
 		{[]string{"queue", "list", "--bogus"}, "flag provided but not defined"},
 	}
 	for _, tt := range tests {
@@ -132,6 +132,24 @@ func TestQueueUsageErrors(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// The commands take the kiosk's data directory (the queue is DATA/queue) as well as the
+// queue directory itself.
+func TestQueueFoundInKioskDataDir(t *testing.T) {
+	fx := newQueueFixture(t)
+	data := t.TempDir()
+	if err := os.Rename(fx.dir, filepath.Join(data, "queue")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := queueRun("queue", "stats", "--data", data, "--json")
+	if code != 0 || !strings.Contains(out, `"Queued": 3`) {
+		t.Fatalf("stats of a kiosk data directory: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	code, _, stderr = queueRun("queue", "stats", "--data", t.TempDir())
+	if code != 1 || !strings.Contains(stderr, "no queue in") {
+		t.Fatalf("stats of an empty directory: exit %d, stderr %q", code, stderr)
 	}
 }
 
