@@ -114,6 +114,8 @@ type Kiosk struct {
 type Sent struct {
 	ID           string
 	TrackingCode string
+	// Size is the attachment's size (SyntheticBytes(ID, Size)); 0 for a form alone.
+	Size int
 	// Durable is when Enqueue returned: when the receipt would print.
 	Durable time.Time
 }
@@ -375,7 +377,7 @@ func (k *Kiosk) Enqueue(ctx context.Context, attachmentSize int) (Sent, error) {
 		k.f.pending.Add(-1)
 		return Sent{}, fmt.Errorf("fleet: enqueue: %w", err)
 	}
-	sent := Sent{ID: s.ID, TrackingCode: s.TrackingCode, Durable: done}
+	sent := Sent{ID: s.ID, TrackingCode: s.TrackingCode, Size: attachmentSize, Durable: done}
 	k.mu.Lock()
 	k.sent = append(k.sent, sent)
 	k.enqLat = append(k.enqLat, done.Sub(start))
