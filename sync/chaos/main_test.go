@@ -26,9 +26,9 @@ import (
 
 // Environment of a re-executed test binary playing the kiosk.
 const (
-	envRole  = "CHAOS_CHILD"      // "kiosk" enqueues and syncs until killed; "drain" only syncs, then exits
-	envDir   = "CHAOS_KIOSK_DIR"  // credentials and queue/
-	envKey   = "CHAOS_KIOSK_KEY"  // the queue's key file, outside the data directory
+	envRole  = "CHAOS_CHILD"       // "kiosk" enqueues and syncs until killed; "drain" only syncs, then exits
+	envDir   = "CHAOS_KIOSK_DIR"   // credentials and queue/
+	envKey   = "CHAOS_KIOSK_KEY"   // the queue's key file, outside the data directory
 	envCycle = "CHAOS_KIOSK_CYCLE" // makes the cycle's submission ids unique
 	envSeed  = "CHAOS_KIOSK_SEED"
 )
