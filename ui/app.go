@@ -18,6 +18,7 @@ import (
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/ui/kiosktheme"
 	"github.com/govkiosk/govkiosk/ui/locale"
+	"github.com/govkiosk/govkiosk/ui/texts"
 )
 
 // MapEnv names the environment variable that turns on the automation map.
@@ -142,18 +143,25 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// loadTranslations reads the given translations, falling back to the embedded ones.
+// loadTranslations reads the given translations, falling back to the embedded ones, and
+// adds the package's own texts where they lack a key.
 func loadTranslations(fsys fs.FS, log *slog.Logger) *locale.Translator {
+	var tr *locale.Translator
 	if fsys != nil {
-		tr, err := locale.Load(fsys, locale.Chinese)
-		if err == nil {
-			return tr
+		var err error
+		if tr, err = locale.Load(fsys, locale.Chinese); err != nil {
+			log.Error("translations unusable, using built-in ones", "err", err)
+			tr = nil
 		}
-		log.Error("translations unusable, using built-in ones", "err", err)
 	}
-	tr, err := locale.Load(i18nfiles.Files, locale.Chinese)
-	if err != nil {
-		panic("ui: embedded translations: " + err.Error()) // a build defect, caught by tests
+	if tr == nil {
+		var err error
+		if tr, err = locale.Load(i18nfiles.Files, locale.Chinese); err != nil {
+			panic("ui: embedded translations: " + err.Error()) // a build defect, caught by tests
+		}
+	}
+	if err := tr.Supplement(texts.Files); err != nil {
+		panic("ui: embedded texts: " + err.Error()) // a build defect, caught by tests
 	}
 	return tr
 }
@@ -170,6 +178,12 @@ func (a *App) Show(w fyne.Window) {
 	w.SetContent(a.root)
 	a.applyVisit()
 	a.showState(a.sess.State())
+	if a.deps.SafeMode {
+		a.log.Warn("safe mode: started for a technician after repeated crashes")
+		if a.deps.Access != nil {
+			a.openPIN()
+		}
+	}
 	goWatch(a, a.deps.Sync, func(s SyncState) { a.sync = s; a.refreshStatus() })
 	goWatch(a, a.deps.Bulletins, func(b Bulletin) { a.bulletin = b; a.refreshStatus() })
 	a.wg.Add(1)

@@ -237,4 +237,13 @@ type Deps struct {
 	MapPath string
 	// Windowed keeps the window out of full screen, for development.
 	Windowed bool
+
+	// SafeMode starts the kiosk for a technician after repeated crashes: the PIN pad
+	// first, then the settings, with a plain statement of why; residents see only that
+	// self-service is paused. No resident visit can begin.
+	SafeMode bool
+	// OnRestart, when set, is called on the UI goroutine when the technician chooses
+	// "restart normally": the wiring quits with status 0, which the kiosk session takes
+	// as a clean exit (clearing its crash count) and starts the kiosk again.
+	OnRestart func()
 }

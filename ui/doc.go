@@ -36,7 +36,8 @@
 //
 // Screen names: home, catalog, guide, identify, form, materials, review, submitting,
 // submit_failed, printing, receipt, rate, thanks, query, query_result, notices; the
-// dialogs still_there, confirm_home and tech_pin; tech_settings. Element ids are stable:
+// dialogs still_there, confirm_home and tech_pin; tech_settings; safe_mode (in place of
+// home when Deps.SafeMode is set). Element ids are stable:
 //
 //	nav.back, nav.home                  the top bar of every screen that has them
 //	home.apply, home.track, home.rate, home.notices, home.elder, home.lang
@@ -67,10 +68,27 @@
 //	tech.section.<devices|queue|platform|terminal|logs>, tech.exit, tech.save,
 //	tech.detect, tech.adopt.<n>, tech.test_read, tech.test_print, tech.test_scan,
 //	tech.test_document, tech.queue, tech.sync_now, tech.enroll, tech.export_logs,
-//	tech.platform.url, tech.platform.code, tech.terminal.id, tech.idle.minus,
-//	tech.idle.plus, tech.device.<name>.<transport|baud|path|usb|address>
+//	tech.platform.url, tech.platform.code, tech.terminal.id, tech.hall.en,
+//	tech.idle.minus, tech.idle.plus, tech.warning.minus, tech.warning.plus,
+//	tech.device.<name>.<transport|baud|path|usb|address>, tech.restart (with
+//	Deps.OnRestart)
+//	safe_mode.technician (safe_mode.restart instead when there is no PIN guard)
 //
 // The technician screens open with the corner gesture of kiosk/access on the start
 // screen: taps on the four corners (top-left, top-right, bottom-right, bottom-left)
 // within five seconds. The corners hold no buttons for this reason.
+//
+// # Safe mode
+//
+// After repeated crashes the kiosk session starts the kiosk in safe mode (Deps.SafeMode):
+// the PIN pad opens at once over the safe_mode screen, which tells residents that
+// self-service is paused and begins no visit; the settings then say why they opened and
+// offer "restart normally" (Deps.OnRestart), which the wiring answers by exiting with
+// status 0. Leaving the settings, or the PIN pad, returns to the safe_mode screen.
+//
+// # Settings while running
+//
+// ApplySettings takes the hall's name and the session's timeouts without a restart; the
+// settings screen calls it after the technician saves, and the wiring when the
+// configuration file changes.
 package ui

@@ -155,3 +155,21 @@ func TestGoldenTechnician(t *testing.T) {
 	k.Type("keyboard", "/dev/tty")
 	uitest.AssertImage(t, "tech_settings_zh", k.Capture())
 }
+
+// TestGoldenSafeMode draws what safe mode shows: the paused start screen, and the
+// settings saying why they opened.
+func TestGoldenSafeMode(t *testing.T) {
+	k := uitest.Start(t, uitest.Options{Fonts: true, Deps: func(d *ui.Deps) {
+		d.SafeMode = true
+		d.OnRestart = func() {}
+	}})
+	k.WaitScreen("tech_pin")
+	k.Tap("tech_pin.cancel")
+	k.WaitScreen("safe_mode")
+	uitest.AssertImage(t, "safe_mode_zh", k.Capture())
+	k.Tap("safe_mode.technician")
+	k.Type("keypad", uitest.TestPIN)
+	k.Tap("tech_pin.ok")
+	k.WaitScreen("tech_settings")
+	uitest.AssertImage(t, "tech_safe_mode_zh", k.Capture())
+}

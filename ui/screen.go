@@ -186,6 +186,9 @@ func (a *App) showState(st session.State) {
 func (a *App) buildState(st session.State) screen {
 	switch st {
 	case session.StateIdle:
+		if a.deps.SafeMode {
+			return a.newSafeScreen()
+		}
 		return a.newHome()
 	case session.StateChoose:
 		return a.newCatalogScreen()

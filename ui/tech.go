@@ -16,7 +16,6 @@ import (
 
 	"github.com/govkiosk/govkiosk/kiosk/access"
 	"github.com/govkiosk/govkiosk/kiosk/config"
-	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/ui/kiosktheme"
 	"github.com/govkiosk/govkiosk/ui/touch"
 )
@@ -53,6 +52,9 @@ func (a *App) openPIN() {
 	d.field.Active = true
 	d.message = a.styled("", theme.SizeNameText, theme.ColorNameError, true)
 	d.message.Wrapping = fyne.TextWrapWord
+	if a.deps.SafeMode {
+		setText(d.message, a.T("safe.heading")) // why the PIN pad opened by itself
+	}
 	d.keypad = touch.NewKeypad(touch.Digits, a.keyLabels())
 	d.keypad.OnRune = func(r rune) {
 		d.poke()
@@ -251,8 +253,16 @@ func (s *techScreen) build() {
 		}
 		nav = append(nav, s.add("tech.section."+sec, b))
 	}
+	nav = append(nav, layout.NewSpacer())
+	if a.deps.OnRestart != nil {
+		restart := touch.NewButton(a.T("tech.restart"), theme.ViewRefreshIcon(), s.act(a.restartNormally))
+		if a.deps.SafeMode {
+			restart.Importance = touch.Primary
+		}
+		nav = append(nav, s.add("tech.restart", restart))
+	}
 	exit := touch.NewButton(a.T("tech.exit"), theme.LogoutIcon(), s.act(a.closeSettings))
-	nav = append(nav, layout.NewSpacer(), s.add("tech.exit", exit))
+	nav = append(nav, s.add("tech.exit", exit))
 	s.out = a.styled("", theme.SizeNameText, kiosktheme.ColorNameMuted, false)
 	s.out.Wrapping = fyne.TextWrapWord
 	s.panel = container.NewVBox()
@@ -281,7 +291,11 @@ func (s *techScreen) build() {
 		}
 		return out
 	}
-	right := container.NewBorder(nil, container.NewVBox(card(s.out), s.kbBox), nil, nil, a.scroll(s.panel))
+	var banner fyne.CanvasObject
+	if a.deps.SafeMode {
+		banner = a.safeBanner()
+	}
+	right := container.NewBorder(banner, container.NewVBox(card(s.out), s.kbBox), nil, nil, a.scroll(s.panel))
 	body := container.NewBorder(nil, nil, container.NewVBox(nav...), nil, container.NewPadded(right))
 	s.content = a.frame(s.screenBase, frame{title: a.T("tech.title")}, body)
 	s.rebuild = func() screen { s.build(); return s }
@@ -328,6 +342,23 @@ func (s *techScreen) field(id, label string, get func() string, set func(string)
 	})
 	s.dyn = append(s.dyn, Element{ID: id, Obj: f.w})
 	return f.w
+}
+
+// stepper is a duration setting changed in steps between lo and hi, with "−" and "+"
+// buttons named id+".minus" and id+".plus".
+func (s *techScreen) stepper(id, label string, v *time.Duration, step, lo, hi time.Duration) fyne.CanvasObject {
+	a := s.a
+	shown := a.styled(v.String(), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true)
+	by := func(d time.Duration) func() {
+		return func() {
+			*v = min(max(*v+d, lo), hi)
+			setText(shown, v.String())
+		}
+	}
+	return container.NewVBox(
+		a.styled(label, theme.SizeNameText, theme.ColorNameForeground, true),
+		container.NewHBox(s.button(id+".minus", "−"+step.String(), by(-step)), container.NewCenter(shown),
+			s.button(id+".plus", "+"+step.String(), by(step))))
 }
 
 // button adds an action button of the current section.
@@ -383,20 +414,12 @@ func (s *techScreen) fill() {
 				}),
 				s.button("tech.save", a.T("tech.save"), s.save)))
 	case "terminal":
-		idle := a.styled(s.cfg.Session.IdleTimeout.String(), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true)
-		step := func(d time.Duration) func() {
-			return func() {
-				v := s.cfg.Session.IdleTimeout.Duration + d
-				s.cfg.Session.IdleTimeout.Duration = min(max(v, config.MinIdleTimeout), config.MaxIdleTimeout)
-				setText(idle, s.cfg.Session.IdleTimeout.String())
-			}
-		}
 		objs = append(objs,
 			a.fact(a.T("tech.hall"), s.cfg.HallName("zh")),
 			a.note(a.T("tech.hall.note")),
-			a.styled(a.T("tech.idle"), theme.SizeNameText, theme.ColorNameForeground, true),
-			container.NewHBox(s.button("tech.idle.minus", "−30s", step(-30*time.Second)), container.NewCenter(idle),
-				s.button("tech.idle.plus", "+30s", step(30*time.Second))),
+			s.field("tech.hall.en", a.T("tech.hall.en"), func() string { return s.cfg.Hall.NameEn }, func(v string) { s.cfg.Hall.NameEn = v }),
+			s.stepper("tech.idle", a.T("tech.idle"), &s.cfg.Session.IdleTimeout.Duration, 30*time.Second, config.MinIdleTimeout, config.MaxIdleTimeout),
+			s.stepper("tech.warning", a.T("tech.warning"), &s.cfg.Session.WarningTime.Duration, 5*time.Second, config.MinWarningTime, config.MaxWarningTime),
 			s.field("tech.terminal.id", a.T("tech.terminal.id"), func() string { return s.cfg.TerminalID }, func(v string) { s.cfg.TerminalID = v }),
 			s.button("tech.save", a.T("tech.save"), s.save))
 	case "logs":
@@ -551,7 +574,7 @@ func (s *techScreen) save() {
 		if err != nil {
 			return "", err
 		}
-		a.do(func() { a.deps.Hall = form.Text{Zh: c.Hall.NameZh, En: c.Hall.NameEn} })
+		a.do(func() { a.ApplySettings(SettingsOf(&c)) })
 		if restart {
 			return a.T("tech.saved.restart"), nil
 		}

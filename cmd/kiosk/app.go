@@ -157,6 +157,10 @@ func run(ctx context.Context, o *options) error {
 		PaperColumns: paperColumns(paper),
 		MapPath:      o.uiMap,
 		Windowed:     o.windowed,
+		SafeMode:     o.safeMode,
+		// Exit 0: the kiosk session takes it as a clean stop, forgets the crashes that
+		// led to safe mode and starts the kiosk again, normally.
+		OnRestart: func() { fa.Quit() },
 	}
 	kiosk := ui.New(deps)
 	kiosk.Show(w)
@@ -181,7 +185,11 @@ func run(ctx context.Context, o *options) error {
 		fyne.Do(func() {
 			log.Info("kiosk ready", "startup", time.Since(started).Round(time.Millisecond), "screen", kiosk.ScreenName())
 			if wd != nil {
-				_ = wd.Ready("idle")
+				status := "idle"
+				if o.safeMode {
+					status = "safe mode"
+				}
+				_ = wd.Ready(status)
 			}
 		})
 	})

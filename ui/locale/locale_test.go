@@ -15,6 +15,7 @@ import (
 	"testing/fstest"
 
 	i18nfiles "github.com/govkiosk/govkiosk/assets/i18n"
+	"github.com/govkiosk/govkiosk/ui/texts"
 )
 
 func testFS() fs.FS {
@@ -116,6 +117,9 @@ func TestShippedTranslations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := tr.Supplement(texts.Files); err != nil {
+		t.Fatal(err)
+	}
 	zh, en := tr.Keys(Chinese), tr.Keys(English)
 	if len(tr.Languages()) != 2 {
 		t.Fatalf("languages %v, want zh-CN and en", tr.Languages())
@@ -176,13 +180,20 @@ var latinOK = map[string]bool{}
 
 func rawText(t *testing.T, lang, key string) string {
 	t.Helper()
-	b, err := fs.ReadFile(i18nfiles.Files, lang+".json")
-	if err != nil {
-		t.Fatal(err)
+	// The raw file is enough to find template fields: look for the key's line(s), in the
+	// shared files first, as the translator does.
+	var s string
+	i := -1
+	for _, fsys := range []fs.FS{i18nfiles.Files, texts.Files} {
+		b, err := fs.ReadFile(fsys, lang+".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = string(b)
+		if i = strings.Index(s, strconv.Quote(key)+":"); i >= 0 {
+			break
+		}
 	}
-	// The raw file is enough to find template fields: look for the key's line(s).
-	s := string(b)
-	i := strings.Index(s, strconv.Quote(key)+":")
 	if i < 0 {
 		t.Fatalf("%s: key %q not found", lang, key)
 	}
@@ -234,4 +245,41 @@ func usedKeys(t *testing.T) []string {
 		t.Fatalf("found only %d translation keys in the ui package: the scan is broken", len(keys))
 	}
 	return keys
+}
+
+func TestSupplement(t *testing.T) {
+	tr, err := Load(testFS(), Chinese)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := fstest.MapFS{
+		"zh-CN.json": {Data: []byte(`{"hello": "不该替换", "extra": "补充"}`)},
+		"en.json":    {Data: []byte(`{"extra": "Extra"}`)},
+		"fr.json":    {Data: []byte(`{"extra": "En plus"}`)},
+	}
+	if err := tr.Supplement(extra); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ lang, key, want string }{
+		{Chinese, "hello", "你好"}, // the loaded file wins
+		{Chinese, "extra", "补充"},
+		{English, "extra", "Extra"},
+		{English, "hello", "Hello"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+"/"+tt.key, func(t *testing.T) {
+			if err := tr.SetLanguage(tt.lang); err != nil {
+				t.Fatal(err)
+			}
+			if got := tr.T(tt.key); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if slices.Contains(tr.Languages(), "fr") {
+		t.Error("a supplement added a language")
+	}
+	if err := tr.Supplement(fstest.MapFS{"zh-CN.json": {Data: []byte(`{"a": `)}}); err == nil {
+		t.Error("a malformed supplement was accepted")
+	}
 }
