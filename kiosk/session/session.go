@@ -437,6 +437,22 @@ func (s *Session) idleTimeout() time.Duration {
 	return s.opt.IdleTimeout
 }
 
+// SetTimeouts changes the idle timeout and the warning time, as a technician's settings
+// do while the kiosk runs; a value of zero or less takes the default, as in New. The idle
+// clock of the screen now shown is measured against the new timeout at the next Tick; a
+// "still there?" already counting down keeps the end it announced.
+func (s *Session) SetTimeouts(idle, warning time.Duration) {
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	if warning <= 0 {
+		warning = DefaultWarningTime
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opt.IdleTimeout, s.opt.WarningTime = idle, warning
+}
+
 // Touch records that the resident did something (any tap or key), restarting the idle
 // timer; at "still there?" it means yes.
 func (s *Session) Touch() {

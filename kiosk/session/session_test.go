@@ -553,3 +553,53 @@ func FuzzEvents(f *testing.F) {
 		}
 	})
 }
+
+func TestSetTimeouts(t *testing.T) {
+	tests := []struct {
+		name          string
+		idle, warning time.Duration
+		wantIdle      time.Duration
+		wantWarning   time.Duration
+	}{
+		{"longer", 2 * idleTimeout, 3 * warningTime, 2 * idleTimeout, 3 * warningTime},
+		{"shorter", idleTimeout / 2, warningTime / 2, idleTimeout / 2, warningTime / 2},
+		{"zero takes the defaults", 0, 0, DefaultIdleTimeout, DefaultWarningTime},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, clk, rec := driveTo(t, StateChoose)
+			s.SetTimeouts(tt.idle, tt.warning)
+			if got := s.Remaining(); got != tt.wantIdle {
+				t.Errorf("Remaining right after = %v, want %v", got, tt.wantIdle)
+			}
+			clk.Advance(tt.wantIdle - time.Millisecond)
+			s.Tick()
+			if s.State() != StateChoose {
+				t.Fatalf("warned %v before the new timeout", time.Millisecond)
+			}
+			clk.Advance(time.Millisecond)
+			s.Tick()
+			if s.State() != StateWarning {
+				t.Fatalf("state %s at the new timeout; want the warning", s.State())
+			}
+			if w := rec.kinds(UpdateWarning); len(w) != 1 || w[0].Remaining != tt.wantWarning {
+				t.Errorf("warning updates %+v, want one of %v", w, tt.wantWarning)
+			}
+		})
+	}
+}
+
+func TestSetTimeoutsKeepsARunningCountdown(t *testing.T) {
+	s, clk, _ := driveTo(t, StateChoose)
+	clk.Advance(idleTimeout)
+	s.Tick()
+	if s.State() != StateWarning {
+		t.Fatalf("state %s; want the warning", s.State())
+	}
+	s.SetTimeouts(idleTimeout, 10*warningTime)
+	clk.Advance(warningTime)
+	s.Tick()
+	if s.State() != StateIdle {
+		t.Errorf("state %s; the announced countdown was stretched", s.State())
+	}
+}
