@@ -1,0 +1,60 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/govkiosk/govkiosk/sync/hub"
+)
+
+// BenchmarkDeliver200KB measures delivery alone over loopback: b.N submissions with one
+// 200 KB scan each, spread over N terminals and enqueued before the clients start, then
+// delivered to a real hub in this process (every chunk fsynced before its ack, every
+// commit fsynced). One op is one delivered submission. Run with -benchtime=400x or more
+// for a stable figure; docs/PERFORMANCE.md has the numbers.
+func BenchmarkDeliver200KB(b *testing.B) {
+	const size = 200_000
+	for _, n := range []int{1, 4, 16, 64} {
+		b.Run(fmt.Sprintf("terminals=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			_, url := startHub(b, hub.Options{OperatorToken: testToken})
+			f, err := Open(ctx, Options{HubURL: url, Kiosks: n, OperatorToken: testToken, Dir: b.TempDir(), Client: quick})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { f.Close() })
+			err = f.each(ctx, func(ctx context.Context, k *Kiosk) error {
+				share := b.N / n
+				if k.Index <= b.N%n {
+					share++
+				}
+				for range share {
+					if _, err := k.Enqueue(ctx, size); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(size)
+			b.ResetTimer()
+			start := time.Now()
+			if err := f.Start(); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Wait(ctx, 10*time.Minute); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			r := f.report(start)
+			if r.Delivered != b.N || r.Failed != 0 {
+				b.Fatalf("delivered %d, failed %d of %d", r.Delivered, r.Failed, b.N)
+			}
+			b.ReportMetric(r.SubmissionsPerSecond, "submissions/s")
+		})
+	}
+}
