@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 
 	i18nfiles "github.com/govkiosk/govkiosk/assets/i18n"
@@ -75,6 +76,10 @@ type App struct {
 	layoutPending bool
 	relayingOut   bool
 
+	// firstFrame is closed once the window has painted a frame (see FirstFrame).
+	firstFrame chan struct{}
+	painted    sync.Once
+
 	mapPath    string
 	mapGen     int        // UI goroutine: bumped on every change
 	mapMu      sync.Mutex // serialises map file writes
@@ -128,7 +133,8 @@ func New(deps Deps) *App {
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.layer = container.NewStack()
 	a.over = container.NewStack()
-	a.root = container.New(&rootLayout{a: a}, a.layer, a.over)
+	a.firstFrame = make(chan struct{})
+	a.root = container.New(&rootLayout{a: a}, a.layer, a.over, a.paintProbe())
 	a.gesture = access.NewGesture(1920, 1080)
 	if deps.Sync != nil {
 		a.sync = deps.Sync.Current()
@@ -138,6 +144,21 @@ func New(deps Deps) *App {
 	}
 	return a
 }
+
+// paintProbe is a transparent pixel in the window's corner whose image is made only when
+// a frame that shows it is painted: the first call closes firstFrame.
+func (a *App) paintProbe() fyne.CanvasObject {
+	px := canvas.NewRaster(func(w, h int) image.Image {
+		a.painted.Do(func() { close(a.firstFrame) })
+		return image.NewNRGBA(image.Rect(0, 0, w, h)) // transparent
+	})
+	px.Resize(fyne.NewSquareSize(1))
+	return container.NewWithoutLayout(px)
+}
+
+// FirstFrame is closed once the window has painted its first frame: the moment a
+// resident could first see the kiosk. Fyne's test driver paints only on Capture.
+func (a *App) FirstFrame() <-chan struct{} { return a.firstFrame }
 
 type systemClock struct{}
 

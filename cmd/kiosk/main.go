@@ -37,6 +37,7 @@ type options struct {
 	hubData    string
 	uiMap      string
 	quitAfter  time.Duration
+	memStats   time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -52,6 +53,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.hubData, "hub-data", "", "with -simulate: the local hub's data directory (default DATA/hub)")
 	fs.StringVar(&o.uiMap, "ui-map", "", "write the automation map of tappable elements to this file (see package ui)")
 	fs.DurationVar(&o.quitAfter, "quit-after", 0, "quit after this long (measurements and tests)")
+	fs.DurationVar(&o.memStats, "mem-stats", 0, "log the Go heap after a forced collection this often (measurements)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: kiosk [-config FILE | -simulate] [flags]\n\n")

@@ -216,3 +216,35 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// TestFaceKeepsNoBytes checks that a loaded face is read from its file when asked, so
+// the kiosk never holds the raw face beside what Fyne parsed from it.
+func TestFaceKeepsNoBytes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "reg.ttc")
+	coll := buildCollection([]string{"Test JP", Family}, []byte("glyphs"), true)
+	if err := os.WriteFile(path, coll, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(Paths{Regular: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Extract(coll, Family)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := set.Regular.Content(), set.Regular.Content()
+	if !bytes.Equal(a, want) || !bytes.Equal(b, want) {
+		t.Fatal("content is not the extracted face")
+	}
+	if &a[0] == &b[0] {
+		t.Error("two reads share one buffer: the face is kept")
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if c := set.Regular.Content(); c != nil {
+		t.Errorf("content of a removed file: %d bytes, want none", len(c))
+	}
+}

@@ -42,9 +42,13 @@ type Paths struct {
 // DefaultPaths are the Debian locations.
 var DefaultPaths = Paths{Regular: DefaultRegular, Bold: DefaultBold}
 
-// Load reads the Simplified Chinese face from the files p names. A missing regular file is
-// an error wrapping ErrMissing whose text names the package to install; a missing bold file
-// falls back to the regular face.
+// Load checks that the files p names hold the Simplified Chinese face and returns it as
+// resources that read the face from its file each time their content is asked for. A
+// missing regular file is an error wrapping ErrMissing whose text names the package to
+// install; a missing bold file falls back to the regular face.
+//
+// The resources keep no bytes: Fyne parses a face once per text style and keeps what it
+// parsed, so holding the 16 MB face as well would only double it (twice, with bold).
 func Load(p Paths) (*Set, error) {
 	reg, err := loadFace(p.Regular, "NotoSansCJK-SC-Regular.otf")
 	if err != nil {
@@ -65,17 +69,47 @@ func Load(p Paths) (*Set, error) {
 	return set, nil
 }
 
+// loadFace checks that path holds the face and returns a resource that reads it again
+// when asked.
 func loadFace(path, name string) (fyne.Resource, error) {
-	data, err := os.ReadFile(path)
+	r := &fileFace{path: path, name: name}
+	if _, err := r.read(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// fileFace is the Simplified Chinese face of a font file, read from the file whenever its
+// content is asked for and kept nowhere.
+type fileFace struct {
+	path, name string
+}
+
+// Name names the face as a standalone OpenType file.
+func (f *fileFace) Name() string { return f.name }
+
+// Content reads the face from its file. It returns nil when the file has gone or changed
+// since Load checked it (a package upgrade under a running kiosk); Fyne then falls back to
+// its own typeface, and the next start reports the problem.
+func (f *fileFace) Content() []byte {
+	b, err := f.read()
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func (f *fileFace) read() ([]byte, error) {
+	data, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s not found; install the %s package", ErrMissing, path, Package)
+		return nil, fmt.Errorf("%w: %s not found; install the %s package", ErrMissing, f.path, Package)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("fonts: read %s: %w", path, err)
+		return nil, fmt.Errorf("fonts: read %s: %w", f.path, err)
 	}
 	face, err := Extract(data, Family)
 	if err != nil {
-		return nil, fmt.Errorf("fonts: %s: %w", path, err)
+		return nil, fmt.Errorf("fonts: %s: %w", f.path, err)
 	}
-	return fyne.NewStaticResource(name, face), nil
+	return face, nil
 }
