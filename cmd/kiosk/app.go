@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,136 +38,17 @@ const demoPIN = "246813"
 // run builds the kiosk from its configuration and runs it until ctx ends or the window is
 // closed.
 func run(ctx context.Context, o *options) error {
-	cfg, err := loadConfig(o)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg.LogLevel)
-	dataDir := o.dataDir
-	switch {
-	case dataDir != "":
-	case o.simulate:
-		if dataDir, err = defaultSimDataDir(); err != nil {
-			return err
-		}
-	default:
-		dataDir = cfg.DataDir
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	cfg.DataDir = dataDir
-
-	// Fonts first: without the CJK face the screens would show boxes to residents.
-	faces, err := fonts.Load(fonts.DefaultPaths)
-	if err != nil {
-		return err
-	}
-
+	fa := app.NewWithID("org.govkiosk.kiosk")
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
-	var sim *simulation
-	if o.simulate {
-		if sim, err = startSimulation(ctx, o, cfg, dataDir, log); err != nil {
-			return err
-		}
-		defer sim.Close()
-		if cfg.Technician.PINHash == "" {
-			if cfg.Technician.PINHash, err = access.HashPIN(demoPIN); err != nil {
-				return err
-			}
-		}
-		log.Info("simulated devices and local hub running",
-			"hub_dashboard", sim.dashboard, "printed_receipts", sim.printed,
-			"technician_pin", demoPIN, "technician_gesture", "tap the four corners clockwise from top-left")
-		fmt.Fprintf(os.Stderr, "\n  hub dashboard:     %s\n  printed receipts:  %s\n  technician:        tap the four corners clockwise from top-left, PIN %s\n\n",
-			sim.dashboard, sim.printed, demoPIN)
-	}
-
-	catalogs := catalog.NewStore(initialCatalog(dataDir, log), log.With("part", "catalog"))
-
-	registry := newRegistry(log.With("part", "devices"))
-	if err := registry.Load(cfg.Devices); err != nil {
-		return fmt.Errorf("devices: %w", err)
-	}
-	regDone := make(chan struct{})
-	go func() {
-		defer close(regDone)
-		if err := registry.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("device registry stopped", "err", err)
-		}
-	}()
-	defer func() { cancel(); <-regDone }()
-
-	reader, _, _ := deviceOfKind[*idcard.Reader](registry, cfg, config.KindIDCard)
-	prn, _, _ := deviceOfKind[*printer.Printer](registry, cfg, config.KindPrinter)
-	bar, _, _ := deviceOfKind[*barcode.Reader](registry, cfg, config.KindBarcode)
-	doc, _, _ := deviceOfKind[*escl.Device](registry, cfg, config.KindDocScanner)
-	cards := newCardSource(ctx, reader, "idcard", log)
-	codes := newCodeSource(ctx, bar)
-	sink := newPrinterSink(prn)
-	scanner := newDocScanner(doc)
-
-	sy := &syncer{
-		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs,
-		state:     newValue(ui.SyncState{}),
-		bulletins: newValue(ui.Bulletin{}),
-	}
-	if err := sy.start(ctx); err != nil {
+	k, err := assemble(ctx, o, host{app: fa})
+	if err != nil {
 		return err
 	}
-	defer sy.close()
-
-	paper, err := printer.PaperFor(paperWidth(cfg))
-	if err != nil {
-		paper = printer.Paper80
-	}
-	guard := access.NewGuard(cfg.Technician.PINHash, loadAccessState(dataDir), time.Now)
-	tech := &technician{
-		log: log.With("part", "technician"), configPath: o.configPath, dataDir: dataDir, registry: registry,
-		sync: sy, cards: cards, codes: codes, printer: sink, paper: paper, scanner: scanner, guard: guard, cfg: cfg,
-	}
-
-	fa := app.NewWithID("org.govkiosk.kiosk")
-	w := newWindow(fa, o.windowed)
-	w.SetTitle("govkiosk")
-
-	lang := form.Lang(cfg.Session.Language)
-	deps := ui.Deps{
-		Log:          log.With("part", "ui"),
-		Fonts:        faces,
-		Translations: nil,
-		Catalog:      catalogs,
-		Identity:     cards,
-		Barcode:      codes,
-		Scanner:      scanner,
-		Printer:      sink,
-		Submitter:    &submitter{s: sy, catalogs: catalogs},
-		Sync:         sy.state,
-		Bulletins:    sy.bulletins,
-		Access:       guard,
-		Technician:   tech,
-		Hall:         form.Text{Zh: cfg.Hall.NameZh, En: cfg.Hall.NameEn},
-		Session: session.Options{
-			IdleTimeout: cfg.Session.IdleTimeout.Duration,
-			WarningTime: cfg.Session.WarningTime.Duration,
-			Lang:        lang,
-			Elder:       cfg.Session.ElderMode,
-		},
-		PaperColumns: paperColumns(paper),
-		MapPath:      o.uiMap,
-		Windowed:     o.windowed,
-		SafeMode:     o.safeMode,
-		// Exit 0: the kiosk session takes it as a clean stop, forgets the crashes that
-		// led to safe mode and starts the kiosk again, normally.
-		OnRestart: func() { fa.Quit() },
-	}
-	kiosk := ui.New(deps)
-	kiosk.Show(w)
+	log, kiosk, w := k.log, k.ui, k.win
 	w.Show()
 
-	wd, err := watchdog.New(watchdog.FromEnv(watchdog.DefaultHeartbeatFile(dataDir)), log.With("part", "watchdog"))
+	wd, err := watchdog.New(watchdog.FromEnv(watchdog.DefaultHeartbeatFile(k.dataDir)), log.With("part", "watchdog"))
 	if err != nil {
 		log.Warn("watchdog unavailable", "err", err)
 	}
@@ -175,8 +57,8 @@ func run(ctx context.Context, o *options) error {
 		go wd.Run(ctx, fyne.Do)
 	}
 
-	if sim != nil && o.windowed {
-		p := simPanel(fa, sim)
+	if k.sim != nil && o.windowed {
+		p := simPanel(fa, k.sim)
 		p.Show()
 	}
 
@@ -223,8 +105,187 @@ func run(ctx context.Context, o *options) error {
 	if wd != nil {
 		_ = wd.Stopping()
 	}
-	kiosk.Close()
+	k.close()
 	return nil
+}
+
+// host is what the kiosk runs in: Fyne's application, its window, the way to the UI
+// goroutine and where logs go. run passes the real ones; tests pass Fyne's test driver, a
+// test window and a queue they drain themselves.
+type host struct {
+	app    fyne.App
+	window fyne.Window  // nil: a full-screen window, or an ordinary one with -windowed
+	do     func(func()) // nil: fyne.Do
+	logOut io.Writer    // nil: standard error
+}
+
+// assembled is a built kiosk: its screens in a window, and what must stop with it.
+type assembled struct {
+	ui      *ui.App
+	win     fyne.Window
+	log     *slog.Logger
+	sim     *simulation
+	dataDir string
+	closers []func() // run last first by close
+}
+
+// close stops the screens, then everything started for them, newest first.
+func (k *assembled) close() {
+	k.ui.Close()
+	for i := len(k.closers) - 1; i >= 0; i-- {
+		k.closers[i]()
+	}
+	k.closers = nil
+}
+
+// assemble builds the kiosk from its configuration: fonts, simulation (with -simulate),
+// device registry, outbox and sync client, technician services and screens, shown in the
+// host's window. The window is not shown yet. On error, what was started is stopped.
+func assemble(ctx context.Context, o *options, h host) (k *assembled, err error) {
+	cfg, err := loadConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	logOut := h.logOut
+	if logOut == nil {
+		logOut = os.Stderr
+	}
+	log := newLogger(logOut, cfg.LogLevel)
+	dataDir := o.dataDir
+	switch {
+	case dataDir != "":
+	case o.simulate:
+		if dataDir, err = defaultSimDataDir(); err != nil {
+			return nil, err
+		}
+	default:
+		dataDir = cfg.DataDir
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	cfg.DataDir = dataDir
+
+	// Fonts first: without the CJK face the screens would show boxes to residents.
+	faces, err := fonts.Load(fonts.DefaultPaths)
+	if err != nil {
+		return nil, err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	k = &assembled{log: log, dataDir: dataDir, closers: []func(){cancel}}
+	defer func() {
+		if err != nil {
+			for i := len(k.closers) - 1; i >= 0; i-- {
+				k.closers[i]()
+			}
+		}
+	}()
+
+	if o.simulate {
+		if k.sim, err = startSimulation(ctx, o, cfg, dataDir, log); err != nil {
+			return nil, err
+		}
+		k.closers = append(k.closers, func() { _ = k.sim.Close() })
+		if cfg.Technician.PINHash == "" {
+			if cfg.Technician.PINHash, err = access.HashPIN(demoPIN); err != nil {
+				return nil, err
+			}
+		}
+		sim := k.sim
+		log.Info("simulated devices and local hub running",
+			"hub_dashboard", sim.dashboard, "printed_receipts", sim.printed,
+			"technician_pin", demoPIN, "technician_gesture", "tap the four corners clockwise from top-left")
+		fmt.Fprintf(logOut, "\n  hub dashboard:     %s\n  printed receipts:  %s\n  technician:        tap the four corners clockwise from top-left, PIN %s\n\n",
+			sim.dashboard, sim.printed, demoPIN)
+	}
+
+	catalogs := catalog.NewStore(initialCatalog(dataDir, log), log.With("part", "catalog"))
+
+	registry := newRegistry(log.With("part", "devices"))
+	if err := registry.Load(cfg.Devices); err != nil {
+		return nil, fmt.Errorf("devices: %w", err)
+	}
+	regDone := make(chan struct{})
+	go func() {
+		defer close(regDone)
+		if err := registry.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("device registry stopped", "err", err)
+		}
+	}()
+	k.closers = append(k.closers, func() { cancel(); <-regDone })
+
+	reader, _, _ := deviceOfKind[*idcard.Reader](registry, cfg, config.KindIDCard)
+	prn, _, _ := deviceOfKind[*printer.Printer](registry, cfg, config.KindPrinter)
+	bar, _, _ := deviceOfKind[*barcode.Reader](registry, cfg, config.KindBarcode)
+	doc, _, _ := deviceOfKind[*escl.Device](registry, cfg, config.KindDocScanner)
+	cards := newCardSource(ctx, reader, "idcard", log)
+	codes := newCodeSource(ctx, bar)
+	sink := newPrinterSink(prn)
+	scanner := newDocScanner(doc)
+
+	sy := &syncer{
+		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs,
+		state:     newValue(ui.SyncState{}),
+		bulletins: newValue(ui.Bulletin{}),
+	}
+	if err := sy.start(ctx); err != nil {
+		return nil, err
+	}
+	k.closers = append(k.closers, sy.close)
+
+	paper, err := printer.PaperFor(paperWidth(cfg))
+	if err != nil {
+		paper = printer.Paper80
+	}
+	guard := access.NewGuard(cfg.Technician.PINHash, loadAccessState(dataDir), time.Now)
+	tech := &technician{
+		log: log.With("part", "technician"), configPath: o.configPath, dataDir: dataDir, registry: registry,
+		sync: sy, cards: cards, codes: codes, printer: sink, paper: paper, scanner: scanner, guard: guard, cfg: cfg,
+	}
+
+	fa := h.app
+	w := h.window
+	if w == nil {
+		w = newWindow(fa, o.windowed)
+	}
+	w.SetTitle("govkiosk")
+
+	lang := form.Lang(cfg.Session.Language)
+	deps := ui.Deps{
+		Log:          log.With("part", "ui"),
+		Fonts:        faces,
+		Translations: nil,
+		Catalog:      catalogs,
+		Identity:     cards,
+		Barcode:      codes,
+		Scanner:      scanner,
+		Printer:      sink,
+		Submitter:    &submitter{s: sy, catalogs: catalogs},
+		Sync:         sy.state,
+		Bulletins:    sy.bulletins,
+		Access:       guard,
+		Technician:   tech,
+		Hall:         form.Text{Zh: cfg.Hall.NameZh, En: cfg.Hall.NameEn},
+		Session: session.Options{
+			IdleTimeout: cfg.Session.IdleTimeout.Duration,
+			WarningTime: cfg.Session.WarningTime.Duration,
+			Lang:        lang,
+			Elder:       cfg.Session.ElderMode,
+		},
+		PaperColumns: paperColumns(paper),
+		Do:           h.do,
+		MapPath:      o.uiMap,
+		Windowed:     o.windowed,
+		SafeMode:     o.safeMode,
+		// Exit 0: the kiosk session takes it as a clean stop, forgets the crashes that
+		// led to safe mode and starts the kiosk again, normally.
+		OnRestart: func() { fa.Quit() },
+	}
+	k.ui = ui.New(deps)
+	k.ui.Show(w)
+	k.win = w
+	return k, nil
 }
 
 // newWindow makes the kiosk's window: borderless and full screen, or an ordinary window

@@ -109,12 +109,13 @@ func defaultSimDataDir() (string, error) {
 	return filepath.Join(dir, "govkiosk"), nil
 }
 
-// newLogger logs text to standard error (the journal, under systemd) at the given level.
+// newLogger logs text to out (standard error: the journal, under systemd) at the given
+// level.
 // Nothing logged anywhere in the kiosk carries personal data; the level only sets detail.
-func newLogger(level string) *slog.Logger {
+func newLogger(out io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: l}))
 }
