@@ -216,4 +216,3 @@ func writeHeapProfile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
-
