@@ -78,7 +78,7 @@ func setupSimFleet(fs *flag.FlagSet) func(context.Context, *env, []string) error
 		}
 		// Each terminal holds a queue database and a socket; the hub side needs as many
 		// again when it runs here too.
-		if err := raiseOpenFiles(uint64(4**kiosks + 256)); err != nil {
+		if err := raiseOpenFiles(uint64(4*(*kiosks) + 256)); err != nil {
 			e.log.Warn("open-files limit", "err", err)
 		}
 		r, err := fleet.Run(ctx, fleet.RunOptions{Options: opt, Submissions: *subs, AttachmentSize: attSize,

@@ -96,6 +96,7 @@ type Kiosk struct {
 	f *Fleet
 
 	mu         sync.Mutex
+	next       int                  // index of the next submission this process enqueues
 	enqueuedAt map[string]time.Time // this process's submissions not yet delivered
 	sizes      map[string]int64
 	sent       []Sent
@@ -362,10 +363,11 @@ func (f *Fleet) Enqueue(ctx context.Context, n, attachmentSize int) error {
 }
 
 // Enqueue stores one synthetic submission in this terminal's outbox and returns it once
-// it is durable.
+// it is durable. It is safe for concurrent use.
 func (k *Kiosk) Enqueue(ctx context.Context, attachmentSize int) (Sent, error) {
 	k.mu.Lock()
-	i := len(k.sent)
+	i := k.next
+	k.next++
 	k.mu.Unlock()
 	id := fmt.Sprintf("f%s-%04d-%06d", k.f.runID, k.Index, i)
 	in := Synthetic(id, k.Index*1000+i, attachmentSize)

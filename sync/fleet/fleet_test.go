@@ -236,3 +236,40 @@ func TestHTTPBase(t *testing.T) {
 		}
 	}
 }
+
+// Enqueueing from several goroutines on one terminal makes distinct submissions, all
+// delivered.
+func TestConcurrentEnqueueOnOneKiosk(t *testing.T) {
+	_, url := startHub(t, hub.Options{OperatorToken: testToken})
+	f, err := Open(context.Background(), Options{HubURL: url, Kiosks: 1, OperatorToken: testToken, Client: quick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	k := f.Kiosks[0]
+	errs := make(chan error, 10)
+	for range 10 {
+		go func() {
+			_, err := k.Enqueue(context.Background(), 100)
+			errs <- err
+		}()
+	}
+	for range 10 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Wait(context.Background(), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, s := range k.Sent() {
+		ids[s.ID] = true
+	}
+	if st, _ := k.Queue.Stats(); len(ids) != 10 || st.Delivered != 10 {
+		t.Errorf("%d distinct ids, %d delivered; want 10, 10", len(ids), st.Delivered)
+	}
+}
