@@ -1,10 +1,15 @@
 package ui_test
 
 import (
+	"image"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/ui/uitest"
@@ -111,5 +116,60 @@ func assertNothingPersonal(t *testing.T, k *uitest.Kiosk, personal []string) {
 				t.Errorf("screen %q still shows personal data %q in %q", k.App.ScreenName(), p, s)
 			}
 		}
+	}
+}
+
+// TestPreviewsWipedAfterTheVisit keeps the preview images the materials screen drew and
+// checks that nothing of the scanned pages is left in them once the visit is over, even
+// where Fyne's caches still hold the images.
+func TestPreviewsWipedAfterTheVisit(t *testing.T) {
+	k := uitest.Start(t, uitest.Options{})
+	toForm(t, k)
+	fillForm(t, k)
+	k.Tap("form.next")
+	k.WaitScreen("materials")
+	scanAll(t, k)
+	var previews []*image.NRGBA
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch v := o.(type) {
+		case *canvas.Image:
+			// Page previews, not the icons buttons draw (a few dozen pixels).
+			if img, ok := v.Image.(*image.NRGBA); ok && img.Bounds().Dy() > 100 {
+				previews = append(previews, img)
+			}
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(v).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(k.Window.Canvas().Content())
+	if len(previews) == 0 {
+		t.Fatal("no page previews on the materials screen: the check below would prove nothing")
+	}
+	blank := func() bool {
+		for _, p := range previews {
+			for _, b := range p.Pix {
+				if b != 0 {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if blank() {
+		t.Fatal("the previews are blank while shown")
+	}
+	k.Tap("materials.next")
+	k.WaitScreen("review")
+	k.Tap("review.confirm")
+	k.WaitScreen("receipt")
+	if !blank() {
+		t.Error("the previews of the resident's pages outlived the submission")
 	}
 }

@@ -227,7 +227,7 @@ func (s *materialsScreen) retake(id string) {
 		a.log.Warn("retake refused", "material", id, "err", err)
 		return
 	}
-	delete(a.thumbs, id)
+	a.dropThumbs(id)
 	s.fillAll()
 }
 

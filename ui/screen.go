@@ -235,7 +235,7 @@ func (a *App) afterWipe() {
 	a.showScreen(blank)
 	a.reasons = nil
 	a.printErr = nil
-	a.thumbs = nil
+	a.dropThumbs()
 	a.applyVisit()
 	if st := a.sess.State(); st == session.StateIdle || st == session.StateWipe {
 		a.curState = st

@@ -57,7 +57,7 @@ func (a *App) newSubmittingScreen() screen {
 		a.log.Error("no draft to submit", "err", err)
 		return s
 	}
-	a.thumbs = nil // the pages are about to be stored and cleared from the session
+	a.dropThumbs() // the pages are about to be stored and cleared from the session
 	if a.deps.Submitter == nil {
 		a.run("submit failed", func() error { return a.sess.SubmitFailed(errors.New("ui: no submitter")) })
 		return s

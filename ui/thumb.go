@@ -57,3 +57,26 @@ func scaleDown(src image.Image, w, h int) *image.NRGBA {
 	}
 	return dst
 }
+
+// dropThumbs wipes the pixels of the previews of the given materials, or of every
+// material when none is named, and forgets them. The previews show a resident's
+// documents, and Fyne's caches may keep the images they were drawn from for a while
+// after the screen is gone: wiped, those hold nothing of the resident.
+func (a *App) dropThumbs(ids ...string) {
+	if len(ids) == 0 {
+		for id := range a.thumbs {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		for _, t := range a.thumbs[id] {
+			if img, ok := t.(*image.NRGBA); ok {
+				clear(img.Pix)
+			}
+		}
+		delete(a.thumbs, id)
+	}
+	if len(a.thumbs) == 0 {
+		a.thumbs = nil
+	}
+}
