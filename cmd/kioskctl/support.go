@@ -28,6 +28,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/govkiosk/govkiosk/drivers/transport"
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/packaging/watchdog"
 	"github.com/govkiosk/govkiosk/sync/queue"
 )
@@ -358,26 +359,21 @@ func readTail(path string, n int64) ([]byte, error) {
 // write stores the bundle as a gzipped tar, readable by its owner only, replacing path
 // only once complete.
 func (b *bundle) write(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".support-*.tar.gz")
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		zw := gzip.NewWriter(w)
+		tw := tar.NewWriter(zw)
+		for _, f := range b.files {
+			hdr := &tar.Header{Name: "govkiosk-support/" + f.name, Mode: 0o600, Size: int64(len(f.data)), ModTime: b.now, Typeflag: tar.TypeReg}
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			if _, err := tw.Write(f.data); err != nil {
+				return err
+			}
+		}
+		return errors.Join(tw.Close(), zw.Close())
+	})
 	if err != nil {
-		return fmt.Errorf("support bundle: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	zw := gzip.NewWriter(tmp)
-	tw := tar.NewWriter(zw)
-	for _, f := range b.files {
-		hdr := &tar.Header{Name: "govkiosk-support/" + f.name, Mode: 0o600, Size: int64(len(f.data)), ModTime: b.now, Typeflag: tar.TypeReg}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("support bundle: %w", err)
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			return fmt.Errorf("support bundle: %w", err)
-		}
-	}
-	if err := errors.Join(tw.Close(), zw.Close(), tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("support bundle: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("support bundle: %w", err)
 	}
 	return nil

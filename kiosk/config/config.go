@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
 )
 
 // MaxSize is the largest configuration file read, in bytes.
@@ -200,43 +200,8 @@ func (c *Config) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, data, 0o600)
-}
-
-func writeAtomic(path string, data []byte, perm fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("config: save: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("config: save: %w", err)
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("config: save: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("config: save: sync: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("config: save: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("config: save: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("config: save: sync directory: %w", err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("config: save: sync directory: %w", err)
 	}
 	return nil
 }

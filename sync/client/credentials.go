@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
 
@@ -101,32 +102,7 @@ func (c Credentials) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("client: save credentials: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+CredentialsFile+".tmp*")
-	if err != nil {
-		return fmt.Errorf("client: save credentials: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Chmod(0o600)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, CredentialsFile))
-	}
-	if err == nil {
-		var d *os.File
-		if d, err = os.Open(dir); err == nil {
-			err = d.Sync()
-			d.Close()
-		}
-	}
+	err = atomicfile.WriteFile(filepath.Join(dir, CredentialsFile), append(b, '\n'), 0o600)
 	if err != nil {
 		return fmt.Errorf("client: save credentials: %w", err)
 	}

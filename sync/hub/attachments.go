@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
 
@@ -66,7 +67,7 @@ func (a *attachmentStore) prepare(terminalID, id string) error {
 		return fmt.Errorf("hub: attachment directory: %w", err)
 	}
 	for _, d := range []string{filepath.Dir(dir), a.dir} {
-		if err := syncDir(d); err != nil {
+		if err := atomicfile.SyncDir(d); err != nil {
 			return fmt.Errorf("hub: attachment directory: %w", err)
 		}
 	}
@@ -200,7 +201,7 @@ func (p *partFile) finish() error {
 	if err := os.Rename(p.path, final); err != nil {
 		return fmt.Errorf("hub: keep attachment: %w", err)
 	}
-	return syncDir(filepath.Dir(final))
+	return atomicfile.SyncDir(filepath.Dir(final))
 }
 
 func (p *partFile) reset() error {

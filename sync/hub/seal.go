@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
 )
 
 // ErrKeyFile is returned when the key file exists but cannot be used: wrong length, not
@@ -31,7 +32,7 @@ func loadOrCreateKey(path string) (*sealer, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("hub: key: %w", err)
 		}
-		if err := writeFileSync(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		if err := atomicfile.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
 			return nil, fmt.Errorf("hub: write key file: %w", err)
 		}
 		return newSealer(key)
@@ -85,43 +86,4 @@ func (s *sealer) open(sealed, aad []byte) ([]byte, error) {
 		return nil, fmt.Errorf("hub: open sealed value: %w", err)
 	}
 	return plain, nil
-}
-
-// writeFileSync writes a file durably: temp file, fsync, rename, fsync directory.
-func writeFileSync(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // fails harmlessly after the rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
