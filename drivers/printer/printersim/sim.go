@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/govkiosk/govkiosk/drivers/printer/escpos"
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/drivers/transport"
 )
 
@@ -322,34 +323,15 @@ func (s *Simulator) save(n int, r escpos.Receipt) error {
 	}
 	base := filepath.Join(s.cfg.OutDir, fmt.Sprintf("%04d", n))
 	img := Render(r, s.cfg.Dots, s.font)
-	err := writeAtomic(base+".png", func(w io.Writer) error { return png.Encode(w, img) })
+	// Written whole under a temporary name, so a reader never sees half a picture.
+	err := atomicfile.Write(base+".png", 0o644, func(w io.Writer) error { return png.Encode(w, img) })
 	if err != nil {
 		return err
 	}
-	return writeAtomic(base+".txt", func(w io.Writer) error {
+	return atomicfile.Write(base+".txt", 0o644, func(w io.Writer) error {
 		_, err := io.WriteString(w, r.Text(false))
 		return err
 	})
-}
-
-// writeAtomic writes a file under a temporary name and renames it into place, so a
-// reader never sees half of it.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // ServePTY plays the printer on the device side of a pseudo-terminal until ctx ends
