@@ -13,8 +13,8 @@ import (
 	"sync"
 
 	"github.com/govkiosk/govkiosk/drivers/printer/escpos"
-	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/drivers/transport"
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
 )
 
 // Paper is the paper roll's condition.
