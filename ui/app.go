@@ -19,7 +19,6 @@ import (
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/ui/kiosktheme"
 	"github.com/govkiosk/govkiosk/ui/locale"
-	"github.com/govkiosk/govkiosk/ui/texts"
 )
 
 // MapEnv names the environment variable that turns on the automation map.
@@ -180,9 +179,6 @@ func loadTranslations(fsys fs.FS, log *slog.Logger) *locale.Translator {
 		if tr, err = locale.Load(i18nfiles.Files, locale.Chinese); err != nil {
 			panic("ui: embedded translations: " + err.Error()) // a build defect, caught by tests
 		}
-	}
-	if err := tr.Supplement(texts.Files); err != nil {
-		panic("ui: embedded texts: " + err.Error()) // a build defect, caught by tests
 	}
 	return tr
 }

@@ -89,40 +89,6 @@ func Load(fsys fs.FS, fallback string) (*Translator, error) {
 	return t, nil
 }
 
-// Supplement adds the messages of every "<language>.json" file at the top of fsys that
-// the loaded files lack, for languages already loaded: the loaded files win where both
-// have a key, so a translator's wording is never replaced. Files of other languages are
-// ignored. It is for text a package ships beside the shared translations.
-func (t *Translator) Supplement(fsys fs.FS) error {
-	names, err := fs.Glob(fsys, "*.json")
-	if err != nil {
-		return fmt.Errorf("locale: list translations: %w", err)
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, name := range names {
-		lang := strings.TrimSuffix(path.Base(name), ".json")
-		have, ok := t.msgs[lang]
-		if !ok {
-			continue
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return fmt.Errorf("locale: %w", err)
-		}
-		m := map[string]message{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("locale: %s: %w", name, err)
-		}
-		for k, v := range m {
-			if _, ok := have[k]; !ok {
-				have[k] = v
-			}
-		}
-	}
-	return nil
-}
-
 // Languages lists the loaded languages, the fallback first and the rest sorted.
 func (t *Translator) Languages() []string {
 	t.mu.RLock()

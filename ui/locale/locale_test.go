@@ -15,7 +15,6 @@ import (
 	"testing/fstest"
 
 	i18nfiles "github.com/govkiosk/govkiosk/assets/i18n"
-	"github.com/govkiosk/govkiosk/ui/texts"
 )
 
 func testFS() fs.FS {
@@ -117,9 +116,6 @@ func TestShippedTranslations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Supplement(texts.Files); err != nil {
-		t.Fatal(err)
-	}
 	zh, en := tr.Keys(Chinese), tr.Keys(English)
 	if len(tr.Languages()) != 2 {
 		t.Fatalf("languages %v, want zh-CN and en", tr.Languages())
@@ -184,7 +180,7 @@ func rawText(t *testing.T, lang, key string) string {
 	// shared files first, as the translator does.
 	var s string
 	i := -1
-	for _, fsys := range []fs.FS{i18nfiles.Files, texts.Files} {
+	for _, fsys := range []fs.FS{i18nfiles.Files} {
 		b, err := fs.ReadFile(fsys, lang+".json")
 		if err != nil {
 			t.Fatal(err)
@@ -245,41 +241,4 @@ func usedKeys(t *testing.T) []string {
 		t.Fatalf("found only %d translation keys in the ui package: the scan is broken", len(keys))
 	}
 	return keys
-}
-
-func TestSupplement(t *testing.T) {
-	tr, err := Load(testFS(), Chinese)
-	if err != nil {
-		t.Fatal(err)
-	}
-	extra := fstest.MapFS{
-		"zh-CN.json": {Data: []byte(`{"hello": "不该替换", "extra": "补充"}`)},
-		"en.json":    {Data: []byte(`{"extra": "Extra"}`)},
-		"fr.json":    {Data: []byte(`{"extra": "En plus"}`)},
-	}
-	if err := tr.Supplement(extra); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct{ lang, key, want string }{
-		{Chinese, "hello", "你好"}, // the loaded file wins
-		{Chinese, "extra", "补充"},
-		{English, "extra", "Extra"},
-		{English, "hello", "Hello"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.lang+"/"+tt.key, func(t *testing.T) {
-			if err := tr.SetLanguage(tt.lang); err != nil {
-				t.Fatal(err)
-			}
-			if got := tr.T(tt.key); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-	if slices.Contains(tr.Languages(), "fr") {
-		t.Error("a supplement added a language")
-	}
-	if err := tr.Supplement(fstest.MapFS{"zh-CN.json": {Data: []byte(`{"a": `)}}); err == nil {
-		t.Error("a malformed supplement was accepted")
-	}
 }
