@@ -2,7 +2,8 @@
 // rating, is written here durably before the receipt prints, and stays here until the hub
 // has confirmed it. The sync client reads Pending items, sends them, and reports back with
 // MarkSending, NoteAttempt, MarkDelivered and MarkFailed; the UI enqueues, looks up
-// receipts by tracking code and watches Changes.
+// receipts by tracking code (Lookup) or by the ID card they were made with
+// (LookupIdentity) and watches Changes.
 //
 // It must never lose a submission it has acknowledged (Enqueue returned without error),
 // never send one twice as two different submissions (ids and tracking codes are unique,
@@ -27,6 +28,14 @@
 // item and its title, state, attempts, reason, times, the hub's reference and status, and
 // a rating's stars and chosen reasons. Reasons must therefore never carry personal data.
 //
+// The ID number a submission was made with (NewSubmission.IdentityNumber) is not stored
+// at all, sealed or not. What is stored is a keyed hash of it, HMAC-SHA256 under a key
+// derived with HKDF from the queue key, so a card placed on the reader later finds its
+// receipts. A plain hash would not do: ID numbers (region, birth date, sequence, check
+// character) are few enough to hash every candidate and match; without the key nothing
+// can be matched. The hash is in the clear and kept with the receipt, so whoever holds
+// the database can tell which receipts belong to the same person, but not who.
+//
 // The key lives in its own file (Options.KeyFile), never in DIR, so a copied data
 // directory alone reveals nothing. A key-check value sealed into the database at creation
 // lets Open tell a wrong key from a missing one: both are ErrKey, never a silent fallback
@@ -39,8 +48,9 @@
 // SSD an overwrite lands in new blocks and the old ones stay until the device reuses
 // them, so overwriting buys nothing; what protects the leftover blocks is that they only
 // ever held ciphertext. The receipt record (tracking code, item, state, times, the hub's
-// status) stays for Options.Retention so a resident can check progress at the kiosk, and
-// is then pruned. A failed item keeps its sealed data for Retention after it failed, so a
+// status, the keyed hash of the ID number) stays for Options.Retention so a resident can
+// check progress at the kiosk, by tracking code or by ID card, and is then pruned with its
+// index entries. A failed item keeps its sealed data for Retention after it failed, so a
 // technician can requeue it; then it is pruned the same way.
 //
 // # Why each fsync is there
@@ -62,7 +72,8 @@
 // Open runs bbolt's consistency check, turns items left "sending" by a crash back into
 // "queued", deletes orphan and temporary files, marks failed (with the reason) any item
 // whose attachment file is missing or has the wrong size or whose sealed data cannot be
-// opened, recounts the statistics, and prunes expired receipts.
+// opened, brings the ID-card index in line with the records (a version older than the
+// index neither kept nor pruned it), recounts the statistics, and prunes expired receipts.
 //
 // # Size
 //

@@ -100,33 +100,13 @@ func (q *Queue) Enqueue(ctx context.Context, s NewSubmission) (*Submission, erro
 	rec := &record{
 		Kind: kindSubmission, ID: s.ID, Item: s.Item, ItemTitle: s.ItemTitle, State: Queued,
 		CreatedAt: now, UpdatedAt: now, Files: refs, Sealed: q.seal.seal(plain, recordAAD(s.ID)),
+		IdentityTag: q.identityTag(s.IdentityNumber),
 	}
 	err = q.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bktIDs).Get([]byte(s.ID)) != nil {
 			return errExists
 		}
-		items := tx.Bucket(bktItems)
-		seq, err := items.NextSequence()
-		if err != nil {
-			return err
-		}
-		code, err := tracking.New(q.opt.TerminalCode, seq)
-		if err != nil {
-			return err
-		}
-		codes := tx.Bucket(bktCodes)
-		if codes.Get([]byte(code)) != nil {
-			// Only possible if the database was replaced without raising SeqFloor.
-			return fmt.Errorf("%w: tracking code %s already issued; set the sequence floor", ErrCorrupt, code)
-		}
-		rec.Seq, rec.TrackingCode = seq, code
-		if err := putRecord(tx, nil, rec); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bktIDs).Put([]byte(s.ID), seqKey(seq)); err != nil {
-			return err
-		}
-		return codes.Put([]byte(code), seqKey(seq))
+		return q.insertSubmission(tx, rec)
 	})
 	if errors.Is(err, errExists) {
 		// A concurrent Enqueue of the same id won the race; ours was never stored.
@@ -141,9 +121,40 @@ func (q *Queue) Enqueue(ctx context.Context, s NewSubmission) (*Submission, erro
 		return nil, diskErr("commit submission", err)
 	}
 	q.log.Info("queue: submission queued", "id", rec.ID, "tracking_code", rec.TrackingCode,
-		"seq", rec.Seq, "attachments", len(refs))
+		"seq", rec.Seq, "attachments", len(refs), "identity_indexed", rec.IdentityTag != nil)
 	q.changed()
 	return rec.toItem(&p).Submission, nil
+}
+
+// insertSubmission gives rec its sequence number and tracking code and stores it with
+// its index entries, inside Enqueue's transaction.
+func (q *Queue) insertSubmission(tx *bolt.Tx, rec *record) error {
+	seq, err := tx.Bucket(bktItems).NextSequence()
+	if err != nil {
+		return err
+	}
+	code, err := tracking.New(q.opt.TerminalCode, seq)
+	if err != nil {
+		return err
+	}
+	codes := tx.Bucket(bktCodes)
+	if codes.Get([]byte(code)) != nil {
+		// Only possible if the database was replaced without raising SeqFloor.
+		return fmt.Errorf("%w: tracking code %s already issued; set the sequence floor", ErrCorrupt, code)
+	}
+	rec.Seq, rec.TrackingCode = seq, code
+	if err := putRecord(tx, nil, rec); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bktIDs).Put([]byte(rec.ID), seqKey(seq)); err != nil {
+		return err
+	}
+	if k := identityIndexKey(rec.IdentityTag, seq); k != nil {
+		if err := tx.Bucket(bktIdentity).Put(k, nil); err != nil {
+			return err
+		}
+	}
+	return codes.Put([]byte(code), seqKey(seq))
 }
 
 func validateSubmission(s *NewSubmission) error {

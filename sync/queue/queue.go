@@ -37,6 +37,9 @@ type Queue struct {
 	log      *slog.Logger
 	db       *bolt.DB
 	seal     *sealer // nil only for a read-only queue opened without a key
+	// idKey is the HMAC key of the identity index, derived from the queue key; nil
+	// exactly when seal is.
+	idKey []byte
 
 	// mu guards closed; every operation holds it for reading so Close waits for them.
 	mu     sync.RWMutex
@@ -175,6 +178,9 @@ func (q *Queue) init() error {
 	}
 	if key != nil {
 		if q.seal, err = newSealer(key); err != nil {
+			return err
+		}
+		if q.idKey, err = deriveIdentityKey(key); err != nil {
 			return err
 		}
 		if keyCheck != nil {

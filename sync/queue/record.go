@@ -19,9 +19,13 @@ var (
 	bktRated   = []byte("rated")   // submission id → seq of its rating
 	bktDone    = []byte("done")    // time it became delivered or failed + seq → nothing
 	bktMeta    = []byte("meta")    // key check, counters, schema version
+	// bktIdentity is identity tag + seq → nothing (see identity.go). Added after schema
+	// "1" without changing it: older versions ignore the bucket and the record field, and
+	// Open repairs what they leave behind.
+	bktIdentity = []byte("identity")
 )
 
-var allBuckets = [][]byte{bktItems, bktPending, bktIDs, bktCodes, bktRated, bktDone, bktMeta}
+var allBuckets = [][]byte{bktItems, bktPending, bktIDs, bktCodes, bktRated, bktDone, bktMeta, bktIdentity}
 
 // Keys in bktMeta.
 var (
@@ -59,6 +63,9 @@ type record struct {
 	Files        []fileRef `json:"files,omitempty"`
 	// Sealed is the personal blob, AES-GCM under recordAAD(ID); nil once wiped.
 	Sealed []byte `json:"sealed,omitempty"`
+	// IdentityTag is the keyed hash of the submitter's ID number (identity.go), kept
+	// with the receipt until it is pruned; nil when submitted without one.
+	IdentityTag []byte `json:"identity_tag,omitempty"`
 
 	// Rating bookkeeping, not personal.
 	SubmissionID string   `json:"submission_id,omitempty"`
@@ -206,6 +213,11 @@ func deleteRecord(tx *bolt.Tx, r *record) error {
 			return err
 		}
 	}
+	if k := identityIndexKey(r.IdentityTag, r.Seq); k != nil {
+		if err := tx.Bucket(bktIdentity).Delete(k); err != nil {
+			return err
+		}
+	}
 	return adjustCounts(tx, r.State, "", -r.fileBytes())
 }
 
@@ -252,6 +264,14 @@ func (r *record) toEntry() Entry {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DeliveredAt: r.DeliveredAt,
 		HubRef: r.HubRef, Status: r.Status, StatusAt: r.StatusAt,
 		Files: len(r.Files), Bytes: r.fileBytes(),
+	}
+}
+
+// toReceipt is the status screen's view of a submission's record.
+func (r *record) toReceipt() *Receipt {
+	return &Receipt{
+		TrackingCode: r.TrackingCode, Item: r.Item, ItemTitle: r.ItemTitle, State: r.State,
+		Status: r.Status, CreatedAt: r.CreatedAt, DeliveredAt: r.DeliveredAt, StatusAt: r.StatusAt,
 	}
 }
 

@@ -54,6 +54,23 @@ func (q *Queue) recover() error {
 		return diskErr("recover", err)
 	}
 
+	// 1b. The identity index against the records: only a version older than the index
+	// (which neither kept nor pruned its entries) can have made them disagree.
+	var reindexed int
+	if err := q.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		reindexed, err = repairIdentityIndex(tx)
+		return err
+	}); err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			return err
+		}
+		return diskErr("recover identity index", err)
+	}
+	if reindexed > 0 {
+		q.log.Warn("queue: identity index disagreed with the records, repaired", "entries", reindexed)
+	}
+
 	// 2. Orphans: temporary files and files no record names.
 	entries, err := os.ReadDir(q.filesDir)
 	if err != nil {
@@ -308,6 +325,13 @@ func (q *Queue) Check(ctx context.Context) (CheckReport, error) {
 			if r.State == Delivered && (r.Sealed != nil || len(r.Files) > 0) {
 				problem("item %s: delivered but personal data still held", r.ID)
 			}
+			if r.IdentityTag != nil {
+				if len(r.IdentityTag) != tagSize || r.Kind != kindSubmission {
+					problem("item %s: identity tag of %d bytes on a %s", r.ID, len(r.IdentityTag), r.Kind)
+				} else if idx := tx.Bucket(bktIdentity); idx == nil || idx.Get(identityIndexKey(r.IdentityTag, r.Seq)) == nil {
+					problem("item %s: missing from the identity index", r.ID)
+				}
+			}
 			return nil
 		})
 		if err != nil {
@@ -324,6 +348,21 @@ func (q *Queue) Check(ctx context.Context) (CheckReport, error) {
 			return nil
 		}); err != nil {
 			return err
+		}
+		// A database last written by a version without the identity index has no bucket.
+		if idx := tx.Bucket(bktIdentity); idx != nil {
+			if err := idx.ForEach(func(k, _ []byte) error {
+				if len(k) != tagSize+8 || items.Get(k[tagSize:]) == nil {
+					problem("identity index: an entry points at no record (removed at next start)")
+					return nil
+				}
+				if r, err := decodeRecord(items.Get(k[tagSize:])); err == nil && !bytes.Equal(r.IdentityTag, k[:tagSize]) {
+					problem("identity index: an entry is stale for item %s (removed at next start)", r.ID)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
 		for _, idx := range [][]byte{bktIDs, bktCodes, bktPending} {
 			err := tx.Bucket(idx).ForEach(func(k, v []byte) error {

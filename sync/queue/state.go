@@ -412,10 +412,7 @@ func (q *Queue) Lookup(trackingCode string) (*Receipt, error) {
 	}); err != nil {
 		return nil, err
 	}
-	return &Receipt{
-		TrackingCode: r.TrackingCode, Item: r.Item, ItemTitle: r.ItemTitle, State: r.State,
-		Status: r.Status, CreatedAt: r.CreatedAt, DeliveredAt: r.DeliveredAt, StatusAt: r.StatusAt,
-	}, nil
+	return r.toReceipt(), nil
 }
 
 // Stats returns the outbox counts. It reads counters kept in the same transactions as the

@@ -117,6 +117,12 @@ type NewSubmission struct {
 	ItemTitle string
 	// Fields are the form values: personal data, encrypted at rest.
 	Fields map[string]string
+	// IdentityNumber is the ID number of the card (or other verified identity) the
+	// resident identified with; empty when they did not. It is neither stored nor sent:
+	// the queue keeps only a keyed hash of it beside the receipt, for as long as the
+	// receipt, so LookupIdentity can find this submission later. Put the number in Fields
+	// too when the hub needs it.
+	IdentityNumber string
 	// Attachments are encrypted at rest, one file each.
 	Attachments []NewAttachment
 }
@@ -190,7 +196,8 @@ func (it Item) ID() string {
 	return ""
 }
 
-// Receipt is what the status screen shows for a tracking code: nothing personal.
+// Receipt is what the status screen shows for a tracking code or an ID card: nothing
+// personal.
 type Receipt struct {
 	TrackingCode string
 	Item         string
