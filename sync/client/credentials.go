@@ -45,6 +45,11 @@ type Credentials struct {
 	// PrivateKey is the terminal's Ed25519 key; it never leaves the terminal.
 	PrivateKey ed25519.PrivateKey `json:"private_key"`
 	EnrolledAt time.Time          `json:"enrolled_at"`
+	// IdentityKey is the hub's Ed25519 public key for identity QR codes (package
+	// idcode), with which the kiosk checks a resident's code offline. It is empty in
+	// credentials from before hubs handed it out, or from a hub that does not: such a
+	// terminal does not offer identification by QR code.
+	IdentityKey ed25519.PublicKey `json:"identity_key,omitempty"`
 }
 
 func (c Credentials) validate() error {
@@ -57,6 +62,8 @@ func (c Credentials) validate() error {
 		return fmt.Errorf("%w: bad terminal code", ErrCredentials)
 	case len(c.PrivateKey) != ed25519.PrivateKeySize:
 		return fmt.Errorf("%w: bad private key", ErrCredentials)
+	case len(c.IdentityKey) != 0 && len(c.IdentityKey) != ed25519.PublicKeySize:
+		return fmt.Errorf("%w: bad hub identity key", ErrCredentials)
 	}
 	return nil
 }
@@ -145,7 +152,7 @@ type EnrollOptions struct {
 
 // Enroll registers this terminal with the hub using a one-time code from an operator: it
 // makes a new Ed25519 key, sends the public half and returns the credentials (not yet
-// saved: call Save).
+// saved: call Save), with the hub's identity-code key when the hub has one.
 func Enroll(ctx context.Context, hubURL, code string) (Credentials, error) {
 	return EnrollWith(ctx, hubURL, code, EnrollOptions{})
 }
@@ -176,6 +183,8 @@ func EnrollWith(ctx context.Context, hubURL, code string, opt EnrollOptions) (Cr
 		return Credentials{}, fmt.Errorf("client: enroll: %w", err)
 	}
 	hreq.Header.Set("Content-Type", "application/json")
+	// Ask for the hub's identity-code key; a hub without one answers as before.
+	hreq.Header.Set(protocol.EnrollFeaturesHeader, protocol.FeatureIdentityKey)
 	resp, err := opt.HTTPClient.Do(hreq)
 	if err != nil {
 		return Credentials{}, fmt.Errorf("client: enroll: %w", err)
@@ -200,5 +209,5 @@ func EnrollWith(ctx context.Context, hubURL, code string, opt EnrollOptions) (Cr
 		return Credentials{}, fmt.Errorf("client: enroll: hub answer: %w", err)
 	}
 	return Credentials{Hub: hubURL, HubID: er.HubID, TerminalID: er.TerminalID, TerminalCode: er.TerminalCode,
-		PrivateKey: key, EnrolledAt: er.EnrolledAt}, nil
+		PrivateKey: key, EnrolledAt: er.EnrolledAt, IdentityKey: ed25519.PublicKey(er.IdentityKey)}, nil
 }

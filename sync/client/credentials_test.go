@@ -2,14 +2,21 @@ package client
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/govkiosk/govkiosk/sync/hub"
+	"github.com/govkiosk/govkiosk/sync/protocol"
 )
 
 func TestEndpoints(t *testing.T) {
@@ -53,6 +60,9 @@ func TestEnrollSaveLoad(t *testing.T) {
 	if cr.HubID != lh.ID() || len(cr.TerminalCode) != 4 {
 		t.Errorf("credentials %+v", cr)
 	}
+	if !cr.IdentityKey.Equal(lh.IdentityKey()) {
+		t.Errorf("enrollment brought identity key %x, the hub's is %x", cr.IdentityKey, lh.IdentityKey())
+	}
 	if _, err := Enroll(ctx, lh.url(), code); !errors.Is(err, ErrEnrollCode) {
 		t.Errorf("code reused: %v", err)
 	}
@@ -82,6 +92,11 @@ func TestEnrollSaveLoad(t *testing.T) {
 	if _, err := LoadCredentials(dir); !errors.Is(err, ErrCredentials) {
 		t.Errorf("world-readable file: %v, want ErrCredentials", err)
 	}
+	bad := back
+	bad.IdentityKey = bad.IdentityKey[:16]
+	if err := bad.Save(t.TempDir()); !errors.Is(err, ErrCredentials) {
+		t.Errorf("saving a 16-byte identity key: %v, want ErrCredentials", err)
+	}
 	os.WriteFile(path, []byte(`{"hub":"ws://x"}`), 0o600)
 	if _, err := LoadCredentials(dir); !errors.Is(err, ErrCredentials) {
 		t.Errorf("incomplete file: %v, want ErrCredentials", err)
@@ -91,6 +106,71 @@ func TestEnrollSaveLoad(t *testing.T) {
 	q := openQueue(t, cr)
 	c := run(t, fast(cr, q))
 	waitFor(t, 5*time.Second, "online", func() bool { return c.State().Online })
+}
+
+// TestCredentialsWithoutIdentityKey: credentials saved before hubs handed out their
+// identity-code key still load (the terminal then offers no QR identification), and new
+// credentials stay readable by older kiosk software, which ignores the extra key.
+func TestCredentialsWithoutIdentityKey(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	old := map[string]any{"hub": "ws://127.0.0.1:8470", "hub_id": "hub-1", "terminal_id": "t-1",
+		"terminal_code": "K7Q2", "private_key": []byte(key), "enrolled_at": "2026-03-02T09:30:00Z"}
+	b, _ := json.Marshal(old)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, CredentialsFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cr, err := LoadCredentials(dir)
+	if err != nil {
+		t.Fatalf("credentials without an identity key: %v", err)
+	}
+	if cr.IdentityKey != nil {
+		t.Errorf("identity key %x from nowhere", cr.IdentityKey)
+	}
+	// Saved again without a key, the file has no identity_key entry at all.
+	if err := cr.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, CredentialsFile))
+	if strings.Contains(string(raw), "identity_key") {
+		t.Errorf("empty identity key written: %s", raw)
+	}
+	// Older kiosk software reads new credentials: it decodes leniently into fewer fields.
+	pub, _, _ := ed25519.GenerateKey(nil)
+	cr.IdentityKey = pub
+	if err := cr.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = os.ReadFile(filepath.Join(dir, CredentialsFile))
+	var older struct {
+		Hub, HubID, TerminalID string
+		PrivateKey             []byte `json:"private_key"`
+	}
+	if err := json.Unmarshal(raw, &older); err != nil || len(older.PrivateKey) != ed25519.PrivateKeySize {
+		t.Errorf("new credentials unreadable by older code: %v", err)
+	}
+}
+
+// TestEnrollOlderHub: a hub that knows nothing of identity keys answers the version 1
+// enrollment, and the terminal enrolls without one.
+func TestEnrollOlderHub(t *testing.T) {
+	asked := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked <- r.Header.Get(protocol.EnrollFeaturesHeader)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"terminal_id":"t-1","terminal_code":"K7Q2","hub_id":"hub-old","versions":[1],"enrolled_at":"2026-03-02T09:30:00Z"}`)
+	}))
+	t.Cleanup(srv.Close)
+	cr, err := Enroll(context.Background(), srv.URL, "ABCD-EFGH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.HubID != "hub-old" || cr.IdentityKey != nil {
+		t.Errorf("credentials from an older hub: %+v", cr)
+	}
+	if got := <-asked; !protocol.HasFeature(got, protocol.FeatureIdentityKey) {
+		t.Errorf("the terminal did not ask for the identity key (%s: %q)", protocol.EnrollFeaturesHeader, got)
+	}
 }
 
 func TestEnrollHubDown(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -85,6 +86,30 @@ type EnrollResponse struct {
 	HubID        string    `json:"hub_id"`
 	Versions     []int     `json:"versions"`
 	EnrolledAt   time.Time `json:"enrolled_at"`
+	// IdentityKey is the Ed25519 public key (32 bytes) the hub signs identity QR codes
+	// with (package idcode). A hub sends it only to a terminal that lists
+	// FeatureIdentityKey in the EnrollFeaturesHeader of its request: terminals that do
+	// not know the field refuse an answer carrying it.
+	IdentityKey []byte `json:"identity_key,omitempty"`
+}
+
+// EnrollFeaturesHeader is the HTTP request header in which a terminal lists, separated
+// by commas, the optional EnrollResponse fields it understands. A hub that does not
+// know the header ignores it, so asking is safe with any hub.
+const EnrollFeaturesHeader = "Govkiosk-Enroll-Features"
+
+// FeatureIdentityKey asks for EnrollResponse.IdentityKey.
+const FeatureIdentityKey = "identity_key"
+
+// HasFeature reports whether a comma-separated feature list (the value of
+// EnrollFeaturesHeader) names feature. Spaces around names and their case do not matter.
+func HasFeature(list, feature string) bool {
+	for f := range strings.SplitSeq(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(f), feature) {
+			return true
+		}
+	}
+	return false
 }
 
 // Validate checks the response's fields.
@@ -101,6 +126,9 @@ func (r *EnrollResponse) Validate() error {
 	}
 	if _, ok := Choose(r.Versions); !ok {
 		return invalid(t, "versions", "no version in common")
+	}
+	if len(r.IdentityKey) != 0 && len(r.IdentityKey) != ed25519.PublicKeySize {
+		return invalid(t, "identity_key", "want 32 bytes")
 	}
 	return checkTime(t, "enrolled_at", r.EnrolledAt)
 }

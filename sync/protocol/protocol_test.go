@@ -306,9 +306,59 @@ func TestEnrollValidate(t *testing.T) {
 	if err := resp.Validate(); err != nil {
 		t.Errorf("valid response: %v", err)
 	}
+	withKey := resp
+	withKey.IdentityKey = pub
+	if err := withKey.Validate(); err != nil {
+		t.Errorf("response with an identity key: %v", err)
+	}
+	withKey.IdentityKey = pub[:31]
+	if err := withKey.Validate(); !errors.Is(err, ErrInvalidField) {
+		t.Errorf("31-byte identity key: %v", err)
+	}
 	resp.TerminalCode = "k7q"
 	if err := resp.Validate(); !errors.Is(err, ErrInvalidField) {
 		t.Errorf("bad terminal code: %v", err)
+	}
+}
+
+// TestEnrollResponseCompatible: the identity key is optional both ways. An answer
+// without it (an older hub) decodes; one with it decodes and keeps it; and without the
+// key the JSON is byte for byte what version 1 terminals already take.
+func TestEnrollResponseCompatible(t *testing.T) {
+	old := `{"terminal_id":"t-1","terminal_code":"K7Q2","hub_id":"hub","versions":[1],"enrolled_at":"2026-03-02T09:30:00Z"}`
+	r, err := DecodeEnrollResponse([]byte(old))
+	if err != nil || r.IdentityKey != nil {
+		t.Fatalf("answer of an older hub: %+v, %v", r, err)
+	}
+	b, _ := json.Marshal(r)
+	if string(b) != old {
+		t.Errorf("without a key the answer changed:\n%s\n%s", b, old)
+	}
+	key := strings.Repeat("A", 43) + "="
+	r, err = DecodeEnrollResponse([]byte(old[:len(old)-1] + `,"identity_key":"` + key + `"}`))
+	if err != nil || len(r.IdentityKey) != 32 {
+		t.Fatalf("answer with a key: %+v, %v", r, err)
+	}
+	if _, err := DecodeEnrollResponse([]byte(old[:len(old)-1] + `,"identity_key":"AAAA"}`)); !errors.Is(err, ErrInvalidField) {
+		t.Errorf("3-byte key: %v, want ErrInvalidField", err)
+	}
+}
+
+func TestHasFeature(t *testing.T) {
+	tests := []struct {
+		list string
+		want bool
+	}{
+		{"identity_key", true},
+		{"other, Identity_Key ", true},
+		{"", false},
+		{"identity_keys", false},
+		{"identity", false},
+	}
+	for _, tt := range tests {
+		if got := HasFeature(tt.list, FeatureIdentityKey); got != tt.want {
+			t.Errorf("HasFeature(%q) = %v, want %v", tt.list, got, tt.want)
+		}
 	}
 }
 
