@@ -29,6 +29,7 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/submissions/{tracking}/status", h.operator(h.serveStatus))
 	mux.HandleFunc("GET /api/submissions/{tracking}/attachments/{index}", h.operator(h.serveAttachment))
 	mux.HandleFunc("POST /api/enroll-codes", h.operator(h.serveNewEnrollCode))
+	mux.HandleFunc("POST /api/identity-codes", h.operator(h.serveNewIdentityCode))
 	for _, kind := range publishKinds {
 		mux.HandleFunc("GET /api/"+kind, h.serveGetPublished(kind))
 		mux.HandleFunc("PUT /api/"+kind, h.operator(h.servePutPublished(kind)))

@@ -49,8 +49,9 @@ func (h *Hub) AddEnrollCode(code string, ttl time.Duration) (time.Time, error) {
 }
 
 // Enroll consumes a one-time code and registers the terminal's public key, assigning a
-// terminal id and a unique 4-character terminal code. It returns ErrEnrollCode for an
-// unknown, used or expired code.
+// terminal id and a unique 4-character terminal code. The answer carries the hub's
+// identity-code key; the HTTP endpoint leaves it out for terminals that did not ask for
+// it. It returns ErrEnrollCode for an unknown, used or expired code.
 func (h *Hub) Enroll(req *protocol.EnrollRequest) (*protocol.EnrollResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func (h *Hub) Enroll(req *protocol.EnrollRequest) (*protocol.EnrollResponse, err
 	h.m.enrollments.Add(1)
 	h.log.Info("terminal enrolled", "terminal", rec.ID, "code", rec.Code)
 	return &protocol.EnrollResponse{TerminalID: rec.ID, TerminalCode: rec.Code, HubID: h.id,
-		Versions: protocol.Versions(), EnrolledAt: rec.EnrolledAt.UTC()}, nil
+		Versions: protocol.Versions(), EnrolledAt: rec.EnrolledAt.UTC(), IdentityKey: h.IdentityKey()}, nil
 }
 
 func (h *Hub) serveEnroll(w http.ResponseWriter, r *http.Request) {
@@ -98,6 +99,10 @@ func (h *Hub) serveEnroll(w http.ResponseWriter, r *http.Request) {
 		h.log.Error("enrollment failed", "err", err)
 		writeJSONError(w, http.StatusInternalServerError, protocol.Errorf(protocol.CodeInternal, "", "enrollment failed"))
 	default:
+		// Terminals that do not list the feature refuse unknown keys in the answer.
+		if !protocol.HasFeature(r.Header.Get(protocol.EnrollFeaturesHeader), protocol.FeatureIdentityKey) {
+			resp.IdentityKey = nil
+		}
 		writeJSON(w, http.StatusOK, resp)
 	}
 }

@@ -2,8 +2,9 @@
 // of sync/protocol. It enrolls terminals with one-time codes, authenticates them on every
 // connect, stores their submissions, attachments and ratings durably and exactly once,
 // publishes the service catalog, terminal configuration and announcements, records
-// heartbeats, sends status updates and commands, and serves a small HTTP API, Prometheus
-// metrics and a dashboard. cmd/kiosk-hub runs it; tests and load tools embed it.
+// heartbeats, sends status updates and commands, signs short-lived identity QR codes for
+// residents (package idcode), and serves a small HTTP API, Prometheus metrics and a
+// dashboard. cmd/kiosk-hub runs it; tests and load tools embed it.
 //
 // It must never log or show personal data (form values, rating comments, attachment
 // bytes; tracking codes are masked outside an exact lookup), never acknowledge anything
@@ -35,6 +36,9 @@ type Options struct {
 	// KeyFile holds the AES-256 key that seals personal data at rest; created (0600)
 	// when missing. Default Dir/hub.key; production keeps it on another volume.
 	KeyFile string
+	// IdentityKeyFile holds the Ed25519 key that signs identity QR codes (package
+	// idcode); created (0600) when missing. Default: identity.key beside KeyFile.
+	IdentityKeyFile string
 	// Logger receives structured logs, never personal data. Default: discard.
 	Logger *slog.Logger
 	// OperatorToken authorises the operator API (bearer token). Empty disables every
@@ -75,6 +79,9 @@ func (o *Options) defaults() error {
 	if o.KeyFile == "" {
 		o.KeyFile = filepath.Join(o.Dir, "hub.key")
 	}
+	if o.IdentityKeyFile == "" {
+		o.IdentityKeyFile = filepath.Join(filepath.Dir(o.KeyFile), "identity.key")
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -110,6 +117,7 @@ type Hub struct {
 	opt   Options
 	log   *slog.Logger
 	id    string
+	idKey ed25519.PrivateKey // signs identity QR codes
 	st    *store
 	att   *attachmentStore
 	gate  *tokenBucket
@@ -151,6 +159,10 @@ func New(opt Options) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
+	idKey, err := loadOrCreateSigningKey(opt.IdentityKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(filepath.Join(opt.Dir, "hub.db"), seal)
 	if err != nil {
 		return nil, err
@@ -158,6 +170,7 @@ func New(opt Options) (*Hub, error) {
 	h := &Hub{
 		opt:      opt,
 		log:      opt.Logger,
+		idKey:    idKey,
 		st:       st,
 		att:      &attachmentStore{dir: filepath.Join(opt.Dir, "attachments"), seal: seal, syncChunks: !opt.NoChunkSync},
 		gate:     newTokenBucket(opt.HandshakeRate, opt.HandshakeBurst, opt.Now),

@@ -29,6 +29,7 @@ type metrics struct {
 	tryLater          atomic.Int64
 	protocolErrors    atomic.Int64
 	heartbeats        atomic.Int64
+	identityCodes     atomic.Int64
 }
 
 func newMetrics(h *Hub) *metrics {
@@ -59,6 +60,7 @@ func newMetrics(h *Hub) *metrics {
 	counter("try_later_total", "try_later answers (handshakes, uploads, storage).", &m.tryLater)
 	counter("protocol_errors_total", "Error messages sent to terminals.", &m.protocolErrors)
 	counter("heartbeats_total", "Heartbeats received.", &m.heartbeats)
+	counter("identity_codes_total", "Identity QR codes issued.", &m.identityCodes)
 	gauge("connections", "Open websocket connections (including unauthenticated).", func(s Stats) int { return s.Connections })
 	gauge("terminals_online", "Authenticated terminals connected now.", func(s Stats) int { return s.Online })
 	gauge("terminals_enrolled", "Terminals enrolled.", func(s Stats) int { return s.Terminals })
@@ -90,6 +92,7 @@ type Stats struct {
 	TryLater          int64
 	ProtocolErrors    int64
 	Heartbeats        int64
+	IdentityCodes     int64 // identity QR codes issued
 }
 
 func (h *Hub) gauges() Stats {
@@ -124,5 +127,6 @@ func (h *Hub) Stats() Stats {
 	s.TryLater = m.tryLater.Load()
 	s.ProtocolErrors = m.protocolErrors.Load()
 	s.Heartbeats = m.heartbeats.Load()
+	s.IdentityCodes = m.identityCodes.Load()
 	return s
 }
