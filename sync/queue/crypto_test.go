@@ -3,6 +3,9 @@ package queue
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -115,8 +118,10 @@ func TestKeyCreation(t *testing.T) {
 	}
 }
 
-// TestNothingPersonalInTheClear writes a submission and a rating and then reads every byte
-// the queue put on disk, and every log line, looking for the personal values.
+// TestNothingPersonalInTheClear writes submissions (one failed, one delivered, one
+// waiting, all made with an ID card) and a rating, looks the card up, and then reads every
+// byte the queue put on disk, and every log line, looking for the personal values: the ID
+// number in every encoding a grep could find it in, and its unkeyed hashes.
 func TestNothingPersonalInTheClear(t *testing.T) {
 	env := newEnv(t)
 	q := env.open(t)
@@ -128,10 +133,35 @@ func TestNothingPersonalInTheClear(t *testing.T) {
 	}
 	q.NoteAttempt(s.ID, errors.New("timeout"))
 	q.MarkFailed(s.ID, "rejected by hub")
+	// The same card again: one delivered (its receipt keeps only the keyed hash), one
+	// waiting. Form fields without the number, so only IdentityNumber carries it.
+	for _, deliver := range []bool{true, false} {
+		again := sampleSubmission(42)
+		delete(again.Fields, "id_number")
+		a := mustEnqueue(t, q, again)
+		if deliver {
+			if err := q.MarkDelivered(a.ID, "hub-1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got, err := q.LookupIdentity(in.IdentityNumber); err != nil || len(got) != 3 {
+		t.Fatalf("LookupIdentity = %d receipts, %v; want 3", len(got), err)
+	}
 	q.Close()
 
-	secrets := [][]byte{[]byte(in.Fields["name"]), []byte(in.Fields["id_number"]), []byte(in.Fields["address"]),
+	secrets := [][]byte{[]byte(in.Fields["name"]), []byte(in.Fields["address"]),
 		[]byte(in.Fields["phone"]), []byte("测试甲的户口簿"), []byte("样例乙的意见"), in.Attachments[0].Data[:64]}
+	if in.Fields["id_number"] != in.IdentityNumber {
+		t.Fatal("the sample's form and card numbers differ")
+	}
+	secrets = append(secrets, idNumberForms(in.IdentityNumber)...)
+	master, kerr := parseKey(mustRead(t, env.keyFile))
+	if kerr != nil {
+		t.Fatal(kerr)
+	}
+	// A tag made with the queue key itself (the derivation skipped) would be a bug too.
+	secrets = append(secrets, hashForms(identityMAC(master, in.IdentityNumber))...)
 	err := filepath.Walk(env.dir, func(path string, fi os.FileInfo, err error) error {
 		if err != nil || fi.IsDir() {
 			return err
@@ -142,7 +172,7 @@ func TestNothingPersonalInTheClear(t *testing.T) {
 		}
 		for _, sec := range secrets {
 			if bytes.Contains(b, sec) {
-				t.Errorf("%s holds personal data in the clear (%q…)", filepath.Base(path), sec[:min(len(sec), 12)])
+				t.Errorf("%s holds personal data in the clear (%x…)", filepath.Base(path), sec[:min(len(sec), 6)])
 			}
 		}
 		return nil
@@ -156,9 +186,76 @@ func TestNothingPersonalInTheClear(t *testing.T) {
 	}
 	for _, sec := range secrets {
 		if strings.Contains(logs, string(sec)) {
-			t.Errorf("log holds personal data %q", sec)
+			t.Errorf("log holds personal data %x…", sec[:min(len(sec), 6)])
 		}
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// idNumberForms is an ID number as a grep of raw bytes could find it: as text (both cases
+// of the check character, and without it), UTF-16 (the card's own encoding) both ways
+// round, hex, base64 at each of the three byte alignments (so it is found inside a longer
+// encoded value, as JSON encodes []byte), packed BCD, and its unkeyed SHA-256 and SHA-1
+// hashes (which enumerating the number space reverses).
+func idNumberForms(id string) [][]byte {
+	var out [][]byte
+	for _, s := range []string{id, strings.ToLower(id), id[:17]} {
+		out = append(out, []byte(s))
+		le, be := make([]byte, 0, 2*len(s)), make([]byte, 0, 2*len(s))
+		for _, c := range []byte(s) {
+			le, be = append(le, c, 0), append(be, 0, c)
+		}
+		out = append(out, le, be,
+			[]byte(hex.EncodeToString([]byte(s))), []byte(strings.ToUpper(hex.EncodeToString([]byte(s)))))
+		out = append(out, base64Forms([]byte(s))...)
+		sum := sha256.Sum256([]byte(s))
+		out = append(out, hashForms(sum[:])...)
+		sum1 := sha1.Sum([]byte(s))
+		out = append(out, hashForms(sum1[:])...)
+	}
+	// Packed BCD of the 17 digits (a nibble each; the last one padded).
+	var bcd []byte
+	for i := 0; i+1 < 17; i += 2 {
+		bcd = append(bcd, (id[i]-'0')<<4|(id[i+1]-'0'))
+	}
+	return append(out, bcd)
+}
+
+// hashForms is a binary value raw, in hex and in base64.
+func hashForms(h []byte) [][]byte {
+	return append([][]byte{h, []byte(hex.EncodeToString(h))}, base64Forms(h)...)
+}
+
+// base64Forms is b in standard and URL base64 as it appears inside a longer encoded value
+// starting at any of the three byte alignments: whole 4-character groups only, since the
+// group holding b's first and last bytes depends on its neighbours.
+func base64Forms(b []byte) [][]byte {
+	var out [][]byte
+	for shift := 0; shift < 3; shift++ {
+		padded := append(make([]byte, shift), b...)
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			e := enc.EncodeToString(padded)
+			// Groups covering whole input triples; with a shift the first one mixes in the
+			// neighbour's bytes, and a partial last one depends on what follows.
+			full := len(padded) / 3 * 4
+			from := 0
+			if shift > 0 {
+				from = 4
+			}
+			if full-from >= 8 {
+				out = append(out, []byte(e[from:full]))
+			}
+		}
+	}
+	return out
 }
 
 // editRecords rewrites records directly in bbolt (the queue must be closed), as a

@@ -140,6 +140,7 @@ func sampleSubmission(n int, attachments ...int) NewSubmission {
 			"phone":     "19900000000",
 			"address":   "样例市样例路1号",
 		},
+		IdentityNumber: syntheticID(n),
 	}
 	for i, size := range attachments {
 		s.Attachments = append(s.Attachments, NewAttachment{

@@ -118,7 +118,9 @@ func TestLookupIdentityAcrossDeliveryAndPruning(t *testing.T) {
 		b = append(b, mustEnqueue(t, q, submissionBy(personB, "hukou-cert")))
 		env.clock.Advance(time.Hour)
 	}
-	anon := mustEnqueue(t, q, sampleSubmission(1))
+	noCard := sampleSubmission(1)
+	noCard.IdentityNumber = "" // the resident skipped identification
+	anon := mustEnqueue(t, q, noCard)
 	if _, err := q.Rate(context.Background(), RatingInput{SubmissionID: a[0].ID, TrackingCode: a[0].TrackingCode, Stars: 4}); err != nil {
 		t.Fatal(err)
 	}
