@@ -80,6 +80,13 @@ func TestDemoHub(t *testing.T) {
 	if cr.TerminalCode == "" {
 		t.Error("no terminal code")
 	}
+	// The identity-code key was made beside the sealing key, and the terminal has it.
+	if fi, err := os.Stat(filepath.Join(dir, "hub", "identity.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("identity key file: %v", err)
+	}
+	if len(cr.IdentityKey) != 32 {
+		t.Errorf("enrollment brought no identity key")
+	}
 	resp, err := http.Get("http://" + addr + "/api/catalog")
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +114,40 @@ func TestDemoHub(t *testing.T) {
 			t.Fatalf("catalog not reloaded: %s", b)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestIdentityKeyFlag: -identity-key puts the signing key where the operator says, and a
+// restart keeps using it.
+func TestIdentityKeyFlag(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "secrets", "identity.key")
+	os.MkdirAll(filepath.Dir(keyFile), 0o700)
+	o, err := parseFlags([]string{"-data", filepath.Join(dir, "hub"), "-identity-key", keyFile}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.identityKey != keyFile {
+		t.Fatalf("identity key flag %q", o.identityKey)
+	}
+	addr, _, _ := startCmd(t, "-data", filepath.Join(dir, "hub"), "-identity-key", keyFile, "-enroll-code", "DEMO-2024-0002")
+	if _, err := os.Stat(keyFile); err != nil {
+		t.Fatalf("no key at -identity-key: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hub", "identity.key")); err == nil {
+		t.Error("a second identity key was made in the data directory")
+	}
+	cr, err := client.Enroll(context.Background(), "ws://"+addr, "DEMO-2024-0002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.New(hub.Options{Dir: t.TempDir(), IdentityKeyFile: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if !h.IdentityKey().Equal(cr.IdentityKey) {
+		t.Error("the terminal's identity key is not the one in the -identity-key file")
 	}
 }
 
