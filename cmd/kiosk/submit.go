@@ -44,6 +44,12 @@ func (m *submitter) Enqueue(ctx context.Context, d session.Draft) (string, error
 		fields["_items"] = strings.Join(d.ItemIDs, ",")
 	}
 	sub := queue.NewSubmission{Item: d.ServiceID, ItemTitle: m.title(d.ServiceID).Zh, Fields: fields}
+	if d.Identity != nil {
+		// Only a number the card (or identity code) gave, never one typed into the form:
+		// placing that card later lists this submission, and a typed number could be
+		// anyone's. The queue keeps just a keyed hash of it for the query screen.
+		sub.IdentityNumber = d.Identity.IDNumber
+	}
 	for _, sc := range d.Scans {
 		sub.Attachments = append(sub.Attachments, queue.NewAttachment{
 			Name:        fmt.Sprintf("%s-p%d", sc.MaterialID, sc.Page),
@@ -83,16 +89,34 @@ func (m *submitter) Rate(ctx context.Context, r ui.Rating) error {
 	return err
 }
 
-// Lookup answers progress by tracking code from the outbox's receipt records, which keep
-// no personal data. Lookup by ID number would need the platform: personal data is deleted
-// here once delivered, so it finds nothing locally.
+// Lookup answers progress from the outbox's receipt records, which keep no personal
+// data: by tracking code (typed or scanned from the receipt), or by ID card through the
+// keyed hash of the number the queue keeps beside each receipt of a submission made with
+// that card. Both find only what this terminal took in within the queue's retention.
 func (m *submitter) Lookup(ctx context.Context, q ui.Query) ([]ui.Progress, error) {
-	if q.Code == "" {
+	if q.Code == "" && q.IDNumber == "" {
 		return nil, ui.ErrNotFound
 	}
 	qu, err := m.s.queue()
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if q.Code == "" {
+		rs, err := qu.LookupIdentity(q.IDNumber)
+		if errors.Is(err, queue.ErrNotFound) || errors.Is(err, queue.ErrInvalid) {
+			return nil, ui.ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		out := make([]ui.Progress, 0, len(rs))
+		for _, r := range rs {
+			out = append(out, m.progress(r))
+		}
+		return out, nil
 	}
 	r, err := qu.Lookup(q.Code)
 	if errors.Is(err, queue.ErrNotFound) || errors.Is(err, tracking.ErrFormat) || errors.Is(err, tracking.ErrCheck) {
@@ -101,6 +125,12 @@ func (m *submitter) Lookup(ctx context.Context, q ui.Query) ([]ui.Progress, erro
 	if err != nil {
 		return nil, err
 	}
+	return []ui.Progress{m.progress(r)}, nil
+}
+
+// progress is what the query screen shows for one receipt: its latest change is the
+// platform's status, else the delivery, else the submission.
+func (m *submitter) progress(r *queue.Receipt) ui.Progress {
 	p := ui.Progress{Code: r.TrackingCode, Service: m.title(r.Item), Status: progressStatus(r), Updated: r.CreatedAt}
 	if !r.DeliveredAt.IsZero() {
 		p.Updated = r.DeliveredAt
@@ -108,7 +138,7 @@ func (m *submitter) Lookup(ctx context.Context, q ui.Query) ([]ui.Progress, erro
 	if !r.StatusAt.IsZero() {
 		p.Updated = r.StatusAt
 	}
-	return []ui.Progress{p}, nil
+	return p
 }
 
 // progressStatus maps the outbox state and the platform's status word to the stages the
