@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// CardType says which of the four layouts of the second-generation card family an identity
-// came from. The values are the ones printed in the card-type byte of the text block.
+// CardType says where an identity came from: one of the four layouts of the
+// second-generation card family, a platform-signed identity QR code, or typing.
 type CardType string
 
 const (
@@ -23,8 +23,12 @@ const (
 	ForeignerPermanent2023 CardType = "foreigner_permanent_2023"
 	// HKMacauTaiwan is the residence permit for Hong Kong, Macao and Taiwan residents ('J').
 	HKMacauTaiwan CardType = "hk_macau_taiwan"
-	// Manual marks an identity typed in or read from a QR code rather than a chip.
+	// Manual marks an identity typed in rather than read from a chip or a signed code.
 	Manual CardType = "manual"
+	// QRCode marks an identity from a platform-signed identity QR code (the resident
+	// proved who they are to the platform, which vouches for these fields), checked by
+	// the kiosk against the platform's key.
+	QRCode CardType = "qr"
 )
 
 // Gender codes after GB/T 2261.1: 0 unknown, 1 male, 2 female, 9 unspecified.
