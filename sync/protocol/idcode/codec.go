@@ -75,38 +75,40 @@ func encodeBody(kid KeyID, c *Claims) ([]byte, error) {
 	return b, nil
 }
 
-// check reports the first claim the format cannot carry.
+// check reports the first claim the format cannot carry, as ErrInvalidClaims.
 func (c *Claims) check() error {
+	if field, reason := c.problem(); field != "" {
+		return claimsError(field, reason)
+	}
+	return nil
+}
+
+// problem names the first claim the format cannot carry and why, or returns "".
+func (c *Claims) problem() (field, reason string) {
 	issued, expires := c.IssuedAt.Unix(), c.ExpiresAt.Unix()
 	switch {
 	case c.IssuedAt.Nanosecond() != 0 || c.ExpiresAt.Nanosecond() != 0:
-		return claimsError("issued_at", "times are whole seconds")
+		return "issued_at", "times are whole seconds"
 	case issued <= 0 || issued > 1<<32-1:
-		return claimsError("issued_at", "outside 1970-2106")
+		return "issued_at", "outside 1970-2106"
 	case expires <= issued:
-		return claimsError("expires_at", "not after issued_at")
+		return "expires_at", "not after issued_at"
 	case expires-issued > int64(MaxLifetime/time.Second):
-		return claimsError("expires_at", "lifetime over "+MaxLifetime.String())
+		return "expires_at", "lifetime over " + MaxLifetime.String()
+	case !validGender(c.Gender):
+		return "gender", `want "", "0", "1", "2" or "9"`
+	case !validBirth(c.Birth):
+		return "birth", "not a calendar date"
+	case !validIDNumber(c.IDNumber):
+		return "id_number", fmt.Sprintf("want 1-%d of 0-9 A-Z", MaxIDNumber)
+	case c.Name == "":
+		return "name", "missing"
+	case !validText(c.Name, MaxName):
+		return "name", fmt.Sprintf("want at most %d bytes of text without control characters", MaxName)
+	case !validText(c.Address, MaxAddress):
+		return "address", fmt.Sprintf("want at most %d bytes of text without control characters", MaxAddress)
 	}
-	if !validGender(c.Gender) {
-		return claimsError("gender", `want "", "0", "1", "2" or "9"`)
-	}
-	if !validBirth(c.Birth) {
-		return claimsError("birth", "not a calendar date")
-	}
-	if !validIDNumber(c.IDNumber) {
-		return claimsError("id_number", fmt.Sprintf("want 1-%d of 0-9 A-Z", MaxIDNumber))
-	}
-	if c.Name == "" {
-		return claimsError("name", "missing")
-	}
-	if !validText(c.Name, MaxName) {
-		return claimsError("name", fmt.Sprintf("want at most %d bytes of text without control characters", MaxName))
-	}
-	if !validText(c.Address, MaxAddress) {
-		return claimsError("address", fmt.Sprintf("want at most %d bytes of text without control characters", MaxAddress))
-	}
-	return nil
+	return "", ""
 }
 
 func validGender(g string) bool {
@@ -228,9 +230,8 @@ func parse(text string) (*parsed, error) {
 	if issued == 0 || life == 0 || life > int64(MaxLifetime/time.Second) {
 		return nil, fmt.Errorf("%w: validity: lifetime 1 s to %v", ErrMalformed, MaxLifetime)
 	}
-	if err := c.check(); err != nil {
-		// %v: a verifier's caller sees ErrMalformed, not the issuer's ErrInvalidClaims.
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	if field, reason := c.problem(); field != "" {
+		return nil, fmt.Errorf("%w: %s: %s", ErrMalformed, field, reason)
 	}
 	return p, nil
 }
