@@ -258,6 +258,7 @@ func assemble(ctx context.Context, o *options, h host) (k *assembled, err error)
 		Translations: nil,
 		Catalog:      catalogs,
 		Identity:     cards,
+		QR:           newQRIdentifier(dataDir, log.With("part", "qrid")),
 		Barcode:      codes,
 		Scanner:      scanner,
 		Printer:      sink,
