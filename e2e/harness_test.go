@@ -438,3 +438,35 @@ func postJSON(ctx context.Context, url, token string, body, out any) error {
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
+
+// settle waits until the automation map has not been rewritten for a second (the screen
+// has finished changing: a lookup's result has been drawn), at most ten seconds.
+func (s *screen) settle() {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		fi, err := os.Stat(s.mapPath)
+		if err == nil && time.Since(fi.ModTime()) >= time.Second {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// printedCode waits for the first receipt the printer simulator decoded and returns the
+// tracking code on it.
+func (w *world) printedCode(t *testing.T) string {
+	t.Helper()
+	var code string
+	eventually(t, 20*time.Second, "receipt printed", func() error {
+		b, err := os.ReadFile(filepath.Join(w.printedDir, "0001.txt"))
+		if err != nil {
+			return err
+		}
+		if code = trackingRE.FindString(string(b)); code == "" {
+			return fmt.Errorf("no tracking code on the receipt:\n%s", b)
+		}
+		return nil
+	})
+	return code
+}
