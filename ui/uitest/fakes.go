@@ -45,52 +45,10 @@ type StaticCatalog struct{ C *catalog.Catalog }
 func (s StaticCatalog) Current() *catalog.Catalog { return s.C }
 
 // Feed is an in-memory ui.Feed: Set changes the value and tells subscribers.
-type Feed[T any] struct {
-	mu   sync.Mutex
-	cur  T
-	subs map[int]chan T
-	next int
-}
+type Feed[T any] = ui.Value[T]
 
 // NewFeed returns a feed holding v.
-func NewFeed[T any](v T) *Feed[T] { return &Feed[T]{cur: v, subs: map[int]chan T{}} }
-
-// Current returns the value.
-func (f *Feed[T]) Current() T {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.cur
-}
-
-// Set changes the value; a subscriber that has not read the previous one gets this one
-// instead.
-func (f *Feed[T]) Set(v T) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.cur = v
-	for _, ch := range f.subs {
-		select {
-		case <-ch:
-		default:
-		}
-		ch <- v
-	}
-}
-
-// Subscribe returns a channel of changes and a function that stops them.
-func (f *Feed[T]) Subscribe() (<-chan T, func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan T, 1)
-	id := f.next
-	f.next++
-	f.subs[id] = ch
-	return ch, func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		delete(f.subs, id)
-	}
-}
+func NewFeed[T any](v T) *Feed[T] { return ui.NewValue(v) }
 
 // NumberFor returns a synthetic ID number: region 990101 (no such region exists in GB/T
 // 2260), the birth date, sequence seq (three digits; odd for men) and the right check
