@@ -236,3 +236,36 @@ func TestIdentityCodeAPI(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIssueIdentityCode feeds arbitrary operator input to the issuer: it either refuses
+// with ErrInvalid or issues a code that verifies and says exactly what was asked.
+func FuzzIssueIdentityCode(f *testing.F) {
+	f.Add(qrName, qrNumber, "2", "1985-05-06", qrAddress, 0)
+	f.Add(qrName, strings.ToLower(qrNumber), "", "", "", 120)
+	f.Add(" ", "990102198505060021", "女", "19850230", strings.Repeat("测", 50), -1)
+	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	h, err := New(Options{Dir: f.TempDir(), Now: func() time.Time { return now }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { h.Close() })
+	v, _ := idcode.NewVerifier(h.IdentityKey())
+	f.Fuzz(func(t *testing.T, name, number, gender, birth, address string, ttl int) {
+		ic, err := h.IssueIdentityCode(IdentityCodeRequest{Name: name, IDNumber: number, Gender: gender,
+			Birth: birth, Address: address, TTLSeconds: ttl})
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("refusal is not ErrInvalid: %v", err)
+			}
+			return
+		}
+		c, err := v.Verify(ic.Payload, now)
+		if err != nil {
+			t.Fatalf("issued code does not verify: %v", err)
+		}
+		if c.Name != strings.TrimSpace(name) || c.IDNumber != identity.NormalizeNumber(number) ||
+			c.Address != strings.TrimSpace(address) || !c.ExpiresAt.Equal(ic.ExpiresAt) {
+			t.Fatalf("code says %+v", c)
+		}
+	})
+}
