@@ -159,14 +159,18 @@ func (a *App) listenQuery(s *queryScreen) {
 // queryResultScreen shows what the lookup found.
 type queryResultScreen struct {
 	*screenBase
-	a    *App
-	list *fyne.Container
+	a      *App
+	list   *fyne.Container
+	scroll fyne.CanvasObject
+	// byCard is set when the resident looked up by ID card, not by tracking code.
+	byCard bool
 }
 
 func (a *App) newQueryResultScreen() screen {
 	s := &queryResultScreen{screenBase: a.newBase("query_result"), a: a}
 	s.list = container.NewVBox(centered(a.heading(a.T("query.searching"))), widget.NewProgressBarInfinite())
 	scroll := a.scroll(s.list)
+	s.scroll = scroll
 	s.content = a.frame(s.screenBase, frame{title: a.T("query.title"), back: true, home: true}, scroll)
 	key, ok := a.sess.Query()
 	if !ok || a.deps.Submitter == nil {
@@ -176,6 +180,7 @@ func (a *App) newQueryResultScreen() screen {
 	q := Query{Code: key.Code}
 	if key.Identity != nil {
 		q = Query{IDNumber: key.Identity.IDNumber}
+		s.byCard = true
 	}
 	a.wg.Add(1)
 	go func() {
@@ -199,7 +204,13 @@ func (s *queryResultScreen) show(res []Progress, err error) {
 	switch {
 	case errors.Is(err, ErrNotFound) || err == nil && len(res) == 0:
 		s.list.Add(centered(a.heading(a.T("query.none"))))
-		s.list.Add(centered(a.para(a.T("query.none.sub"))))
+		if s.byCard {
+			// A card finds what was submitted at this terminal: the advice is about
+			// where else to ask, not about a code the resident never typed.
+			s.list.Add(centered(a.para(a.T("query.none.card"))))
+		} else {
+			s.list.Add(centered(a.para(a.T("query.none.sub"))))
+		}
 	case err != nil:
 		a.log.Warn("lookup failed", "err", err)
 		s.list.Add(centered(a.heading(a.T("query.error"))))
@@ -217,7 +228,11 @@ func (s *queryResultScreen) show(res []Progress, err error) {
 			if !p.Note.IsZero() {
 				lines = append(lines, a.fact(a.T("query.note"), a.text(p.Note)))
 			}
-			s.list.Add(card(container.NewVBox(lines...)))
+			row := card(container.NewVBox(lines...))
+			// Listed in the automation map (not tappable) so a test can read what was found.
+			s.els = append(s.els, Element{ID: "query.result." + p.Code, Obj: row, Clip: s.scroll,
+				Label: a.T("status." + string(p.Status))})
+			s.list.Add(row)
 		}
 	}
 	s.list.Refresh()

@@ -16,6 +16,8 @@ type Element struct {
 	// Clip, when set, is the scroll container the element lives in: only the part inside
 	// it can be tapped.
 	Clip fyne.CanvasObject
+	// Label names an element whose object has no label of its own (a result row).
+	Label string
 }
 
 // screen is one screen: it builds its objects once, lists its tappable elements, and

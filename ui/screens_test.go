@@ -517,6 +517,9 @@ func TestQuery(t *testing.T) {
 	k.Reader.Place(uitest.Resident())
 	k.WaitScreen("query_result")
 	k.Loop.WaitFor(t, "result by card", func() bool { return k.Shows("已办结") })
+	if !k.Has("query.result." + code) {
+		t.Errorf("the result row is not in the automation map: %v", k.App.AutomationMap().Elements)
+	}
 	k.Tap("nav.home")
 	k.WaitScreen("home")
 	if _, ok := k.App.Session().Query(); ok {
@@ -527,6 +530,20 @@ func TestQuery(t *testing.T) {
 	k.Barcode.Scan(trackingCode(1)) // valid code, nothing submitted under it
 	k.WaitScreen("query_result")
 	k.Loop.WaitFor(t, "nothing found", func() bool { return k.Shows("没有查到") })
+	if !k.Shows("请核对办理编号") {
+		t.Error("a code that finds nothing does not ask to check the code")
+	}
+
+	// A card that finds nothing: the advice is where else to ask, not to check a code.
+	k.Tap("nav.home")
+	k.WaitScreen("home")
+	k.Tap("home.track")
+	k.Reader.Place(uitest.Expired())
+	k.WaitScreen("query_result")
+	k.Loop.WaitFor(t, "nothing found by card", func() bool { return k.Shows("没有查到") })
+	if k.Shows("请核对办理编号") || !k.Shows("本机只能查到") {
+		t.Errorf("a card that finds nothing gets the wrong advice: %v", k.Texts())
+	}
 }
 
 func TestNotices(t *testing.T) {

@@ -72,8 +72,8 @@ func (a *App) AutomationMap() UIMap {
 		if x1-x0 < 1 || y1-y0 < 1 {
 			continue // scrolled out of sight or off screen
 		}
-		label := ""
-		if l, ok := e.Obj.(touch.Labeled); ok {
+		label := e.Label
+		if l, ok := e.Obj.(touch.Labeled); ok && label == "" {
 			label = l.Label()
 		}
 		disabled := false
