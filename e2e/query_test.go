@@ -12,9 +12,7 @@ import (
 // until the hub has it (so the kiosk has deleted its personal data), and then looks it up
 // from the home screen's 查询 by placing the same card, and by placing another card that
 // made nothing. The query result lists the submission for the one and nothing for the
-// other: see the two query-result screenshots. The result rows are not in the automation
-// map, so what this test asserts is the way there and the logs; the listing itself is
-// asserted against a real queue in cmd/kiosk's TestSubmitterLookupByIDCard.
+// other: the result rows are in the automation map as query.result.<code>.
 func TestQueryByIDCardAfterDelivery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the real binaries under Xvfb")
@@ -44,9 +42,10 @@ func TestQueryByIDCardAfterDelivery(t *testing.T) {
 
 	for _, tt := range []struct {
 		card, shot string
+		found      bool
 	}{
-		{"resident", "query-result-same-card"},
-		{"foreigner-2023", "query-result-other-card"},
+		{"resident", "query-result-same-card", true},
+		{"foreigner-2023", "query-result-other-card", false},
 	} {
 		s.tap("home.track")
 		s.wait("query", 10*time.Second)
@@ -55,6 +54,29 @@ func TestQueryByIDCardAfterDelivery(t *testing.T) {
 		s.wait("query_result", 20*time.Second)
 		s.settle()
 		t.Logf("%s: %s", tt.card, s.shot(tt.shot))
+		var rows []string
+		eventually(t, 10*time.Second, "query result listed", func() error {
+			m, err := s.read()
+			if err != nil {
+				return err
+			}
+			rows = nil
+			for _, e := range m.Elements {
+				if strings.HasPrefix(e.ID, "query.result.") {
+					rows = append(rows, strings.TrimPrefix(e.ID, "query.result."))
+				}
+			}
+			if tt.found && len(rows) == 0 {
+				return errNotYet
+			}
+			return nil
+		})
+		if want := []string{code}; tt.found && (len(rows) != 1 || rows[0] != code) {
+			t.Errorf("%s card: query lists %v, want %v", tt.card, rows, want)
+		}
+		if !tt.found && len(rows) != 0 {
+			t.Errorf("%s card: query lists %v, want nothing", tt.card, rows)
+		}
 		w.card.send(t, "remove")
 		s.tap("nav.home")
 		s.wait("home", 10*time.Second)
