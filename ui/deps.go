@@ -38,10 +38,15 @@ type IdentitySource interface {
 
 // QRIdentifier turns a scanned identity QR code (an electronic ID or a code issued by the
 // platform) into an identity, for residents whose card cannot be read. It may ask the
-// platform, so it takes a context.
+// platform, so it takes a context. A code that was genuine but can no longer be used
+// (expired, already used here) is refused with an error wrapping ErrQRNeedsNewCode, so
+// the screen can tell the resident to fetch a new one.
 type QRIdentifier interface {
 	IdentifyQR(ctx context.Context, payload string) (*identity.Identity, error)
 }
+
+// ErrQRNeedsNewCode marks an identity code that is genuine but spent or expired.
+var ErrQRNeedsNewCode = errors.New("ui: identity code expired or already used")
 
 // BarcodeSource is the barcode/QR scanner.
 type BarcodeSource interface {

@@ -31,6 +31,8 @@ type formScreen struct {
 	summary *widget.RichText
 	next    *touch.Button
 	input   []Element
+	// lockedNote is the translation key saying where prefilled values came from.
+	lockedNote string
 }
 
 func (a *App) newFormScreen() screen {
@@ -38,7 +40,10 @@ func (a *App) newFormScreen() screen {
 	if svc == nil || f == nil {
 		return a.newHome()
 	}
-	s := &formScreen{screenBase: a.newBase("form"), a: a, f: f, widgets: map[string]*touch.Field{}}
+	s := &formScreen{screenBase: a.newBase("form"), a: a, f: f, widgets: map[string]*touch.Field{}, lockedNote: "form.locked"}
+	if id := a.sess.Identity(); id != nil && id.CardType == identity.QRCode {
+		s.lockedNote = "form.locked.qr" // "from your ID card" would not be true
+	}
 	list := container.NewVBox()
 	s.scroll = a.scroll(list)
 	for _, fd := range f.Fields() {
@@ -85,7 +90,7 @@ func (s *formScreen) show(id string) {
 	a, f, w := s.a, s.f, s.widgets[id]
 	fd := f.Field(id)
 	w.Locked = f.Locked(id)
-	w.LockedNote = a.T("form.locked")
+	w.LockedNote = a.T(s.lockedNote)
 	w.Hint = a.text(fd.Hint)
 	w.Value = f.Display(id, a.formLang())
 	if w.Locked && fd.Type == form.TypeIDNumber {
@@ -193,7 +198,7 @@ func (s *formScreen) buildInput(fd *form.Field) {
 	var center, foot fyne.CanvasObject
 	switch in := fd.Input(); {
 	case s.f.Locked(fd.ID):
-		center = container.NewVBox(a.para(a.T("form.locked.help")))
+		center = container.NewVBox(a.para(a.T(s.lockedNote + ".help")))
 	case in == form.InputChoice:
 		list := container.NewVBox()
 		for _, o := range fd.Options {

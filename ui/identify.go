@@ -211,7 +211,7 @@ func (a *App) readIdentityCodes(s *identifyScreen) {
 				id.Wipe()
 				return
 			}
-			if err != nil {
+			if err != nil && !errors.Is(err, ErrQRNeedsNewCode) {
 				err = errQRUnknown
 			}
 			a.do(func() { s.onCard(id, err) })
@@ -244,8 +244,11 @@ func (s *identifyScreen) onCard(id *identity.Identity, err error) {
 	if err != nil {
 		id.Wipe()
 		msg := a.T("identify.error.read")
-		if errors.Is(err, errQRUnknown) {
+		switch {
+		case errors.Is(err, errQRUnknown):
 			msg = a.T("identify.error.qr")
+		case errors.Is(err, ErrQRNeedsNewCode):
+			msg = a.T("identify.error.qr.renew")
 		}
 		a.log.Info("card not read", "err", err)
 		setText(s.message, msg)

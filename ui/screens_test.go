@@ -14,6 +14,7 @@ import (
 
 	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/kiosk/form"
+	"github.com/govkiosk/govkiosk/kiosk/identity"
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/ui"
 	"github.com/govkiosk/govkiosk/ui/touch"
@@ -205,13 +206,21 @@ func TestReaderOfflineWayOut(t *testing.T) {
 	if !k.Shows("二维码对准扫码口") {
 		t.Error("QR identification gives no instructions")
 	}
-	k.QR.Codes["EID:0001"] = uitest.Resident()
+	byQR := uitest.Resident()
+	byQR.CardType = identity.QRCode
+	k.QR.Codes["EID:0001"] = byQR
+	k.QR.Spent = map[string]bool{"EID:0000": true}
 	k.Barcode.Scan("EID:9999")
 	k.Loop.WaitFor(t, "unknown code refused", func() bool { return k.Shows("无法识别这个二维码") })
+	k.Barcode.Scan("EID:0000")
+	k.Loop.WaitFor(t, "spent code: fetch a new one", func() bool { return k.Shows("请在手机上刷新后重新扫码") })
 	k.Barcode.Scan("EID:0001")
 	k.WaitScreen("form")
 	if !k.Shows(uitest.Resident().Name) {
 		t.Error("the form was not pre-filled from the QR identity")
+	}
+	if !k.Shows("已从扫码核验读取") || k.Shows("已从身份证读取") {
+		t.Error("fields filled from a QR code claim to come from the ID card")
 	}
 	// The reader comes back: the status follows.
 	k.Tap("nav.back")

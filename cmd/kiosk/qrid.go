@@ -54,6 +54,10 @@ func (q *qrIdentifier) IdentifyQR(ctx context.Context, payload string) (*identit
 	c, err := q.v.Verify(payload, q.now())
 	if err != nil {
 		q.log.Info("identity code refused", "reason", refusal(err))
+		if idcode.NeedsNewCode(err) {
+			// Genuine but spent: the screen tells the resident to refresh it on the phone.
+			return nil, fmt.Errorf("identity code: %w: %w", ui.ErrQRNeedsNewCode, err)
+		}
 		return nil, fmt.Errorf("identity code: %w", err)
 	}
 	id := &identity.Identity{

@@ -20,6 +20,7 @@ import (
 	"github.com/govkiosk/govkiosk/sync/client"
 	"github.com/govkiosk/govkiosk/sync/hub"
 	"github.com/govkiosk/govkiosk/sync/protocol/idcode"
+	"github.com/govkiosk/govkiosk/ui"
 	"github.com/govkiosk/govkiosk/ui/uitest"
 )
 
@@ -187,6 +188,10 @@ func TestIdentifyQR(t *testing.T) {
 			}
 			if idcode.NeedsNewCode(err) != tt.newCode {
 				t.Errorf("NeedsNewCode = %v, want %v", !tt.newCode, tt.newCode)
+			}
+			// The screen words "get a new code" on exactly the codes that need one.
+			if errors.Is(err, ui.ErrQRNeedsNewCode) != tt.newCode {
+				t.Errorf("wraps ui.ErrQRNeedsNewCode = %v, want %v", !tt.newCode, tt.newCode)
 			}
 		})
 	}

@@ -191,9 +191,11 @@ func (s *simulation) startHub(ctx context.Context, o *options, dataDir string, l
 // deleted since is a different hub, and the terminal enrolls again.
 func (s *simulation) enroll(ctx context.Context, dataDir string) error {
 	creds, err := client.LoadCredentials(dataDir)
-	if err == nil && creds.HubID == s.hub.ID() {
+	if err == nil && creds.HubID == s.hub.ID() && len(creds.IdentityKey) > 0 {
 		return nil
 	}
+	// Enrolled with another hub, or before hubs handed out their identity-code key (the
+	// demo then could not offer QR identification): enroll again.
 	if err != nil && !errors.Is(err, client.ErrNotEnrolled) {
 		return err
 	}

@@ -169,12 +169,17 @@ func (b *Barcode) Health() ui.Feed[health.Status] { return b.Tracker }
 type QR struct {
 	mu    sync.Mutex
 	Codes map[string]*identity.Identity
+	// Spent codes were genuine but expired or used: refused with ui.ErrQRNeedsNewCode.
+	Spent map[string]bool
 }
 
 // IdentifyQR returns a copy of the identity registered for payload.
 func (q *QR) IdentifyQR(ctx context.Context, payload string) (*identity.Identity, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.Spent[payload] {
+		return nil, fmt.Errorf("uitest: identity code expired: %w", ui.ErrQRNeedsNewCode)
+	}
 	id, ok := q.Codes[payload]
 	if !ok {
 		return nil, errors.New("uitest: unknown identity code")
