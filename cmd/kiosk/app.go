@@ -226,8 +226,8 @@ func assemble(ctx context.Context, o *options, h host) (k *assembled, err error)
 
 	sy := &syncer{
 		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs,
-		state:     newValue(ui.SyncState{}),
-		bulletins: newValue(ui.Bulletin{}),
+		state:     ui.NewValue(ui.SyncState{}),
+		bulletins: ui.NewValue(ui.Bulletin{}),
 	}
 	if err := sy.start(ctx); err != nil {
 		return nil, err

@@ -35,8 +35,8 @@ type syncer struct {
 	registry *devices.Registry
 	catalogs *catalog.Store
 
-	state     *value[ui.SyncState]
-	bulletins *value[ui.Bulletin]
+	state     *ui.Value[ui.SyncState]
+	bulletins *ui.Value[ui.Bulletin]
 
 	mu     sync.Mutex
 	q      *queue.Queue
