@@ -13,6 +13,7 @@ import (
 
 	"github.com/govkiosk/govkiosk/drivers/devices"
 	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/sync/client"
@@ -188,7 +189,7 @@ func (s *syncer) onCatalog(version string, payload json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(s.dataDir, catalogFile), payload, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(s.dataDir, catalogFile), payload, 0o600); err != nil {
 		s.log.Warn("catalog taken but not saved for the next start", "err", err)
 	}
 	s.log.Info("catalog updated", "version", version, "services", len(c.Services()))
@@ -251,39 +252,3 @@ func (s *syncer) onCommand(ctx context.Context, cmd protocol.Command) (string, e
 
 // catalogFile is the last good catalog the hub pushed, used at the next start.
 const catalogFile = "catalog.json"
-
-// writeFileAtomic writes data to a temporary file, syncs it and renames it over path, so a
-// power cut leaves either the old file or the new one.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}

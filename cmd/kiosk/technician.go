@@ -18,6 +18,7 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/devices"
 	"github.com/govkiosk/govkiosk/drivers/idcard"
 	"github.com/govkiosk/govkiosk/drivers/printer"
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/kiosk/access"
 	"github.com/govkiosk/govkiosk/kiosk/config"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
@@ -62,7 +63,7 @@ func (t *technician) SaveAccess(st access.State) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(t.dataDir, accessFile), b, 0o600)
+	return atomicfile.WriteFile(filepath.Join(t.dataDir, accessFile), b, 0o600)
 }
 
 // Config returns a deep copy of the running configuration.
