@@ -150,14 +150,7 @@ type submissionList struct {
 }
 
 func TestResidentCompletesAServiceOnTheRealKiosk(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: builds and runs the real binaries under Xvfb")
-	}
-	needTools(t, "Xvfb", "xdotool", "import")
-	w := startWorld(t)
-	s, kiosk := w.startKiosk(t)
-
-	s.wait("home", 60*time.Second)
+	w, s, kiosk := kioskTest(t)
 	s.shot("home")
 
 	s.tap("home.apply")

@@ -470,3 +470,31 @@ func (w *world) printedCode(t *testing.T) string {
 	})
 	return code
 }
+
+// kioskTest starts what every flow needs: the hub, the device simulators and the real
+// kiosk under Xvfb, waiting for its start screen. It skips under -short.
+func kioskTest(t *testing.T) (*world, *screen, *proc) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the real binaries under Xvfb")
+	}
+	needTools(t, "Xvfb", "xdotool", "import")
+	w := startWorld(t)
+	s, kiosk := w.startKiosk(t)
+	s.wait("home", 60*time.Second)
+	return w, s, kiosk
+}
+
+// openService goes from the start screen to the identify step of a service, as a
+// resident does: apply, the category, the service, its guide's "begin".
+func (s *screen) openService(category, service string) {
+	s.t.Helper()
+	s.tap("home.apply")
+	s.wait("catalog", 10*time.Second)
+	s.tap("catalog.category." + category)
+	time.Sleep(300 * time.Millisecond) // the list re-lays out for the category
+	s.tap("catalog.service." + service)
+	s.wait("guide", 10*time.Second)
+	s.tap("guide.begin")
+	s.wait("identify", 10*time.Second)
+}

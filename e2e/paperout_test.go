@@ -15,23 +15,10 @@ import (
 // tracking code itself (large, and as a QR code: see the receipt screenshot), and once
 // paper is back, "print again" puts the same code on paper.
 func TestPrinterOutOfPaperDuringAService(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: builds and runs the real binaries under Xvfb")
-	}
-	needTools(t, "Xvfb", "xdotool", "import")
-	w := startWorld(t)
-	s, kiosk := w.startKiosk(t)
-	s.wait("home", 60*time.Second)
+	w, s, kiosk := kioskTest(t)
 	w.printer.send(t, "paper out")
 
-	s.tap("home.apply")
-	s.wait("catalog", 10*time.Second)
-	s.tap("catalog.category.print")
-	time.Sleep(300 * time.Millisecond)
-	s.tap("catalog.service.hukou-cert")
-	s.wait("guide", 10*time.Second)
-	s.tap("guide.begin")
-	s.wait("identify", 10*time.Second)
+	s.openService("print", "hukou-cert")
 	w.card.send(t, "place resident")
 	s.wait("form", 20*time.Second)
 	s.tap("form.choice.housing")

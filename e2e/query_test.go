@@ -14,13 +14,7 @@ import (
 // made nothing. The query result lists the submission for the one and nothing for the
 // other: the result rows are in the automation map as query.result.<code>.
 func TestQueryByIDCardAfterDelivery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: builds and runs the real binaries under Xvfb")
-	}
-	needTools(t, "Xvfb", "xdotool", "import")
-	w := startWorld(t)
-	s, kiosk := w.startKiosk(t)
-	s.wait("home", 60*time.Second)
+	w, s, kiosk := kioskTest(t)
 
 	code := w.submitHouseholdCertificate(t, s)
 	t.Logf("submitted %s; the same card's query result should list it", code)
@@ -96,14 +90,7 @@ func TestQueryByIDCardAfterDelivery(t *testing.T) {
 // skips the rating, and returns the tracking code the printer printed.
 func (w *world) submitHouseholdCertificate(t *testing.T, s *screen) string {
 	t.Helper()
-	s.tap("home.apply")
-	s.wait("catalog", 10*time.Second)
-	s.tap("catalog.category.print")
-	time.Sleep(300 * time.Millisecond)
-	s.tap("catalog.service.hukou-cert")
-	s.wait("guide", 10*time.Second)
-	s.tap("guide.begin")
-	s.wait("identify", 10*time.Second)
+	s.openService("print", "hukou-cert")
 	w.card.send(t, "place resident")
 	s.wait("form", 20*time.Second)
 	w.card.send(t, "remove")
