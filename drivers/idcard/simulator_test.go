@@ -38,7 +38,7 @@ func TestLoadCardsRefuses(t *testing.T) {
 		errIs error
 	}{
 		{"good", good, nil},
-		{"real region code", `{"card_type":"resident","name":"测试甲","gender":"1","birth":"19900101","id_number":"110101199001010012","valid_from":"20200101","valid_to":"长期"}`, ErrNotSynthetic},
+		{"real region code", `{"card_type":"resident","name":"测试甲","gender":"1","birth":"19900101","id_number":"110101180001010015","valid_from":"20200101","valid_to":"长期"}`, ErrNotSynthetic},
 		{"real country code", `{"card_type":"foreigner_permanent_2017","name":"测试丙","gender":"1","birth":"19850303","id_number":"USA990085030301","valid_from":"20170616","valid_to":"20270615"}`, ErrNotSynthetic},
 		{"name too long", `{"card_type":"resident","name":"测试甲测试甲测试甲测试甲测试甲测","gender":"1","birth":"19900101","id_number":"990101199001010019","valid_from":"20200101","valid_to":"长期"}`, ErrEncode},
 		{"unknown key", `{"card_type":"resident","nmae":"x","id_number":"990101199001010019"}`, nil},
@@ -94,7 +94,7 @@ func TestSimulatorPlaceAndClose(t *testing.T) {
 	if sim.Placed() != "resident" {
 		t.Fatalf("placed %q", sim.Placed())
 	}
-	if err := sim.AddCard("bad", Card{CardType: "resident", IDNumber: "110101199001010012"}); !errors.Is(err, ErrNotSynthetic) {
+	if err := sim.AddCard("bad", Card{CardType: "resident", IDNumber: "110101180001010015"}); !errors.Is(err, ErrNotSynthetic) {
 		t.Fatalf("added a non-synthetic card: %v", err)
 	}
 	sim.Remove()
