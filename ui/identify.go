@@ -192,29 +192,37 @@ func (a *App) readCards(s *identifyScreen) {
 
 // readIdentityCodes turns scanned identity QR codes into identities.
 func (a *App) readIdentityCodes(s *identifyScreen) {
+	a.eachCode(s.ctx, func(code string) {
+		id, err := a.deps.QR.IdentifyQR(s.ctx, code)
+		if s.ctx.Err() != nil {
+			id.Wipe()
+			return
+		}
+		if err != nil && !errors.Is(err, ErrQRNeedsNewCode) {
+			err = errQRUnknown
+		}
+		a.do(func() { s.onCard(id, err) })
+	})
+}
+
+// eachCode hands every code the barcode scanner reads to fn, on a goroutine of its own,
+// until ctx ends; a failed read is retried after a pause.
+func (a *App) eachCode(ctx context.Context, fn func(code string)) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		for {
-			code, err := a.deps.Barcode.ReadCode(s.ctx)
-			if s.ctx.Err() != nil {
+			code, err := a.deps.Barcode.ReadCode(ctx)
+			if ctx.Err() != nil {
 				return
 			}
 			if err != nil {
-				if !sleepCtx(s.ctx, retryAfter) {
+				if !sleepCtx(ctx, retryAfter) {
 					return
 				}
 				continue
 			}
-			id, err := a.deps.QR.IdentifyQR(s.ctx, code)
-			if s.ctx.Err() != nil {
-				id.Wipe()
-				return
-			}
-			if err != nil && !errors.Is(err, ErrQRNeedsNewCode) {
-				err = errQRUnknown
-			}
-			a.do(func() { s.onCard(id, err) })
+			fn(code)
 		}
 	}()
 }

@@ -96,34 +96,20 @@ func (s *queryScreen) submit() {
 // listenQuery takes receipt QR codes and ID cards while the screen is shown.
 func (a *App) listenQuery(s *queryScreen) {
 	if a.deps.Barcode != nil {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			for {
-				raw, err := a.deps.Barcode.ReadCode(s.ctx)
+		a.eachCode(s.ctx, func(raw string) {
+			a.do(func() {
 				if s.ctx.Err() != nil {
 					return
 				}
+				a.touch()
+				code, err := tracking.Normalize(raw)
 				if err != nil {
-					if !sleepCtx(s.ctx, retryAfter) {
-						return
-					}
-					continue
+					setText(s.message, a.T("query.qr.bad"))
+					return
 				}
-				a.do(func() {
-					if s.ctx.Err() != nil {
-						return
-					}
-					a.touch()
-					code, err := tracking.Normalize(raw)
-					if err != nil {
-						setText(s.message, a.T("query.qr.bad"))
-						return
-					}
-					a.run("lookup", func() error { return a.sess.Lookup(session.QueryKey{Kind: session.QueryQR, Code: code}) })
-				})
-			}
-		}()
+				a.run("lookup", func() error { return a.sess.Lookup(session.QueryKey{Kind: session.QueryQR, Code: code}) })
+			})
+		})
 	}
 	if a.deps.Identity != nil {
 		a.wg.Add(1)
