@@ -189,13 +189,59 @@ func (q *QR) IdentifyQR(ctx context.Context, payload string) (*identity.Identity
 	return &c, nil
 }
 
+// gate is what the fake devices and queue share: a call can be made to fail
+// (FailWith) or to wait (Hold, until Release), to look at error and progress screens.
+type gate struct {
+	mu   sync.Mutex
+	err  error
+	hold chan struct{}
+}
+
+// FailWith makes every call fail with err (nil: succeed again).
+func (g *gate) FailWith(err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.err = err
+}
+
+// Hold makes calls wait until Release.
+func (g *gate) Hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.hold = make(chan struct{})
+}
+
+// Release lets held calls finish.
+func (g *gate) Release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.hold != nil {
+		close(g.hold)
+		g.hold = nil
+	}
+}
+
+// pass waits while the gate is held and returns the error calls should fail with.
+func (g *gate) pass(ctx context.Context) error {
+	g.mu.Lock()
+	hold, err := g.hold, g.err
+	g.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-hold:
+		}
+	}
+	return err
+}
+
 // Scanner is a fake document scanner that returns synthetic pages.
 type Scanner struct {
 	Tracker *health.Tracker
-	mu      sync.Mutex
-	err     error
-	n       int
-	hold    chan struct{}
+	gate
+	mu sync.Mutex
+	n  int
 }
 
 // NewScanner returns an online scanner.
@@ -203,30 +249,6 @@ func NewScanner() *Scanner {
 	s := &Scanner{Tracker: health.NewTracker("docscanner", health.DocScanner)}
 	s.Tracker.Set(health.Online, "", nil)
 	return s
-}
-
-// FailWith makes every scan fail with err (nil: succeed again).
-func (s *Scanner) FailWith(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.err = err
-}
-
-// Hold makes scans wait until Release, to look at the progress screen.
-func (s *Scanner) Hold() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hold = make(chan struct{})
-}
-
-// Release lets held scans finish.
-func (s *Scanner) Release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hold != nil {
-		close(s.hold)
-		s.hold = nil
-	}
 }
 
 // Scanned returns how many pages were scanned.
@@ -239,17 +261,7 @@ func (s *Scanner) Scanned() int {
 // Scan returns a synthetic A4-proportioned page: grey lines on white, numbered by the
 // count of bars at its top.
 func (s *Scanner) Scan(ctx context.Context) ([]byte, error) {
-	s.mu.Lock()
-	hold, err := s.hold, s.err
-	s.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-hold:
-		}
-	}
-	if err != nil {
+	if err := s.pass(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -290,10 +302,9 @@ func Page(n int) []byte {
 // Printer is a fake receipt printer that keeps what it printed as plain text.
 type Printer struct {
 	Tracker *health.Tracker
+	gate
 	mu      sync.Mutex
-	err     error
 	printed []string
-	hold    chan struct{}
 }
 
 // NewPrinter returns an online printer.
@@ -301,30 +312,6 @@ func NewPrinter() *Printer {
 	p := &Printer{Tracker: health.NewTracker("printer", health.Printer)}
 	p.Tracker.Set(health.Online, "", nil)
 	return p
-}
-
-// FailWith makes prints fail with err (nil: succeed again).
-func (p *Printer) FailWith(err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.err = err
-}
-
-// Hold makes prints wait until Release.
-func (p *Printer) Hold() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hold = make(chan struct{})
-}
-
-// Release lets held prints finish.
-func (p *Printer) Release() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.hold != nil {
-		close(p.hold)
-		p.hold = nil
-	}
 }
 
 // Printed returns the receipts printed so far, as plain text 48 columns wide.
@@ -336,17 +323,7 @@ func (p *Printer) Printed() []string {
 
 // Print records the receipt.
 func (p *Printer) Print(ctx context.Context, doc receipt.Document) error {
-	p.mu.Lock()
-	hold, err := p.hold, p.err
-	p.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-hold:
-		}
-	}
-	if err != nil {
+	if err := p.pass(ctx); err != nil {
 		return err
 	}
 	if err := doc.Validate(); err != nil {
@@ -374,10 +351,9 @@ type Submission struct {
 // Submitter is a fake queue: it keeps submissions and ratings in memory and answers
 // lookups from Progress.
 type Submitter struct {
+	gate
 	mu       sync.Mutex
 	seq      uint64
-	err      error
-	hold     chan struct{}
 	subs     []Submission
 	ratings  []ui.Rating
 	Progress map[string][]ui.Progress // by code or ID number
@@ -386,43 +362,9 @@ type Submitter struct {
 // NewSubmitter returns an empty submitter.
 func NewSubmitter() *Submitter { return &Submitter{Progress: map[string][]ui.Progress{}} }
 
-// FailWith makes Enqueue fail with err (nil: succeed again).
-func (s *Submitter) FailWith(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.err = err
-}
-
-// Hold makes Enqueue wait until Release.
-func (s *Submitter) Hold() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hold = make(chan struct{})
-}
-
-// Release lets a held Enqueue finish.
-func (s *Submitter) Release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hold != nil {
-		close(s.hold)
-		s.hold = nil
-	}
-}
-
 // Enqueue keeps a copy of the draft and returns a tracking code of terminal TEST.
 func (s *Submitter) Enqueue(ctx context.Context, d session.Draft) (string, error) {
-	s.mu.Lock()
-	hold, err := s.hold, s.err
-	s.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-hold:
-		}
-	}
-	if err != nil {
+	if err := s.pass(ctx); err != nil {
 		return "", err
 	}
 	s.mu.Lock()
