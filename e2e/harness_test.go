@@ -206,29 +206,13 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startXvfb starts a virtual display of the given size and returns its name (":N").
+// startXvfb starts a virtual display of the given size and returns its name (":N"). Xvfb
+// picks a free display number itself (-displayfd) and writes it once it is listening, so
+// tests running side by side on one machine never race for the same number.
 func startXvfb(t *testing.T, width, height int) string {
 	t.Helper()
-	for n := 90; n < 140; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue
-		}
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
-			continue
-		}
-		disp := fmt.Sprintf(":%d", n)
-		start(t, nil, "Xvfb", disp, "-screen", "0", fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
-		sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
-		for i := 0; i < 100; i++ {
-			if _, err := os.Stat(sock); err == nil {
-				return disp
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Fatalf("Xvfb %s did not come up", disp)
-	}
-	t.Fatal("no free X display number")
-	return ""
+	p := start(t, nil, "Xvfb", "-displayfd", "1", "-screen", "0", fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
+	return ":" + strings.TrimSpace(p.line(t, 0, 10*time.Second))
 }
 
 // screen drives the kiosk through its automation map and takes screenshots.
