@@ -213,7 +213,7 @@ func (h *Hub) Submissions(q SubmissionQuery) ([]SubmissionInfo, error) {
 			si.AttachmentBytes += a.Size
 		}
 		if q.Personal {
-			plain, err := h.st.seal.open(r.Fields, []byte("fields:"+r.ID))
+			plain, err := h.seal.open(r.Fields, []byte("fields:"+r.ID))
 			if err != nil {
 				return nil, err
 			}

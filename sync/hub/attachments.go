@@ -91,7 +91,7 @@ type partFile struct {
 
 // openPart opens (or creates) the part file and scans it to find where the upload
 // continues, truncating a torn tail.
-func (a *attachmentStore) openPart(terminalID, id string, index int, meta protocol.Attachment) (*partFile, error) {
+func (a *attachmentStore) openPart(terminalID, id string, index int, meta protocol.Attachment) (attachmentPart, error) {
 	path := a.path(terminalID, id, index, ".part")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -146,6 +146,9 @@ func (p *partFile) scan() error {
 	}
 	return nil
 }
+
+func (p *partFile) offset() int64 { return p.next }
+func (p *partFile) length() int64 { return p.size }
 
 // append stores one chunk that starts at p.next.
 func (p *partFile) append(data []byte) error {

@@ -24,7 +24,7 @@ func (th *testHub) bulkEnroll(b testing.TB, n int) []*termKey {
 		keys[i] = &termKey{id: fmt.Sprintf("t-bench-%d", i), code: fmt.Sprintf("B%03X", i%4096), key: key}
 		recs[i] = terminalRecord{ID: keys[i].id, Code: keys[i].code, PublicKey: pub, EnrolledAt: time.Now()}
 	}
-	err := th.st.db.Update(func(tx *bolt.Tx) error {
+	err := th.st.(*store).db.Update(func(tx *bolt.Tx) error {
 		for _, r := range recs {
 			if err := putJSON(tx.Bucket(bucketTerminals), []byte(r.ID), r); err != nil {
 				return err

@@ -118,8 +118,9 @@ type Hub struct {
 	log   *slog.Logger
 	id    string
 	idKey ed25519.PrivateKey // signs identity QR codes
-	st    *store
-	att   *attachmentStore
+	st    storage
+	att   attachmentStorage
+	seal  *sealer // personal data at rest
 	gate  *tokenBucket
 	slots chan struct{} // upload slots
 	m     *metrics
@@ -172,6 +173,7 @@ func New(opt Options) (*Hub, error) {
 		log:      opt.Logger,
 		idKey:    idKey,
 		st:       st,
+		seal:     seal,
 		att:      &attachmentStore{dir: filepath.Join(opt.Dir, "attachments"), seal: seal, syncChunks: !opt.NoChunkSync},
 		gate:     newTokenBucket(opt.HandshakeRate, opt.HandshakeBurst, opt.Now),
 		slots:    make(chan struct{}, opt.MaxUploads),

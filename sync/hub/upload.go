@@ -15,7 +15,7 @@ import (
 // attachment i is complete.
 type upload struct {
 	rec   *submissionRecord
-	parts []*partFile
+	parts []attachmentPart
 	slot  bool
 }
 
@@ -58,7 +58,7 @@ func (c *conn) handleSubmit(m *protocol.Submit) {
 		fresh := &submissionRecord{
 			ID: m.ID, TerminalID: tid, TrackingCode: code, Item: m.Item, ItemTitle: m.ItemTitle,
 			CreatedAt: m.CreatedAt, OpenedAt: h.opt.Now(), Digest: digest,
-			Fields: h.st.seal.seal(fields, []byte("fields:"+m.ID)), Attachments: m.Attachments, State: stateOpen,
+			Fields: h.seal.seal(fields, []byte("fields:"+m.ID)), Attachments: m.Attachments, State: stateOpen,
 		}
 		for i, a := range m.Attachments {
 			if a.Size == 0 && a.SHA256 != emptySHA256 {
@@ -90,7 +90,7 @@ func (c *conn) handleSubmit(m *protocol.Submit) {
 		c.sendMsg(rec.ack(true))
 		return
 	}
-	up := &upload{rec: rec, parts: make([]*partFile, len(rec.Attachments))}
+	up := &upload{rec: rec, parts: make([]attachmentPart, len(rec.Attachments))}
 	need := false
 	for i, a := range rec.Attachments {
 		if !h.att.complete(tid, rec.ID, i, a.Size) {
@@ -121,7 +121,7 @@ func (c *conn) handleSubmit(m *protocol.Submit) {
 			c.internal(m.ID, err)
 			return
 		}
-		if p.next == p.size {
+		if p.offset() == p.length() {
 			// Every byte arrived before a crash cut the check short: check now.
 			switch err := p.finish(); {
 			case errors.Is(err, errChecksum):
@@ -136,7 +136,7 @@ func (c *conn) handleSubmit(m *protocol.Submit) {
 			}
 		}
 		up.parts[i] = p
-		offsets[i] = p.next
+		offsets[i] = p.offset()
 	}
 	c.sendMsg(&protocol.UploadState{ID: rec.ID, Offsets: offsets})
 }
@@ -244,25 +244,25 @@ func (c *conn) handleChunk(frame []byte) {
 		return
 	}
 	p := up.parts[ch.Index]
-	if p == nil || ch.Offset != p.next {
+	if p == nil || ch.Offset != p.offset() {
 		h.m.chunksRefused.Add(1)
 		e := protocol.Errorf(protocol.CodeBadOffset, ch.ID, "chunk does not start at the next expected offset")
 		e.Index = ch.Index
 		if p == nil {
 			e.Next = up.rec.Attachments[ch.Index].Size
 		} else {
-			e.Next = p.next
+			e.Next = p.offset()
 		}
 		c.reply(e)
 		return
 	}
-	end := p.next + int64(len(ch.Data))
-	if end > p.size {
+	end := p.offset() + int64(len(ch.Data))
+	if end > p.length() {
 		h.m.chunksRefused.Add(1)
 		c.reply(protocol.Errorf(protocol.CodeBadMessage, ch.ID, "chunk runs past the attachment's size"))
 		return
 	}
-	if end < p.size && len(ch.Data) < protocol.MinChunkData {
+	if end < p.length() && len(ch.Data) < protocol.MinChunkData {
 		h.m.chunksRefused.Add(1)
 		c.reply(protocol.Errorf(protocol.CodeBadMessage, ch.ID, "only the last chunk may be smaller than %d bytes", protocol.MinChunkData))
 		return
@@ -273,7 +273,7 @@ func (c *conn) handleChunk(frame []byte) {
 	}
 	h.m.chunksStored.Add(1)
 	h.m.chunkBytes.Add(int64(len(ch.Data)))
-	if p.next == p.size {
+	if p.offset() == p.length() {
 		err := p.finish()
 		if errors.Is(err, errChecksum) {
 			h.m.checksumFailures.Add(1)
@@ -332,7 +332,7 @@ func (c *conn) handleRating(m *protocol.Rating) {
 		Digest: digestOf(m), ReceivedAt: h.opt.Now().UTC(),
 	}
 	if m.Comment != "" {
-		rec.Comment = h.st.seal.seal([]byte(m.Comment), []byte("rating:"+m.ID))
+		rec.Comment = h.seal.seal([]byte(m.Comment), []byte("rating:"+m.ID))
 	}
 	out, existed, err := h.st.putRating(rec)
 	if err != nil {

@@ -1,0 +1,103 @@
+package hub
+
+import (
+	"time"
+
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+// storage is where the hub keeps its records. The embedded default is a bbolt file
+// (store); several hub replicas share one PostgreSQL database instead. Every write
+// method returns only after its change is durable: the hub acknowledges nothing that
+// is not committed.
+//
+// Implementations are safe for concurrent use. Methods that look a record up return
+// (nil, nil) when it does not exist, unless they document ErrNotFound.
+type storage interface {
+	// hubID returns the hub's id, creating it on first use.
+	hubID() (string, error)
+
+	// addEnrollCode records a one-time enrollment code.
+	addEnrollCode(code string, created, expires time.Time) error
+	// enroll consumes a one-time code (ErrEnrollCode when unknown, used or expired)
+	// and records a new terminal with a fresh id and unique terminal code, atomically.
+	enroll(code string, now time.Time, pub []byte, name, app string) (terminalRecord, error)
+	// terminals lists every enrolled terminal.
+	terminals() ([]terminalRecord, error)
+
+	// submission returns a submission by id.
+	submission(id string) (*submissionRecord, error)
+	// openSubmission records a new open submission unless the id exists (it then
+	// returns the stored record) or its tracking code belongs to another submission.
+	openSubmission(rec *submissionRecord) (*submissionRecord, openOutcome, error)
+	// commitSubmission marks an open submission committed with the next hub reference
+	// (ErrNotFound when the id is unknown). A committed one is returned unchanged.
+	commitSubmission(id string, now time.Time) (*submissionRecord, error)
+	// recentSubmissions returns up to limit committed submissions, newest first, that
+	// keep returns true for.
+	recentSubmissions(limit int, keep func(*submissionRecord) bool) ([]*submissionRecord, error)
+	// countCommitted counts committed submissions.
+	countCommitted() (int, error)
+	// byTracking finds a submission by tracking code, read as forgivingly as a person
+	// types it.
+	byTracking(code string) (*submissionRecord, error)
+
+	// putRating stores a rating unless its id exists, in which case the stored one is
+	// returned with existed set.
+	putRating(rec *ratingRecord) (out *ratingRecord, existed bool, err error)
+
+	// queueStatus records a status change on the submission (ErrNotFound when unknown)
+	// and queues the update for its terminal, atomically.
+	queueStatus(st *protocol.Status, terminalID string) error
+	// pendingStatus returns a terminal's unacknowledged status updates.
+	pendingStatus(terminalID string) ([]*protocol.Status, error)
+	// ackStatus removes one of the terminal's own updates and says whether it existed.
+	ackStatus(terminalID, updateID string) (bool, error)
+
+	// putPublished stores the current catalog, config or announcements.
+	putPublished(kind string, rec publishedRecord) error
+	// published returns what putPublished stored for kind.
+	published(kind string) (*publishedRecord, error)
+
+	// saveHeartbeats stores the latest heartbeat of each terminal in hb.
+	saveHeartbeats(hb map[string]heartbeatRecord) error
+	// heartbeats returns the stored heartbeats by terminal id.
+	heartbeats() (map[string]heartbeatRecord, error)
+
+	close() error
+}
+
+// attachmentStorage keeps attachment bytes, sealed, while they arrive in chunks and
+// once they are verified. The embedded default is files beside the bbolt database
+// (attachmentStore).
+type attachmentStorage interface {
+	// complete reports whether attachment index has been received and verified.
+	complete(terminalID, id string, index int, size int64) bool
+	// prepare makes room for a submission's attachments, durably.
+	prepare(terminalID, id string) error
+	// openPart opens (or creates) attachment index for receiving; its offset says
+	// where the upload continues.
+	openPart(terminalID, id string, index int, meta protocol.Attachment) (attachmentPart, error)
+	// read returns a verified attachment's plaintext (ErrNotFound when missing).
+	read(terminalID, id string, index int, meta protocol.Attachment) ([]byte, error)
+}
+
+// attachmentPart is one attachment being received, owned by one connection.
+type attachmentPart interface {
+	// offset is how many bytes are stored: where the next chunk must start.
+	offset() int64
+	// length is the attachment's announced size.
+	length() int64
+	// append stores one chunk that starts at offset, durably before it returns.
+	append(data []byte) error
+	// finish verifies a complete attachment against its SHA-256 and makes it
+	// permanent; on a mismatch it empties the part and returns errChecksum.
+	finish() error
+	// close releases the part without finishing it.
+	close()
+}
+
+var (
+	_ storage           = (*store)(nil)
+	_ attachmentStorage = (*attachmentStore)(nil)
+)
