@@ -30,6 +30,15 @@ type metrics struct {
 	protocolErrors    atomic.Int64
 	heartbeats        atomic.Int64
 	identityCodes     atomic.Int64
+	// Abuse bounds (issue: each terminal in its own lane, abuse bounded).
+	foreignCodes   atomic.Int64 // submit/rating naming another terminal's code or submission
+	enrollRefused  atomic.Int64 // enrollments answered try_later by the enrollment budget
+	lookupsRefused atomic.Int64 // public tracking-code lookups over a source's budget
+	connsRefused   atomic.Int64 // TCP connections closed at the listener cap
+	quotaRefused   atomic.Int64 // submits over a terminal's quota
+	diskRefused    atomic.Int64 // submits and chunks refused for lack of free space
+	sweptUploads   atomic.Int64 // abandoned open submissions removed by the TTL sweep
+	sweptBytes     atomic.Int64 // bytes of .part files removed by the TTL sweep
 }
 
 func newMetrics(h *Hub) *metrics {
@@ -61,6 +70,14 @@ func newMetrics(h *Hub) *metrics {
 	counter("protocol_errors_total", "Error messages sent to terminals.", &m.protocolErrors)
 	counter("heartbeats_total", "Heartbeats received.", &m.heartbeats)
 	counter("identity_codes_total", "Identity QR codes issued.", &m.identityCodes)
+	counter("foreign_codes_total", "Submissions and ratings refused for naming another terminal's tracking code or submission.", &m.foreignCodes)
+	counter("enroll_refused_total", "Enrollment requests answered try_later by the per-source enrollment budget.", &m.enrollRefused)
+	counter("lookups_refused_total", "Public tracking-code lookups refused by the per-source budget.", &m.lookupsRefused)
+	counter("conns_refused_total", "TCP connections closed at once because the hub held its maximum.", &m.connsRefused)
+	counter("quota_refused_total", "Submits answered try_later because the terminal is at its quota.", &m.quotaRefused)
+	counter("disk_refused_total", "Submits and chunks answered try_later because free space is low.", &m.diskRefused)
+	counter("swept_uploads_total", "Abandoned open submissions removed by the TTL sweep.", &m.sweptUploads)
+	counter("swept_bytes_total", "Bytes of partial attachments removed by the TTL sweep.", &m.sweptBytes)
 	gauge("connections", "Open websocket connections (including unauthenticated).", func(s Stats) int { return s.Connections })
 	gauge("terminals_online", "Authenticated terminals connected now.", func(s Stats) int { return s.Online })
 	gauge("terminals_enrolled", "Terminals enrolled.", func(s Stats) int { return s.Terminals })
@@ -93,6 +110,14 @@ type Stats struct {
 	ProtocolErrors    int64
 	Heartbeats        int64
 	IdentityCodes     int64 // identity QR codes issued
+	ForeignCodes      int64 // refused: another terminal's tracking code or submission
+	EnrollRefused     int64 // enrollments refused by the per-source budget
+	LookupsRefused    int64 // public lookups refused by the per-source budget
+	ConnsRefused      int64 // TCP connections closed at the listener cap
+	QuotaRefused      int64 // submits refused at a terminal's quota
+	DiskRefused       int64 // submits and chunks refused for lack of free space
+	SweptUploads      int64 // abandoned open submissions removed
+	SweptBytes        int64 // partial attachment bytes removed
 }
 
 func (h *Hub) gauges() Stats {
@@ -128,5 +153,13 @@ func (h *Hub) Stats() Stats {
 	s.ProtocolErrors = m.protocolErrors.Load()
 	s.Heartbeats = m.heartbeats.Load()
 	s.IdentityCodes = m.identityCodes.Load()
+	s.ForeignCodes = m.foreignCodes.Load()
+	s.EnrollRefused = m.enrollRefused.Load()
+	s.LookupsRefused = m.lookupsRefused.Load()
+	s.ConnsRefused = m.connsRefused.Load()
+	s.QuotaRefused = m.quotaRefused.Load()
+	s.DiskRefused = m.diskRefused.Load()
+	s.SweptUploads = m.sweptUploads.Load()
+	s.SweptBytes = m.sweptBytes.Load()
 	return s
 }

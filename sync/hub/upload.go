@@ -48,6 +48,15 @@ func (c *conn) handleSubmit(m *protocol.Submit) {
 		c.reply(protocol.Errorf(protocol.CodeRejected, m.ID, "tracking code is not valid (format or check character)"))
 		return
 	}
+	if !c.ownsCode(code) {
+		// Another terminal's code (or one from before a re-enrollment): taking it would
+		// squat on a resident's code, and the real owner's submission would be refused.
+		h.m.rejected.Add(1)
+		h.m.foreignCodes.Add(1)
+		c.log.Info("submission with another terminal's tracking code refused", "id", m.ID)
+		c.reply(protocol.Errorf(protocol.CodeConflict, m.ID, "tracking code does not belong to this terminal"))
+		return
+	}
 	rec, err := h.st.submission(m.ID)
 	if err != nil {
 		c.internal(m.ID, err)
@@ -324,8 +333,43 @@ func (c *conn) handleCommit(m *protocol.Commit) {
 	c.sendMsg(rec.ack(false))
 }
 
+// ownsCode reports whether a tracking code (normalized or as typed) was issued by this
+// connection's terminal: its terminal part is the terminal's code.
+func (c *conn) ownsCode(code string) bool {
+	p, err := tracking.Parse(code)
+	return err == nil && p.Terminal == c.term.rec.Code
+}
+
 func (c *conn) handleRating(m *protocol.Rating) {
 	h := c.h
+	// A rating may only speak of this terminal's own submissions. A submission the hub
+	// has not seen yet (still in the terminal's outbox) is fine; another terminal's is not.
+	if m.TrackingCode != "" && !c.ownsCode(m.TrackingCode) {
+		h.m.rejected.Add(1)
+		h.m.foreignCodes.Add(1)
+		c.reply(protocol.Errorf(protocol.CodeRejected, m.ID, "rating names a tracking code of another terminal"))
+		return
+	}
+	if m.SubmissionID != "" {
+		rec, err := h.st.submission(m.SubmissionID)
+		if err != nil {
+			c.internal(m.ID, err)
+			return
+		}
+		if rec != nil && rec.TerminalID != c.term.rec.ID {
+			h.m.rejected.Add(1)
+			h.m.foreignCodes.Add(1)
+			c.reply(protocol.Errorf(protocol.CodeRejected, m.ID, "rating names a submission of another terminal"))
+			return
+		}
+		if rec != nil && m.TrackingCode != "" && rec.TrackingCode != m.TrackingCode {
+			if n, err := tracking.Normalize(m.TrackingCode); err != nil || n != rec.TrackingCode {
+				h.m.rejected.Add(1)
+				c.reply(protocol.Errorf(protocol.CodeRejected, m.ID, "rating's tracking code is not its submission's"))
+				return
+			}
+		}
+	}
 	rec := &ratingRecord{
 		ID: m.ID, TerminalID: c.term.rec.ID, SubmissionID: m.SubmissionID, TrackingCode: m.TrackingCode,
 		Item: m.Item, Stars: m.Stars, Reasons: m.Reasons, CreatedAt: m.CreatedAt,
