@@ -247,6 +247,10 @@ type Deps struct {
 	// first, then the settings, with a plain statement of why; residents see only that
 	// self-service is paused. No resident visit can begin.
 	SafeMode bool
+	// SafeReason, when set with SafeMode, is why the kiosk could not start normally and
+	// what the technician does about it, in words (the wiring writes it in both
+	// languages). It replaces the "stopped several times" statement.
+	SafeReason form.Text
 	// OnRestart, when set, is called on the UI goroutine when the technician chooses
 	// "restart normally": the wiring quits with status 0, which the kiosk session takes
 	// as a clean exit (clearing its crash count) and starts the kiosk again.

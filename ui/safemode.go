@@ -26,16 +26,30 @@ func (a *App) newSafeScreen() screen {
 	}
 	body := container.NewVBox(layout.NewSpacer(),
 		container.NewCenter(icon(theme.WarningIcon(), theme.ColorNameWarning, theme.Size(kiosktheme.SizeNameTileHeight)/2)),
-		centered(a.heading(a.T("safe.heading"))),
+		centered(a.heading(a.safeHeading())),
 		centered(a.para(a.T("safe.residents"))),
 		layout.NewSpacer())
 	s.content = a.frame(s, frame{title: a.T("safe.title"), actions: actions}, body)
 	return s
 }
 
-// safeBanner is the technician settings' statement that the kiosk runs in safe mode.
+// safeHeading says why the kiosk is in safe mode: a start-up failure when the wiring
+// gave one (Deps.SafeReason), else repeated crashes.
+func (a *App) safeHeading() string {
+	if a.deps.SafeReason.Zh != "" || a.deps.SafeReason.En != "" {
+		return a.T("safe.startup_heading")
+	}
+	return a.T("safe.heading")
+}
+
+// safeBanner is the technician settings' statement that the kiosk runs in safe mode, and
+// why: a start-up failure in words with what to do, or repeated crashes.
 func (a *App) safeBanner() fyne.CanvasObject {
-	msg := a.styled(a.T("safe.banner"), theme.SizeNameText, theme.ColorNameForegroundOnWarning, true)
+	text := a.T("safe.banner")
+	if a.deps.SafeReason.Zh != "" || a.deps.SafeReason.En != "" {
+		text = a.T("safe.startup_heading") + ": " + a.text(a.deps.SafeReason)
+	}
+	msg := a.styled(text, theme.SizeNameText, theme.ColorNameForegroundOnWarning, true)
 	msg.Wrapping = fyne.TextWrapWord
 	return tinted(container.NewBorder(nil, nil,
 		icon(theme.WarningIcon(), theme.ColorNameForegroundOnWarning, theme.Size(theme.SizeNameInlineIcon)), nil, msg),

@@ -191,3 +191,19 @@ func TestApplySettingsRedrawsTheStartScreen(t *testing.T) {
 		t.Errorf("the start screen kept the old hall name: %v", k.Texts())
 	}
 }
+
+// TestSafeModeSaysWhyStartUpFailed: a kiosk put in safe mode by a start-up failure says
+// so on the PIN pad, and the technician settings carry the wiring's words on what to do.
+func TestSafeModeSaysWhyStartUpFailed(t *testing.T) {
+	k, _ := safeKiosk(t, uitest.Options{}, func(d *ui.Deps) {
+		d.SafeReason = form.Text{Zh: "离线队列：请恢复 keys/queue.key", En: "offline queue: restore keys/queue.key"}
+	})
+	k.WaitScreen("tech_pin")
+	if !k.Shows("未能正常启动") {
+		t.Errorf("PIN pad does not say start-up failed: %v", k.Texts())
+	}
+	signIn(t, k)
+	if !k.Shows("请恢复 keys/queue.key") {
+		t.Errorf("technician settings lack what to do: %v", k.Texts())
+	}
+}

@@ -53,7 +53,7 @@ func (a *App) openPIN() {
 	d.message = a.styled("", theme.SizeNameText, theme.ColorNameError, true)
 	d.message.Wrapping = fyne.TextWrapWord
 	if a.deps.SafeMode {
-		setText(d.message, a.T("safe.heading")) // why the PIN pad opened by itself
+		setText(d.message, a.safeHeading()) // why the PIN pad opened by itself
 	}
 	d.keypad = touch.NewKeypad(touch.Digits, a.keyLabels())
 	d.keypad.OnRune = func(r rune) {

@@ -73,10 +73,10 @@ func run(ctx context.Context, o *options) error {
 		painted := time.Since(processStart)
 		fyne.Do(func() {
 			log.Info("kiosk ready", "startup", time.Since(processStart).Round(time.Millisecond),
-				"first_frame", painted.Round(time.Millisecond), "screen", kiosk.ScreenName(), "safe_mode", o.safeMode)
+				"first_frame", painted.Round(time.Millisecond), "screen", kiosk.ScreenName(), "safe_mode", k.safeMode)
 			if wd != nil {
 				status := "idle"
-				if o.safeMode {
+				if k.safeMode {
 					status = "safe mode"
 				}
 				_ = wd.Ready(status)
@@ -127,11 +127,21 @@ type assembled struct {
 	sim     *simulation
 	dataDir string
 	closers []func() // run last first by close
+	// problems are the start-up failures that put the kiosk in safe mode.
+	problems startupProblems
+	safeMode bool
 }
 
 // close stops the screens, then everything started for them, newest first.
 func (k *assembled) close() {
-	k.ui.Close()
+	if k.ui != nil {
+		k.ui.Close()
+	}
+	k.stop()
+}
+
+// stop runs the closers, newest first.
+func (k *assembled) stop() {
 	for i := len(k.closers) - 1; i >= 0; i-- {
 		k.closers[i]()
 	}
@@ -141,14 +151,19 @@ func (k *assembled) close() {
 // assemble builds the kiosk from its configuration: fonts, simulation (with -simulate),
 // device registry, outbox and sync client, technician services and screens, shown in the
 // host's window. The window is not shown yet. On error, what was started is stopped.
-func assemble(ctx context.Context, o *options, h host) (k *assembled, err error) {
-	cfg, err := loadConfig(o)
-	if err != nil {
-		return nil, err
-	}
+func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
+	// Every failure below that still leaves a screen to draw becomes a start-up problem:
+	// the kiosk comes up in safe mode on the technician screen and says, in words, what
+	// broke and what to do, rather than exiting into a restart loop nobody can read.
+	var problems startupProblems
 	logOut := h.logOut
 	if logOut == nil {
 		logOut = os.Stderr
+	}
+	cfg, err := loadConfig(o)
+	if err != nil {
+		problems.add(stepConfig, err)
+		cfg = config.Default()
 	}
 	log := newLogger(logOut, cfg.LogLevel)
 	dataDir := o.dataDir
@@ -162,23 +177,23 @@ func assemble(ctx context.Context, o *options, h host) (k *assembled, err error)
 		dataDir = cfg.DataDir
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+		problems.add(stepDataDir, fmt.Errorf("data directory: %w", err))
 	}
 	cfg.DataDir = dataDir
 
 	// Fonts first: without the CJK face the screens would show boxes to residents.
 	faces, err := fonts.Load(fonts.DefaultPaths)
 	if err != nil {
-		return nil, err
+		problems.add(stepFonts, err)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
-	k = &assembled{log: log, dataDir: dataDir, closers: []func(){cancel}}
+	k := &assembled{log: log, dataDir: dataDir, closers: []func(){cancel}}
+	// The cleanup holds k itself, not the named result a "return nil, err" would clear.
+	ok := false
 	defer func() {
-		if err != nil {
-			for i := len(k.closers) - 1; i >= 0; i-- {
-				k.closers[i]()
-			}
+		if !ok {
+			k.stop()
 		}
 	}()
 
@@ -204,7 +219,7 @@ func assemble(ctx context.Context, o *options, h host) (k *assembled, err error)
 
 	registry := newRegistry(log.With("part", "devices"))
 	if err := registry.Load(cfg.Devices); err != nil {
-		return nil, fmt.Errorf("devices: %w", err)
+		problems.add(stepDevices, fmt.Errorf("devices: %w", err))
 	}
 	regDone := make(chan struct{})
 	go func() {
@@ -230,9 +245,11 @@ func assemble(ctx context.Context, o *options, h host) (k *assembled, err error)
 		bulletins: ui.NewValue(ui.Bulletin{}),
 	}
 	if err := sy.start(ctx); err != nil {
-		return nil, err
+		problems.add(stepQueue, err)
 	}
 	k.closers = append(k.closers, sy.close)
+	safeMode := o.safeMode || len(problems) > 0
+	problems.log(log)
 
 	paper, err := printer.PaperFor(paperWidth(cfg))
 	if err != nil {
@@ -278,7 +295,8 @@ func assemble(ctx context.Context, o *options, h host) (k *assembled, err error)
 		Do:           h.do,
 		MapPath:      o.uiMap,
 		Windowed:     o.windowed,
-		SafeMode:     o.safeMode,
+		SafeMode:     safeMode,
+		SafeReason:   problems.text(),
 		// Exit 0: the kiosk session takes it as a clean stop, forgets the crashes that
 		// led to safe mode and starts the kiosk again, normally.
 		OnRestart: func() { fa.Quit() },
@@ -286,6 +304,8 @@ func assemble(ctx context.Context, o *options, h host) (k *assembled, err error)
 	k.ui = ui.New(deps)
 	k.ui.Show(w)
 	k.win = w
+	k.problems, k.safeMode = problems, safeMode
+	ok = true
 	return k, nil
 }
 
