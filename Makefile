@@ -9,50 +9,60 @@ GO      ?= go
 BIN     := bin
 PKGS    := ./...
 
-.PHONY: all run test deps-build deps-run deps-test build vet fmt-check bench fuzz package clean
+.PHONY: all help run test deps-build deps-run deps-test build vet fmt-check guards bench fuzz package clean
 
 all: build
 
-deps-build:
+# Every target with a "## " comment, one line each.
+help: ## list the targets
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:[^#]*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps-build: ## install the Debian packages a build needs, if missing
 	@scripts/install-deps build
-deps-run:
+deps-run: ## install the Debian packages `make run` needs, if missing
 	@scripts/install-deps run
-deps-test:
+deps-test: ## install the Debian packages `make test` needs, if missing
 	@scripts/install-deps test
 
-build: deps-build
+build: deps-build ## build every command into bin/
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 # The kiosk on the embedded default: simulated ID-card reader, printer and scanners on
 # pseudo-terminals, a local hub on loopback, data under the user's cache directory. Without
 # an X display it starts a virtual one (Xvfb) and says so.
-run: deps-run build
+run: deps-run build ## the kiosk on simulated devices and a local hub
 	@scripts/run-kiosk $(BIN)
 
-fmt-check:
+fmt-check: ## fail on Go files gofmt would change
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-vet: deps-build
+vet: deps-build ## go vet
 	$(GO) vet $(PKGS)
 
-test: deps-test fmt-check vet
+# The architecture as tests (internal/archtest): the dependency rules between layers and one
+# package doc per directory. Fast and needs no Debian packages, so it also runs before a
+# change lands.
+guards: ## dependency guards and the one-package-doc rule
+	$(GO) test -count=1 ./internal/archtest/
+
+test: deps-test fmt-check vet guards ## everything: gofmt, vet, guards and every test with the race detector
 	GOVKIOSK_E2E=required $(GO) test -race -timeout 30m $(PKGS)
 
 # Benchmarks, reported in the issue notes and docs/PERFORMANCE.md.
-bench: deps-build
+bench: deps-build ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 # A short run of every fuzz target (FUZZTIME each).
 FUZZTIME ?= 20s
-fuzz: deps-build
+fuzz: deps-build ## a short run of every fuzz target (FUZZTIME each)
 	@scripts/fuzz-all $(FUZZTIME)
 
 # .deb packages for amd64 and arm64 (govkiosk and govkiosk-hub) under dist/, built with nfpm
 # (a Go tool dependency). ARCHS=amd64 limits it to one architecture.
 ARCHS ?= amd64 arm64
-package: deps-build
+package: deps-build ## the .deb packages under dist/ (ARCHS=amd64 for one)
 	@packaging/build-deb $(ARCHS)
 
-clean:
+clean: ## remove bin/ and dist/
 	rm -rf $(BIN) dist

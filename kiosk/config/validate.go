@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -210,8 +209,8 @@ func (d *Device) check(p *problems, key string, names map[string]int, i int) {
 			add("interface", "%d: use 0 to 255", d.Interface)
 		}
 	case TransportTCP:
-		host, port, err := net.SplitHostPort(d.Address)
-		if err != nil || host == "" {
+		host, port, ok := splitHostPort(d.Address)
+		if !ok || host == "" {
 			add("address", "%q: write host:port, like \"192.168.1.50:9100\"", d.Address)
 		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			add("address", "port %q: use 1 to 65535 (printers usually listen on 9100)", port)
@@ -253,4 +252,28 @@ func joinInts(ns []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ", ")
+}
+
+// splitHostPort splits "host:port" or "[v6]:port" the way net.SplitHostPort does, without
+// importing package net: the config is checked in the pure core, which opens no sockets.
+func splitHostPort(addr string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return "", "", false
+	}
+	host, port = addr[:i], addr[i+1:]
+	if strings.HasPrefix(host, "[") {
+		if !strings.HasSuffix(host, "]") {
+			return "", "", false
+		}
+		host = host[1 : len(host)-1]
+		if strings.ContainsAny(host, "[]") {
+			return "", "", false
+		}
+		return host, port, true
+	}
+	if strings.ContainsAny(host, ":[]") || strings.ContainsAny(port, "[]") {
+		return "", "", false // an IPv6 address needs its brackets
+	}
+	return host, port, true
 }

@@ -1,0 +1,2 @@
+// Package health is allowed everywhere but in the protocol.
+package health

@@ -1,0 +1,4 @@
+// Package dial may use the network.
+package dial
+
+import _ "net"

@@ -1,0 +1,5 @@
+package bad
+
+import (
+	_ "github.com/govkiosk/govkiosk/sync/protocol"
+)

@@ -1,0 +1,2 @@
+// Package fyne stands in for the UI toolkit.
+package fyne

@@ -1,0 +1,3 @@
+module github.com/tarm/serial
+
+go 1.26

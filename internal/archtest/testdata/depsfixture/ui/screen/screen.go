@@ -1,0 +1,4 @@
+// Package screen may use Fyne.
+package screen
+
+import _ "fyne.io/fyne/v2"

@@ -1,0 +1,4 @@
+// Package main is wrong for a program.
+package main
+
+func main() {}

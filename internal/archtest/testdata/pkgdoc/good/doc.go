@@ -1,0 +1,2 @@
+// Package good has one doc.
+package good

@@ -1,0 +1,2 @@
+// Package testfile has its doc in a test file.
+package testfile

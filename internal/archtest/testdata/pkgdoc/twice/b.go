@@ -1,0 +1,2 @@
+// Package twice is documented here as well.
+package twice

@@ -1,0 +1,2 @@
+// Package right is not the name of this package.
+package wrongname
