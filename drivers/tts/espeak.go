@@ -1,0 +1,146 @@
+package tts
+
+/*
+#cgo pkg-config: espeak-ng
+#include <stdint.h>
+#include <stdlib.h>
+#include <espeak-ng/speak_lib.h>
+
+extern int goSynthCallback(short *wav, int numsamples, espeak_EVENT *events);
+
+static int synthCallback(short *wav, int numsamples, espeak_EVENT *events) {
+	return goSynthCallback(wav, numsamples, events);
+}
+
+static void setCallback(void) { espeak_SetSynthCallback(synthCallback); }
+
+static int synth(const char *text, size_t size, uintptr_t user) {
+	return espeak_Synth(text, size, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, (void *)user);
+}
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/cgo"
+	"sync"
+	"unsafe"
+
+	"github.com/govkiosk/govkiosk/drivers/audio"
+)
+
+// Lang is a visit's language as the UI names it.
+type Lang string
+
+const (
+	Zh Lang = "zh"
+	En Lang = "en"
+)
+
+// voices maps a language to its eSpeak NG voice.
+var voices = map[Lang]string{Zh: "cmn", En: "en"}
+
+// ErrUnsupported is returned for a language without a voice.
+var ErrUnsupported = errors.New("tts: no voice for this language")
+
+// Rate is a speaking speed in words per minute (eSpeak's unit; for Mandarin roughly
+// syllables per minute).
+type Rate int
+
+const (
+	// Normal suits instructions; a little slower than eSpeak's 175 for older listeners.
+	Normal Rate = 150
+	// Slow is for a tracking code read character by character.
+	Slow Rate = 110
+)
+
+// Engine is eSpeak NG. The C library is process-global: there is one Engine per process
+// (Open returns the same one) and it runs one synthesis at a time.
+type Engine struct {
+	mu   sync.Mutex
+	rate int // samples per second
+}
+
+var (
+	engineOnce sync.Once
+	engine     *Engine
+	engineErr  error
+)
+
+// Open initializes eSpeak NG once per process.
+func Open() (*Engine, error) {
+	engineOnce.Do(func() {
+		// Synchronous mode: espeak_Synth returns when the text is done, having handed
+		// the samples to the callback in chunks of about 100 ms.
+		r := C.espeak_Initialize(C.AUDIO_OUTPUT_SYNCHRONOUS, 100, nil, C.espeakINITIALIZE_DONT_EXIT)
+		if r <= 0 {
+			engineErr = fmt.Errorf("tts: espeak-ng did not initialize (is espeak-ng-data installed?)")
+			return
+		}
+		C.setCallback()
+		engine = &Engine{rate: int(r)}
+	})
+	return engine, engineErr
+}
+
+// SampleRate is the rate of every clip the engine makes (22050 Hz for eSpeak NG).
+func (e *Engine) SampleRate() int { return e.rate }
+
+// job collects one synthesis's samples; the callback finds it through a cgo.Handle.
+type job struct {
+	ctx     context.Context
+	samples []int16
+}
+
+//export goSynthCallback
+func goSynthCallback(wav *C.short, n C.int, events *C.espeak_EVENT) C.int {
+	if events == nil {
+		return 1
+	}
+	h := cgo.Handle(uintptr(events.user_data))
+	j, ok := h.Value().(*job)
+	if !ok {
+		return 1
+	}
+	if n > 0 && wav != nil {
+		j.samples = append(j.samples, unsafe.Slice((*int16)(unsafe.Pointer(wav)), int(n))...)
+	}
+	if j.ctx.Err() != nil {
+		return 1 // abort: a newer prompt needs the engine
+	}
+	return 0
+}
+
+// Synthesize speaks text in lang at rate and returns the samples. It stops early, with
+// ctx's error, when ctx is done.
+func (e *Engine) Synthesize(ctx context.Context, lang Lang, text string, rate Rate) (audio.Clip, error) {
+	voice, ok := voices[lang]
+	if !ok {
+		return audio.Clip{}, fmt.Errorf("%w: %q", ErrUnsupported, lang)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return audio.Clip{}, err
+	}
+	cv := C.CString(voice)
+	defer C.free(unsafe.Pointer(cv))
+	if r := C.espeak_SetVoiceByName(cv); r != C.EE_OK {
+		return audio.Clip{}, fmt.Errorf("tts: voice %q: espeak error %d", voice, int(r))
+	}
+	C.espeak_SetParameter(C.espeakRATE, C.int(rate), 0)
+	j := &job{ctx: ctx}
+	h := cgo.NewHandle(j)
+	defer h.Delete()
+	ct := C.CString(text)
+	defer C.free(unsafe.Pointer(ct))
+	if r := C.synth(ct, C.size_t(len(text)+1), C.uintptr_t(h)); r != C.EE_OK {
+		return audio.Clip{}, fmt.Errorf("tts: synthesize: espeak error %d", int(r))
+	}
+	if err := ctx.Err(); err != nil {
+		return audio.Clip{}, err
+	}
+	return audio.Clip{Rate: e.rate, Samples: j.samples}, nil
+}
