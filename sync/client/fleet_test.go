@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/govkiosk/govkiosk/sync/hub"
+	"github.com/govkiosk/govkiosk/sync/protocol"
 	"github.com/govkiosk/govkiosk/sync/queue"
 )
 
@@ -202,12 +204,16 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 // that long (plus jitter) instead of hammering, then gets in.
 func TestHandshakeRateLimitedThenAdmitted(t *testing.T) {
 	lh := startHub(t, hub.Options{HandshakeRate: 4, HandshakeBurst: 1, RetryAfter: 100 * time.Millisecond})
-	a := lh.enroll(t) // enrolling spends the burst too
+	a := lh.enroll(t) // enrollment has its own budget: the handshake token is still there
 	time.Sleep(300 * time.Millisecond)
 	ca := run(t, fast(a, openQueue(t, a)))
 	waitFor(t, 5*time.Second, "first terminal online", func() bool { return ca.State().Online })
 	time.Sleep(300 * time.Millisecond)
-	b := lh.enroll(t) // spends the token the next handshake would need
+	b := lh.enroll(t)
+	// A plain GET on the connect path spends the token the next handshake would need.
+	if resp, err := http.Get("http://" + lh.addr + protocol.ConnectPath); err == nil {
+		resp.Body.Close()
+	}
 	qb := openQueue(t, b)
 	enqueue(t, qb, "", 1000)
 	states := make(chan State, 64)

@@ -1,7 +1,19 @@
 package hub
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/govkiosk/govkiosk/kiosk/tracking"
 	"github.com/govkiosk/govkiosk/sync/protocol"
@@ -81,4 +93,178 @@ func toLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// fixedClock is a clock that does not move: token buckets do not refill during a test.
+func fixedClock() func() time.Time {
+	t0 := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	return func() time.Time { return t0 }
+}
+
+// clientFrom is an HTTP client whose connections come from the given loopback address.
+func clientFrom(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Timeout: 5 * time.Second}
+}
+
+// postEnroll sends an enrollment request with a wrong code and returns the status.
+func postEnroll(t *testing.T, hc *http.Client, th *testHub) int {
+	t.Helper()
+	pub, _, _ := ed25519.GenerateKey(nil)
+	body, _ := json.Marshal(protocol.EnrollRequest{Code: "WRONG-GUESS", PublicKey: pub, App: "attacker"})
+	resp, err := hc.Post(th.url(protocol.EnrollPath), "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestEnrollmentFloodDoesNotStarveReconnects is the attack of finding 3: anonymous
+// enrollment guesses used to spend the token bucket that reconnecting terminals need.
+func TestEnrollmentFloodDoesNotStarveReconnects(t *testing.T) {
+	const reconnects = 24
+	th := startHub(t, Options{Now: fixedClock(), HandshakeRate: 1, HandshakeBurst: reconnects,
+		EnrollRate: 1, EnrollBurst: 100, EnrollSourceRate: 1, EnrollSourceBurst: 5})
+	tk := th.enroll(t)
+
+	flood := clientFrom("127.0.0.1")
+	codes := map[int]int{}
+	for range 400 {
+		codes[postEnroll(t, flood, th)]++
+	}
+	if codes[http.StatusForbidden] != 5 || codes[http.StatusServiceUnavailable] != 395 {
+		t.Errorf("flood answers %v: want 5 checked (403) and 395 refused (503)", codes)
+	}
+	// Another source has its own budget: its guess is checked, not refused.
+	if got := postEnroll(t, clientFrom("127.0.0.2"), th); got != http.StatusForbidden {
+		t.Errorf("enrollment from a second source answered %d, want 403", got)
+	}
+	// Every reconnect of the enrolled terminal still gets through.
+	for i := range reconnects {
+		r := th.connect(t, tk)
+		r.ws.Close()
+		_ = i
+	}
+	if s := th.Stats(); s.EnrollRefused != 395 || s.HandshakesRefused != 0 {
+		t.Errorf("enroll refused %d (want 395), handshakes refused %d (want 0)", s.EnrollRefused, s.HandshakesRefused)
+	}
+}
+
+// rawHTTP opens a plain TCP connection to the hub.
+func rawHTTP(t *testing.T, th *testHub) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", th.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// closedWithin reports whether the server closes c (read returns EOF or a reset)
+// within d.
+func closedWithin(c net.Conn, d time.Duration) bool {
+	c.SetReadDeadline(time.Now().Add(d))
+	buf := make([]byte, 4096)
+	for {
+		_, err := c.Read(buf)
+		if err == nil {
+			continue
+		}
+		var ne net.Error
+		return !(errors.As(err, &ne) && ne.Timeout())
+	}
+}
+
+// TestIdleKeepAliveConnectionsClosed is the first attack of finding 4: keep-alive
+// connections that never send a second request stayed open for ever.
+func TestIdleKeepAliveConnectionsClosed(t *testing.T) {
+	th := startHub(t, Options{HTTPIdleTimeout: 200 * time.Millisecond})
+	conns := make([]net.Conn, 50)
+	for i := range conns {
+		conns[i] = rawHTTP(t, th)
+		fmt.Fprintf(conns[i], "GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
+		br := bufio.NewReader(conns[i])
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.Close {
+			t.Fatal("hub closed a keep-alive connection after one request")
+		}
+	}
+	for i, c := range conns {
+		if !closedWithin(c, 5*time.Second) {
+			t.Fatalf("idle keep-alive connection %d still open after 5s", i)
+		}
+	}
+}
+
+// TestSlowRequestBodyCut is the second attack of finding 4: an enrollment body sent a
+// byte at a time held its connection open past a minute.
+func TestSlowRequestBodyCut(t *testing.T) {
+	th := startHub(t, Options{HTTPReadTimeout: 300 * time.Millisecond})
+	c := rawHTTP(t, th)
+	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{", protocol.EnrollPath)
+	start := time.Now()
+	for time.Since(start) < 5*time.Second {
+		if _, err := c.Write([]byte(" ")); err != nil {
+			return // cut
+		}
+		if closedWithin(c, 50*time.Millisecond) {
+			return
+		}
+	}
+	t.Fatal("a slow request body kept its connection for 5s")
+}
+
+// TestAllSocketsCapped is the third attack of finding 4: connections that never became
+// terminals were not counted by the connection cap at all.
+func TestAllSocketsCapped(t *testing.T) {
+	const max = 16
+	th := startHub(t, Options{MaxSockets: max})
+	var conns []net.Conn
+	closed := 0
+	for range 3 * max {
+		c, err := net.Dial("tcp", th.addr)
+		if err != nil {
+			closed++ // reset before the dial even returned
+			continue
+		}
+		t.Cleanup(func() { c.Close() })
+		conns = append(conns, c)
+	}
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	for _, c := range conns {
+		wg.Go(func() {
+			if closedWithin(c, 300*time.Millisecond) {
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	closed += int(n.Load())
+	if closed < 2*max {
+		t.Errorf("%d of %d sockets closed, want at least %d (cap %d)", closed, 3*max, 2*max, max)
+	}
+	if s := th.Stats(); s.ConnsRefused < 2*max {
+		t.Errorf("conns refused %d, want at least %d", s.ConnsRefused, 2*max)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	// Slots come back: the hub serves again.
+	waitFor(t, "a free socket", func() bool {
+		resp, err := http.Get(th.url("/healthz"))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }

@@ -70,16 +70,26 @@ func (h *Hub) Enroll(req *protocol.EnrollRequest) (*protocol.EnrollResponse, err
 }
 
 func (h *Hub) serveEnroll(w http.ResponseWriter, r *http.Request) {
-	// Enrollment shares the handshake budget: it is as costly, and it is where codes
-	// could be guessed.
-	if ok, wait := h.gate.take(); !ok {
-		h.m.handshakesRefused.Add(1)
+	// Enrollment is anonymous and is where codes could be guessed: it has its own budget,
+	// per source and overall, apart from the handshakes of enrolled terminals, so a flood
+	// of guesses costs reconnecting terminals nothing.
+	ok, wait := h.enrollBySource.take(r.RemoteAddr)
+	if ok {
+		ok, wait = h.enrollGate.take()
+	}
+	if !ok {
+		h.m.enrollRefused.Add(1)
 		h.m.tryLater.Add(1)
-		refuse(w, wait+h.opt.RetryAfter, "too many requests at once")
+		refuse(w, wait+h.opt.RetryAfter, "too many enrollment requests; try again later")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, protocol.MaxEnrollBody+1))
 	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, protocol.Errorf(protocol.CodeTooLarge, "", "request body too large"))
+			return
+		}
 		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "enrollment request unreadable"))
 		return
 	}

@@ -44,10 +44,35 @@ type Options struct {
 	// OperatorToken authorises the operator API (bearer token). Empty disables every
 	// operator endpoint.
 	OperatorToken string
-	// HandshakeRate and HandshakeBurst bound websocket handshakes and enrollments per
-	// second (token bucket). Default 100/s, burst 200.
+	// HandshakeRate and HandshakeBurst bound websocket handshakes per second (token
+	// bucket). Default 100/s, burst 200.
 	HandshakeRate  float64
 	HandshakeBurst int
+	// EnrollRate and EnrollBurst bound enrollments from all sources together, and
+	// EnrollSourceRate and EnrollSourceBurst those from one source address (an IPv4
+	// address or an IPv6 /64). Enrollment is anonymous, so it has its own budget: a flood
+	// of guesses never takes a reconnecting terminal's turn. Defaults 50/s burst 200, and
+	// 20/s burst 100 per source.
+	EnrollRate        float64
+	EnrollBurst       int
+	EnrollSourceRate  float64
+	EnrollSourceBurst int
+	// LookupRate and LookupBurst bound public tracking-code lookups (GET
+	// /api/submissions?tracking_code=) per source address. The operator is not limited.
+	// Default 1/s, burst 10.
+	LookupRate  float64
+	LookupBurst int
+	// MaxSockets bounds all TCP connections Serve holds at once: terminals, enrollment,
+	// API and dashboard, authenticated or not. One over is closed at once. Default
+	// MaxConns + 1024.
+	MaxSockets int
+	// HTTPReadTimeout bounds reading a plain HTTP request, headers and body; HTTPIdleTimeout
+	// closes a keep-alive connection that sends no new request; MaxRequestBody bounds a
+	// request body. None applies to terminal websockets, which have their own deadlines.
+	// Defaults 15s, 30s and protocol.MaxHubText + 4 KiB.
+	HTTPReadTimeout time.Duration
+	HTTPIdleTimeout time.Duration
+	MaxRequestBody  int64
 	// MaxUploads bounds submissions receiving attachment bytes at once. Default 64.
 	MaxUploads int
 	// MaxConns bounds connected terminals. Default 20000.
@@ -87,8 +112,18 @@ func (o *Options) defaults() error {
 	}
 	setDefault(&o.HandshakeRate, 100)
 	setDefault(&o.HandshakeBurst, 200)
+	setDefault(&o.EnrollRate, 50)
+	setDefault(&o.EnrollBurst, 200)
+	setDefault(&o.EnrollSourceRate, 20)
+	setDefault(&o.EnrollSourceBurst, 100)
+	setDefault(&o.LookupRate, 1)
+	setDefault(&o.LookupBurst, 10)
 	setDefault(&o.MaxUploads, 64)
 	setDefault(&o.MaxConns, 20000)
+	setDefault(&o.MaxSockets, o.MaxConns+1024)
+	setDefault(&o.HTTPReadTimeout, 15*time.Second)
+	setDefault(&o.HTTPIdleTimeout, 30*time.Second)
+	setDefault(&o.MaxRequestBody, protocol.MaxHubText+4<<10)
 	setDefault(&o.HeartbeatInterval, 30*time.Second)
 	setDefault(&o.IdleTimeout, 90*time.Second)
 	setDefault(&o.HandshakeTimeout, 10*time.Second)
@@ -104,7 +139,7 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-func setDefault[T int | float64 | time.Duration](v *T, d T) {
+func setDefault[T int | int64 | float64 | time.Duration](v *T, d T) {
 	if *v <= 0 {
 		*v = d
 	}
@@ -122,9 +157,14 @@ type Hub struct {
 	att   attachmentStorage
 	seal  *sealer // personal data at rest
 	gate  *tokenBucket
-	slots chan struct{} // upload slots
-	m     *metrics
-	up    websocket.Upgrader
+	// enrollGate and enrollBySource budget anonymous enrollment apart from handshakes;
+	// lookups budgets public tracking-code lookups per source.
+	enrollGate     *tokenBucket
+	enrollBySource *sourceLimiter
+	lookups        *sourceLimiter
+	slots          chan struct{} // upload slots
+	m              *metrics
+	up             websocket.Upgrader
 
 	mu       sync.Mutex
 	closed   bool
@@ -169,20 +209,24 @@ func New(opt Options) (*Hub, error) {
 		return nil, err
 	}
 	h := &Hub{
-		opt:      opt,
-		log:      opt.Logger,
-		idKey:    idKey,
-		st:       st,
-		seal:     seal,
-		att:      &attachmentStore{dir: filepath.Join(opt.Dir, "attachments"), seal: seal, syncChunks: !opt.NoChunkSync},
-		gate:     newTokenBucket(opt.HandshakeRate, opt.HandshakeBurst, opt.Now),
-		slots:    make(chan struct{}, opt.MaxUploads),
-		terms:    map[string]*terminal{},
-		conns:    map[*conn]struct{}{},
-		uploads:  map[string]*conn{},
-		pub:      map[string]*published{},
-		commands: map[string]*commandState{},
-		stopLoop: make(chan struct{}),
+		opt:   opt,
+		log:   opt.Logger,
+		idKey: idKey,
+		st:    st,
+		seal:  seal,
+		att:   &attachmentStore{dir: filepath.Join(opt.Dir, "attachments"), seal: seal, syncChunks: !opt.NoChunkSync},
+		gate:  newTokenBucket(opt.HandshakeRate, opt.HandshakeBurst, opt.Now),
+		// Sources remembered: enough for every kiosk of a large rollout and then some.
+		enrollGate:     newTokenBucket(opt.EnrollRate, opt.EnrollBurst, opt.Now),
+		enrollBySource: newSourceLimiter(opt.EnrollSourceRate, opt.EnrollSourceBurst, 65536, opt.Now),
+		lookups:        newSourceLimiter(opt.LookupRate, opt.LookupBurst, 65536, opt.Now),
+		slots:          make(chan struct{}, opt.MaxUploads),
+		terms:          map[string]*terminal{},
+		conns:          map[*conn]struct{}{},
+		uploads:        map[string]*conn{},
+		pub:            map[string]*published{},
+		commands:       map[string]*commandState{},
+		stopLoop:       make(chan struct{}),
 	}
 	if err := h.load(); err != nil {
 		st.close()
@@ -248,19 +292,28 @@ func (h *Hub) ID() string { return h.id }
 // Handler returns the hub's HTTP handler: the websocket and enrollment endpoints, the
 // API, /healthz, /metrics and the dashboard.
 func (h *Hub) Handler() http.Handler {
+	api := http.NewServeMux()
+	api.HandleFunc("POST "+protocol.EnrollPath, h.serveEnroll)
+	h.routeAPI(api)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+protocol.ConnectPath, h.serveConnect)
-	mux.HandleFunc("POST "+protocol.EnrollPath, h.serveEnroll)
-	h.routeAPI(mux)
+	mux.Handle("/", boundRequest(api, h.opt.MaxRequestBody, h.opt.HTTPReadTimeout))
 	return mux
 }
 
 // Serve accepts HTTP and websocket connections on ln until Close. Wrap ln with
 // tls.NewListener for wss://. It returns nil after Close.
 func (h *Hub) Serve(ln net.Listener) error {
+	// Every socket counts against MaxSockets, not only terminals: idle keep-alive and
+	// slow requests are closed by the timeouts, and no more than the cap are held at once.
+	// The websocket route sets its own deadlines once upgraded (handshake, then idle).
+	ln = &capListener{Listener: ln, max: int64(h.opt.MaxSockets), refused: &h.m.connsRefused}
 	srv := &http.Server{
 		Handler:           h.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, h.opt.HTTPReadTimeout),
+		ReadTimeout:       h.opt.HTTPReadTimeout,
+		IdleTimeout:       h.opt.HTTPIdleTimeout,
+		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
 	}
 	h.mu.Lock()
