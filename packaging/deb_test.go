@@ -90,7 +90,8 @@ func TestDebPackages(t *testing.T) {
 			"libc6 (>= 2.", "adduser", "systemd", "libpam-systemd", "udev", "xserver-xorg", "xinit", "xauth",
 			"x11-xserver-utils", "libgl1", "libgl1-mesa-dri", "libx11-6", "libxcursor1", "libxrandr2",
 			"libxinerama1", "libxi6", "libxxf86vm1", "libusb-1.0-0", "fonts-noto-cjk",
-			"libespeak-ng1", "espeak-ng-data", "libasound2"})
+			"libespeak-ng1", "espeak-ng-data", "libasound2",
+			"libzinnia0", "rime-data-pinyin-simp", "tegaki-zinnia-simplified-chinese"})
 		files := contents(t, kiosk)
 		checkFiles(t, files, map[string]string{
 			"/usr/lib/govkiosk/kiosk":                  "-rwxr-xr-x",

@@ -1,0 +1,290 @@
+package pinyin
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultDictPath is where Debian's rime-data-pinyin-simp installs the dictionary.
+const DefaultDictPath = "/usr/share/rime-data/pinyin_simp.dict.yaml"
+
+// ErrNoDictionary means the dictionary file is missing: the install is broken and pinyin
+// input is off until the data package is back. Callers compare with errors.Is.
+var ErrNoDictionary = errors.New("pinyin: dictionary not installed")
+
+// ErrBadDictionary means the file is there but holds no usable entry.
+var ErrBadDictionary = errors.New("pinyin: dictionary has no entries")
+
+// Limits that keep a damaged or hostile file from costing unbounded memory.
+const (
+	maxWordRunes  = 8   // longest word kept (the data's longest is 4 characters)
+	maxSyllableLn = 6   // longest pinyin syllable spelling (zhuang, shuang)
+	maxLineBytes  = 512 // longer lines are skipped
+)
+
+// entry is one dictionary word. Its syllables are sylls[off : off+n].
+type entry struct {
+	text   string
+	off    uint32
+	n      uint8
+	weight float32 // log probability, already normalised
+}
+
+// Dict is a read-only pinyin dictionary with its index. It is safe for concurrent use;
+// per-visit state lives in a Session.
+type Dict struct {
+	syl     []string          // syllable id -> canonical spelling (as in the data: lv, lue)
+	spell   map[string]int    // spelling (including v/u aliases) -> syllable id
+	prefix  map[string]sylSet // any prefix of a spelling -> syllables it can begin
+	entries []entry
+	sylls   []uint16
+	// index: first letters of a word's syllables -> entries, best first.
+	index   map[string][]int32
+	maxLen  int
+	floorLP float64 // log probability given to a word of weight 0
+}
+
+// sylSet is a set of syllable ids (the data has ~415 syllables).
+type sylSet [8]uint64
+
+func (s *sylSet) add(id int)              { s[id>>6] |= 1 << (id & 63) }
+func (s *sylSet) has(id uint16) bool      { return s[id>>6]&(1<<(id&63)) != 0 }
+func (d *Dict) sylCount() int             { return len(d.syl) }
+func (d *Dict) word(i int32) *entry       { return &d.entries[i] }
+func (d *Dict) wordSyl(e *entry) []uint16 { return d.sylls[e.off : e.off+uint32(e.n)] }
+
+// Load reads the dictionary at path. A missing file gives ErrNoDictionary.
+func Load(path string) (*Dict, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNoDictionary, path)
+		}
+		return nil, fmt.Errorf("pinyin: open dictionary: %w", err)
+	}
+	defer f.Close()
+	return Parse(f)
+}
+
+// Parse reads a Rime dictionary: an optional YAML header ending in a line "...", then lines
+// "TEXT<TAB>PINYIN SYLLABLES[<TAB>WEIGHT]". Comment lines (#), malformed lines, words whose
+// character count differs from their syllable count, and non-letter readings are skipped:
+// the file comes from outside the program.
+func Parse(r io.Reader) (*Dict, error) {
+	d := &Dict{spell: map[string]int{}, index: map[string][]int32{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 64*1024)
+	type raw struct {
+		text   string
+		syl    []uint16
+		weight float64
+	}
+	var words []raw
+	inBody := false
+	sawHeader := false
+	var fields [3]string
+	for sc.Scan() {
+		line := sc.Text()
+		if len(line) > maxLineBytes || !utf8.ValidString(line) {
+			continue
+		}
+		if !inBody {
+			switch {
+			case line == "---":
+				sawHeader = true
+				continue
+			case line == "...":
+				inBody = true
+				continue
+			case sawHeader:
+				continue
+			}
+			// A file without a header starts with entries.
+			inBody = true
+		}
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		n := splitTab(line, fields[:])
+		if n < 2 || n > 3 {
+			continue
+		}
+		text, code := fields[0], fields[1]
+		runes := utf8.RuneCountInString(text)
+		if runes == 0 || runes > maxWordRunes {
+			continue
+		}
+		parts := strings.Fields(code)
+		if len(parts) != runes {
+			continue
+		}
+		w := 0.0
+		if n == 3 {
+			f, err := strconv.ParseFloat(strings.TrimSpace(fields[2]), 64)
+			if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+				continue
+			}
+			w = f
+		}
+		ids := make([]uint16, 0, len(parts))
+		ok := true
+		for _, p := range parts {
+			if !validSpelling(p) {
+				ok = false
+				break
+			}
+			id, seen := d.spell[p]
+			if !seen {
+				if len(d.syl) >= 64*len(sylSet{}) {
+					ok = false
+					break
+				}
+				id = len(d.syl)
+				d.syl = append(d.syl, p)
+				d.spell[p] = id
+			}
+			ids = append(ids, uint16(id))
+		}
+		if !ok {
+			continue
+		}
+		words = append(words, raw{text, ids, w})
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, bufio.ErrTooLong) {
+		return nil, fmt.Errorf("pinyin: read dictionary: %w", err)
+	}
+	if len(words) == 0 {
+		return nil, ErrBadDictionary
+	}
+	// v stands for ü: the data spells lü "lv" and lüe "lue"; accept "lve"/"nve" too.
+	for i, s := range d.syl {
+		if (strings.HasPrefix(s, "lu") || strings.HasPrefix(s, "nu")) && strings.HasSuffix(s, "ue") {
+			alias := s[:1] + "v" + s[2:]
+			if _, ok := d.spell[alias]; !ok {
+				d.spell[alias] = i
+			}
+		}
+	}
+	d.prefix = map[string]sylSet{}
+	for sp, id := range d.spell {
+		for k := 1; k <= len(sp); k++ {
+			set := d.prefix[sp[:k]]
+			set.add(id)
+			d.prefix[sp[:k]] = set
+		}
+	}
+	// Merge duplicates (same text and reading) by adding weights, then normalise.
+	sort.SliceStable(words, func(i, j int) bool {
+		if words[i].text != words[j].text {
+			return words[i].text < words[j].text
+		}
+		return lessSyl(words[i].syl, words[j].syl)
+	})
+	total := 0.0
+	merged := words[:0]
+	for _, w := range words {
+		if k := len(merged) - 1; k >= 0 && merged[k].text == w.text && equalSyl(merged[k].syl, w.syl) {
+			merged[k].weight += w.weight
+		} else {
+			merged = append(merged, w)
+		}
+		total += w.weight
+	}
+	total += float64(len(merged)) // every word counts at least once
+	logTotal := math.Log(total)
+	d.floorLP = -logTotal
+	d.entries = make([]entry, 0, len(merged))
+	for _, w := range merged {
+		e := entry{text: w.text, off: uint32(len(d.sylls)), n: uint8(len(w.syl)),
+			weight: float32(math.Log(w.weight+1) - logTotal)}
+		d.sylls = append(d.sylls, w.syl...)
+		d.entries = append(d.entries, e)
+		if len(w.syl) > d.maxLen {
+			d.maxLen = len(w.syl)
+		}
+	}
+	for i := range d.entries {
+		key := d.initials(d.wordSyl(&d.entries[i]))
+		d.index[key] = append(d.index[key], int32(i))
+	}
+	for k, list := range d.index {
+		sort.SliceStable(list, func(a, b int) bool { return d.entries[list[a]].weight > d.entries[list[b]].weight })
+		d.index[k] = list
+	}
+	return d, nil
+}
+
+// Len is the number of words in the dictionary.
+func (d *Dict) Len() int { return len(d.entries) }
+
+func (d *Dict) initials(ids []uint16) string {
+	b := make([]byte, len(ids))
+	for i, id := range ids {
+		b[i] = d.syl[id][0]
+	}
+	return string(b)
+}
+
+// validSpelling: lower-case ASCII letters, at most maxSyllableLn of them.
+func validSpelling(s string) bool {
+	if s == "" || len(s) > maxSyllableLn {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// splitTab splits line at tabs into out and returns how many fields there were (which may
+// exceed len(out)).
+func splitTab(line string, out []string) int {
+	n := 0
+	for {
+		i := strings.IndexByte(line, '\t')
+		if n < len(out) {
+			if i < 0 {
+				out[n] = line
+			} else {
+				out[n] = line[:i]
+			}
+		}
+		n++
+		if i < 0 {
+			return n
+		}
+		line = line[i+1:]
+	}
+}
+
+func equalSyl(a, b []uint16) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lessSyl(a, b []uint16) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return len(a) < len(b)
+}
