@@ -38,6 +38,7 @@ type options struct {
 	data          string
 	keyFile       string
 	identityKey   string
+	syncKey       string
 	catalog       string
 	catalogVer    string
 	config        string
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.data, "data", "hub-data", "data directory: database and attachments")
 	fs.StringVar(&o.keyFile, "key", "", "AES-256 key file sealing personal data at rest, created if missing (default DATA/hub.key; keep it on another volume in production)")
 	fs.StringVar(&o.identityKey, "identity-key", "", "Ed25519 key file signing residents' identity QR codes, created if missing (default: identity.key beside -key)")
+	fs.StringVar(&o.syncKey, "sync-key", "", "Ed25519 key file the hub proves itself with to terminals on every connect, created if missing; terminals pin it at enrollment (default: sync.key beside -key)")
 	fs.StringVar(&o.catalog, "catalog", "", "service catalog JSON file to publish")
 	fs.StringVar(&o.catalogVer, "catalog-version", "", "version name of -catalog (default: the catalog's own \"version\", else derived from its content)")
 	fs.StringVar(&o.config, "config", "", "terminal configuration JSON file to publish")
@@ -144,7 +146,7 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 		}
 	}
 	h, err := hub.New(hub.Options{
-		Dir: o.data, KeyFile: o.keyFile, IdentityKeyFile: o.identityKey, Logger: log, OperatorToken: token,
+		Dir: o.data, KeyFile: o.keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
 		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,
 	})

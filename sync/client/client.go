@@ -129,6 +129,7 @@ type Stats struct {
 	Failed       int64 // items refused permanently
 	Heartbeats   int64
 	ProtocolErrs int64 // frames from the hub that were refused
+	HubUnproven  int64 // handshakes refused: the hub did not prove its pinned key
 }
 
 // Client synchronises one outbox with one hub. Create it with New and call Run. Several
@@ -161,7 +162,7 @@ type Client struct {
 	}
 
 	stats struct {
-		connects, dials, chunks, bytes, delivered, failed, heartbeats, protoErrs atomic.Int64
+		connects, dials, chunks, bytes, delivered, failed, heartbeats, protoErrs, unproven atomic.Int64
 	}
 }
 
@@ -283,7 +284,7 @@ func (c *Client) Stats() Stats {
 	s := &c.stats
 	return Stats{Connects: s.connects.Load(), Dials: s.dials.Load(), ChunksSent: s.chunks.Load(),
 		BytesSent: s.bytes.Load(), Delivered: s.delivered.Load(), Failed: s.failed.Load(),
-		Heartbeats: s.heartbeats.Load(), ProtocolErrs: s.protoErrs.Load()}
+		Heartbeats: s.heartbeats.Load(), ProtocolErrs: s.protoErrs.Load(), HubUnproven: s.unproven.Load()}
 }
 
 func (c *Client) versions() Versions {

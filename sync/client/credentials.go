@@ -31,6 +31,10 @@ var (
 	// ErrCredentials means the credentials file exists but cannot be used (bad content,
 	// or readable by group or others).
 	ErrCredentials = errors.New("client: unusable credentials file")
+	// ErrNoHubKey means the credentials hold no pinned hub key (they are from before
+	// protocol version 2, or from a hub that does not prove itself): the terminal must
+	// enroll again. It comes wrapped together with ErrNotEnrolled.
+	ErrNoHubKey = errors.New("client: credentials hold no pinned hub key (enroll again)")
 )
 
 // Credentials are what enrollment gives a terminal: its identity at one hub and the
@@ -50,6 +54,11 @@ type Credentials struct {
 	// credentials from before hubs handed it out, or from a hub that does not: such a
 	// terminal does not offer identification by QR code.
 	IdentityKey ed25519.PublicKey `json:"identity_key,omitempty"`
+	// HubKey is the hub's Ed25519 public key, pinned at enrollment: on every connect
+	// the hub must prove it holds the private half before the terminal sends anything
+	// (protocol version 2). Credentials from before version 2 lack it and are refused
+	// with ErrNoHubKey: enroll again.
+	HubKey ed25519.PublicKey `json:"hub_key"`
 }
 
 func (c Credentials) validate() error {
@@ -64,6 +73,10 @@ func (c Credentials) validate() error {
 		return fmt.Errorf("%w: bad private key", ErrCredentials)
 	case len(c.IdentityKey) != 0 && len(c.IdentityKey) != ed25519.PublicKeySize:
 		return fmt.Errorf("%w: bad hub identity key", ErrCredentials)
+	case len(c.HubKey) == 0:
+		return fmt.Errorf("%w: %w", ErrNotEnrolled, ErrNoHubKey)
+	case len(c.HubKey) != ed25519.PublicKeySize:
+		return fmt.Errorf("%w: bad pinned hub key", ErrCredentials)
 	}
 	return nil
 }
@@ -183,8 +196,9 @@ func EnrollWith(ctx context.Context, hubURL, code string, opt EnrollOptions) (Cr
 		return Credentials{}, fmt.Errorf("client: enroll: %w", err)
 	}
 	hreq.Header.Set("Content-Type", "application/json")
-	// Ask for the hub's identity-code key; a hub without one answers as before.
-	hreq.Header.Set(protocol.EnrollFeaturesHeader, protocol.FeatureIdentityKey)
+	// Ask for the hub's identity-code key (a hub without one answers as before) and for
+	// the key the hub proves itself with on every connect, which is required.
+	hreq.Header.Set(protocol.EnrollFeaturesHeader, protocol.FeatureIdentityKey+","+protocol.FeatureHubKey)
 	resp, err := opt.HTTPClient.Do(hreq)
 	if err != nil {
 		return Credentials{}, fmt.Errorf("client: enroll: %w", err)
@@ -208,6 +222,10 @@ func EnrollWith(ctx context.Context, hubURL, code string, opt EnrollOptions) (Cr
 	if err != nil {
 		return Credentials{}, fmt.Errorf("client: enroll: hub answer: %w", err)
 	}
+	if len(er.HubKey) == 0 {
+		return Credentials{}, fmt.Errorf("client: enroll: %w: the hub sent no key to pin (it speaks no protocol version 2)", ErrNoHubKey)
+	}
 	return Credentials{Hub: hubURL, HubID: er.HubID, TerminalID: er.TerminalID, TerminalCode: er.TerminalCode,
-		PrivateKey: key, EnrolledAt: er.EnrolledAt, IdentityKey: ed25519.PublicKey(er.IdentityKey)}, nil
+		PrivateKey: key, EnrolledAt: er.EnrolledAt, IdentityKey: ed25519.PublicKey(er.IdentityKey),
+		HubKey: ed25519.PublicKey(er.HubKey)}, nil
 }

@@ -108,15 +108,26 @@ func TestEnrollSaveLoad(t *testing.T) {
 	waitFor(t, 5*time.Second, "online", func() bool { return c.State().Online })
 }
 
-// TestCredentialsWithoutIdentityKey: credentials saved before hubs handed out their
-// identity-code key still load (the terminal then offers no QR identification), and new
-// credentials stay readable by older kiosk software, which ignores the extra key.
+// TestCredentialsWithoutIdentityKey: credentials without the hub's identity-code key
+// still load (the terminal then offers no QR identification), and new credentials stay
+// readable by older kiosk software, which ignores the extra keys.
 func TestCredentialsWithoutIdentityKey(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
+	hubPub, _, _ := ed25519.GenerateKey(nil)
 	old := map[string]any{"hub": "ws://127.0.0.1:8470", "hub_id": "hub-1", "terminal_id": "t-1",
 		"terminal_code": "K7Q2", "private_key": []byte(key), "enrolled_at": "2026-03-02T09:30:00Z"}
 	b, _ := json.Marshal(old)
 	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, CredentialsFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Without a pinned hub key (from before protocol version 2) they are refused as
+	// "not enrolled": the terminal cannot tell its hub from an impostor.
+	if _, err := LoadCredentials(dir); !errors.Is(err, ErrNotEnrolled) || !errors.Is(err, ErrNoHubKey) {
+		t.Fatalf("credentials without a hub key: %v, want ErrNotEnrolled and ErrNoHubKey", err)
+	}
+	old["hub_key"] = []byte(hubPub)
+	b, _ = json.Marshal(old)
 	if err := os.WriteFile(filepath.Join(dir, CredentialsFile), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -151,8 +162,9 @@ func TestCredentialsWithoutIdentityKey(t *testing.T) {
 	}
 }
 
-// TestEnrollOlderHub: a hub that knows nothing of identity keys answers the version 1
-// enrollment, and the terminal enrolls without one.
+// TestEnrollOlderHub: a hub that hands out no key to pin (it speaks only version 1)
+// answers the enrollment as before, and the terminal refuses to enroll with it: it could
+// never tell that hub from an impostor.
 func TestEnrollOlderHub(t *testing.T) {
 	asked := make(chan string, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -161,15 +173,15 @@ func TestEnrollOlderHub(t *testing.T) {
 		io.WriteString(w, `{"terminal_id":"t-1","terminal_code":"K7Q2","hub_id":"hub-old","versions":[1],"enrolled_at":"2026-03-02T09:30:00Z"}`)
 	}))
 	t.Cleanup(srv.Close)
-	cr, err := Enroll(context.Background(), srv.URL, "ABCD-EFGH")
-	if err != nil {
-		t.Fatal(err)
+	_, err := Enroll(context.Background(), srv.URL, "ABCD-EFGH")
+	if !errors.Is(err, ErrNoHubKey) {
+		t.Errorf("enrolling with a hub that proves nothing: %v, want ErrNoHubKey", err)
 	}
-	if cr.HubID != "hub-old" || cr.IdentityKey != nil {
-		t.Errorf("credentials from an older hub: %+v", cr)
-	}
-	if got := <-asked; !protocol.HasFeature(got, protocol.FeatureIdentityKey) {
-		t.Errorf("the terminal did not ask for the identity key (%s: %q)", protocol.EnrollFeaturesHeader, got)
+	got := <-asked
+	for _, f := range []string{protocol.FeatureIdentityKey, protocol.FeatureHubKey} {
+		if !protocol.HasFeature(got, f) {
+			t.Errorf("the terminal did not ask for %s (%s: %q)", f, protocol.EnrollFeaturesHeader, got)
+		}
 	}
 }
 

@@ -25,13 +25,17 @@ type fakeHub struct {
 }
 
 type fakeConn struct {
-	t  *testing.T
-	ws *websocket.Conn
+	t      *testing.T
+	ws     *websocket.Conn
+	hubKey ed25519.PrivateKey // the key the terminal pinned
+	hello  *protocol.Hello
+	last   []byte // the last frame received, as it arrived
 }
 
 func newFakeHub(t *testing.T, handshake func(fc *fakeConn, pub ed25519.PublicKey, cr Credentials) bool, script func(t *testing.T, fc *fakeConn)) *fakeHub {
 	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(nil)
+	hubPub, hubKey, _ := ed25519.GenerateKey(nil)
 	fh := &fakeHub{script: script}
 	up := websocket.Upgrader{Subprotocols: []string{protocol.Subprotocol}}
 	var served atomic.Bool
@@ -44,30 +48,41 @@ func newFakeHub(t *testing.T, handshake func(fc *fakeConn, pub ed25519.PublicKey
 		if served.Swap(true) {
 			return // the script is for the first connection; reconnects just fail
 		}
-		fc := &fakeConn{t: t, ws: ws}
+		fc := &fakeConn{t: t, ws: ws, hubKey: hubKey}
 		if handshake(fc, pub, fh.creds) && fh.script != nil {
 			fh.script(t, fc)
 		}
 	}))
 	t.Cleanup(fh.srv.Close)
 	fh.creds = Credentials{Hub: "ws://" + strings.TrimPrefix(fh.srv.URL, "http://"), HubID: "hub-fake",
-		TerminalID: "t-fake", TerminalCode: "K7Q2", PrivateKey: key, EnrolledAt: time.Now()}
+		TerminalID: "t-fake", TerminalCode: "K7Q2", PrivateKey: key, EnrolledAt: time.Now(), HubKey: hubPub}
 	return fh
 }
 
 // honestHandshake is what a real hub does.
 func honestHandshake(fc *fakeConn, pub ed25519.PublicKey, cr Credentials) bool {
-	hello := recvAs[*protocol.Hello](fc)
-	ch := &protocol.Challenge{Version: 1, HubID: cr.HubID, Nonce: make([]byte, protocol.NonceSize)}
+	ch := fc.challenge(cr)
+	hello := fc.hello
 	fc.send(ch)
 	auth := recvAs[*protocol.Auth](fc)
 	if !protocol.VerifyAuth(pub, hello.TerminalID, ch, auth) {
 		fc.t.Error("client's signature does not verify")
 		return false
 	}
-	fc.send(&protocol.Welcome{Version: 1, TerminalID: cr.TerminalID, TerminalCode: cr.TerminalCode, HubTime: time.Now(),
+	fc.send(&protocol.Welcome{Version: 2, TerminalID: cr.TerminalID, TerminalCode: cr.TerminalCode, HubTime: time.Now(),
 		HeartbeatSeconds: 30, MaxChunk: protocol.MaxChunkData})
 	return true
+}
+
+// challenge reads the client's hello and returns the challenge an honest hub answers it
+// with: version 2, signed with the pinned key over the hello as it arrived.
+func (fc *fakeConn) challenge(cr Credentials) *protocol.Challenge {
+	fc.hello = recvAs[*protocol.Hello](fc)
+	ch := &protocol.Challenge{Version: 2, HubID: cr.HubID, Nonce: make([]byte, protocol.NonceSize)}
+	if fc.hello != nil {
+		protocol.SignHubProof(fc.hubKey, fc.last, fc.hello, ch)
+	}
+	return ch
 }
 
 func (fc *fakeConn) send(m protocol.Message) {
@@ -88,6 +103,7 @@ func (fc *fakeConn) recv() (protocol.Message, error) {
 	if mt != websocket.TextMessage {
 		return nil, errors.New("binary frame from the client")
 	}
+	fc.last = b
 	return protocol.Decode(b, protocol.Terminal)
 }
 
@@ -202,17 +218,15 @@ func TestHandshakeWithTheWrongHub(t *testing.T) {
 			return false
 		}, ErrWrongHub.Error()},
 		{"welcome for another terminal", func(fc *fakeConn, _ ed25519.PublicKey, cr Credentials) bool {
-			recvAs[*protocol.Hello](fc)
-			fc.send(&protocol.Challenge{Version: 1, HubID: cr.HubID, Nonce: make([]byte, protocol.NonceSize)})
+			fc.send(fc.challenge(cr))
 			recvAs[*protocol.Auth](fc)
-			fc.send(&protocol.Welcome{Version: 1, TerminalID: "t-other", TerminalCode: "ZZZZ", HubTime: time.Now(),
+			fc.send(&protocol.Welcome{Version: 2, TerminalID: "t-other", TerminalCode: "ZZZZ", HubTime: time.Now(),
 				HeartbeatSeconds: 30, MaxChunk: protocol.MaxChunkData})
 			fc.recv()
 			return false
 		}, "welcomed terminal t-other"},
 		{"auth refused", func(fc *fakeConn, _ ed25519.PublicKey, cr Credentials) bool {
-			recvAs[*protocol.Hello](fc)
-			fc.send(&protocol.Challenge{Version: 1, HubID: cr.HubID, Nonce: make([]byte, protocol.NonceSize)})
+			fc.send(fc.challenge(cr))
 			recvAs[*protocol.Auth](fc)
 			fc.send(protocol.Errorf(protocol.CodeAuthFailed, "", "unknown terminal"))
 			fc.recv()
@@ -220,7 +234,8 @@ func TestHandshakeWithTheWrongHub(t *testing.T) {
 		}, "auth_failed"},
 		{"version the client does not speak", func(fc *fakeConn, _ ed25519.PublicKey, cr Credentials) bool {
 			recvAs[*protocol.Hello](fc)
-			fc.send(&protocol.Challenge{Version: 9, HubID: cr.HubID, Nonce: make([]byte, protocol.NonceSize)})
+			fc.send(&protocol.Challenge{Version: 9, HubID: cr.HubID, Nonce: make([]byte, protocol.NonceSize),
+				HubSignature: make([]byte, ed25519.SignatureSize)})
 			fc.recv()
 			return false
 		}, "unsupported_version"},

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,10 @@ import (
 var (
 	// ErrWrongHub means the hub's id is not the one the terminal enrolled with.
 	ErrWrongHub = errors.New("client: connected to a different hub than the one enrolled with")
+	// ErrHubUnproven means the hub did not prove it holds the key pinned at enrollment
+	// (no proof, a bad one, or an offer of a version without one): it may be an
+	// impostor, so nothing is sent to it.
+	ErrHubUnproven = errors.New("client: the hub did not prove it holds the key pinned at enrollment")
 	// ErrDeadLink means nothing came from the hub for PongWait: the link died silently.
 	ErrDeadLink = errors.New("client: no sign of life from the hub; link presumed dead")
 	// ErrRequestTimeout means the hub did not answer a request within RequestTimeout.
@@ -286,9 +291,16 @@ func (s *session) handshake(ctx context.Context) error {
 	c := s.c
 	cr := c.opt.Credentials
 	v := c.versions()
-	err := s.sendMsg(&protocol.Hello{TerminalID: cr.TerminalID, Versions: protocol.Versions(), App: c.opt.App,
-		Catalog: v.Catalog, Config: v.Config, Announcements: v.Announcements})
+	nonce := make([]byte, protocol.NonceSize)
+	if _, err := rand.Read(nonce); err != nil {
+		return fmt.Errorf("client: handshake nonce: %w", err)
+	}
+	hello, err := protocol.Encode(&protocol.Hello{TerminalID: cr.TerminalID, Versions: protocol.TerminalVersions(),
+		App: c.opt.App, Catalog: v.Catalog, Config: v.Config, Announcements: v.Announcements, Nonce: nonce})
 	if err != nil {
+		return err
+	}
+	if err := s.send(outFrame{kind: websocket.TextMessage, data: hello}); err != nil {
 		return err
 	}
 	m, err := s.next(ctx, c.opt.RequestTimeout)
@@ -300,8 +312,20 @@ func (s *session) handshake(ctx context.Context) error {
 		if m.HubID != cr.HubID {
 			return fmt.Errorf("%w (expected %s, got %s)", ErrWrongHub, cr.HubID, m.HubID)
 		}
+		if m.Version < protocol.MinTerminalVersion {
+			// A hub that knows version 2 never picks 1 for a terminal offering only 2:
+			// this is a downgrade to a handshake without the hub's proof.
+			c.stats.unproven.Add(1)
+			return fmt.Errorf("%w: it chose version %d", ErrHubUnproven, m.Version)
+		}
 		if _, ok := protocol.Choose([]int{m.Version}); !ok {
 			return protocol.Errorf(protocol.CodeUnsupportedVersion, "", "hub chose version %d", m.Version)
+		}
+		// Nothing of this terminal's (not even its signature) goes to a hub that
+		// cannot prove it holds the pinned key.
+		if !protocol.VerifyHubProof(cr.HubKey, cr.TerminalID, nonce, hello, m) {
+			c.stats.unproven.Add(1)
+			return ErrHubUnproven
 		}
 		if err := s.sendMsg(protocol.SignChallenge(cr.PrivateKey, cr.TerminalID, m)); err != nil {
 			return err

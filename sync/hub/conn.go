@@ -318,7 +318,7 @@ func (c *conn) handleText(frame []byte) {
 	}
 	switch c.state {
 	case awaitHello:
-		c.handleHello(m)
+		c.handleHello(m, frame)
 	case awaitAuth:
 		c.handleAuth(m)
 	default:
@@ -326,7 +326,7 @@ func (c *conn) handleText(frame []byte) {
 	}
 }
 
-func (c *conn) handleHello(m protocol.Message) {
+func (c *conn) handleHello(m protocol.Message, frame []byte) {
 	hello, ok := m.(*protocol.Hello)
 	if !ok {
 		c.refuseFrame(protocol.Errorf(protocol.CodeUnexpected, "", "expected hello, got %s", m.MessageType()))
@@ -338,10 +338,20 @@ func (c *conn) handleHello(m protocol.Message) {
 		c.refuseFrame(protocol.Errorf(protocol.CodeUnsupportedVersion, "", "this hub speaks versions %v", protocol.Versions()))
 		return
 	}
+	if v >= 2 && len(hello.Nonce) == 0 {
+		c.h.m.authFailures.Add(1)
+		c.refuseFrame(protocol.Errorf(protocol.CodeBadMessage, "", "hello: nonce: missing (required from version 2)"))
+		return
+	}
 	nonce := make([]byte, protocol.NonceSize)
 	rand.Read(nonce)
 	c.hello = hello
 	c.challenge = &protocol.Challenge{Version: v, HubID: c.h.id, Nonce: nonce}
+	if v >= 2 {
+		// Prove the hub holds the key the terminal pinned at enrollment, over the
+		// terminal's nonce and the hello exactly as it arrived.
+		protocol.SignHubProof(c.h.sync, frame, hello, c.challenge)
+	}
 	c.state = awaitAuth
 	// An unknown terminal gets a challenge too and fails at auth, so terminal ids
 	// cannot be probed.

@@ -66,7 +66,8 @@ func (h *Hub) Enroll(req *protocol.EnrollRequest) (*protocol.EnrollResponse, err
 	h.m.enrollments.Add(1)
 	h.log.Info("terminal enrolled", "terminal", rec.ID, "code", rec.Code)
 	return &protocol.EnrollResponse{TerminalID: rec.ID, TerminalCode: rec.Code, HubID: h.id,
-		Versions: protocol.Versions(), EnrolledAt: rec.EnrolledAt.UTC(), IdentityKey: h.IdentityKey()}, nil
+		Versions: protocol.Versions(), EnrolledAt: rec.EnrolledAt.UTC(), IdentityKey: h.IdentityKey(),
+		HubKey: h.SyncKey()}, nil
 }
 
 func (h *Hub) serveEnroll(w http.ResponseWriter, r *http.Request) {
@@ -112,6 +113,9 @@ func (h *Hub) serveEnroll(w http.ResponseWriter, r *http.Request) {
 		// Terminals that do not list the feature refuse unknown keys in the answer.
 		if !protocol.HasFeature(r.Header.Get(protocol.EnrollFeaturesHeader), protocol.FeatureIdentityKey) {
 			resp.IdentityKey = nil
+		}
+		if !protocol.HasFeature(r.Header.Get(protocol.EnrollFeaturesHeader), protocol.FeatureHubKey) {
+			resp.HubKey = nil
 		}
 		writeJSON(w, http.StatusOK, resp)
 	}

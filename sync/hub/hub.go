@@ -39,6 +39,11 @@ type Options struct {
 	// IdentityKeyFile holds the Ed25519 key that signs identity QR codes (package
 	// idcode); created (0600) when missing. Default: identity.key beside KeyFile.
 	IdentityKeyFile string
+	// SyncKeyFile holds the Ed25519 key the hub proves itself with in every version 2
+	// handshake; terminals pin its public half at enrollment. Created (0600) when
+	// missing. Default: sync.key beside KeyFile. Replacing it cuts off every enrolled
+	// terminal until it enrolls again.
+	SyncKeyFile string
 	// Logger receives structured logs, never personal data. Default: discard.
 	Logger *slog.Logger
 	// OperatorToken authorises the operator API (bearer token). Empty disables every
@@ -107,6 +112,9 @@ func (o *Options) defaults() error {
 	if o.IdentityKeyFile == "" {
 		o.IdentityKeyFile = filepath.Join(filepath.Dir(o.KeyFile), "identity.key")
 	}
+	if o.SyncKeyFile == "" {
+		o.SyncKeyFile = filepath.Join(filepath.Dir(o.KeyFile), "sync.key")
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -153,6 +161,7 @@ type Hub struct {
 	log   *slog.Logger
 	id    string
 	idKey ed25519.PrivateKey // signs identity QR codes
+	sync  ed25519.PrivateKey // proves the hub in handshakes
 	st    storage
 	att   attachmentStorage
 	seal  *sealer // personal data at rest
@@ -204,6 +213,10 @@ func New(opt Options) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
+	syncKey, err := loadOrCreateSigningKey(opt.SyncKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(filepath.Join(opt.Dir, "hub.db"), seal)
 	if err != nil {
 		return nil, err
@@ -212,6 +225,7 @@ func New(opt Options) (*Hub, error) {
 		opt:   opt,
 		log:   opt.Logger,
 		idKey: idKey,
+		sync:  syncKey,
 		st:    st,
 		seal:  seal,
 		att:   &attachmentStore{dir: filepath.Join(opt.Dir, "attachments"), seal: seal, syncChunks: !opt.NoChunkSync},
@@ -288,6 +302,10 @@ func (h *Hub) load() error {
 
 // ID returns the hub's id, which terminals learn at enrollment and check on connect.
 func (h *Hub) ID() string { return h.id }
+
+// SyncKey returns the public key the hub proves itself with in handshakes; terminals
+// pin it at enrollment.
+func (h *Hub) SyncKey() ed25519.PublicKey { return h.sync.Public().(ed25519.PublicKey) }
 
 // Handler returns the hub's HTTP handler: the websocket and enrollment endpoints, the
 // API, /healthz, /metrics and the dashboard.

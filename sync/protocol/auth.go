@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -45,6 +46,50 @@ func VerifyAuth(pub ed25519.PublicKey, terminalID string, ch *Challenge, a *Auth
 		return false
 	}
 	return ed25519.Verify(pub, AuthMessage(ch.Version, ch.HubID, terminalID, ch.Nonce), a.Signature)
+}
+
+// hubProofContext separates the hub's handshake signatures from any other use of its key.
+const hubProofContext = "govkiosk-sync hub proof v"
+
+// HubProofMessage is what the hub signs in a version 2 challenge:
+//
+//	"govkiosk-sync hub proof v" || decimal version || 0x00 || hub id || 0x00 ||
+//	terminal id || 0x00 || terminal nonce (32) || SHA-256(hello frame) (32) ||
+//	hub nonce (32)
+//
+// hello is the hello frame exactly as the terminal sent it (the bytes of the websocket
+// message). The terminal's fresh nonce makes an old proof worthless on a new connection;
+// the hash of the hello binds the proof to what the terminal offered (so the version
+// cannot be talked down) and the terminal id to this terminal.
+func HubProofMessage(version int, hubID, terminalID string, terminalNonce, hello, hubNonce []byte) []byte {
+	sum := sha256.Sum256(hello)
+	b := make([]byte, 0, len(hubProofContext)+4+len(hubID)+len(terminalID)+3+len(terminalNonce)+len(sum)+len(hubNonce))
+	b = append(b, hubProofContext...)
+	b = strconv.AppendInt(b, int64(version), 10)
+	b = append(b, 0)
+	b = append(b, hubID...)
+	b = append(b, 0)
+	b = append(b, terminalID...)
+	b = append(b, 0)
+	b = append(b, terminalNonce...)
+	b = append(b, sum[:]...)
+	return append(b, hubNonce...)
+}
+
+// SignHubProof sets ch.HubSignature: the hub with key answers the hello frame it
+// received (hello is its parsed form).
+func SignHubProof(key ed25519.PrivateKey, helloFrame []byte, hello *Hello, ch *Challenge) {
+	ch.HubSignature = ed25519.Sign(key, HubProofMessage(ch.Version, ch.HubID, hello.TerminalID, hello.Nonce, helloFrame, ch.Nonce))
+}
+
+// VerifyHubProof reports whether ch proves possession of the private half of hubKey for
+// the hello frame the terminal sent (helloFrame, whose nonce is terminalNonce).
+func VerifyHubProof(hubKey ed25519.PublicKey, terminalID string, terminalNonce, helloFrame []byte, ch *Challenge) bool {
+	if len(hubKey) != ed25519.PublicKeySize || len(ch.HubSignature) != ed25519.SignatureSize ||
+		len(terminalNonce) != NonceSize || len(ch.Nonce) != NonceSize {
+		return false
+	}
+	return ed25519.Verify(hubKey, HubProofMessage(ch.Version, ch.HubID, terminalID, terminalNonce, helloFrame, ch.Nonce), ch.HubSignature)
 }
 
 // EnrollRequest is the JSON body a terminal POSTs to EnrollPath, once, with the one-time
@@ -91,6 +136,10 @@ type EnrollResponse struct {
 	// FeatureIdentityKey in the EnrollFeaturesHeader of its request: terminals that do
 	// not know the field refuse an answer carrying it.
 	IdentityKey []byte `json:"identity_key,omitempty"`
+	// HubKey is the Ed25519 public key (32 bytes) the hub proves itself with in every
+	// handshake of version 2 (see HubProofMessage); the terminal pins it. Sent only to
+	// a terminal that lists FeatureHubKey.
+	HubKey []byte `json:"hub_key,omitempty"`
 }
 
 // EnrollFeaturesHeader is the HTTP request header in which a terminal lists, separated
@@ -100,6 +149,9 @@ const EnrollFeaturesHeader = "Govkiosk-Enroll-Features"
 
 // FeatureIdentityKey asks for EnrollResponse.IdentityKey.
 const FeatureIdentityKey = "identity_key"
+
+// FeatureHubKey asks for EnrollResponse.HubKey.
+const FeatureHubKey = "hub_key"
 
 // HasFeature reports whether a comma-separated feature list (the value of
 // EnrollFeaturesHeader) names feature. Spaces around names and their case do not matter.
@@ -129,6 +181,9 @@ func (r *EnrollResponse) Validate() error {
 	}
 	if len(r.IdentityKey) != 0 && len(r.IdentityKey) != ed25519.PublicKeySize {
 		return invalid(t, "identity_key", "want 32 bytes")
+	}
+	if len(r.HubKey) != 0 && len(r.HubKey) != ed25519.PublicKeySize {
+		return invalid(t, "hub_key", "want 32 bytes")
 	}
 	return checkTime(t, "enrolled_at", r.EnrolledAt)
 }

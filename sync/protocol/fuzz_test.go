@@ -95,6 +95,7 @@ func FuzzEnrollRequest(f *testing.F) {
 	f.Add([]byte(`{"code":"x","public_key":null,"app_version":"1","name":"大厅"}`))
 	f.Add([]byte(`{"terminal_id":"t-1","terminal_code":"K7Q2","hub_id":"h","versions":[1],"enrolled_at":"2025-01-01T00:00:00Z"}`))
 	f.Add([]byte(`{"terminal_id":"t-1","terminal_code":"K7Q2","hub_id":"h","versions":[1],"enrolled_at":"2025-01-01T00:00:00Z","identity_key":"` + strings.Repeat("A", 43) + `="}`))
+	f.Add([]byte(`{"terminal_id":"t-1","terminal_code":"K7Q2","hub_id":"h","versions":[1,2],"enrolled_at":"2025-01-01T00:00:00Z","hub_key":"` + strings.Repeat("A", 43) + `="}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if r, err := DecodeEnrollRequest(body); err == nil {
 			b, _ := json.Marshal(r)

@@ -106,6 +106,10 @@ type Hello struct {
 	Config string `json:"config_version,omitempty"`
 	// Announcements is the announcements version the terminal holds.
 	Announcements string `json:"announcements_version,omitempty"`
+	// Nonce (version 2) is the terminal's fresh 32-byte nonce: the hub signs it with the
+	// key the terminal pinned at enrollment (see HubProofMessage). A terminal offering
+	// version 2 or later sends it; a hub choosing version 2 refuses a hello without it.
+	Nonce []byte `json:"nonce,omitempty"`
 }
 
 // Challenge is the hub's answer to hello: the version it chose and a fresh nonce the
@@ -116,6 +120,10 @@ type Challenge struct {
 	// challenge from another hub.
 	HubID string `json:"hub_id"`
 	Nonce []byte `json:"nonce"`
+	// HubSignature (version 2 and later, required there; absent in version 1) is the
+	// hub's Ed25519 signature over HubProofMessage: it proves the hub holds the private
+	// key whose public half the terminal pinned at enrollment.
+	HubSignature []byte `json:"hub_signature,omitempty"`
 }
 
 // Auth carries the terminal's Ed25519 signature over AuthMessage.
@@ -547,6 +555,9 @@ func (m *Hello) Validate() error {
 	if err := checkVersion(t, "announcements_version", m.Announcements, false); err != nil {
 		return err
 	}
+	if m.Nonce != nil && len(m.Nonce) != NonceSize {
+		return invalid(t, "nonce", "want "+strconv.Itoa(NonceSize)+" bytes")
+	}
 	return checkVersion(t, "config_version", m.Config, false)
 }
 
@@ -567,6 +578,14 @@ func (m *Challenge) Validate() error {
 	}
 	if len(m.Nonce) != NonceSize {
 		return invalid(t, "nonce", "want "+strconv.Itoa(NonceSize)+" bytes")
+	}
+	switch {
+	case m.Version >= 2 && len(m.HubSignature) == 0:
+		return missing(t, "hub_signature")
+	case m.Version < 2 && m.HubSignature != nil:
+		return invalid(t, "hub_signature", "not in version 1")
+	case m.HubSignature != nil && len(m.HubSignature) != ed25519.SignatureSize:
+		return invalid(t, "hub_signature", "want 64 bytes")
 	}
 	return nil
 }

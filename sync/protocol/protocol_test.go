@@ -26,9 +26,13 @@ const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 // uses region 990101, which GB/T 2260 does not assign, with a correct check digit.
 func samples() map[string]Message {
 	return map[string]Message{
-		"hello":     &Hello{TerminalID: "t-7f3a", Versions: []int{1}, App: "1.4.0", Catalog: "c-12", Config: "cfg-3", Announcements: "a-1"},
+		"hello": &Hello{TerminalID: "t-7f3a", Versions: []int{1}, App: "1.4.0", Catalog: "c-12", Config: "cfg-3", Announcements: "a-1"},
+		"hello_v2": &Hello{TerminalID: "t-7f3a", Versions: []int{2}, App: "1.5.0", Catalog: "c-12",
+			Nonce: bytes.Repeat([]byte{0x3C}, NonceSize)},
 		"challenge": &Challenge{Version: 1, HubID: "hub-test", Nonce: bytes.Repeat([]byte{0xA5}, NonceSize)},
-		"auth":      &Auth{Signature: bytes.Repeat([]byte{0x5A}, ed25519.SignatureSize)},
+		"challenge_v2": &Challenge{Version: 2, HubID: "hub-test", Nonce: bytes.Repeat([]byte{0xA5}, NonceSize),
+			HubSignature: bytes.Repeat([]byte{0xC3}, ed25519.SignatureSize)},
+		"auth": &Auth{Signature: bytes.Repeat([]byte{0x5A}, ed25519.SignatureSize)},
 		"welcome": &Welcome{Version: 1, TerminalID: "t-7f3a", TerminalCode: "K7Q2", HubTime: t0,
 			HeartbeatSeconds: 30, MaxChunk: MaxChunkData, Catalog: "c-13", Config: "cfg-3", Announcements: "a-1"},
 		"submit": &Submit{ID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", TrackingCode: "K7Q2-00042-X",
@@ -208,7 +212,9 @@ func TestChooseVersion(t *testing.T) {
 	}{
 		{[]int{1}, 1, true},
 		{[]int{7, 1, 3}, 1, true},
-		{[]int{2, 3}, 0, false},
+		{[]int{1, 2}, 2, true},
+		{[]int{2, 3}, 2, true},
+		{[]int{3, 4}, 0, false},
 		{nil, 0, false},
 	}
 	for _, tt := range tests {

@@ -4,7 +4,12 @@ import "slices"
 
 // Version is the newest protocol version this package speaks. A connection runs one
 // version, chosen by the hub from those the terminal offers in its hello.
-const Version = 1
+const Version = 2
+
+// MinTerminalVersion is the oldest version a terminal offers: version 2 is the first in
+// which the hub proves it holds the key the terminal pinned at enrollment, and a terminal
+// that accepted version 1 could be talked down to a hub that proves nothing.
+const MinTerminalVersion = 2
 
 // Subprotocol is the websocket subprotocol token both sides ask for during the upgrade.
 // The version itself is negotiated in hello/challenge, so the token never changes.
@@ -58,10 +63,24 @@ const (
 	MaxCommandOutput = 48 << 10
 )
 
-var supported = []int{1}
+var supported = []int{1, 2}
 
-// Versions returns the protocol versions this package can speak, oldest first.
+// Versions returns the protocol versions this package can speak, oldest first. A hub
+// speaks all of them (terminals enrolled before version 2 still deliver); a terminal
+// offers only TerminalVersions.
 func Versions() []int { return slices.Clone(supported) }
+
+// TerminalVersions returns the versions a terminal offers in its hello: those from
+// MinTerminalVersion on.
+func TerminalVersions() []int {
+	var vs []int
+	for _, v := range supported {
+		if v >= MinTerminalVersion {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
 
 // Choose returns the highest version both this package and the offer support.
 func Choose(offered []int) (int, bool) {
