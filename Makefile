@@ -9,7 +9,7 @@ GO      ?= go
 BIN     := bin
 PKGS    := ./...
 
-.PHONY: all help run test deps-build deps-run deps-test build vet fmt-check guards bench fuzz package clean
+.PHONY: all help run test deps-build deps-run deps-test build vet fmt-check guards lint bench fuzz package clean
 
 all: build
 
@@ -46,7 +46,14 @@ vet: deps-build ## go vet
 guards: ## dependency guards and the one-package-doc rule
 	$(GO) test -count=1 ./internal/archtest/
 
-test: deps-test fmt-check vet guards ## everything: gofmt, vet, guards and every test with the race detector
+# Static analysis: staticcheck with the checks staticcheck.conf turns on (each exception
+# commented there), then go vet again with the extra analyzers of internal/vetx. Zero findings.
+lint: deps-build ## staticcheck (staticcheck.conf) and go vet's extra analyzers (internal/vetx)
+	$(GO) tool staticcheck $(PKGS)
+	$(GO) build -o $(BIN)/vetx ./internal/vetx
+	$(GO) vet -vettool=$(CURDIR)/$(BIN)/vetx $(PKGS)
+
+test: deps-test fmt-check vet guards lint ## everything: gofmt, vet, guards, lint and every test with the race detector
 	GOVKIOSK_E2E=required $(GO) test -race -timeout 30m $(PKGS)
 
 # Benchmarks, reported in the issue notes and docs/PERFORMANCE.md.

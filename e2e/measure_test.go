@@ -36,7 +36,6 @@ type kioskRun struct {
 	pid      int
 	ready    chan readyLine
 	memory   chan string
-	external time.Duration // from exec to the "kiosk ready" line read
 }
 
 // readyLine is what "kiosk ready" said.

@@ -128,11 +128,11 @@ func TestScannerListenAgainstSim(t *testing.T) {
 	}
 	out, _, stop := scnStart(t, "scanner", "listen", "--port", sim.Path(), "--baud", "9600", "--terminator", "cr",
 		"--aim", "--trigger", "16 54 0D")
-	lines := out.waitLines(t, 2)
+	out.waitLines(t, 2)
 	if err := sim.WriteRaw([]byte("\x00\x01\xff\r")); err != nil {
 		t.Fatal(err)
 	}
-	lines = out.waitLines(t, 3)
+	lines := out.waitLines(t, 3)
 	want := []scanLine{
 		{Data: "GK990101000123X", Symbology: "qr", AIM: "]Q1"},
 		{Data: "测试甲", Symbology: "qr", AIM: "]Q1"},

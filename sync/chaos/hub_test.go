@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -27,7 +26,7 @@ const operatorToken = "chaos-test-operator-token"
 func buildHub(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "kiosk-hub")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin,
+	cmd := exec.Command("go", "build", "-o", bin,
 		"github.com/govkiosk/govkiosk/cmd/kiosk-hub")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build kiosk-hub: %v\n%s", err, out)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -150,7 +149,7 @@ func raiseNoFile(t *testing.T, n uint64) {
 func buildHubBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "kiosk-hub")
-	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin,
+	out, err := exec.Command("go", "build", "-o", bin,
 		"github.com/govkiosk/govkiosk/cmd/kiosk-hub").CombinedOutput()
 	if err != nil {
 		t.Fatalf("build kiosk-hub: %v\n%s", err, out)

@@ -302,13 +302,6 @@ func readInto(r io.Reader, buf []byte) (int, error) {
 	}
 }
 
-func (c *conn) terminalID() string {
-	if c.term == nil {
-		return ""
-	}
-	return c.term.rec.ID
-}
-
 func (c *conn) handleText(frame []byte) {
 	m, err := protocol.Decode(frame, protocol.Terminal)
 	if err != nil {

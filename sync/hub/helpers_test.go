@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -59,15 +58,6 @@ func startHub(t testing.TB, opt Options) *testHub {
 
 func (th *testHub) url(path string) string { return "http://" + th.addr + path }
 func (th *testHub) wsURL() string          { return "ws://" + th.addr + protocol.ConnectPath }
-func (th *testHub) get(t testing.TB, path string) *http.Response {
-	t.Helper()
-	resp, err := http.Get(th.url(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
-}
 
 // termKey is an enrolled terminal's identity.
 type termKey struct {

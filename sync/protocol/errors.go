@@ -132,18 +132,18 @@ func CodeOf(err error) Code {
 }
 
 // RetryAfter returns the delay the error asks for, zero if none.
-func (e *Error) RetryAfter() time.Duration {
-	return time.Duration(e.RetryAfterMS) * time.Millisecond
+func (m *Error) RetryAfter() time.Duration {
+	return time.Duration(m.RetryAfterMS) * time.Millisecond
 }
 
 // Error makes an Error message usable as a Go error on the receiving side.
-func (e *Error) Error() string {
-	s := "hub error " + string(e.Code)
-	if e.Ref != "" {
-		s += " (" + e.Ref + ")"
+func (m *Error) Error() string {
+	s := "hub error " + string(m.Code)
+	if m.Ref != "" {
+		s += " (" + m.Ref + ")"
 	}
-	if e.Message != "" {
-		s += ": " + e.Message
+	if m.Message != "" {
+		s += ": " + m.Message
 	}
 	return s
 }

@@ -30,7 +30,7 @@ var (
 	Portrait  = fyne.NewSize(1080, 1920)
 )
 
-// Start is noon on a Wednesday, the fake clock's start.
+// StartTime is half past ten on a Wednesday morning, the fake clock's start.
 var StartTime = time.Date(2026, time.March, 18, 10, 30, 0, 0, time.FixedZone("CST", 8*3600))
 
 // TestPIN is the technician PIN of the harness's access guard.

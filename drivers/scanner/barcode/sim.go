@@ -67,7 +67,7 @@ func (s *Sim) Frame(data string) []byte {
 	return b.Bytes()
 }
 
-// ErrQueueFull: too many scans are waiting for a trigger.
+// ErrQueueFull is returned by Scan when too many scans are waiting for a trigger.
 var ErrQueueFull = errors.New("barcode sim: too many scans wait for a trigger")
 
 // Scan "scans" data: sends it at once, or, in trigger mode, when the next trigger
