@@ -32,10 +32,10 @@ func needMeasure(t *testing.T) {
 
 // kioskRun is one start of the real kiosk binary, watched through its log.
 type kioskRun struct {
-	cmd      *exec.Cmd
-	pid      int
-	ready    chan readyLine
-	memory   chan string
+	cmd    *exec.Cmd
+	pid    int
+	ready  chan readyLine
+	memory chan string
 }
 
 // readyLine is what "kiosk ready" said.
