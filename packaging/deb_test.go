@@ -140,6 +140,13 @@ func TestDebPackages(t *testing.T) {
 
 	t.Run("govkiosk-hub", func(t *testing.T) {
 		checkControl(t, hub, "govkiosk-hub", version, arch, []string{"adduser", "systemd"})
+		// PostgreSQL is optional (replicas), so recommended, never required.
+		if rec := field(t, hub, "Recommends"); !strings.Contains(rec, "postgresql") {
+			t.Errorf("Recommends %q lacks postgresql", rec)
+		}
+		if dep := field(t, hub, "Depends"); strings.Contains(dep, "postgresql") {
+			t.Errorf("Depends %q requires postgresql; the embedded store needs none", dep)
+		}
 		checkFiles(t, contents(t, hub), map[string]string{
 			"/usr/bin/kiosk-hub":                           "-rwxr-xr-x",
 			"/usr/lib/systemd/system/govkiosk-hub.service": "-rw-r--r--",

@@ -36,6 +36,7 @@ import (
 type options struct {
 	listen        string
 	data          string
+	store         string
 	keyFile       string
 	identityKey   string
 	syncKey       string
@@ -66,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8470", "address to serve HTTP and the terminals' websocket on (\":8470\" for every interface)")
 	fs.StringVar(&o.data, "data", "hub-data", "data directory: database and attachments")
+	fs.StringVar(&o.store, "store", "", "where records and attachments live: empty for the embedded database under -data, or postgres://user@host/db shared by several hub replicas (passwords from ~/.pgpass or PGPASSFILE, not the URL)")
 	fs.StringVar(&o.keyFile, "key", "", "AES-256 key file sealing personal data at rest, created if missing (default DATA/hub.key; keep it on another volume in production)")
 	fs.StringVar(&o.identityKey, "identity-key", "", "Ed25519 key file signing residents' identity QR codes, created if missing (default: identity.key beside -key)")
 	fs.StringVar(&o.syncKey, "sync-key", "", "Ed25519 key file the hub proves itself with to terminals on every connect, created if missing; terminals pin it at enrollment (default: sync.key beside -key)")
@@ -146,7 +148,7 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 		}
 	}
 	h, err := hub.New(hub.Options{
-		Dir: o.data, KeyFile: o.keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
+		Dir: o.data, Store: o.store, KeyFile: o.keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
 		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,
 	})

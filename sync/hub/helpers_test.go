@@ -11,10 +11,13 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/govkiosk/govkiosk/internal/pgtest"
 
 	"github.com/govkiosk/govkiosk/kiosk/tracking"
 	"github.com/govkiosk/govkiosk/sync/protocol"
@@ -35,6 +38,14 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+var (
+	pgByDirMu sync.Mutex
+	pgByDir   = map[string]string{}
+)
+
+// startHub starts a hub on opt. With HUB_TEST_STORE=postgres in the environment it runs
+// on a fresh PostgreSQL database instead of bbolt, so the whole suite can check the
+// PostgreSQL store; the storage contract tests run on both stores every time.
 func startHub(t testing.TB, opt Options) *testHub {
 	t.Helper()
 	if opt.Dir == "" {
@@ -42,6 +53,16 @@ func startHub(t testing.TB, opt Options) *testHub {
 	}
 	if opt.Logger == nil {
 		opt.Logger = testLogger(t)
+	}
+	if opt.Store == "" && os.Getenv("HUB_TEST_STORE") == "postgres" {
+		// The whole suite on PostgreSQL; a hub restarted on the same directory gets
+		// the same database back.
+		pgByDirMu.Lock()
+		if pgByDir[opt.Dir] == "" {
+			pgByDir[opt.Dir] = pgtest.New(t)
+		}
+		opt.Store = pgByDir[opt.Dir]
+		pgByDirMu.Unlock()
 	}
 	h, err := New(opt)
 	if err != nil {

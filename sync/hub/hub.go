@@ -31,8 +31,14 @@ import (
 
 // Options configure a Hub. Zero values take the defaults in their comments.
 type Options struct {
-	// Dir is the data directory: hub.db and attachments/. Required.
+	// Dir is the data directory: hub.db and attachments/ (bbolt store), and the keys
+	// by default. Required.
 	Dir string
+	// Store is where records and attachments live: empty for the embedded bbolt
+	// database under Dir, or a PostgreSQL URL (postgres://…) that any number of hub
+	// replicas share. Replicas of one hub must share KeyFile, IdentityKeyFile and
+	// SyncKeyFile too.
+	Store string
 	// KeyFile holds the AES-256 key that seals personal data at rest; created (0600)
 	// when missing. Default Dir/hub.key; production keeps it on another volume.
 	KeyFile string
@@ -164,7 +170,8 @@ type Hub struct {
 	sync  ed25519.PrivateKey // proves the hub in handshakes
 	st    storage
 	att   attachmentStorage
-	seal  *sealer // personal data at rest
+	seal  *sealer  // personal data at rest
+	pg    *pgStore // the PostgreSQL store, nil on bbolt: replicas follow its events
 	gate  *tokenBucket
 	// enrollGate and enrollBySource budget anonymous enrollment apart from handshakes;
 	// lookups budgets public tracking-code lookups per source.
@@ -217,9 +224,26 @@ func New(opt Options) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(filepath.Join(opt.Dir, "hub.db"), seal)
-	if err != nil {
-		return nil, err
+	var st storage
+	var att attachmentStorage
+	var pg *pgStore
+	if isPostgresURL(opt.Store) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		pg, err = openPGStore(ctx, opt.Store, seal)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		st, att = pg, &pgAttachments{s: pg}
+	} else if opt.Store != "" {
+		return nil, fmt.Errorf("hub: store %q: want empty (bbolt under the data directory) or postgres://…", opt.Store)
+	} else {
+		bs, err := openStore(filepath.Join(opt.Dir, "hub.db"), seal)
+		if err != nil {
+			return nil, err
+		}
+		st = bs
+		att = &attachmentStore{dir: filepath.Join(opt.Dir, "attachments"), seal: seal, syncChunks: !opt.NoChunkSync}
 	}
 	h := &Hub{
 		opt:   opt,
@@ -228,7 +252,8 @@ func New(opt Options) (*Hub, error) {
 		sync:  syncKey,
 		st:    st,
 		seal:  seal,
-		att:   &attachmentStore{dir: filepath.Join(opt.Dir, "attachments"), seal: seal, syncChunks: !opt.NoChunkSync},
+		att:   att,
+		pg:    pg,
 		gate:  newTokenBucket(opt.HandshakeRate, opt.HandshakeBurst, opt.Now),
 		// Sources remembered: enough for every kiosk of a large rollout and then some.
 		enrollGate:     newTokenBucket(opt.EnrollRate, opt.EnrollBurst, opt.Now),

@@ -203,6 +203,9 @@ func TestSubmitStoresOnce(t *testing.T) {
 			t.Errorf("attachment %d: %d bytes, %v", i, len(b), err)
 		}
 	}
+	if th.pg != nil {
+		return // the rest reads the bbolt store's files
+	}
 	// Nothing personal is stored in the clear.
 	db, _ := os.ReadFile(filepath.Join(th.dir, "hub.db"))
 	if bytes.Contains(db, []byte("测试甲")) || bytes.Contains(db, []byte("990101199003071237")) {
@@ -455,6 +458,9 @@ func TestChecksumMismatchRestartsAttachment(t *testing.T) {
 func TestHubRestartResumesFromDisk(t *testing.T) {
 	dir := t.TempDir()
 	th := startHub(t, Options{Dir: dir})
+	if th.pg != nil {
+		t.Skip("tears an attachment file of the bbolt store; the PostgreSQL store writes a chunk and its offset in one transaction")
+	}
 	tk := th.enroll(t)
 	r := th.connect(t, tk)
 	data := randomBytes(3*protocol.MaxChunkData+77, 8)

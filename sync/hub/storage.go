@@ -24,6 +24,9 @@ type storage interface {
 	enroll(code string, now time.Time, pub []byte, name, app string) (terminalRecord, error)
 	// terminals lists every enrolled terminal.
 	terminals() ([]terminalRecord, error)
+	// terminal returns one enrolled terminal: replicas learn of terminals another
+	// replica enrolled when they first connect.
+	terminal(id string) (*terminalRecord, error)
 
 	// submission returns a submission by id.
 	submission(id string) (*submissionRecord, error)

@@ -296,6 +296,20 @@ func (s *store) terminals() ([]terminalRecord, error) {
 	return out, err
 }
 
+func (s *store) terminal(id string) (*terminalRecord, error) {
+	var r terminalRecord
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		ok, err = getJSON(tx.Bucket(bucketTerminals), []byte(id), &r)
+		return err
+	})
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &r, nil
+}
+
 func (s *store) submission(id string) (*submissionRecord, error) {
 	var r submissionRecord
 	var ok bool

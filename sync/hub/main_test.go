@@ -1,0 +1,16 @@
+package hub
+
+import (
+	"os"
+	"testing"
+
+	"github.com/govkiosk/govkiosk/internal/pgtest"
+)
+
+// TestMain stops the PostgreSQL server the tests share (pgtest.Shared), if they
+// started one.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.StopShared()
+	os.Exit(code)
+}

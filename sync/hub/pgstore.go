@@ -1,0 +1,743 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/govkiosk/govkiosk/kiosk/tracking"
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// ErrSchemaNewer means the database was migrated by a newer hub: this one refuses to
+// start rather than write records the newer schema does not expect.
+var ErrSchemaNewer = errors.New("hub: database schema is newer than this hub knows")
+
+// pgStore keeps the hub's records in PostgreSQL, shared by any number of hub replicas.
+// Exactly-once holds across replicas through constraints and transactions in the
+// database (unique tracking codes, row locks on commit), never through a replica's
+// memory. Every method runs under a timeout, so a database that is down or failing over
+// makes the hub answer "try again later" instead of hanging.
+type pgStore struct {
+	pool    *pgxpool.Pool
+	seal    *sealer
+	timeout time.Duration
+}
+
+// openPGStore connects and brings the schema up to date.
+func openPGStore(ctx context.Context, url string, seal *sealer) (*pgStore, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("hub: database URL: %w", err)
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("hub: connect to database: %w", err)
+	}
+	s := &pgStore{pool: pool, seal: seal, timeout: 10 * time.Second}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	files, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, f := range files {
+		base := strings.TrimPrefix(f, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("hub: migration %s: name must start with its version", f)
+		}
+		b, err := migrationFiles.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: base, sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// schemaVersion is the newest migration this hub knows.
+func schemaVersion() int {
+	m, _ := migrations()
+	return m[len(m)-1].version
+}
+
+// migrate applies the migrations the database lacks, each in its own transaction,
+// holding an advisory lock so replicas starting together migrate once.
+func (s *pgStore) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("hub: connect to database: %w", err)
+	}
+	defer conn.Release()
+	const lockKey = 0x676f766b696f736b // "govkiosk"
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(lockKey)); err != nil {
+		return fmt.Errorf("hub: migration lock: %w", err)
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", int64(lockKey))
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("hub: migrations table: %w", err)
+	}
+	var have int
+	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		return fmt.Errorf("hub: schema version: %w", err)
+	}
+	if known := ms[len(ms)-1].version; have > known {
+		return fmt.Errorf("%w: database at version %d, this hub knows up to %d", ErrSchemaNewer, have, known)
+	}
+	for _, m := range ms {
+		if m.version <= have {
+			continue
+		}
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("hub: migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+func (s *pgStore) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.timeout)
+}
+
+func (s *pgStore) close() error {
+	s.pool.Close()
+	return nil
+}
+
+func scanJSON[T any](row pgx.Row) (*T, error) {
+	var raw []byte
+	if err := row.Scan(&raw); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("hub: corrupt record: %w", err)
+	}
+	return &v, nil
+}
+
+func (s *pgStore) hubID() (string, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	r := make([]byte, 6)
+	if _, err := rand.Read(r); err != nil {
+		return "", err
+	}
+	if _, err := s.pool.Exec(ctx, "INSERT INTO meta (key, value) VALUES ('hub_id', $1) ON CONFLICT DO NOTHING",
+		"hub-"+hex.EncodeToString(r)); err != nil {
+		return "", fmt.Errorf("hub: hub id: %w", err)
+	}
+	var id string
+	err := s.pool.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'hub_id'").Scan(&id)
+	return id, err
+}
+
+func (s *pgStore) addEnrollCode(code string, created, expires time.Time) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `INSERT INTO enroll_codes (code_hash, created, expires) VALUES ($1, $2, $3)
+		ON CONFLICT (code_hash) DO UPDATE SET created = EXCLUDED.created, expires = EXCLUDED.expires`,
+		codeKey(code), created, expires)
+	return err
+}
+
+func (s *pgStore) enroll(code string, now time.Time, pub []byte, name, app string) (terminalRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var rec terminalRecord
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var expires time.Time
+		err := tx.QueryRow(ctx, "DELETE FROM enroll_codes WHERE code_hash = $1 RETURNING expires", codeKey(code)).Scan(&expires)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && now.After(expires)) {
+			return ErrEnrollCode
+		}
+		if err != nil {
+			return err
+		}
+		idb := make([]byte, 8)
+		if _, err := rand.Read(idb); err != nil {
+			return err
+		}
+		rec = terminalRecord{ID: "t-" + hex.EncodeToString(idb), PublicKey: pub, Name: name, App: app, EnrolledAt: now}
+		for range 1000 {
+			c, err := randomString(terminalAlphabet, 4)
+			if err != nil {
+				return err
+			}
+			rec.Code = c
+			raw, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			tag, err := tx.Exec(ctx, "INSERT INTO terminals (id, code, rec) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING",
+				rec.ID, rec.Code, raw)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				return s.event(ctx, tx, "", eventTerminal, rec.ID, nil)
+			}
+		}
+		return errors.New("hub: no free terminal code")
+	})
+	return rec, err
+}
+
+func (s *pgStore) terminals() ([]terminalRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, "SELECT rec FROM terminals ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	var out []terminalRecord
+	for rows.Next() {
+		r, err := scanJSON[terminalRecord](rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}
+
+func (s *pgStore) terminal(id string) (*terminalRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return scanJSON[terminalRecord](s.pool.QueryRow(ctx, "SELECT rec FROM terminals WHERE id = $1", id))
+}
+
+func (s *pgStore) submission(id string) (*submissionRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return scanJSON[submissionRecord](s.pool.QueryRow(ctx, "SELECT rec FROM submissions WHERE id = $1", id))
+}
+
+func (s *pgStore) openSubmission(rec *submissionRecord) (*submissionRecord, openOutcome, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return nil, 0, err
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO submissions (id, terminal_id, tracking_code, state, rec)
+		VALUES ($1, $2, $3, 'open', $4) ON CONFLICT DO NOTHING`, rec.ID, rec.TerminalID, rec.TrackingCode, raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	if tag.RowsAffected() == 1 {
+		return rec, openCreated, nil
+	}
+	cur, err := scanJSON[submissionRecord](s.pool.QueryRow(ctx, "SELECT rec FROM submissions WHERE id = $1", rec.ID))
+	if err != nil {
+		return nil, 0, err
+	}
+	if cur != nil {
+		return cur, openExisting, nil
+	}
+	return nil, openTrackingTaken, nil
+}
+
+func (s *pgStore) commitSubmission(id string, now time.Time) (*submissionRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var out *submissionRecord
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := scanJSON[submissionRecord](tx.QueryRow(ctx, "SELECT rec FROM submissions WHERE id = $1 FOR UPDATE", id))
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			return ErrNotFound
+		}
+		out = r
+		if r.State == stateCommitted {
+			return nil
+		}
+		var seq int64
+		if err := tx.QueryRow(ctx, "SELECT nextval('submission_seq')").Scan(&seq); err != nil {
+			return err
+		}
+		r.State, r.Seq, r.HubRef, r.ReceivedAt = stateCommitted, uint64(seq), fmt.Sprintf("H%09d", seq), now
+		raw, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE submissions SET state = 'committed', seq = $2, rec = $3 WHERE id = $1", id, seq, raw)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *pgStore) putRating(rec *ratingRecord) (*ratingRecord, bool, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var out *ratingRecord
+	existed := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var seq int64
+		if err := tx.QueryRow(ctx, "SELECT nextval('rating_seq')").Scan(&seq); err != nil {
+			return err
+		}
+		r := *rec
+		r.HubRef = fmt.Sprintf("R%09d", seq)
+		raw, err := json.Marshal(&r)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, "INSERT INTO ratings (id, rec) VALUES ($1, $2) ON CONFLICT DO NOTHING", r.ID, raw)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 1 {
+			out = &r
+			return nil
+		}
+		existed = true
+		out, err = scanJSON[ratingRecord](tx.QueryRow(ctx, "SELECT rec FROM ratings WHERE id = $1", r.ID))
+		if err == nil && out == nil {
+			err = errors.New("hub: rating vanished")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, existed, nil
+}
+
+func (s *pgStore) recentSubmissions(limit int, keep func(*submissionRecord) bool) ([]*submissionRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, "SELECT rec FROM submissions WHERE seq IS NOT NULL ORDER BY seq DESC")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*submissionRecord
+	for rows.Next() && len(out) < limit {
+		r, err := scanJSON[submissionRecord](rows)
+		if err != nil {
+			return nil, err
+		}
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out, rows.Err()
+}
+
+func (s *pgStore) countCommitted() (int, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var n int
+	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM submissions WHERE seq IS NOT NULL").Scan(&n)
+	return n, err
+}
+
+func (s *pgStore) byTracking(code string) (*submissionRecord, error) {
+	if c, err := tracking.Normalize(code); err == nil {
+		code = c
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return scanJSON[submissionRecord](s.pool.QueryRow(ctx, "SELECT rec FROM submissions WHERE tracking_code = $1", code))
+}
+
+func (s *pgStore) queueStatus(st *protocol.Status, terminalID string) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := scanJSON[submissionRecord](tx.QueryRow(ctx, "SELECT rec FROM submissions WHERE id = $1 FOR UPDATE", st.SubmissionID))
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			return ErrNotFound
+		}
+		r.Status, r.StatusAt = st.Status, st.At
+		raw, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE submissions SET rec = $2 WHERE id = $1", r.ID, raw); err != nil {
+			return err
+		}
+		sraw, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO status_queue (terminal_id, update_id, status) VALUES ($1, $2, $3)
+			ON CONFLICT (terminal_id, update_id) DO UPDATE SET status = EXCLUDED.status`, terminalID, st.UpdateID, sraw); err != nil {
+			return err
+		}
+		return s.event(ctx, tx, "", eventStatus, terminalID, sraw)
+	})
+}
+
+func (s *pgStore) pendingStatus(terminalID string) ([]*protocol.Status, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, "SELECT status FROM status_queue WHERE terminal_id = $1 ORDER BY update_id", terminalID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*protocol.Status
+	for rows.Next() {
+		st, err := scanJSON[protocol.Status](rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+func (s *pgStore) ackStatus(terminalID, updateID string) (bool, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, "DELETE FROM status_queue WHERE terminal_id = $1 AND update_id = $2", terminalID, updateID)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (s *pgStore) putPublished(kind string, rec publishedRecord) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO published (kind, rec) VALUES ($1, $2)
+			ON CONFLICT (kind) DO UPDATE SET rec = EXCLUDED.rec`, kind, raw); err != nil {
+			return err
+		}
+		return s.event(ctx, tx, "", eventPublished, "", []byte(strconv.Quote(kind)))
+	})
+}
+
+func (s *pgStore) published(kind string) (*publishedRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return scanJSON[publishedRecord](s.pool.QueryRow(ctx, "SELECT rec FROM published WHERE kind = $1", kind))
+}
+
+func (s *pgStore) saveHeartbeats(hb map[string]heartbeatRecord) error {
+	if len(hb) == 0 {
+		return nil
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	b := &pgx.Batch{}
+	for id, r := range hb {
+		raw, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		b.Queue(`INSERT INTO heartbeats (terminal_id, rec) VALUES ($1, $2)
+			ON CONFLICT (terminal_id) DO UPDATE SET rec = EXCLUDED.rec`, id, raw)
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+func (s *pgStore) heartbeats() (map[string]heartbeatRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, "SELECT terminal_id, rec FROM heartbeats")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]heartbeatRecord{}
+	for rows.Next() {
+		var id string
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			return nil, err
+		}
+		var r heartbeatRecord
+		if json.Unmarshal(raw, &r) == nil {
+			out[id] = r
+		}
+	}
+	return out, rows.Err()
+}
+
+// Events other replicas act on.
+const (
+	eventTerminal  = "terminal"  // a terminal enrolled
+	eventPublished = "published" // payload: the kind, as a JSON string
+	eventStatus    = "status"    // payload: the protocol.Status for terminal_id
+	eventCommand   = "command"   // payload: the protocol.Command for terminal_id
+	eventResult    = "result"    // payload: the protocol.CommandResult from terminal_id
+)
+
+// eventChannel is the NOTIFY channel that wakes replicas when an event is written.
+const eventChannel = "govkiosk_events"
+
+// event records an event in tx and notifies listening replicas when tx commits.
+func (s *pgStore) event(ctx context.Context, tx pgx.Tx, origin, kind, terminalID string, payload []byte) error {
+	if payload == nil {
+		payload = []byte("{}")
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO events (origin, kind, terminal_id, payload) VALUES ($1, $2, $3, $4)",
+		origin, kind, terminalID, payload); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, "SELECT pg_notify($1, '')", eventChannel)
+	return err
+}
+
+// pgAttachments keeps attachment bytes in PostgreSQL as sealed chunk rows, so every
+// replica sees the same bytes and offsets and a lost replica machine loses nothing.
+// Why not files: replicas share no disk, and a shared file system would add a second
+// thing to keep consistent with the database; rows commit together with the offset.
+type pgAttachments struct {
+	s *pgStore
+}
+
+func chunkAAD(id string, index int, offset int64) []byte {
+	b := make([]byte, 0, len(id)+11)
+	b = append(b, id...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint16(b, uint16(index))
+	return binary.BigEndian.AppendUint64(b, uint64(offset))
+}
+
+func (a *pgAttachments) complete(terminalID, id string, index int, size int64) bool {
+	if size == 0 {
+		return true
+	}
+	ctx, cancel := a.s.ctx()
+	defer cancel()
+	var done bool
+	err := a.s.pool.QueryRow(ctx, "SELECT done FROM attachment_parts WHERE submission_id = $1 AND idx = $2", id, index).Scan(&done)
+	return err == nil && done
+}
+
+func (a *pgAttachments) prepare(terminalID, id string) error { return nil }
+
+// errOffsetMoved means another connection (on this or another replica) stored a chunk
+// of the same attachment first: the terminal resubmits and learns the true offset.
+var errOffsetMoved = errors.New("hub: attachment offset moved under this upload")
+
+func (a *pgAttachments) openPart(terminalID, id string, index int, meta protocol.Attachment) (attachmentPart, error) {
+	ctx, cancel := a.s.ctx()
+	defer cancel()
+	if _, err := a.s.pool.Exec(ctx, "INSERT INTO attachment_parts (submission_id, idx) VALUES ($1, $2) ON CONFLICT DO NOTHING", id, index); err != nil {
+		return nil, fmt.Errorf("hub: open attachment: %w", err)
+	}
+	p := &pgPart{a: a, id: id, index: index, size: meta.Size, sum: meta.SHA256, h: sha256.New()}
+	err := pgx.BeginFunc(ctx, a.s.pool, func(tx pgx.Tx) error {
+		var next int64
+		if err := tx.QueryRow(ctx, "SELECT next FROM attachment_parts WHERE submission_id = $1 AND idx = $2 FOR SHARE", id, index).Scan(&next); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, "SELECT off, sealed FROM attachment_chunks WHERE submission_id = $1 AND idx = $2 ORDER BY off", id, index)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var off int64
+			var sealed []byte
+			if err := rows.Scan(&off, &sealed); err != nil {
+				return err
+			}
+			plain, err := a.s.seal.open(sealed, chunkAAD(id, index, off))
+			if err != nil || off != p.next {
+				return fmt.Errorf("hub: attachment %s/%d: chunk at %d does not verify", id, index, off)
+			}
+			p.h.Write(plain)
+			p.next += int64(len(plain))
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if p.next != next {
+			return fmt.Errorf("hub: attachment %s/%d: chunks end at %d, offset says %d", id, index, p.next, next)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hub: open attachment: %w", err)
+	}
+	return p, nil
+}
+
+func (a *pgAttachments) read(terminalID, id string, index int, meta protocol.Attachment) ([]byte, error) {
+	if meta.Size == 0 {
+		return []byte{}, nil
+	}
+	ctx, cancel := a.s.ctx()
+	defer cancel()
+	var done bool
+	err := a.s.pool.QueryRow(ctx, "SELECT done FROM attachment_parts WHERE submission_id = $1 AND idx = $2", id, index).Scan(&done)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !done) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hub: read attachment: %w", err)
+	}
+	rows, err := a.s.pool.Query(ctx, "SELECT off, sealed FROM attachment_chunks WHERE submission_id = $1 AND idx = $2 ORDER BY off", id, index)
+	if err != nil {
+		return nil, fmt.Errorf("hub: read attachment: %w", err)
+	}
+	defer rows.Close()
+	out := make([]byte, 0, meta.Size)
+	for rows.Next() {
+		var off int64
+		var sealed []byte
+		if err := rows.Scan(&off, &sealed); err != nil {
+			return nil, fmt.Errorf("hub: read attachment: %w", err)
+		}
+		plain, err := a.s.seal.open(sealed, chunkAAD(id, index, off))
+		if err != nil || off != int64(len(out)) {
+			return nil, fmt.Errorf("hub: attachment %s/%d: chunk at %d does not verify", id, index, off)
+		}
+		out = append(out, plain...)
+	}
+	return out, rows.Err()
+}
+
+// pgPart is one attachment being received into chunk rows.
+type pgPart struct {
+	a     *pgAttachments
+	id    string
+	index int
+	size  int64
+	sum   string
+	next  int64
+	h     hash.Hash
+}
+
+func (p *pgPart) offset() int64 { return p.next }
+func (p *pgPart) length() int64 { return p.size }
+func (p *pgPart) close()        {}
+
+// append stores a chunk and moves the offset in one transaction; the offset moves only
+// from where this part believes it is, so two connections racing on one attachment
+// cannot both store a chunk at the same place.
+func (p *pgPart) append(data []byte) error {
+	ctx, cancel := p.a.s.ctx()
+	defer cancel()
+	err := pgx.BeginFunc(ctx, p.a.s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE attachment_parts SET next = next + $4
+			WHERE submission_id = $1 AND idx = $2 AND next = $3 AND NOT done`, p.id, p.index, p.next, len(data))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return errOffsetMoved
+		}
+		_, err = tx.Exec(ctx, "INSERT INTO attachment_chunks (submission_id, idx, off, n, sealed) VALUES ($1, $2, $3, $4, $5)",
+			p.id, p.index, p.next, len(data), p.a.s.seal.seal(data, chunkAAD(p.id, p.index, p.next)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("hub: write attachment: %w", err)
+	}
+	p.next += int64(len(data))
+	p.h.Write(data)
+	return nil
+}
+
+func (p *pgPart) finish() error {
+	ctx, cancel := p.a.s.ctx()
+	defer cancel()
+	if hex.EncodeToString(p.h.Sum(nil)) != p.sum {
+		err := pgx.BeginFunc(ctx, p.a.s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "DELETE FROM attachment_chunks WHERE submission_id = $1 AND idx = $2", p.id, p.index); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "UPDATE attachment_parts SET next = 0 WHERE submission_id = $1 AND idx = $2 AND NOT done", p.id, p.index)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("hub: reset attachment: %w", err)
+		}
+		p.next = 0
+		p.h.Reset()
+		return errChecksum
+	}
+	tag, err := p.a.s.pool.Exec(ctx, "UPDATE attachment_parts SET done = true WHERE submission_id = $1 AND idx = $2 AND next = $3",
+		p.id, p.index, p.size)
+	if err != nil {
+		return fmt.Errorf("hub: keep attachment: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return errOffsetMoved
+	}
+	return nil
+}
+
+var (
+	_ storage           = (*pgStore)(nil)
+	_ attachmentStorage = (*pgAttachments)(nil)
+)
+
+// isPostgresURL says whether a -store value names PostgreSQL.
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}

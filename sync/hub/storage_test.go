@@ -1,0 +1,425 @@
+package hub
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/govkiosk/govkiosk/internal/pgtest"
+	"github.com/govkiosk/govkiosk/kiosk/tracking"
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+// storeKinds opens each storage implementation fresh: every contract test runs against
+// both, so the PostgreSQL store behaves exactly like the bbolt one the hub was built on.
+var storeKinds = []struct {
+	name string
+	open func(t *testing.T) (storage, attachmentStorage)
+}{
+	{"bbolt", func(t *testing.T) (storage, attachmentStorage) {
+		dir := t.TempDir()
+		seal := testSealer(t)
+		s, err := openStore(filepath.Join(dir, "hub.db"), seal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.close() })
+		return s, &attachmentStore{dir: filepath.Join(dir, "attachments"), seal: seal, syncChunks: true}
+	}},
+	{"postgres", func(t *testing.T) (storage, attachmentStorage) {
+		s, err := openPGStore(t.Context(), pgtest.New(t), testSealer(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.close() })
+		return s, &pgAttachments{s: s}
+	}},
+}
+
+func testSealer(t *testing.T) *sealer {
+	s, err := newSealer(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func forEachStore(t *testing.T, f func(t *testing.T, st storage, att attachmentStorage)) {
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			st, att := k.open(t)
+			f(t, st, att)
+		})
+	}
+}
+
+func trackingCode(t *testing.T, term string, seq uint64) string {
+	c, err := tracking.New(term, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func openRec(t *testing.T, id, term string, seq uint64) *submissionRecord {
+	return &submissionRecord{ID: id, TerminalID: "t-" + term, TrackingCode: trackingCode(t, term, seq), Item: "item",
+		CreatedAt: time.Unix(1700000000, 0).UTC(), Digest: "d-" + id, State: stateOpen,
+		Attachments: []protocol.Attachment{{Name: "a.jpg", Size: 3, SHA256: sha256Hex([]byte("abc"))}}}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestStorageHubIDIsStable(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		a, err := st.hubID()
+		if err != nil || !strings.HasPrefix(a, "hub-") {
+			t.Fatalf("hub id %q, %v", a, err)
+		}
+		if b, _ := st.hubID(); b != a {
+			t.Fatalf("hub id changed: %q then %q", a, b)
+		}
+	})
+}
+
+func TestStorageEnrollConsumesCodeOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		now := time.Now()
+		if err := st.addEnrollCode("abcd-efgh", now, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.addEnrollCode("OLD1-OLD1", now.Add(-2*time.Hour), now.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := st.enroll("ABCDEFGH", now, []byte("pub"), "hall", "1.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.Code) != 4 || !strings.HasPrefix(rec.ID, "t-") {
+			t.Errorf("terminal %+v", rec)
+		}
+		for _, code := range []string{"ABCDEFGH", "OLD1OLD1", "NEVERISSUED"} {
+			if _, err := st.enroll(code, now, []byte("pub"), "", ""); !errors.Is(err, ErrEnrollCode) {
+				t.Errorf("enroll with %s: %v, want ErrEnrollCode", code, err)
+			}
+		}
+		got, err := st.terminal(rec.ID)
+		if err != nil || got == nil || got.Code != rec.Code || string(got.PublicKey) != "pub" {
+			t.Errorf("terminal: %+v, %v", got, err)
+		}
+		if got, err := st.terminal("t-none"); got != nil || err != nil {
+			t.Errorf("unknown terminal: %+v, %v", got, err)
+		}
+		all, err := st.terminals()
+		if err != nil || len(all) != 1 || all[0].ID != rec.ID {
+			t.Errorf("terminals: %+v, %v", all, err)
+		}
+	})
+}
+
+func TestStorageSubmissionExactlyOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		a := openRec(t, "s-a", "TRM1", 1)
+		got, outcome, err := st.openSubmission(a)
+		if err != nil || outcome != openCreated || got.ID != a.ID {
+			t.Fatalf("open: %v %v %v", got, outcome, err)
+		}
+		again := openRec(t, "s-a", "TRM1", 1)
+		again.Digest = "other"
+		got, outcome, err = st.openSubmission(again)
+		if err != nil || outcome != openExisting || got.Digest != "d-s-a" {
+			t.Fatalf("reopen: %+v %v %v", got, outcome, err)
+		}
+		if _, outcome, err = st.openSubmission(openRec(t, "s-b", "TRM1", 1)); err != nil || outcome != openTrackingTaken {
+			t.Fatalf("same tracking code, other id: %v %v", outcome, err)
+		}
+		if _, err := st.commitSubmission("s-none", time.Now()); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("commit unknown: %v", err)
+		}
+		c1, err := st.commitSubmission("s-a", time.Unix(1700000100, 0).UTC())
+		if err != nil || c1.State != stateCommitted || c1.HubRef == "" {
+			t.Fatalf("commit: %+v %v", c1, err)
+		}
+		c2, err := st.commitSubmission("s-a", time.Now())
+		if err != nil || c2.HubRef != c1.HubRef || !c2.ReceivedAt.Equal(c1.ReceivedAt) {
+			t.Fatalf("second commit changed it: %+v then %+v (%v)", c1, c2, err)
+		}
+		lower := strings.ToLower(a.TrackingCode)
+		got, err = st.byTracking(lower[:4] + "-" + lower[4:])
+		if err != nil || got == nil || got.ID != "s-a" || got.HubRef != c1.HubRef {
+			t.Fatalf("by tracking code: %+v %v", got, err)
+		}
+		if got, err := st.byTracking(trackingCode(t, "TRM1", 99)); got != nil || err != nil {
+			t.Fatalf("unknown tracking code: %+v %v", got, err)
+		}
+		if got, err := st.submission("s-none"); got != nil || err != nil {
+			t.Fatalf("unknown submission: %+v %v", got, err)
+		}
+	})
+}
+
+func TestStorageRecentAndCount(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		for i := 1; i <= 5; i++ {
+			r := openRec(t, fmt.Sprintf("s-%d", i), "TRM2", uint64(i))
+			if i%2 == 0 {
+				r.TerminalID = "t-other"
+			}
+			if _, _, err := st.openSubmission(r); err != nil {
+				t.Fatal(err)
+			}
+			if i < 5 { // s-5 stays open
+				if _, err := st.commitSubmission(r.ID, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if n, err := st.countCommitted(); err != nil || n != 4 {
+			t.Fatalf("count %d, %v", n, err)
+		}
+		got, err := st.recentSubmissions(2, func(r *submissionRecord) bool { return r.TerminalID == "t-TRM2" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range got {
+			ids = append(ids, r.ID)
+		}
+		if strings.Join(ids, ",") != "s-3,s-1" {
+			t.Fatalf("recent: %v, want s-3,s-1 (newest first, filtered, committed only)", ids)
+		}
+	})
+}
+
+func TestStorageRatingOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		r := &ratingRecord{ID: "r-1", TerminalID: "t-a", Stars: 5, Digest: "x", ReceivedAt: time.Now().UTC()}
+		a, existed, err := st.putRating(r)
+		if err != nil || existed || a.HubRef == "" {
+			t.Fatalf("first: %+v %v %v", a, existed, err)
+		}
+		b, existed, err := st.putRating(&ratingRecord{ID: "r-1", TerminalID: "t-b", Stars: 1, Digest: "y"})
+		if err != nil || !existed || b.HubRef != a.HubRef || b.TerminalID != "t-a" {
+			t.Fatalf("again: %+v %v %v", b, existed, err)
+		}
+	})
+}
+
+func TestStorageStatusQueue(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		at := time.Unix(1700000200, 0).UTC()
+		if err := st.queueStatus(&protocol.Status{UpdateID: "u-1", SubmissionID: "s-none", Status: "completed", At: at}, "t-a"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("status of unknown submission: %v", err)
+		}
+		r := openRec(t, "s-st", "TRM3", 1)
+		st.openSubmission(r)
+		st.commitSubmission(r.ID, at)
+		for _, u := range []string{"u-2", "u-1"} {
+			if err := st.queueStatus(&protocol.Status{UpdateID: u, SubmissionID: r.ID, TrackingCode: r.TrackingCode, Status: "processing", At: at}, r.TerminalID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _ := st.submission(r.ID)
+		if got.Status != "processing" || !got.StatusAt.Equal(at) {
+			t.Errorf("status on record: %q %v", got.Status, got.StatusAt)
+		}
+		p, err := st.pendingStatus(r.TerminalID)
+		if err != nil || len(p) != 2 || p[0].UpdateID != "u-1" || p[1].UpdateID != "u-2" {
+			t.Fatalf("pending: %+v %v", p, err)
+		}
+		if p, _ := st.pendingStatus("t-other"); len(p) != 0 {
+			t.Fatalf("another terminal sees %d updates", len(p))
+		}
+		if ok, err := st.ackStatus("t-other", "u-1"); ok || err != nil {
+			t.Fatalf("another terminal acknowledged: %v %v", ok, err)
+		}
+		if ok, err := st.ackStatus(r.TerminalID, "u-1"); !ok || err != nil {
+			t.Fatalf("ack: %v %v", ok, err)
+		}
+		if ok, _ := st.ackStatus(r.TerminalID, "u-1"); ok {
+			t.Fatal("acknowledged twice")
+		}
+		if p, _ := st.pendingStatus(r.TerminalID); len(p) != 1 || p[0].UpdateID != "u-2" {
+			t.Fatalf("pending after ack: %+v", p)
+		}
+	})
+}
+
+func TestStoragePublishedAndHeartbeats(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		if p, err := st.published(kindCatalog); p != nil || err != nil {
+			t.Fatalf("nothing published yet: %+v %v", p, err)
+		}
+		if err := st.putPublished(kindCatalog, publishedRecord{Version: "v1", Payload: []byte(`{"a":1}`), At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.putPublished(kindCatalog, publishedRecord{Version: "v2", Payload: []byte(`{"a":2}`), At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.published(kindCatalog)
+		if err != nil || p.Version != "v2" || !strings.Contains(string(p.Payload), "2") {
+			t.Fatalf("published: %+v %v", p, err)
+		}
+		hb := map[string]heartbeatRecord{"t-a": {App: "1.0", Queue: protocol.QueueDepth{Queued: 3}}, "t-b": {App: "2.0"}}
+		if err := st.saveHeartbeats(hb); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.saveHeartbeats(map[string]heartbeatRecord{"t-b": {App: "2.1"}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.heartbeats()
+		if err != nil || len(got) != 2 || got["t-a"].Queue.Queued != 3 || got["t-b"].App != "2.1" {
+			t.Fatalf("heartbeats: %+v %v", got, err)
+		}
+	})
+}
+
+func TestStorageAttachmentResumeAndVerify(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, att attachmentStorage) {
+		data := randomBytes(2*protocol.MinChunkData+17, 3)
+		meta := protocol.Attachment{Name: "scan.pdf", Size: int64(len(data)), SHA256: sha256Hex(data)}
+		if err := att.prepare("t-a", "s-1"); err != nil {
+			t.Fatal(err)
+		}
+		if att.complete("t-a", "s-1", 0, meta.Size) {
+			t.Fatal("complete before any byte")
+		}
+		if _, err := att.read("t-a", "s-1", 0, meta); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("read before complete: %v", err)
+		}
+		p, err := att.openPart("t-a", "s-1", 0, meta)
+		if err != nil || p.offset() != 0 || p.length() != meta.Size {
+			t.Fatalf("open: %v", err)
+		}
+		if err := p.append(data[:protocol.MinChunkData]); err != nil {
+			t.Fatal(err)
+		}
+		p.close()
+		// Another connection (or replica) continues where the stored offset says.
+		p, err = att.openPart("t-a", "s-1", 0, meta)
+		if err != nil || p.offset() != protocol.MinChunkData {
+			t.Fatalf("reopen at %d, %v", p.offset(), err)
+		}
+		if err := p.append(data[protocol.MinChunkData:]); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.finish(); err != nil {
+			t.Fatal(err)
+		}
+		if !att.complete("t-a", "s-1", 0, meta.Size) {
+			t.Fatal("not complete after finish")
+		}
+		got, err := att.read("t-a", "s-1", 0, meta)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("read %d bytes, %v", len(got), err)
+		}
+
+		// Bytes that do not match the announced sum are thrown away.
+		bad := protocol.Attachment{Name: "x", Size: 4, SHA256: sha256Hex([]byte("good"))}
+		p, err = att.openPart("t-a", "s-1", 1, bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.append([]byte("evil")); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.finish(); !errors.Is(err, errChecksum) || p.offset() != 0 {
+			t.Fatalf("bad bytes: %v at %d", err, p.offset())
+		}
+		p.close()
+		p, err = att.openPart("t-a", "s-1", 1, bad)
+		if err != nil || p.offset() != 0 {
+			t.Fatalf("after a checksum failure the upload restarts at 0: %d %v", p.offset(), err)
+		}
+		p.close()
+	})
+}
+
+// Replicas race: many commits of one id give one hub reference, and two submissions
+// with one tracking code give one winner.
+func TestStorageConcurrentCommits(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		r := openRec(t, "s-race", "TRM4", 1)
+		if _, _, err := st.openSubmission(r); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		refs := make([]string, 8)
+		created := make([]bool, 8)
+		for i := range 8 {
+			wg.Go(func() {
+				if c, err := st.commitSubmission(r.ID, time.Now()); err == nil {
+					refs[i] = c.HubRef
+				}
+				_, outcome, err := st.openSubmission(openRec(t, fmt.Sprintf("s-tc-%d", i), "TRM4", 2))
+				created[i] = err == nil && outcome == openCreated
+			})
+		}
+		wg.Wait()
+		n := 0
+		for i := range 8 {
+			if refs[i] == "" || refs[i] != refs[0] {
+				t.Errorf("commit %d: hub ref %q, want %q", i, refs[i], refs[0])
+			}
+			if created[i] {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d submissions took one tracking code", n)
+		}
+	})
+}
+
+// Migrations apply once, replicas starting together do not collide, and a hub refuses
+// a database a newer hub has migrated.
+func TestPostgresMigrations(t *testing.T) {
+	url := pgtest.New(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			s, err := openPGStore(t.Context(), url, testSealer(t))
+			if err == nil {
+				s.close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := openPGStore(t.Context(), url, testSealer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, v int
+	if err := s.pool.QueryRow(t.Context(), "SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &v); err != nil {
+		t.Fatal(err)
+	}
+	if n != v || v != schemaVersion() {
+		t.Errorf("%d migrations recorded up to %d, want %d", n, v, schemaVersion())
+	}
+	if _, err := s.pool.Exec(t.Context(), "INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", schemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	s.close()
+	if _, err := openPGStore(t.Context(), url, testSealer(t)); !errors.Is(err, ErrSchemaNewer) {
+		t.Fatalf("newer schema: %v, want ErrSchemaNewer", err)
+	}
+	if _, err := New(Options{Dir: t.TempDir(), Store: url}); !errors.Is(err, ErrSchemaNewer) {
+		t.Fatalf("hub on a newer schema: %v, want ErrSchemaNewer", err)
+	}
+}
