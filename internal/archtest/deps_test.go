@@ -92,10 +92,8 @@ var rules = []rule{
 		why: "sync/protocol is the wire format (docs/PROTOCOL.md): it depends on nothing of the " +
 			"app, so a change elsewhere can never change what goes over the wire unnoticed; give " +
 			"the message its own type and convert at the edge (sync/client, sync/hub)",
-		pkgs: []string{"./sync/protocol"},
-		deny: []string{"./..."},
-		// Heartbeat still carries drivers/health.Status; it gets its own wire type next.
-		allow:      []string{"./drivers/health"},
+		pkgs:       []string{"./sync/protocol"},
+		deny:       []string{"./..."},
 		transitive: true, testsToo: true,
 	},
 	{

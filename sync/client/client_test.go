@@ -359,7 +359,7 @@ func TestPushesReachTheKiosk(t *testing.T) {
 		ts := lh.Terminals()
 		return len(ts) == 1 && ts[0].Config == "cfg-2" && len(ts[0].Devices) == 1
 	})
-	if ts := lh.Terminals(); ts[0].Devices[0].State != health.UserError || ts[0].Catalog != "cat-7" || ts[0].App != "test-1.0" {
+	if ts := lh.Terminals(); ts[0].Devices[0].State != protocol.DeviceUserError || ts[0].Catalog != "cat-7" || ts[0].App != "test-1.0" {
 		t.Errorf("terminal at the hub %+v", ts[0])
 	}
 	// Reconnecting does not re-run the command or re-apply what the kiosk holds.

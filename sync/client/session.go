@@ -608,13 +608,14 @@ func (s *session) heartbeat() {
 	}
 }
 
-// sanitizeDevices trims device reports to what the protocol allows, so one chatty driver
-// cannot make every heartbeat invalid.
-func sanitizeDevices(in []health.Status) []health.Status {
+// sanitizeDevices turns the drivers' health reports into the protocol's device statuses
+// and trims them to what the protocol allows, so one chatty driver cannot make every
+// heartbeat invalid.
+func sanitizeDevices(in []health.Status) []protocol.DeviceStatus {
 	if len(in) > protocol.MaxDevices {
 		in = in[:protocol.MaxDevices]
 	}
-	out := make([]health.Status, 0, len(in))
+	out := make([]protocol.DeviceStatus, 0, len(in))
 	for _, d := range in {
 		d.Details = maps.Clone(d.Details)
 		d.Reason = truncate(d.Reason, 256)
@@ -636,7 +637,8 @@ func sanitizeDevices(in []health.Status) []health.Status {
 			d.Details[k] = truncate(v, 256)
 		}
 		d.Device = truncate(strings.TrimSpace(d.Device), 64)
-		out = append(out, d)
+		out = append(out, protocol.DeviceStatus{Device: d.Device, Kind: string(d.Kind),
+			State: protocol.DeviceState(d.State), Reason: d.Reason, Details: d.Details, Since: d.Since})
 	}
 	return out
 }

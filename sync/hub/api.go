@@ -13,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
 
@@ -91,20 +90,20 @@ func (h *Hub) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // TerminalInfo is what the hub knows about one terminal. It holds no personal data.
 type TerminalInfo struct {
-	ID           string              `json:"id"`
-	Code         string              `json:"code"`
-	Name         string              `json:"name,omitempty"`
-	EnrolledAt   time.Time           `json:"enrolled_at"`
-	Online       bool                `json:"online"`
-	LastSeen     time.Time           `json:"last_seen,omitzero"`
-	Remote       string              `json:"remote,omitempty"`
-	HeartbeatAt  time.Time           `json:"heartbeat_at,omitzero"`
-	Devices      []health.Status     `json:"devices"`
-	Queue        protocol.QueueDepth `json:"queue"`
-	App          string              `json:"app_version,omitempty"`
-	Catalog      string              `json:"catalog_version,omitempty"`
-	Config       string              `json:"config_version,omitempty"`
-	CatalogStale bool                `json:"catalog_stale,omitempty"`
+	ID           string                  `json:"id"`
+	Code         string                  `json:"code"`
+	Name         string                  `json:"name,omitempty"`
+	EnrolledAt   time.Time               `json:"enrolled_at"`
+	Online       bool                    `json:"online"`
+	LastSeen     time.Time               `json:"last_seen,omitzero"`
+	Remote       string                  `json:"remote,omitempty"`
+	HeartbeatAt  time.Time               `json:"heartbeat_at,omitzero"`
+	Devices      []protocol.DeviceStatus `json:"devices"`
+	Queue        protocol.QueueDepth     `json:"queue"`
+	App          string                  `json:"app_version,omitempty"`
+	Catalog      string                  `json:"catalog_version,omitempty"`
+	Config       string                  `json:"config_version,omitempty"`
+	CatalogStale bool                    `json:"catalog_stale,omitempty"`
 }
 
 // Terminals lists enrolled terminals by terminal code.
@@ -122,7 +121,7 @@ func (h *Hub) Terminals() []TerminalInfo {
 		}
 		ti.CatalogStale = cur != "" && !t.hb.At.IsZero() && t.hb.Catalog != cur
 		if ti.Devices == nil {
-			ti.Devices = []health.Status{}
+			ti.Devices = []protocol.DeviceStatus{}
 		}
 		out = append(out, ti)
 	}

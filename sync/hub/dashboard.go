@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/sync/protocol"
 )
 
 // The dashboard is one plain HTML page that refreshes itself: terminals with their
@@ -25,7 +25,7 @@ var dashboardTmpl = template.Must(template.New("dash").Funcs(template.FuncMap{
 		}
 		return t.Local().Format("2006-01-02 15:04:05")
 	},
-	"bad": func(s health.State) bool { return !s.Usable() },
+	"bad": func(s protocol.DeviceState) bool { return !s.Usable() },
 }).Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
 <title>kiosk hub {{.HubID}}</title>

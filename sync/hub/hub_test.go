@@ -15,7 +15,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/kiosk/tracking"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
@@ -519,7 +518,7 @@ func TestPushes(t *testing.T) {
 	}
 	// A heartbeat still reporting the old version gets no second copy on this connection.
 	hb := &protocol.Heartbeat{At: time.Now(), App: "test", Catalog: "old",
-		Devices: []health.Status{{Device: "printer", Kind: health.Printer, State: health.UserError, Reason: "paper out", Since: time.Now()}}}
+		Devices: []protocol.DeviceStatus{{Device: "printer", Kind: "printer", State: protocol.DeviceUserError, Reason: "paper out", Since: time.Now()}}}
 	r.send(hb)
 	v, err := th.SetConfig("cfg-2", []byte(`{"idle":"90s"}`))
 	if err != nil || v != "cfg-2" {
@@ -538,7 +537,7 @@ func TestPushes(t *testing.T) {
 		ts := th.Terminals()
 		return len(ts) == 1 && len(ts[0].Devices) == 1
 	})
-	if ts := th.Terminals(); !ts[0].Online || ts[0].Devices[0].State != health.UserError || !ts[0].CatalogStale {
+	if ts := th.Terminals(); !ts[0].Online || ts[0].Devices[0].State != protocol.DeviceUserError || !ts[0].CatalogStale {
 		t.Errorf("terminal view %+v", ts[0])
 	}
 	if _, err := th.SetCatalog("v1", []byte(`not json`)); !errors.Is(err, ErrInvalid) {

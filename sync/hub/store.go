@@ -13,7 +13,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/kiosk/tracking"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
@@ -112,13 +111,13 @@ type publishedRecord struct {
 }
 
 type heartbeatRecord struct {
-	LastSeen time.Time           `json:"last_seen"`
-	At       time.Time           `json:"at"`
-	Devices  []health.Status     `json:"devices"`
-	Queue    protocol.QueueDepth `json:"queue"`
-	App      string              `json:"app_version"`
-	Catalog  string              `json:"catalog_version,omitempty"`
-	Config   string              `json:"config_version,omitempty"`
+	LastSeen time.Time               `json:"last_seen"`
+	At       time.Time               `json:"at"`
+	Devices  []protocol.DeviceStatus `json:"devices"`
+	Queue    protocol.QueueDepth     `json:"queue"`
+	App      string                  `json:"app_version"`
+	Catalog  string                  `json:"catalog_version,omitempty"`
+	Config   string                  `json:"config_version,omitempty"`
 }
 
 // store is the hub's bbolt database. Every write is its own fsynced transaction (or a

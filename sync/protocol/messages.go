@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/govkiosk/govkiosk/drivers/health"
 )
 
 // Type is a control message's name in the envelope's "type" key.
@@ -226,14 +224,44 @@ type QueueDepth struct {
 	OldestQueued time.Time `json:"oldest_queued,omitzero"`
 }
 
+// DeviceState is a device's coarse state as a heartbeat reports it: the states of the one
+// health model every driver reports (drivers/health, after CEN/XFS and UnifiedPOS),
+// spelled out here so that what goes over the wire changes only with this package and
+// docs/PROTOCOL.md, never as a side effect of a driver change.
+type DeviceState string
+
+// The device states a heartbeat may carry.
+const (
+	DeviceUnknown       DeviceState = "unknown"        // not checked yet
+	DeviceOnline        DeviceState = "online"         // working and ready
+	DeviceOffline       DeviceState = "offline"        // does not answer
+	DeviceBusy          DeviceState = "busy"           // working on a request
+	DeviceHardwareError DeviceState = "hardware_error" // needs a technician
+	DeviceUserError     DeviceState = "user_error"     // needs a hand: paper out, cover open
+)
+
+// Usable reports whether a device in this state can be asked to work now.
+func (s DeviceState) Usable() bool { return s == DeviceOnline || s == DeviceBusy }
+
+// DeviceStatus is one device's health in a heartbeat. Reason and Details never carry
+// personal data.
+type DeviceStatus struct {
+	Device  string            `json:"device"`
+	Kind    string            `json:"kind"`
+	State   DeviceState       `json:"state"`
+	Reason  string            `json:"reason,omitempty"`
+	Details map[string]string `json:"details,omitempty"`
+	Since   time.Time         `json:"since"`
+}
+
 // Heartbeat reports the terminal's devices, outbox and versions.
 type Heartbeat struct {
-	At      time.Time       `json:"at"`
-	Devices []health.Status `json:"devices"`
-	Queue   QueueDepth      `json:"queue"`
-	App     string          `json:"app_version"`
-	Catalog string          `json:"catalog_version,omitempty"`
-	Config  string          `json:"config_version,omitempty"`
+	At      time.Time      `json:"at"`
+	Devices []DeviceStatus `json:"devices"`
+	Queue   QueueDepth     `json:"queue"`
+	App     string         `json:"app_version"`
+	Catalog string         `json:"catalog_version,omitempty"`
+	Config  string         `json:"config_version,omitempty"`
 	// Announcements is the announcements version the terminal holds.
 	Announcements string `json:"announcements_version,omitempty"`
 }
@@ -801,9 +829,9 @@ func (m *Rating) Validate() error {
 	return checkTime(t, "created_at", m.CreatedAt)
 }
 
-var knownStates = map[health.State]bool{
-	health.Unknown: true, health.Online: true, health.Offline: true, health.Busy: true,
-	health.HardwareError: true, health.UserError: true,
+var knownStates = map[DeviceState]bool{
+	DeviceUnknown: true, DeviceOnline: true, DeviceOffline: true, DeviceBusy: true,
+	DeviceHardwareError: true, DeviceUserError: true,
 }
 
 // Validate implements Message.
@@ -820,7 +848,7 @@ func (m *Heartbeat) Validate() error {
 		if err := checkText(t, f+".device", d.Device, 64, true); err != nil {
 			return err
 		}
-		if err := checkText(t, f+".kind", string(d.Kind), 32, true); err != nil {
+		if err := checkText(t, f+".kind", d.Kind, 32, true); err != nil {
 			return err
 		}
 		if d.State == "" {

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/govkiosk/govkiosk/drivers/health"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -47,7 +45,7 @@ func samples() map[string]Message {
 		"rating": &Rating{ID: "r-1", SubmissionID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", TrackingCode: "K7Q2-00042-X",
 			Item: "hukou.move", Stars: 4, Reasons: []string{"fast"}, Comment: "样例乙的评价", CreatedAt: t0},
 		"heartbeat": &Heartbeat{At: t0, App: "1.4.0", Catalog: "c-13", Config: "cfg-3", Announcements: "a-1",
-			Devices: []health.Status{{Device: "printer", Kind: health.Printer, State: health.UserError,
+			Devices: []DeviceStatus{{Device: "printer", Kind: "printer", State: DeviceUserError,
 				Reason: "paper out", Details: map[string]string{"paper": "out"}, Since: t0}},
 			Queue: QueueDepth{Queued: 3, Sending: 1, OldestQueued: t0.Add(-time.Hour)}},
 		"catalog":       &Catalog{Version: "c-13", Payload: json.RawMessage(`{"items":[{"id":"hukou.move"}]}`)},
