@@ -179,7 +179,7 @@ func TestHubKilled(t *testing.T) {
 		t.Fatal("nothing was enqueued: the test tested nothing")
 	}
 	for _, s := range sent {
-		got, err := fleet.LookupSubmissions(context.Background(), nil, hp.url(), s.TrackingCode)
+		got, err := fleet.LookupSubmissionsAs(context.Background(), nil, hp.url(), operatorToken, s.TrackingCode)
 		if err != nil || len(got) != 1 || got[0].ID != s.ID {
 			t.Errorf("%s (%s) at the hub: %+v %v", s.ID, s.TrackingCode, got, err)
 			continue

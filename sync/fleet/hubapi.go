@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -73,25 +74,53 @@ type HubSubmission struct {
 
 // LookupSubmissions asks the hub for the committed submissions with this tracking code
 // (an exact lookup, open without the operator token). A hub that holds a code once
-// answers one entry.
+// answers one entry. The hub budgets anonymous lookups per source address; see
+// LookupSubmissionsAs.
 func LookupSubmissions(ctx context.Context, hc *http.Client, hubURL, trackingCode string) ([]HubSubmission, error) {
+	return LookupSubmissionsAs(ctx, hc, hubURL, "", trackingCode)
+}
+
+// LookupSubmissionsAs is LookupSubmissions with the operator token, which the hub's
+// lookup budget does not limit; with an empty token, an answer "too many lookups" is
+// waited out as the hub asks.
+func LookupSubmissionsAs(ctx context.Context, hc *http.Client, hubURL, token, trackingCode string) ([]HubSubmission, error) {
 	base, err := httpBase(hubURL)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		base+"/api/submissions?tracking_code="+url.QueryEscape(trackingCode), nil)
-	if err != nil {
-		return nil, fmt.Errorf("fleet: lookup: %w", err)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+			base+"/api/submissions?tracking_code="+url.QueryEscape(trackingCode), nil)
+		if err != nil {
+			return nil, fmt.Errorf("fleet: lookup: %w", err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		var out struct {
+			Submissions []HubSubmission `json:"submissions"`
+		}
+		err = doJSON(hc, req, http.StatusOK, &out)
+		var busy *busyError
+		if errors.As(err, &busy) {
+			select {
+			case <-time.After(busy.wait):
+				continue
+			case <-ctx.Done():
+				return nil, fmt.Errorf("fleet: lookup: %w", ctx.Err())
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fleet: lookup: %w", err)
+		}
+		return out.Submissions, nil
 	}
-	var out struct {
-		Submissions []HubSubmission `json:"submissions"`
-	}
-	if err := doJSON(hc, req, http.StatusOK, &out); err != nil {
-		return nil, fmt.Errorf("fleet: lookup: %w", err)
-	}
-	return out.Submissions, nil
 }
+
+// busyError is a 429 answer and how long the hub asked to wait.
+type busyError struct{ wait time.Duration }
+
+func (e *busyError) Error() string { return fmt.Sprintf("hub asked to wait %s", e.wait) }
 
 func doJSON(hc *http.Client, req *http.Request, want int, v any) error {
 	if hc == nil {
@@ -105,6 +134,10 @@ func doJSON(hc *http.Client, req *http.Request, want int, v any) error {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests && want != http.StatusTooManyRequests {
+		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return &busyError{wait: time.Duration(max(secs, 1)) * time.Second}
 	}
 	if resp.StatusCode != want {
 		return fmt.Errorf("hub answered %s: %s", resp.Status, bytes.TrimSpace(b))

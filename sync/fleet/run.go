@@ -199,7 +199,7 @@ func (f *Fleet) verify(ctx context.Context, r *Report) error {
 		go func() {
 			defer wg.Done()
 			for s := range work {
-				got, err := LookupSubmissions(ctx, f.opt.HTTPClient, f.opt.HubURL, s.TrackingCode)
+				got, err := LookupSubmissionsAs(ctx, f.opt.HTTPClient, f.opt.HubURL, f.opt.OperatorToken, s.TrackingCode)
 				mu.Lock()
 				switch {
 				case err != nil:

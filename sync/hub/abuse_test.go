@@ -268,3 +268,83 @@ func TestAllSocketsCapped(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	})
 }
+
+// TestTrackingCodesCannotBeUnmasked is the attack of finding 8: the public list showed
+// each code's terminal part and check character, sequence numbers were consecutive, and
+// anonymous lookups were unlimited, so 120 lookups recovered 12 of 12 codes. The list
+// now shows only the terminal part, and lookups from one source are budgeted (the
+// operator's are not).
+func TestTrackingCodesCannotBeUnmasked(t *testing.T) {
+	th := startHub(t, Options{OperatorToken: "op", Now: fixedClock(), LookupRate: 1, LookupBurst: 10})
+	tk := th.enroll(t)
+	r := th.connect(t, tk)
+	var codes []string
+	for range 12 {
+		sub := synthetic(t, tk)
+		r.upload(sub, nil)
+		codes = append(codes, sub.TrackingCode)
+	}
+	// The public list gives away nothing past the terminal code.
+	var list struct {
+		Submissions []SubmissionInfo `json:"submissions"`
+	}
+	resp := th.get(t, "/api/submissions")
+	json.NewDecoder(resp.Body).Decode(&list)
+	if len(list.Submissions) != 12 {
+		t.Fatalf("public list has %d entries", len(list.Submissions))
+	}
+	for _, s := range list.Submissions {
+		if s.TrackingCode != tk.code+"-*****-*" {
+			t.Errorf("public list shows %q", s.TrackingCode)
+		}
+	}
+	// The attacker walks the running numbers around the known ones: 120 lookups.
+	attacker := clientFrom("127.0.0.1")
+	found, refused := 0, 0
+	for seq := uint64(1); seq <= 120; seq++ {
+		code, _ := tracking.New(tk.code, seq)
+		resp, err := attacker.Get(th.url("/api/submissions?tracking_code=" + code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Count int `json:"count"`
+		}
+		json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+			found += got.Count
+		case http.StatusTooManyRequests:
+			refused++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+		default:
+			t.Fatalf("lookup answered %s", resp.Status)
+		}
+	}
+	if refused != 110 || found > 10 {
+		t.Errorf("120 lookups: %d refused (want 110), %d codes found", refused, found)
+	}
+	// Another source and the operator are not held up.
+	for _, c := range codes[:3] {
+		resp, err := clientFrom("127.0.0.3").Get(th.url("/api/submissions?tracking_code=" + c))
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("lookup from another source: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	for range 20 {
+		req, _ := http.NewRequest(http.MethodGet, th.url("/api/submissions?tracking_code="+codes[0]), nil)
+		req.Header.Set("Authorization", "Bearer op")
+		resp, err := attacker.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("operator lookup: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	if s := th.Stats(); s.LookupsRefused != 110 {
+		t.Errorf("lookups refused %d, want 110", s.LookupsRefused)
+	}
+}

@@ -237,13 +237,14 @@ func (h *Hub) ReadAttachment(trackingCode string, index int) ([]byte, error) {
 	return h.att.read(rec.TerminalID, rec.ID, index, rec.Attachments[index])
 }
 
-// maskCode keeps a tracking code's first four characters (the terminal code) and its
-// last one, so a list shows which kiosk without giving away codes residents query with.
+// maskCode keeps only a tracking code's first four characters (the terminal code), so a
+// list shows which kiosk without giving away codes residents query with. The check
+// character is hidden too: with it, a guess at the rest could be confirmed offline.
 func maskCode(s string) string {
 	if len(s) <= 5 {
 		return strings.Repeat("*", len(s))
 	}
-	return s[:4] + strings.Repeat("*", len(s)-5) + s[len(s)-1:]
+	return s[:4] + "-*****-*"
 }
 
 func (h *Hub) serveSubmissions(w http.ResponseWriter, r *http.Request) {
@@ -258,6 +259,16 @@ func (h *Hub) serveSubmissions(w http.ResponseWriter, r *http.Request) {
 		q.Limit = n
 	}
 	op := h.isOperator(r)
+	if q.TrackingCode != "" && !op {
+		// An exact lookup shows a resident's submission: each source gets a small budget,
+		// so codes cannot be found by trying them.
+		if ok, wait := h.lookups.take(r.RemoteAddr); !ok {
+			h.m.lookupsRefused.Add(1)
+			writeJSONError(w, http.StatusTooManyRequests, &protocol.Error{Code: protocol.CodeTryLater,
+				Message: "too many lookups; try again later", RetryAfterMS: max(wait, time.Second).Milliseconds()})
+			return
+		}
+	}
 	if qv.Get("personal") == "1" {
 		if !op {
 			writeJSONError(w, http.StatusUnauthorized, protocol.Errorf(protocol.CodeAuthFailed, "", "personal fields need the operator token"))

@@ -213,8 +213,8 @@ func TestOperatorAPIDisabledWithoutToken(t *testing.T) {
 
 func TestMaskCode(t *testing.T) {
 	tests := map[string]string{
-		"K7Q2-0003F-W": "K7Q2*******W",
-		"K7Q20003FW":   "K7Q2*****W",
+		"K7Q2-0003F-W": "K7Q2-*****-*",
+		"K7Q20003FW":   "K7Q2-*****-*",
 		"ABCDE":        "*****",
 		"":             "",
 	}

@@ -133,7 +133,12 @@ func (q *Queue) insertSubmission(tx *bolt.Tx, rec *record) error {
 	if err != nil {
 		return err
 	}
-	code, err := tracking.New(q.opt.TerminalCode, seq)
+	v := seq
+	if q.perm != nil {
+		// Consecutive receipts must not give away each other's codes.
+		v = q.perm.Permute(seq)
+	}
+	code, err := tracking.New(q.opt.TerminalCode, v)
 	if err != nil {
 		return err
 	}

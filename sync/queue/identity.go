@@ -12,6 +12,8 @@ import (
 	"unicode"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/govkiosk/govkiosk/kiosk/tracking"
 )
 
 // The identity index lets the query screen find a card holder's receipts after delivery
@@ -66,6 +68,22 @@ func deriveIdentityKey(queueKey []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: derive the identity index key: %v", ErrKey, err)
 	}
 	return k, nil
+}
+
+// codePermV1 names the tracking-code permutation stored in metaCodePerm.
+const codePermV1 = "aes-feistel-v1"
+
+// codePermInfo separates the permutation key from the queue's other derived keys.
+var codePermInfo = "govkiosk queue tracking-code permutation v1"
+
+// deriveCodePermuter makes the queue's tracking-code permutation from its key, so a
+// database rebuilt with the same key (and a raised SeqFloor) shuffles the same way.
+func deriveCodePermuter(queueKey []byte) (*tracking.Permuter, error) {
+	k, err := hkdf.Key(sha256.New, queueKey, nil, codePermInfo, 16)
+	if err != nil {
+		return nil, fmt.Errorf("%w: derive the tracking-code key: %v", ErrKey, err)
+	}
+	return tracking.NewPermuter(k)
 }
 
 // normalizeIdentity is the form of an ID number that is hashed: white space removed

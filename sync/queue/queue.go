@@ -40,6 +40,10 @@ type Queue struct {
 	// idKey is the HMAC key of the identity index, derived from the queue key; nil
 	// exactly when seal is.
 	idKey []byte
+	// perm shuffles sequence numbers into tracking codes (see kiosk/tracking.Permuter);
+	// nil for a queue created before codes were shuffled, which keeps running numbers so
+	// no new code can meet one it already issued.
+	perm *tracking.Permuter
 
 	// mu guards closed; every operation holds it for reading so Close waits for them.
 	mu     sync.RWMutex
@@ -211,6 +215,16 @@ func (q *Queue) init() error {
 			}
 		}
 		items := tx.Bucket(bktItems)
+		if m.Get(metaCodePerm) == nil && items.Sequence() == 0 && !hasItems {
+			if err := m.Put(metaCodePerm, []byte(codePermV1)); err != nil {
+				return err
+			}
+		}
+		if string(m.Get(metaCodePerm)) == codePermV1 {
+			if q.perm, err = deriveCodePermuter(key); err != nil {
+				return err
+			}
+		}
 		if items.Sequence() < q.opt.SeqFloor {
 			return items.SetSequence(q.opt.SeqFloor)
 		}

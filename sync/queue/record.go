@@ -31,6 +31,8 @@ var allBuckets = [][]byte{bktItems, bktPending, bktIDs, bktCodes, bktRated, bktD
 var (
 	metaVersion  = []byte("version")
 	metaKeyCheck = []byte("keycheck")
+	// metaCodePerm marks a queue whose tracking codes shuffle the sequence number.
+	metaCodePerm = []byte("codes/permutation")
 	metaBytes    = []byte("count/bytes")
 )
 
