@@ -288,8 +288,12 @@ func TestTrackingCodesCannotBeUnmasked(t *testing.T) {
 	var list struct {
 		Submissions []SubmissionInfo `json:"submissions"`
 	}
-	resp := th.get(t, "/api/submissions")
+	resp, err := http.Get(th.url("/api/submissions"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
 	if len(list.Submissions) != 12 {
 		t.Fatalf("public list has %d entries", len(list.Submissions))
 	}
