@@ -193,6 +193,8 @@ type Hub struct {
 
 	wg       sync.WaitGroup // connection goroutines and the flush loop
 	stopLoop chan struct{}
+	// stopEvents ends the replica event reader (PostgreSQL only).
+	stopEvents context.CancelFunc
 }
 
 // terminal is an enrolled terminal and what the hub last heard from it.
@@ -227,9 +229,17 @@ func New(opt Options) (*Hub, error) {
 	var st storage
 	var att attachmentStorage
 	var pg *pgStore
+	var lastEvent int64
 	if isPostgresURL(opt.Store) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		pg, err = openPGStore(ctx, opt.Store, seal)
+		if err == nil {
+			// Events before the state this replica loads below are in that state.
+			lastEvent, err = pg.lastEvent(ctx)
+			if err != nil {
+				pg.close()
+			}
+		}
 		cancel()
 		if err != nil {
 			return nil, err
@@ -288,6 +298,12 @@ func New(opt Options) (*Hub, error) {
 	}
 	h.wg.Add(1)
 	go h.flushLoop()
+	if pg != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		h.stopEvents = cancel
+		h.wg.Add(1)
+		go h.followEvents(ctx, lastEvent)
+	}
 	h.log.Info("hub ready", "hub_id", h.id, "terminals", len(h.terms), "dir", opt.Dir)
 	return h, nil
 }
@@ -400,6 +416,9 @@ func (h *Hub) Close() error {
 		c.closeWith(websocket.CloseGoingAway, "hub shutting down")
 	}
 	close(h.stopLoop)
+	if h.stopEvents != nil {
+		h.stopEvents()
+	}
 	h.wg.Wait()
 	h.flushHeartbeats()
 	return h.st.close()
@@ -434,15 +453,4 @@ func (h *Hub) flushHeartbeats() {
 	if err := h.st.saveHeartbeats(batch); err != nil {
 		h.log.Warn("save heartbeats", "err", err)
 	}
-}
-
-// publicKey returns an enrolled terminal's key.
-func (h *Hub) publicKey(terminalID string) (ed25519.PublicKey, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	t, ok := h.terms[terminalID]
-	if !ok {
-		return nil, false
-	}
-	return ed25519.PublicKey(t.rec.PublicKey), true
 }

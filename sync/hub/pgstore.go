@@ -40,6 +40,8 @@ type pgStore struct {
 	pool    *pgxpool.Pool
 	seal    *sealer
 	timeout time.Duration
+	// origin names this replica in the events it writes, so it skips its own.
+	origin string
 }
 
 // openPGStore connects and brings the schema up to date.
@@ -55,7 +57,7 @@ func openPGStore(ctx context.Context, url string, seal *sealer) (*pgStore, error
 	if err != nil {
 		return nil, fmt.Errorf("hub: connect to database: %w", err)
 	}
-	s := &pgStore{pool: pool, seal: seal, timeout: 10 * time.Second}
+	s := &pgStore{pool: pool, seal: seal, timeout: 10 * time.Second, origin: randomID("r-")}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -226,7 +228,7 @@ func (s *pgStore) enroll(code string, now time.Time, pub []byte, name, app strin
 				return err
 			}
 			if tag.RowsAffected() == 1 {
-				return s.event(ctx, tx, "", eventTerminal, rec.ID, nil)
+				return s.event(ctx, tx, eventTerminal, rec.ID, nil)
 			}
 		}
 		return errors.New("hub: no free terminal code")
@@ -426,7 +428,7 @@ func (s *pgStore) queueStatus(st *protocol.Status, terminalID string) error {
 			ON CONFLICT (terminal_id, update_id) DO UPDATE SET status = EXCLUDED.status`, terminalID, st.UpdateID, sraw); err != nil {
 			return err
 		}
-		return s.event(ctx, tx, "", eventStatus, terminalID, sraw)
+		return s.event(ctx, tx, eventStatus, terminalID, sraw)
 	})
 }
 
@@ -471,7 +473,7 @@ func (s *pgStore) putPublished(kind string, rec publishedRecord) error {
 			ON CONFLICT (kind) DO UPDATE SET rec = EXCLUDED.rec`, kind, raw); err != nil {
 			return err
 		}
-		return s.event(ctx, tx, "", eventPublished, "", []byte(strconv.Quote(kind)))
+		return s.event(ctx, tx, eventPublished, "", []byte(strconv.Quote(kind)))
 	})
 }
 
@@ -537,12 +539,12 @@ const (
 const eventChannel = "govkiosk_events"
 
 // event records an event in tx and notifies listening replicas when tx commits.
-func (s *pgStore) event(ctx context.Context, tx pgx.Tx, origin, kind, terminalID string, payload []byte) error {
+func (s *pgStore) event(ctx context.Context, tx pgx.Tx, kind, terminalID string, payload []byte) error {
 	if payload == nil {
 		payload = []byte("{}")
 	}
 	if _, err := tx.Exec(ctx, "INSERT INTO events (origin, kind, terminal_id, payload) VALUES ($1, $2, $3, $4)",
-		origin, kind, terminalID, payload); err != nil {
+		s.origin, kind, terminalID, payload); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, "SELECT pg_notify($1, '')", eventChannel)

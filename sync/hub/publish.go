@@ -125,6 +125,14 @@ func (h *Hub) publish(kind, version string, payload []byte) (string, error) {
 	}
 	h.mu.Lock()
 	h.pub[kind] = p
+	h.mu.Unlock()
+	h.pushAll(kind, p)
+	return version, nil
+}
+
+// pushAll pushes p to every terminal connected to this hub (replica).
+func (h *Hub) pushAll(kind string, p *published) {
+	h.mu.Lock()
 	var targets []*conn
 	for _, t := range h.terms {
 		if t.conn != nil {
@@ -138,8 +146,7 @@ func (h *Hub) publish(kind, version string, payload []byte) (string, error) {
 			pushed++
 		}
 	}
-	h.log.Info("published", "kind", kind, "version", version, "bytes", len(payload), "pushed", pushed, "online", len(targets))
-	return version, nil
+	h.log.Info("published", "kind", kind, "version", p.version, "bytes", len(p.payload), "pushed", pushed, "online", len(targets))
 }
 
 // pubVersion returns the current version of kind; h.mu must be held.
@@ -284,11 +291,10 @@ func (h *Hub) SendCommand(terminalID, name string, args map[string]string) (stri
 		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	now := h.opt.Now()
-	h.mu.Lock()
-	if _, ok := h.terms[terminalID]; !ok {
-		h.mu.Unlock()
+	if h.learnTerminal(terminalID) == nil {
 		return "", ErrNotFound
 	}
+	h.mu.Lock()
 	for id, cs := range h.commands { // keep memory bounded
 		if now.Sub(cs.created) > 24*time.Hour {
 			delete(h.commands, id)
@@ -296,6 +302,7 @@ func (h *Hub) SendCommand(terminalID, name string, args map[string]string) (stri
 	}
 	h.commands[cmd.ID] = &commandState{cmd: cmd, terminalID: terminalID, created: now}
 	h.mu.Unlock()
+	h.tellReplicas(eventCommand, terminalID, &cmd)
 	h.sendTo(terminalID, &cmd)
 	return cmd.ID, nil
 }
@@ -314,12 +321,21 @@ func (h *Hub) CommandResult(id string) (*protocol.CommandResult, bool) {
 
 // commandDone records a result; a terminal can only answer its own commands.
 func (h *Hub) commandDone(terminalID string, r *protocol.CommandResult) {
+	if h.recordResult(terminalID, r) {
+		// The operator may ask the replica that sent the command.
+		h.tellReplicas(eventResult, terminalID, r)
+	}
+}
+
+// recordResult keeps a command's first result and says whether it did.
+func (h *Hub) recordResult(terminalID string, r *protocol.CommandResult) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	cs := h.commands[r.ID]
 	if cs == nil || cs.terminalID != terminalID || cs.result != nil {
-		return
+		return false
 	}
 	cs.result = r
 	h.log.Info("command answered", "command", r.ID, "name", cs.cmd.Name, "terminal", terminalID, "ok", r.OK, "output_bytes", len(r.Output))
+	return true
 }
