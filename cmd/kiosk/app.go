@@ -28,6 +28,7 @@ import (
 	"github.com/govkiosk/govkiosk/kiosk/receipt"
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/packaging/watchdog"
+	"github.com/govkiosk/govkiosk/sync/client"
 	"github.com/govkiosk/govkiosk/ui"
 	"github.com/govkiosk/govkiosk/ui/fonts"
 )
@@ -241,6 +242,8 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 
 	sy := &syncer{
 		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs,
+		link: client.LinkOptions{CAFile: cfg.Platform.CAFile, Pin: cfg.Platform.HubCertPin,
+			InsecureUnencrypted: cfg.Platform.InsecureUnencryptedLink},
 		state:     ui.NewValue(ui.SyncState{}),
 		bulletins: ui.NewValue(ui.Bulletin{}),
 	}

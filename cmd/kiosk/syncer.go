@@ -32,6 +32,7 @@ var errNotEnrolled = errors.New("terminal not enrolled with the platform yet")
 type syncer struct {
 	dataDir  string
 	hubURL   string
+	link     client.LinkOptions // CA file, certificate pin, insecure-link permission
 	log      *slog.Logger
 	registry *devices.Registry
 	catalogs *catalog.Store
@@ -77,13 +78,20 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 	if err != nil {
 		return fmt.Errorf("open the offline queue: %w", err)
 	}
+	tlsConf, err := s.link.TLSConfig()
+	if err != nil {
+		q.Close()
+		return err
+	}
 	c, err := client.New(client.Options{
-		Credentials: creds,
-		HubURL:      s.hubURL,
-		Outbox:      q,
-		Logger:      s.log.With("part", "sync"),
-		App:         version,
-		Health:      func() []health.Status { return s.registry.Snapshot().Devices },
+		Credentials:         creds,
+		TLSConfig:           tlsConf,
+		InsecureUnencrypted: s.link.InsecureUnencrypted,
+		HubURL:              s.hubURL,
+		Outbox:              q,
+		Logger:              s.log.With("part", "sync"),
+		App:                 version,
+		Health:              func() []health.Status { return s.registry.Snapshot().Devices },
 		// The catalog the kiosk holds (embedded, saved from an earlier push, or pushed
 		// now), so the hub pushes only what is newer rather than on every reconnect.
 		Versions: func() client.Versions {
@@ -157,7 +165,7 @@ func (s *syncer) enroll(ctx context.Context, hubURL, code string) error {
 	if s.client() != nil {
 		return errors.New("this terminal is already enrolled; remove its credentials to enroll again")
 	}
-	creds, err := client.Enroll(ctx, hubURL, code)
+	creds, err := client.EnrollWith(ctx, hubURL, code, client.EnrollOptions{Link: s.link, App: version})
 	if err != nil {
 		return err
 	}

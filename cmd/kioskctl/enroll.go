@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -24,7 +20,7 @@ func init() {
 	register(command{
 		name:    "enroll",
 		summary: "enroll this terminal with the hub using a one-time code; saves its credentials in the data directory",
-		usage:   "--hub URL --code CODE --data DIR [--name LABEL] [--ca FILE] [--force]",
+		usage:   "--hub URL --code CODE --data DIR [--name LABEL] [--ca FILE] [--hub-cert-pin PIN] [--insecure-unencrypted-link] [--force]",
 		setup:   setupEnroll,
 	})
 }
@@ -34,7 +30,7 @@ func setupEnroll(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 	code := fs.String("code", "", "the one-time enrollment code from the operator (required)")
 	data := fs.String("data", defaultDataDir, "the kiosk's data directory, where the credentials are kept")
 	name := fs.String("name", "", "a label for the operator's terminal list, e.g. the hall and position")
-	caFile := fs.String("ca", "", "PEM file of the certificate authority that signed the hub's certificate (for a private CA)")
+	link := linkFlags(fs)
 	force := fs.Bool("force", false, "replace existing credentials (the terminal gets a new identity and terminal code)")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	return func(ctx context.Context, e *env, args []string) error {
@@ -56,18 +52,7 @@ func setupEnroll(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		case err != nil && !errors.Is(err, client.ErrNotEnrolled) && !*force:
 			return fmt.Errorf("%w (--force replaces the file)", err)
 		}
-		opt := client.EnrollOptions{App: "kioskctl", Name: *name}
-		if *caFile != "" {
-			pem, err := os.ReadFile(*caFile)
-			if err != nil {
-				return err
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return fmt.Errorf("%s holds no PEM certificate", *caFile)
-			}
-			opt.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-		}
+		opt := client.EnrollOptions{App: "kioskctl", Name: *name, Link: *link}
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
 		cr, err := client.EnrollWith(ctx, *hubURL, *code, opt)
@@ -82,9 +67,20 @@ func setupEnroll(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		}
 		fmt.Fprintf(e.stdout, "enrolled as terminal %s, terminal code %s, at hub %s\ncredentials: %s\n",
 			cr.TerminalID, cr.TerminalCode, cr.HubID, filepath.Join(*data, client.CredentialsFile))
-		if *caFile != "" {
-			fmt.Fprintln(e.stdout, "the kiosk needs the same CA to connect: install it in the system's trust store")
+		if link.CAFile != "" || link.Pin != "" {
+			fmt.Fprintln(e.stdout, "the kiosk needs the same CA file and pin to connect: set platform.ca_file and platform.hub_cert_pin in its configuration")
 		}
 		return nil
 	}
+}
+
+// linkFlags declares the flags that say how to reach the hub safely, shared by the
+// commands that talk to it.
+func linkFlags(fs *flag.FlagSet) *client.LinkOptions {
+	o := &client.LinkOptions{}
+	fs.StringVar(&o.CAFile, "ca", "", "PEM file of the CA certificates the hub's TLS certificate must chain to (default: the system's)")
+	fs.StringVar(&o.Pin, "hub-cert-pin", "", "pin the hub's TLS certificate key: base64 SHA-256 of its public key, optionally \"sha256/…\"")
+	fs.BoolVar(&o.InsecureUnencrypted, "insecure-unencrypted-link", false,
+		"INSECURE: allow ws:// or http:// to a hub not on this machine; residents' data crosses the network in clear")
+	return o
 }

@@ -92,7 +92,12 @@ func TestEnrollCommandErrors(t *testing.T) {
 		{[]string{"enroll", "--hub", url, "--code", "X", "--data", data, "extra"}, 2, "unexpected arguments"},
 		{[]string{"enroll", "--hub", url, "--code", "WRONG-CODE", "--data", data}, 1, "refused the code"},
 		{[]string{"enroll", "--hub", "ftp://x", "--code", "C", "--data", data}, 1, "scheme"},
-		{[]string{"enroll", "--hub", url, "--code", "C", "--data", data, "--ca", filepath.Join(data, "none.pem")}, 1, "none.pem"},
+		{[]string{"enroll", "--hub", strings.Replace(url, "ws://", "wss://", 1), "--code", "C", "--data", data, "--ca", filepath.Join(data, "none.pem")}, 1, "none.pem"},
+		// Whoever answers an enrollment is the hub the terminal pins: not over a clear link
+		// to another machine, and never ws:// when a CA or pin says TLS was meant.
+		{[]string{"enroll", "--hub", "ws://hub.example.invalid:8470", "--code", "C", "--data", data}, 1, "unencrypted"},
+		{[]string{"enroll", "--hub", url, "--code", "C", "--data", data, "--ca", filepath.Join(data, "none.pem")}, 1, "use wss://"},
+		{[]string{"enroll", "--hub", url, "--code", "C", "--data", data, "--hub-cert-pin", "sha256/AAAA"}, 1, "use wss://"},
 	}
 	for _, tt := range tests {
 		rc, out, errs := enrollRun(tt.args...)

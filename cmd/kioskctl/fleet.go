@@ -25,7 +25,8 @@ func init() {
 		name:    "sim fleet",
 		summary: "simulate N terminals sending M submissions each to a hub; report throughput, latency and duplicates",
 		usage: "--hub URL --kiosks N --submissions M --attachment-size S [--enroll-code CODE[,CODE…] | --operator-token-file F]\n" +
-			"       [--data DIR] [--concurrency C] [--preload] [--timeout D] [--json]",
+			"       [--data DIR] [--concurrency C] [--preload] [--timeout D] [--json]\n" +
+			"       [--ca FILE] [--hub-cert-pin PIN] [--insecure-unencrypted-link]",
 		setup: setupSimFleet,
 	})
 }
@@ -43,6 +44,7 @@ func setupSimFleet(fs *flag.FlagSet) func(context.Context, *env, []string) error
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up waiting for delivery after this long")
 	verify := fs.Bool("verify", true, "look every submission up at the hub afterwards by tracking code")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	link := linkFlags(fs)
 	return func(ctx context.Context, e *env, args []string) error {
 		switch {
 		case len(args) > 0:
@@ -60,7 +62,7 @@ func setupSimFleet(fs *flag.FlagSet) func(context.Context, *env, []string) error
 		if err != nil {
 			return usagef("--attachment-size: %v", err)
 		}
-		opt := fleet.Options{HubURL: *hubURL, Kiosks: *kiosks, Dir: *data, Concurrency: *conc, Logger: e.log}
+		opt := fleet.Options{HubURL: *hubURL, Kiosks: *kiosks, Dir: *data, Concurrency: *conc, Logger: e.log, Link: *link}
 		for _, c := range strings.Split(*codes, ",") {
 			if c = strings.TrimSpace(c); c != "" {
 				opt.EnrollCodes = append(opt.EnrollCodes, c)

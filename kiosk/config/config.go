@@ -47,8 +47,18 @@ type Hall struct {
 type Platform struct {
 	// URL is the hub's address: ws:// or wss:// (http:// and https:// are accepted and
 	// upgraded), optionally with a base path; the protocol's paths (/v1/connect,
-	// /v1/enroll) are appended to it. Production terminals use wss.
+	// /v1/enroll) are appended to it. Production terminals use wss; ws:// is accepted
+	// only to loopback unless InsecureUnencryptedLink is set.
 	URL string `toml:"url"`
+	// CAFile is a PEM file of the CA certificates the hub's TLS certificate must chain
+	// to (an absolute path); empty: the system's roots.
+	CAFile string `toml:"ca_file,omitempty"`
+	// HubCertPin optionally pins the hub's TLS certificate key: the base64 SHA-256 of
+	// its SubjectPublicKeyInfo, optionally prefixed "sha256/".
+	HubCertPin string `toml:"hub_cert_pin,omitempty"`
+	// InsecureUnencryptedLink allows ws:// to a hub that is not on this machine: every
+	// resident's form then crosses the network in clear. Closed test networks only.
+	InsecureUnencryptedLink bool `toml:"insecure_unencrypted_link,omitempty"`
 }
 
 // Session holds the resident session's settings.

@@ -112,6 +112,10 @@ func TestValidateProblems(t *testing.T) {
 		words string
 	}{
 		{"valid", base, nil, ""},
+		{"valid: ws:// to loopback", strings.Replace(base, "wss://hub.example.org/kiosk", "ws://127.0.0.1:8470", 1), nil, ""},
+		{"valid: ws:// to localhost", strings.Replace(base, "wss://hub.example.org/kiosk", "ws://localhost:8470", 1), nil, ""},
+		{"valid: ws:// elsewhere, insecure set", strings.Replace(base, "wss://", "ws://", 1) + "insecure_unencrypted_link = true\n", nil, ""},
+		{"valid: CA and pin", base + "ca_file = \"/etc/govkiosk/ca.pem\"\nhub_cert_pin = \"sha256/" + strings.Repeat("A", 43) + "=\"\n", nil, ""},
 		{"unknown key", base + "colour = \"red\"\n", []string{"platform.colour"}, "unknown setting"},
 		{"terminal id", strings.Replace(base, `"T-01"`, `"t 1"`, 1), []string{"terminal_id"}, "upper-case"},
 		{"relative data dir", strings.Replace(base, `"/var/lib/govkiosk"`, `"data"`, 1), []string{"data_dir"}, "absolute"},
@@ -119,6 +123,14 @@ func TestValidateProblems(t *testing.T) {
 		{"ftp url", strings.Replace(base, "wss://", "ftp://", 1), []string{"platform.url"}, "wss://"},
 		{"url credentials", strings.Replace(base, "wss://", "wss://u:p@", 1), []string{"platform.url"}, "password"},
 		{"url port", strings.Replace(base, "example.org/", "example.org:70000/", 1), []string{"platform.url"}, "port"},
+		{"ws:// to another machine", strings.Replace(base, "wss://", "ws://", 1), []string{"platform.url"}, "insecure_unencrypted_link"},
+		{"http:// to another machine", strings.Replace(base, "wss://", "http://", 1), []string{"platform.url"}, "unencrypted"},
+		{"ws:// with a CA file", strings.Replace(base, "wss://hub.example.org/kiosk", "ws://127.0.0.1:8470", 1) + "ca_file = \"/etc/govkiosk/ca.pem\"\n",
+			[]string{"platform.url"}, "use wss://"},
+		{"ws:// with a pin even when insecure is set", strings.Replace(base, "wss://", "ws://", 1) +
+			"insecure_unencrypted_link = true\nhub_cert_pin = \"sha256/" + strings.Repeat("A", 43) + "=\"\n", []string{"platform.url"}, "use wss://"},
+		{"relative CA file", base + "ca_file = \"ca.pem\"\n", []string{"platform.ca_file"}, "absolute"},
+		{"bad pin", base + "hub_cert_pin = \"sha256/AAAA\"\n", []string{"platform.hub_cert_pin"}, "32 bytes"},
 		{"idle too short", base + "[session]\nidle_timeout = \"10s\"\nwarning_time = \"5s\"\n", []string{"session.idle_timeout"}, "30s"},
 		{"warning longer than idle", base + "[session]\nidle_timeout = \"40s\"\nwarning_time = \"1m\"\n", []string{"session.warning_time"}, "shorter"},
 		{"language", base + "[session]\nlanguage = \"fr\"\n", []string{"session.language"}, "zh or en"},

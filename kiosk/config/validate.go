@@ -1,8 +1,11 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -143,7 +146,40 @@ func (c *Config) checkURL(p *problems) {
 				p.add(key, "port %q: use 1 to 65535", port)
 			}
 		}
+		c.checkLink(p, u)
 	}
+}
+
+// checkLink keeps residents' data off unencrypted links: ws:// only to this machine
+// unless the loudly named insecure option says otherwise, and never together with a CA
+// file or pin (which only TLS can honour).
+func (c *Config) checkLink(p *problems, u *url.URL) {
+	pl := c.Platform
+	plain := u.Scheme == "ws" || u.Scheme == "http"
+	if pl.CAFile != "" && !filepath.IsAbs(pl.CAFile) {
+		p.add("platform.ca_file", "%q: use an absolute path, like \"/etc/govkiosk/platform-ca.pem\"", pl.CAFile)
+	}
+	if pl.HubCertPin != "" {
+		if b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(pl.HubCertPin, "sha256/")); err != nil || len(b) != sha256.Size {
+			p.add("platform.hub_cert_pin", "want the base64 SHA-256 (32 bytes) of the hub certificate's public key, like \"sha256/…=\"")
+		}
+	}
+	switch {
+	case plain && (pl.CAFile != "" || pl.HubCertPin != ""):
+		p.add("platform.url", "%q is unencrypted but ca_file or hub_cert_pin is set: use wss://", c.Platform.URL)
+	case plain && !isLoopback(u.Hostname()) && !pl.InsecureUnencryptedLink:
+		p.add("platform.url", "%q would send residents' data unencrypted over the network: use wss:// "+
+			"(on a closed test network only, set insecure_unencrypted_link = true)", c.Platform.URL)
+	}
+}
+
+// isLoopback reports whether host is this machine: "localhost" or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Config) checkSession(p *problems) {

@@ -78,8 +78,12 @@ type Options struct {
 	// Nil answers every command with "not supported".
 	OnCommand func(ctx context.Context, cmd protocol.Command) (string, error)
 
-	// TLSConfig is used for wss:// (a private CA, for instance).
+	// TLSConfig is used for wss:// (a private CA, a pinned key: LinkOptions.TLSConfig).
+	// Set, it also forbids ws:// (see CheckLink).
 	TLSConfig *tls.Config
+	// InsecureUnencrypted allows ws:// to a hub not on loopback, and to a hub enrolled
+	// over wss://. Every resident's form then crosses the network in clear.
+	InsecureUnencrypted bool
 	// Proxy chooses an HTTP proxy for the websocket, e.g. http.ProxyFromEnvironment.
 	Proxy func(*http.Request) (*url.URL, error)
 	// DialContext dials the TCP connection. Default net.Dialer.
@@ -180,6 +184,9 @@ func New(opt Options) (*Client, error) {
 	}
 	_, connect, err := endpoints(hub)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckLink(connect, opt.Credentials.Hub, opt.TLSConfig != nil, opt.InsecureUnencrypted); err != nil {
 		return nil, err
 	}
 	if opt.Logger == nil {

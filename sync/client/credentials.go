@@ -155,8 +155,12 @@ func endpoints(hub string) (enroll, connect string, err error) {
 // EnrollOptions adjust EnrollWith.
 type EnrollOptions struct {
 	// HTTPClient talks to the hub; set its TLS configuration for a private CA.
-	// Default http.DefaultClient.
+	// Default: one built from Link.
 	HTTPClient *http.Client
+	// Link is the CA file, certificate pin and insecure-link permission (see CheckLink:
+	// enrolling over http:// to a host not on loopback is refused without
+	// Link.InsecureUnencrypted, since whoever answers is the hub the terminal pins).
+	Link LinkOptions
 	// App is the kiosk software version reported to the hub. Default "unknown".
 	App string
 	// Name is a label for the hub's terminal list.
@@ -176,8 +180,13 @@ func EnrollWith(ctx context.Context, hubURL, code string, opt EnrollOptions) (Cr
 	if err != nil {
 		return Credentials{}, err
 	}
+	if err := CheckLink(enrollURL, "", opt.Link.CAFile != "" || opt.Link.Pin != "", opt.Link.InsecureUnencrypted); err != nil {
+		return Credentials{}, err
+	}
 	if opt.HTTPClient == nil {
-		opt.HTTPClient = http.DefaultClient
+		if opt.HTTPClient, err = opt.Link.HTTPClient(); err != nil {
+			return Credentials{}, err
+		}
 	}
 	if opt.App == "" {
 		opt.App = "unknown"

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -51,8 +52,11 @@ type Options struct {
 	// Client adjusts each terminal's client options (timers, dialer) before it starts.
 	Client func(index int, o *client.Options)
 	// HTTPClient talks to the hub's HTTP side (enrollment, operator API, metrics).
-	// Default http.DefaultClient.
+	// Default: one with Link's TLS settings.
 	HTTPClient *http.Client
+	// Link is the CA file, certificate pin and insecure-link permission for every
+	// terminal, as for a real kiosk (client.LinkOptions).
+	Link client.LinkOptions
 	// Logger receives the fleet's and the clients' logs (never personal data). Default:
 	// discard.
 	Logger *slog.Logger
@@ -62,6 +66,7 @@ type Options struct {
 // and Close it.
 type Fleet struct {
 	opt    Options
+	tls    *tls.Config
 	base   string // the hub's http(s) base URL
 	dir    string
 	tmpDir bool
@@ -137,15 +142,21 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	if opt.App == "" {
 		opt.App = "fleet-sim"
 	}
+	tlsConf, err := opt.Link.TLSConfig()
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
 	if opt.HTTPClient == nil {
-		opt.HTTPClient = http.DefaultClient
+		if opt.HTTPClient, err = opt.Link.HTTPClient(); err != nil {
+			return nil, fmt.Errorf("fleet: %w", err)
+		}
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	run := make([]byte, 4)
 	rand.Read(run)
-	f := &Fleet{opt: opt, base: base, dir: opt.Dir, runID: hex.EncodeToString(run), log: opt.Logger,
+	f := &Fleet{opt: opt, tls: tlsConf, base: base, dir: opt.Dir, runID: hex.EncodeToString(run), log: opt.Logger,
 		codes: append([]string(nil), opt.EnrollCodes...), changed: make(chan struct{}, 1)}
 	if f.dir == "" {
 		d, err := os.MkdirTemp("", "fleet-*")
@@ -238,7 +249,7 @@ func (f *Fleet) enroll(ctx context.Context, k *Kiosk) (client.Credentials, error
 	}
 	for {
 		cr, err := client.EnrollWith(ctx, f.opt.HubURL, code, client.EnrollOptions{
-			HTTPClient: f.opt.HTTPClient, App: f.opt.App, Name: fmt.Sprintf("simulated kiosk %d", k.Index)})
+			HTTPClient: f.opt.HTTPClient, Link: f.opt.Link, App: f.opt.App, Name: fmt.Sprintf("simulated kiosk %d", k.Index)})
 		var pe *protocol.Error
 		if !errors.As(err, &pe) || pe.Code != protocol.CodeTryLater {
 			return cr, err
@@ -277,7 +288,8 @@ func (f *Fleet) Start() error {
 	clients := make([]*client.Client, len(f.Kiosks))
 	for i, k := range f.Kiosks {
 		o := client.Options{Credentials: k.Credentials, HubURL: f.opt.HubURL, Outbox: outbox{k.Queue, k},
-			App: f.opt.App, Logger: f.log.With("kiosk", k.Index)}
+			App: f.opt.App, Logger: f.log.With("kiosk", k.Index),
+			TLSConfig: f.tls, InsecureUnencrypted: f.opt.Link.InsecureUnencrypted}
 		if f.opt.Client != nil {
 			f.opt.Client(k.Index, &o)
 		}
