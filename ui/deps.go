@@ -133,6 +133,11 @@ var ErrNotFound = errors.New("ui: nothing found")
 // store a submission: the resident is sent to staff.
 var ErrStorageFull = errors.New("ui: storage full")
 
+// ErrTimeUnknown is what Submitter.Enqueue returns, wrapped, when the kiosk cannot trust
+// its clock (a dead clock battery, no hub yet) and so issues no receipt: the resident is
+// sent to staff.
+var ErrTimeUnknown = errors.New("ui: time unknown")
+
 // Query is a progress lookup: a tracking code, or an ID number. IDNumber is personal data.
 type Query struct {
 	Code     string

@@ -85,8 +85,11 @@ func (a *App) newSubmittingScreen() screen {
 func (a *App) newSubmitFailedScreen() screen {
 	s := a.newBase("submit_failed")
 	words := a.T("submit.failed.retry")
-	if errors.Is(a.sess.SubmitErr(), ErrStorageFull) {
+	switch err := a.sess.SubmitErr(); {
+	case errors.Is(err, ErrStorageFull):
 		words = a.T("submit.failed.full")
+	case errors.Is(err, ErrTimeUnknown):
+		words = a.T("submit.failed.time")
 	}
 	retry := touch.NewPrimary(a.T("submit.retry"), theme.ViewRefreshIcon(), a.act(func() { a.run("retry", a.sess.Retry) }))
 	s.add("submit_failed.retry", retry)

@@ -23,6 +23,7 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/scanner/escl"
 	"github.com/govkiosk/govkiosk/kiosk/access"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
+	"github.com/govkiosk/govkiosk/kiosk/clock"
 	"github.com/govkiosk/govkiosk/kiosk/config"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/kiosk/receipt"
@@ -240,8 +241,13 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	sink := newPrinterSink(prn)
 	scanner := newDocScanner(doc)
 
+	clk := clock.New(clock.Options{})
+	if !clk.WallPlausible() {
+		log.Warn("wall clock implausible: no receipts until a hub gives its time; set the clock and check its battery",
+			"wall", time.Now().UTC(), "floor", clock.Floor())
+	}
 	sy := &syncer{
-		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs,
+		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs, clock: clk,
 		link: client.LinkOptions{CAFile: cfg.Platform.CAFile, Pin: cfg.Platform.HubCertPin,
 			InsecureUnencrypted: cfg.Platform.InsecureUnencryptedLink},
 		state:     ui.NewValue(ui.SyncState{}),

@@ -29,6 +29,12 @@ func (m *submitter) Enqueue(ctx context.Context, d session.Draft) (string, error
 	if err != nil {
 		return "", err
 	}
+	if !m.s.timeKnown() {
+		// A receipt stamped 1970 would mislead the resident and the hub: send them to
+		// staff until the clock is set or the hub has given its time.
+		m.s.log.Error("submission refused: the wall clock is implausible and no hub has given its time; set the clock")
+		return "", fmt.Errorf("%w: wall clock implausible and no hub time yet", ui.ErrTimeUnknown)
+	}
 	fields := make(map[string]string, len(d.Values)+4)
 	for k, v := range d.Values {
 		fields[k] = v

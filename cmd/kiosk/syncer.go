@@ -15,6 +15,7 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
+	"github.com/govkiosk/govkiosk/kiosk/clock"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/sync/client"
 	"github.com/govkiosk/govkiosk/sync/protocol"
@@ -36,6 +37,8 @@ type syncer struct {
 	log      *slog.Logger
 	registry *devices.Registry
 	catalogs *catalog.Store
+	// clock is the trusted time (nil in tests: the wall clock, believed).
+	clock *clock.Clock
 
 	state     *ui.Value[ui.SyncState]
 	bulletins *ui.Value[ui.Bulletin]
@@ -69,11 +72,16 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 		return err
 	}
 	_, statErr := os.Stat(filepath.Join(s.queueDir(), "queue.db"))
+	var now func() time.Time
+	if s.clock != nil {
+		now = s.clock.Now
+	}
 	q, err := queue.Open(s.queueDir(), queue.Options{
 		TerminalCode: creds.TerminalCode,
 		KeyFile:      s.keyFile(),
 		CreateKey:    errors.Is(statErr, os.ErrNotExist),
 		Logger:       s.log.With("part", "queue"),
+		Now:          now,
 	})
 	if err != nil {
 		return fmt.Errorf("open the offline queue: %w", err)
@@ -105,6 +113,8 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 		OnConfig:        s.onConfig,
 		OnAnnouncements: s.onAnnouncements,
 		OnCommand:       s.onCommand,
+		Now:             now,
+		Clock:           s.clock,
 	})
 	if err != nil {
 		q.Close()
@@ -143,6 +153,9 @@ func (s *syncer) follow(ctx context.Context, c *client.Client) {
 		}
 	}
 }
+
+// timeKnown reports whether the kiosk knows a time it may print on a receipt.
+func (s *syncer) timeKnown() bool { return s.clock == nil || s.clock.Known() }
 
 // queue returns the outbox, or errNotEnrolled.
 func (s *syncer) queue() (*queue.Queue, error) {

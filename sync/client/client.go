@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/kiosk/clock"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 	"github.com/govkiosk/govkiosk/sync/queue"
 )
@@ -108,6 +109,10 @@ type Options struct {
 	ChunkSize int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Clock is the kiosk's trusted time: the client gives it the hub's time after every
+	// handshake, and stamps with it an item whose own time the hub would refuse (a kiosk
+	// clock at 1970). Default: a clock on Now.
+	Clock *clock.Clock
 }
 
 // State is what the UI shows about synchronisation.
@@ -165,6 +170,10 @@ type Client struct {
 		data  []byte
 	}
 
+	// stamps are the times given to items whose own time the hub would refuse, for an
+	// outbox that cannot store them (see restamper). Only the Run goroutine touches it.
+	stamps map[string]time.Time
+
 	stats struct {
 		connects, dials, chunks, bytes, delivered, failed, heartbeats, protoErrs, unproven atomic.Int64
 	}
@@ -210,10 +219,14 @@ func New(opt Options) (*Client, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Clock == nil {
+		opt.Clock = clock.New(clock.Options{Wall: opt.Now})
+	}
 	return &Client{
 		opt: opt, log: opt.Logger.With("terminal", opt.Credentials.TerminalID), connect: connect,
 		wake: make(chan struct{}, 1), now: make(chan struct{}, 1),
 		subs: map[int]chan State{}, cmdSeen: map[string]bool{}, cmdResults: map[string]*protocol.CommandResult{},
+		stamps: map[string]time.Time{},
 	}, nil
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/govkiosk/govkiosk/kiosk/clock"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 	"github.com/govkiosk/govkiosk/sync/queue"
 )
@@ -75,6 +77,17 @@ func (s *session) syncPass(ctx context.Context) (time.Duration, error) {
 			ob.NoteAttempt(id, he)
 			c.setError(he)
 			return max(he.RetryAfter(), c.opt.BackoffMin), nil
+		case errors.As(err, &he) && he.Code.Permanent() && refusesOwnTime(he):
+			// The hub refused the time the kiosk stamped: the resident's submission is not
+			// at fault. Stamp it with the trusted time (once; see stampFor) and try again.
+			if _, serr := s.stampFor(*it, true); serr != nil {
+				c.log.Warn("item refused for its time; no trusted time to stamp it with yet", "id", id, "err", serr)
+			} else {
+				c.log.Warn("item refused for its time; stamped with the trusted time, will retry", "id", id)
+			}
+			ob.NoteAttempt(id, he)
+			skip[id] = true
+			c.setError(he)
 		case errors.As(err, &pe), errors.As(err, &he) && he.Code.Permanent():
 			c.stats.failed.Add(1)
 			c.log.Warn("item refused for good; marked failed", "id", id, "reason", err)
@@ -103,16 +116,93 @@ func (s *session) deliver(ctx context.Context, it queue.Item) error {
 	}
 	switch {
 	case it.Submission != nil:
-		return s.deliverSubmission(ctx, it.Submission)
+		return s.deliverSubmission(ctx, it)
 	case it.Rating != nil:
-		return s.deliverRating(ctx, it.Rating)
+		return s.deliverRating(ctx, it)
 	}
 	return permanent("outbox item %s is neither a submission nor a rating", id)
 }
 
-func (s *session) deliverSubmission(ctx context.Context, sub *queue.Submission) error {
+// refusesOwnTime reports whether the hub refused an item for the time it carries.
+func refusesOwnTime(e *protocol.Error) bool {
+	return e.Ref != "" && strings.Contains(e.Message, "created_at")
+}
+
+// restamper is an outbox that can keep the time an item is sent with (*queue.Queue).
+type restamper interface {
+	Restamp(id string, t time.Time) (time.Time, error)
+}
+
+// errNoTrustedTime: an item needs a new stamp and the kiosk knows no trustworthy time;
+// it waits (never fails) until a handshake gives one.
+var errNoTrustedTime = errors.New("client: the item's time is implausible and no trusted time is known yet")
+
+// sendTime is the time item it is sent with: its stamp when it has one, its creation time
+// when the hub can take it, and otherwise a new stamp from the trusted clock. A resident's
+// submission is never failed for the kiosk's own clock.
+func (s *session) sendTime(it queue.Item) (time.Time, error) {
+	created, stamped := itemTimes(it)
+	if !stamped.IsZero() {
+		return stamped.UTC(), nil
+	}
+	if t, ok := s.c.stamps[it.ID()]; ok {
+		return t, nil
+	}
+	if plausibleForHub(created) {
+		return created.UTC(), nil
+	}
+	return s.stampFor(it, false)
+}
+
+// stampFor gives item it a trusted time to be sent with, kept by the outbox so every
+// later attempt carries the same one. force stamps even an item whose own time looked
+// acceptable (the hub refused it).
+func (s *session) stampFor(it queue.Item, force bool) (time.Time, error) {
+	c := s.c
+	id := it.ID()
+	if t, ok := c.stamps[id]; ok && !force {
+		return t, nil
+	}
+	now, src := c.opt.Clock.Trusted()
+	if src == clock.SourceUnknown {
+		return time.Time{}, errNoTrustedTime
+	}
+	now = now.UTC().Truncate(time.Millisecond)
+	if r, ok := c.opt.Outbox.(restamper); ok {
+		t, err := r.Restamp(id, now)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("outbox: restamp: %w", err)
+		}
+		now = t
+	}
+	c.stamps[id] = now
+	return now, nil
+}
+
+// itemTimes returns an item's creation time and its stamp (zero when unstamped).
+func itemTimes(it queue.Item) (created, stamped time.Time) {
+	switch {
+	case it.Submission != nil:
+		return it.Submission.CreatedAt, it.Submission.Stamped
+	case it.Rating != nil:
+		return it.Rating.CreatedAt, it.Rating.Stamped
+	}
+	return time.Time{}, time.Time{}
+}
+
+// plausibleForHub reports whether the hub takes t as an item's time (protocol's range).
+func plausibleForHub(t time.Time) bool {
+	return !t.IsZero() && t.Year() >= 2000 && t.Year() <= 9999
+}
+
+func (s *session) deliverSubmission(ctx context.Context, it queue.Item) error {
+	sub := it.Submission
+	at, err := s.sendTime(it)
+	if err != nil {
+		return err
+	}
 	msg := &protocol.Submit{ID: sub.ID, TrackingCode: sub.TrackingCode, Item: sub.Item, ItemTitle: sub.ItemTitle,
-		CreatedAt: sub.CreatedAt.UTC(), Fields: sub.Fields}
+		CreatedAt: at, Fields: sub.Fields}
 	for _, a := range sub.Attachments {
 		msg.Attachments = append(msg.Attachments, protocol.Attachment{Name: a.Name, ContentType: a.ContentType,
 			Size: a.Size, SHA256: a.SHA256})
@@ -234,9 +324,14 @@ func (c *Client) attachment(id string, index int, size int64) ([]byte, error) {
 	return data, nil
 }
 
-func (s *session) deliverRating(ctx context.Context, r *queue.Rating) error {
+func (s *session) deliverRating(ctx context.Context, it queue.Item) error {
+	r := it.Rating
+	at, err := s.sendTime(it)
+	if err != nil {
+		return err
+	}
 	msg := &protocol.Rating{ID: r.ID, SubmissionID: r.SubmissionID, TrackingCode: r.TrackingCode, Item: r.Item,
-		Stars: r.Stars, Reasons: r.Reasons, Comment: r.Comment, CreatedAt: r.CreatedAt.UTC()}
+		Stars: r.Stars, Reasons: r.Reasons, Comment: r.Comment, CreatedAt: at}
 	if err := msg.Validate(); err != nil {
 		return permanent("rating cannot be sent: %v", err)
 	}

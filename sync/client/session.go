@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/kiosk/clock"
 	"github.com/govkiosk/govkiosk/kiosk/tracking"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 	"github.com/govkiosk/govkiosk/sync/queue"
@@ -346,6 +347,15 @@ func (s *session) handshake(ctx context.Context) error {
 			return fmt.Errorf("client: handshake: hub welcomed terminal %s, not %s", m.TerminalID, cr.TerminalID)
 		}
 		s.welcome = m
+		if !c.opt.Clock.SetHub(m.HubTime) {
+			// Connect anyway: refusing would keep every submission on the kiosk for as
+			// long as the hub's clock is wrong. The reason is on record here.
+			c.log.Warn("hub clock implausible; connected without taking its time",
+				"hub_time", m.HubTime.UTC(), "floor", clock.Floor())
+		} else if !c.opt.Clock.WallPlausible() {
+			c.log.Warn("wall clock implausible; using the hub's time until it is set",
+				"wall", c.opt.Now().UTC(), "hub_time", m.HubTime.UTC())
+		}
 		s.chunk = protocol.MaxChunkData
 		if c.opt.ChunkSize > 0 {
 			s.chunk = c.opt.ChunkSize

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/govkiosk/govkiosk/kiosk/clock"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
 
@@ -383,6 +384,12 @@ func (c *conn) handleAuth(m protocol.Message) {
 	c.ws.SetReadDeadline(time.Now().Add(h.opt.IdleTimeout))
 	h.m.handshakes.Add(1)
 	hb := max(1, int(h.opt.HeartbeatInterval/time.Second))
+	if now := h.opt.Now(); now.Before(clock.Floor()) {
+		// Let the terminal in: it judges the hub's time itself and stamps submissions with
+		// its own trusted time. Refusing would strand every terminal's queue on a clock.
+		c.log.Warn("hub clock implausible; terminal connected anyway, set the hub's clock",
+			"hub_time", now.UTC(), "floor", clock.Floor())
+	}
 	c.sendMsg(&protocol.Welcome{
 		Version: c.challenge.Version, TerminalID: t.rec.ID, TerminalCode: t.rec.Code,
 		HubTime: h.opt.Now().UTC(), HeartbeatSeconds: hb, MaxChunk: h.opt.MaxChunk,

@@ -185,7 +185,7 @@ func (r *EnrollResponse) Validate() error {
 	if len(r.HubKey) != 0 && len(r.HubKey) != ed25519.PublicKeySize {
 		return invalid(t, "hub_key", "want 32 bytes")
 	}
-	return checkTime(t, "enrolled_at", r.EnrolledAt)
+	return checkReading(t, "enrolled_at", r.EnrolledAt)
 }
 
 // MaxEnrollBody is the largest enrollment request or response body.

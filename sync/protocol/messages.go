@@ -537,6 +537,17 @@ func checkVersion(t Type, field, v string, required bool) error {
 	return nil
 }
 
+// checkReading checks a clock reading one side reports about itself (the hub's time in
+// welcome, a heartbeat's time): present, but any year, since a machine with a dead clock
+// battery reads 1970 and must still be able to connect and say so. The receiver judges
+// whether to believe it.
+func checkReading(t Type, field string, v time.Time) error {
+	if v.IsZero() {
+		return missing(t, field)
+	}
+	return nil
+}
+
 func checkTime(t Type, field string, v time.Time) error {
 	if v.IsZero() {
 		return missing(t, field)
@@ -644,7 +655,7 @@ func (m *Welcome) Validate() error {
 	if !ValidTerminalCode(m.TerminalCode) {
 		return invalid(t, "terminal_code", "want 4 of 0-9 A-Z")
 	}
-	if err := checkTime(t, "hub_time", m.HubTime); err != nil {
+	if err := checkReading(t, "hub_time", m.HubTime); err != nil {
 		return err
 	}
 	if m.HeartbeatSeconds == 0 {
@@ -791,7 +802,7 @@ func (m *Ack) Validate() error {
 	if err := checkID(t, "hub_ref", m.HubRef); err != nil {
 		return err
 	}
-	return checkTime(t, "received_at", m.ReceivedAt)
+	return checkReading(t, "received_at", m.ReceivedAt) // the hub's clock, which may be wrong
 }
 
 // Validate implements Message.
@@ -837,7 +848,7 @@ var knownStates = map[DeviceState]bool{
 // Validate implements Message.
 func (m *Heartbeat) Validate() error {
 	const t = TypeHeartbeat
-	if err := checkTime(t, "at", m.At); err != nil {
+	if err := checkReading(t, "at", m.At); err != nil {
 		return err
 	}
 	if len(m.Devices) > MaxDevices {

@@ -50,8 +50,8 @@
 // ever held ciphertext. The receipt record (tracking code, item, state, times, the hub's
 // status, the keyed hash of the ID number) stays for Options.Retention so a resident can
 // check progress at the kiosk, by tracking code or by ID card, and is then pruned with its
-// index entries. A failed item keeps its sealed data for Retention after it failed, so a
-// technician can requeue it; then it is pruned the same way.
+// index entries. A failed item keeps its sealed data and files until a technician requeues
+// it: nothing the kiosk accepted is pruned before the hub has it.
 //
 // # Why each fsync is there
 //

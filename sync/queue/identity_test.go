@@ -165,7 +165,7 @@ func TestLookupIdentityAcrossDeliveryAndPruning(t *testing.T) {
 	wantReceipts(t, q, personB, []*Submission{b[2], b[1]}, Queued, Failed)
 
 	// Everything delivered and past retention: nothing left to find, nothing left indexed.
-	for _, s := range []*Submission{a[2], b[2], anon} {
+	for _, s := range []*Submission{a[2], b[2], b[1], anon} {
 		if err := q.MarkDelivered(s.ID, "h"); err != nil {
 			t.Fatal(err)
 		}

@@ -57,12 +57,15 @@ type record struct {
 	Reason       string    `json:"reason,omitempty"`
 	Attempts     int       `json:"attempts,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	DeliveredAt  time.Time `json:"delivered_at,omitzero"`
-	HubRef       string    `json:"hub_ref,omitempty"`
-	Status       string    `json:"status,omitempty"`
-	StatusAt     time.Time `json:"status_at,omitzero"`
-	Files        []fileRef `json:"files,omitempty"`
+	// Stamped is the trusted time that stands in for an implausible CreatedAt (a kiosk
+	// clock at 1970) on the way to the hub; zero when CreatedAt was sent as it is.
+	Stamped     time.Time `json:"stamped_at,omitzero"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	HubRef      string    `json:"hub_ref,omitempty"`
+	Status      string    `json:"status,omitempty"`
+	StatusAt    time.Time `json:"status_at,omitzero"`
+	Files       []fileRef `json:"files,omitempty"`
 	// Sealed is the personal blob, AES-GCM under recordAAD(ID); nil once wiped.
 	Sealed []byte `json:"sealed,omitempty"`
 	// IdentityTag is the keyed hash of the submitter's ID number (identity.go), kept
@@ -263,7 +266,7 @@ func (r *record) toEntry() Entry {
 	return Entry{
 		Seq: r.Seq, ID: r.ID, Kind: r.Kind, TrackingCode: r.TrackingCode, Item: r.Item,
 		ItemTitle: r.ItemTitle, State: r.State, Reason: r.Reason, Attempts: r.Attempts,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DeliveredAt: r.DeliveredAt,
+		CreatedAt: r.CreatedAt, Stamped: r.Stamped, UpdatedAt: r.UpdatedAt, DeliveredAt: r.DeliveredAt,
 		HubRef: r.HubRef, Status: r.Status, StatusAt: r.StatusAt,
 		Files: len(r.Files), Bytes: r.fileBytes(),
 	}
@@ -283,7 +286,7 @@ func (r *record) toItem(p *personal) Item {
 	it := Item{Seq: r.Seq}
 	if r.Kind == kindRating {
 		rt := &Rating{
-			Seq: r.Seq, ID: r.ID, State: r.State, CreatedAt: r.CreatedAt,
+			Seq: r.Seq, ID: r.ID, State: r.State, CreatedAt: r.CreatedAt, Stamped: r.Stamped,
 			RatingInput: RatingInput{
 				SubmissionID: r.SubmissionID, TrackingCode: r.TrackingCode, Item: r.Item,
 				Stars: r.Stars, Reasons: append([]string(nil), r.Reasons...),
@@ -298,7 +301,7 @@ func (r *record) toItem(p *personal) Item {
 	s := &Submission{
 		Seq: r.Seq, ID: r.ID, TrackingCode: r.TrackingCode, Item: r.Item, ItemTitle: r.ItemTitle,
 		State: r.State, Reason: r.Reason, Attempts: r.Attempts, CreatedAt: r.CreatedAt,
-		UpdatedAt: r.UpdatedAt, DeliveredAt: r.DeliveredAt, HubRef: r.HubRef,
+		Stamped: r.Stamped, UpdatedAt: r.UpdatedAt, DeliveredAt: r.DeliveredAt, HubRef: r.HubRef,
 	}
 	if p != nil {
 		s.Fields = p.Fields

@@ -175,8 +175,10 @@ func (q *Queue) recount() error {
 	})
 }
 
-// Prune deletes receipt records delivered more than Options.Retention ago and failed
-// items that failed more than Retention ago (with their files). It runs at Open and,
+// Prune deletes receipt records delivered more than Options.Retention ago. Nothing the
+// kiosk accepted is pruned before the hub has it: failed items stay, with their data and
+// files, until a technician requeues them (or the hub turns out to have them), however
+// old they are or however far the clock jumps. It runs at Open and,
 // at most every pruneInterval, after a delivery; callers may also run it on a timer.
 // It returns how many records it deleted.
 func (q *Queue) Prune() (int, error) {
@@ -212,6 +214,9 @@ func (q *Queue) prune() (int, error) {
 			if !bytes.Equal(r.doneKey(), k) {
 				// Never prune on a stale entry: only the record says when it was done.
 				return fmt.Errorf("%w: retention index entry %x does not match item %s", ErrCorrupt, k, r.ID)
+			}
+			if r.State != Delivered {
+				continue // undelivered: an operator decides, never the calendar
 			}
 			doomed = append(doomed, r)
 		}

@@ -231,23 +231,25 @@ func TestRetention(t *testing.T) {
 		t.Errorf("receipt gone early: %v", err)
 	}
 	env.clock.Advance(2 * time.Hour)
-	if n, err := q.Prune(); err != nil || n != 2 {
+	if n, err := q.Prune(); err != nil || n != 1 {
 		t.Fatalf("Prune after retention = %d, %v", n, err)
 	}
-	for _, s := range []*Submission{delivered, failed} {
-		if _, err := q.Lookup(s.TrackingCode); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Lookup after prune = %v", err)
-		}
+	if _, err := q.Lookup(delivered.TrackingCode); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Lookup after prune = %v", err)
 	}
-	// What waits is never pruned, however old.
+	// What waits, and what failed, is never pruned, however old: the hub does not have
+	// it, and the resident holds a receipt.
 	if _, err := q.Get(waiting.ID); err != nil {
 		t.Errorf("waiting item pruned: %v", err)
 	}
-	if names := listFiles(t, env.dir); len(names) != 1 {
-		t.Errorf("files = %v, want only the waiting item's", names)
+	if it, err := q.Get(failed.ID); err != nil || len(it.Submission.Attachments) != 1 {
+		t.Errorf("failed item pruned: %v", err)
+	}
+	if names := listFiles(t, env.dir); len(names) != 2 {
+		t.Errorf("files = %v, want the waiting and the failed item's", names)
 	}
 	st, _ := q.Stats()
-	if st != (Stats{Queued: 1, OldestQueued: waiting.CreatedAt, Bytes: st.Bytes}) || st.Bytes <= 500 {
+	if st != (Stats{Queued: 1, Failed: 1, OldestQueued: waiting.CreatedAt, Bytes: st.Bytes}) || st.Bytes <= 1000 {
 		t.Errorf("Stats = %+v", st)
 	}
 	rep, _ := q.Check(context.Background())

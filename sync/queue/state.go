@@ -304,8 +304,8 @@ func (q *Queue) MarkDelivered(id string, hubRef string) error {
 
 // MarkFailed records that item id was refused permanently, with a reason for the
 // technician (no personal data in it). The item stops being sent. Its sealed personal
-// data and files are kept for Options.Retention so it can be examined and requeued
-// (Requeue); after that it is pruned like a delivered one. A failed item can still be
+// data and files are kept until a technician requeues it (Requeue): a failed item is
+// never pruned. A failed item can still be
 // marked delivered if the hub turns out to have it.
 func (q *Queue) MarkFailed(id string, reason string) error {
 	if err := q.enter(true); err != nil {
@@ -320,6 +320,40 @@ func (q *Queue) MarkFailed(id string, reason string) error {
 		q.log.Warn("queue: failed permanently", "id", id, "reason", truncReason(reason))
 	}
 	return err
+}
+
+// Restamp records t as the time to send item id with in place of its implausible
+// CreatedAt. The first stamp stays: the hub identifies a submission by its content, so
+// every attempt must carry the same time. It changes neither the state nor CreatedAt.
+func (q *Queue) Restamp(id string, t time.Time) (time.Time, error) {
+	if err := q.enter(true); err != nil {
+		return time.Time{}, err
+	}
+	defer q.leave()
+	var stamped time.Time
+	err := q.db.Update(func(tx *bolt.Tx) error {
+		r, err := getByID(tx, id)
+		if err != nil {
+			return err
+		}
+		if !r.Stamped.IsZero() {
+			stamped = r.Stamped
+			return nil
+		}
+		if r.State == Delivered {
+			return &TransitionError{ID: id, From: r.State, To: r.State}
+		}
+		prev := *r
+		r.Stamped = t.UTC()
+		stamped = r.Stamped
+		return putRecord(tx, &prev, r)
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	q.log.Warn("queue: item created under an implausible clock; stamped with the trusted time",
+		"id", id, "stamped_at", stamped)
+	return stamped, nil
 }
 
 // Requeue puts a failed item back in the outbox (a technician's decision after fixing

@@ -20,8 +20,8 @@ const (
 	// only the receipt record stays, for Options.Retention.
 	Delivered State = "delivered"
 	// Failed items were refused permanently (by the hub, or because their data on disk
-	// is damaged). They keep their sealed data for Options.Retention so a technician can
-	// look into them and Requeue them.
+	// is damaged). They keep their sealed data and files until a technician requeues
+	// them: they are never pruned.
 	Failed State = "failed"
 )
 
@@ -147,9 +147,12 @@ type Submission struct {
 	Attachments  []Attachment
 	State        State
 	// Reason is the last transient error (queued) or why the item failed (failed).
-	Reason      string
-	Attempts    int
-	CreatedAt   time.Time
+	Reason    string
+	Attempts  int
+	CreatedAt time.Time
+	// Stamped, when set, is the trusted time sent to the hub in place of an implausible
+	// CreatedAt (Restamp). CreatedAt is kept as the kiosk's clock read it.
+	Stamped     time.Time
 	UpdatedAt   time.Time
 	DeliveredAt time.Time
 	// HubRef is the hub's reference for the delivered submission.
@@ -176,6 +179,8 @@ type Rating struct {
 	RatingInput
 	State     State
 	CreatedAt time.Time
+	// Stamped: as Submission.Stamped.
+	Stamped time.Time
 }
 
 // Item is one outbox item: exactly one of Submission and Rating is set.
@@ -233,6 +238,7 @@ type Entry struct {
 	Reason       string
 	Attempts     int
 	CreatedAt    time.Time
+	Stamped      time.Time
 	UpdatedAt    time.Time
 	DeliveredAt  time.Time
 	HubRef       string
