@@ -37,6 +37,9 @@ type options struct {
 	listen        string
 	data          string
 	store         string
+	forward       string
+	forwardRoutes string
+	forwardSecret string
 	keyFile       string
 	identityKey   string
 	syncKey       string
@@ -68,6 +71,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8470", "address to serve HTTP and the terminals' websocket on (\":8470\" for every interface)")
 	fs.StringVar(&o.data, "data", "hub-data", "data directory: database and attachments")
 	fs.StringVar(&o.store, "store", "", "where records and attachments live: empty for the embedded database under -data, or postgres://user@host/db shared by several hub replicas (passwords from ~/.pgpass or PGPASSFILE, not the URL)")
+	fs.StringVar(&o.forward, "forward", "", "hand every committed submission off to this HTTPS endpoint of the business system (docs/HANDOFF.md)")
+	fs.StringVar(&o.forwardRoutes, "forward-routes", "", "JSON file {\"item id prefix\": \"https://…\"} routing items to other endpoints than -forward")
+	fs.StringVar(&o.forwardSecret, "forward-secret-file", "", "file holding the shared secret (at least 16 bytes) that signs hand-offs and the status reports coming back")
 	fs.StringVar(&o.keyFile, "key", "", "AES-256 key file sealing personal data at rest, created if missing (default DATA/hub.key; keep it on another volume in production)")
 	fs.StringVar(&o.identityKey, "identity-key", "", "Ed25519 key file signing residents' identity QR codes, created if missing (default: identity.key beside -key)")
 	fs.StringVar(&o.syncKey, "sync-key", "", "Ed25519 key file the hub proves itself with to terminals on every connect, created if missing; terminals pin it at enrollment (default: sync.key beside -key)")
@@ -147,7 +153,12 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 			return errors.New("operator token: use at least 16 characters")
 		}
 	}
+	fwd, err := loadForwarding(o)
+	if err != nil {
+		return err
+	}
 	h, err := hub.New(hub.Options{
+		Forward: o.forward, ForwardRoutes: fwd.routes, ForwardSecret: fwd.secret,
 		Dir: o.data, Store: o.store, KeyFile: o.keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
 		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,
@@ -263,4 +274,31 @@ func publishFiles(h *hub.Hub, o *options) error {
 		}
 	}
 	return nil
+}
+
+type forwarding struct {
+	routes map[string]string
+	secret []byte
+}
+
+// loadForwarding reads the hand-off routes and secret files.
+func loadForwarding(o *options) (forwarding, error) {
+	var f forwarding
+	if o.forwardRoutes != "" {
+		b, err := os.ReadFile(o.forwardRoutes)
+		if err != nil {
+			return f, fmt.Errorf("forward routes: %w", err)
+		}
+		if err := json.Unmarshal(b, &f.routes); err != nil {
+			return f, fmt.Errorf("forward routes %s: want {\"item prefix\": \"https://…\"}: %w", o.forwardRoutes, err)
+		}
+	}
+	if o.forwardSecret != "" {
+		b, err := os.ReadFile(o.forwardSecret)
+		if err != nil {
+			return f, fmt.Errorf("forward secret: %w", err)
+		}
+		f.secret = []byte(strings.TrimSpace(string(b)))
+	}
+	return f, nil
 }

@@ -35,6 +35,9 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("POST /api/terminals/{id}/commands", h.operator(h.serveCommand))
 	mux.HandleFunc("GET /api/commands/{id}", h.operator(h.serveCommandResult))
+	mux.HandleFunc("GET /api/forward/dead", h.operator(h.serveDeadLetters))
+	mux.HandleFunc("POST /api/forward/dead/{id}/retry", h.operator(h.serveRetryDeadLetter))
+	mux.HandleFunc("POST /api/handoff/status", h.serveHandoffStatus)
 	mux.HandleFunc("GET /{$}", h.serveDashboard)
 }
 

@@ -104,6 +104,21 @@ type Options struct {
 	// NoChunkSync skips the fsync before acknowledging each chunk (commit and attachment
 	// completion still fsync). For load tests of the protocol on slow disks only.
 	NoChunkSync bool
+	// Forward, when set, is the business system's HTTPS endpoint every committed
+	// submission is handed off to (docs/HANDOFF.md); ForwardRoutes send items whose id
+	// starts with a key to another endpoint (the longest key wins).
+	Forward       string
+	ForwardRoutes map[string]string
+	// ForwardSecret keys the HMAC-SHA256 signatures of hand-off requests and of the
+	// status reports the business system posts back. Required with Forward.
+	ForwardSecret []byte
+	// ForwardAttempts failed attempts park a hand-off as a dead letter. Default 8.
+	ForwardAttempts int
+	// ForwardBackoff is the first retry's largest delay; it doubles with each
+	// failure up to 10 minutes, and each delay is drawn uniformly below it. Default 1s.
+	ForwardBackoff time.Duration
+	// ForwardPoll is how often an idle forwarder looks for due jobs. Default 1s.
+	ForwardPoll time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -150,6 +165,12 @@ func (o *Options) defaults() error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	setDefault(&o.ForwardAttempts, 8)
+	setDefault(&o.ForwardBackoff, time.Second)
+	setDefault(&o.ForwardPoll, time.Second)
+	if (o.Forward != "" || len(o.ForwardRoutes) > 0) && len(o.ForwardSecret) < 16 {
+		return errors.New("hub: forwarding needs a ForwardSecret of at least 16 bytes")
+	}
 	return nil
 }
 
@@ -195,6 +216,10 @@ type Hub struct {
 	stopLoop chan struct{}
 	// stopEvents ends the replica event reader (PostgreSQL only).
 	stopEvents context.CancelFunc
+	// The forwarder (only with Options.Forward).
+	forwardClient *http.Client
+	forwardWake   chan struct{}
+	stopForward   context.CancelFunc
 }
 
 // terminal is an enrolled terminal and what the hub last heard from it.
@@ -281,6 +306,9 @@ func New(opt Options) (*Hub, error) {
 		st.close()
 		return nil, err
 	}
+	if opt.Forward != "" || len(opt.ForwardRoutes) > 0 {
+		st.enableOutbox()
+	}
 	h.m = newMetrics(h)
 	h.up = websocket.Upgrader{
 		HandshakeTimeout: opt.HandshakeTimeout,
@@ -303,6 +331,14 @@ func New(opt Options) (*Hub, error) {
 		h.stopEvents = cancel
 		h.wg.Add(1)
 		go h.followEvents(ctx, lastEvent)
+	}
+	if opt.Forward != "" || len(opt.ForwardRoutes) > 0 {
+		h.forwardClient = &http.Client{Timeout: time.Minute}
+		h.forwardWake = make(chan struct{}, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		h.stopForward = cancel
+		h.wg.Add(1)
+		go h.forwardLoop(ctx)
 	}
 	h.log.Info("hub ready", "hub_id", h.id, "terminals", len(h.terms), "dir", opt.Dir)
 	return h, nil
@@ -418,6 +454,9 @@ func (h *Hub) Close() error {
 	close(h.stopLoop)
 	if h.stopEvents != nil {
 		h.stopEvents()
+	}
+	if h.stopForward != nil {
+		h.stopForward()
 	}
 	h.wg.Wait()
 	h.flushHeartbeats()

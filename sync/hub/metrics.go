@@ -39,6 +39,9 @@ type metrics struct {
 	diskRefused    atomic.Int64 // submits and chunks refused for lack of free space
 	sweptUploads   atomic.Int64 // abandoned open submissions removed by the TTL sweep
 	sweptBytes     atomic.Int64 // bytes of .part files removed by the TTL sweep
+	// Hand-off to the business system.
+	forwarded       atomic.Int64
+	forwardFailures atomic.Int64
 }
 
 func newMetrics(h *Hub) *metrics {
@@ -58,6 +61,8 @@ func newMetrics(h *Hub) *metrics {
 	counter("auth_failures_total", "Handshakes that failed: unknown terminal, bad signature, no common version.", &m.authFailures)
 	counter("enrollments_total", "Terminals enrolled with a one-time code.", &m.enrollments)
 	counter("submissions_total", "Submissions committed (first time).", &m.submissions)
+	counter("forwarded_total", "Submissions handed off to the business system.", &m.forwarded)
+	counter("forward_failures_total", "Hand-off attempts that failed and will be retried or parked.", &m.forwardFailures)
 	counter("duplicates_total", "Repeated submit, commit or rating answered with the original ack.", &m.duplicates)
 	counter("rejected_total", "Submissions and ratings refused permanently (conflict, invalid).", &m.rejected)
 	counter("ratings_total", "Ratings stored (first time).", &m.ratings)

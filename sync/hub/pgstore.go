@@ -42,6 +42,7 @@ type pgStore struct {
 	timeout time.Duration
 	// origin names this replica in the events it writes, so it skips its own.
 	origin string
+	outbox bool // queue committed submissions for forwarding
 }
 
 // openPGStore connects and brings the schema up to date.
@@ -317,7 +318,12 @@ func (s *pgStore) commitSubmission(id string, now time.Time) (*submissionRecord,
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "UPDATE submissions SET state = 'committed', seq = $2, rec = $3 WHERE id = $1", id, seq, raw)
+		if _, err = tx.Exec(ctx, "UPDATE submissions SET state = 'committed', seq = $2, rec = $3 WHERE id = $1", id, seq, raw); err != nil {
+			return err
+		}
+		if s.outbox {
+			_, err = tx.Exec(ctx, "INSERT INTO forward_queue (submission_id, next_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", id, now)
+		}
 		return err
 	})
 	if err != nil {
@@ -742,4 +748,78 @@ var (
 // isPostgresURL says whether a -store value names PostgreSQL.
 func isPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+func (s *pgStore) enableOutbox() { s.outbox = true }
+
+func (s *pgStore) claimForward(now time.Time, lease time.Duration, limit int) ([]*forwardJob, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `UPDATE forward_queue SET lease_until = $2
+		WHERE submission_id IN (SELECT submission_id FROM forward_queue
+			WHERE NOT dead AND next_at <= $1 AND lease_until <= $1
+			ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+		RETURNING submission_id, attempts, next_at, lease_until, last_error`, now, now.Add(lease), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*forwardJob
+	for rows.Next() {
+		var j forwardJob
+		if err := rows.Scan(&j.SubmissionID, &j.Attempts, &j.NextAt, &j.LeaseUntil, &j.LastError); err != nil {
+			return nil, err
+		}
+		out = append(out, &j)
+	}
+	return out, rows.Err()
+}
+
+func (s *pgStore) forwardDone(id string) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	_, err := s.pool.Exec(ctx, "DELETE FROM forward_queue WHERE submission_id = $1", id)
+	return err
+}
+
+func (s *pgStore) forwardFailed(id string, attempts int, next time.Time, dead bool, lastErr string) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `UPDATE forward_queue SET attempts = $2, next_at = $3, dead = $4, last_error = $5,
+		lease_until = '-infinity' WHERE submission_id = $1`, id, attempts, next, dead, lastErr)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = ErrNotFound
+	}
+	return err
+}
+
+func (s *pgStore) deadLetters() ([]*forwardJob, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT submission_id, attempts, next_at, last_error FROM forward_queue
+		WHERE dead ORDER BY submission_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*forwardJob
+	for rows.Next() {
+		j := forwardJob{Dead: true}
+		if err := rows.Scan(&j.SubmissionID, &j.Attempts, &j.NextAt, &j.LastError); err != nil {
+			return nil, err
+		}
+		out = append(out, &j)
+	}
+	return out, rows.Err()
+}
+
+func (s *pgStore) retryDead(id string, now time.Time) (bool, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `UPDATE forward_queue SET dead = false, attempts = 0, next_at = $2,
+		lease_until = '-infinity' WHERE submission_id = $1 AND dead`, id, now)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
 }

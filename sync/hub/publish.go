@@ -229,6 +229,12 @@ func randomID(prefix string) string {
 // and tells its terminal, now if it is connected or when it next connects, until the
 // terminal acknowledges it. Status is a word like "processing" or "completed".
 func (h *Hub) PostStatus(trackingCode, status, note string) (*protocol.Status, error) {
+	return h.postStatus(randomID("u-"), trackingCode, status, note)
+}
+
+// postStatus is PostStatus with the update's id: the same id again replaces the queued
+// update instead of adding one, so a repeated report is harmless.
+func (h *Hub) postStatus(updateID, trackingCode, status, note string) (*protocol.Status, error) {
 	rec, err := h.st.byTracking(trackingCode)
 	if err != nil {
 		return nil, err
@@ -236,7 +242,7 @@ func (h *Hub) PostStatus(trackingCode, status, note string) (*protocol.Status, e
 	if rec == nil || rec.State != stateCommitted {
 		return nil, ErrNotFound
 	}
-	st := &protocol.Status{UpdateID: randomID("u-"), SubmissionID: rec.ID, TrackingCode: rec.TrackingCode,
+	st := &protocol.Status{UpdateID: updateID, SubmissionID: rec.ID, TrackingCode: rec.TrackingCode,
 		Status: status, At: h.opt.Now().UTC(), Note: note}
 	if err := st.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)

@@ -67,7 +67,32 @@ type storage interface {
 	// heartbeats returns the stored heartbeats by terminal id.
 	heartbeats() (map[string]heartbeatRecord, error)
 
+	// enableOutbox makes commitSubmission queue each newly committed submission for
+	// forwarding, in the same transaction. Off unless the hub forwards.
+	enableOutbox()
+	// claimForward leases up to limit due, live forwarding jobs until now+lease.
+	claimForward(now time.Time, lease time.Duration, limit int) ([]*forwardJob, error)
+	// forwardDone removes a delivered job.
+	forwardDone(submissionID string) error
+	// forwardFailed records a failed attempt: the job is due again at next, or parked
+	// as a dead letter.
+	forwardFailed(submissionID string, attempts int, next time.Time, dead bool, lastErr string) error
+	// deadLetters lists parked jobs.
+	deadLetters() ([]*forwardJob, error)
+	// retryDead makes a parked job due at now with its attempts reset.
+	retryDead(submissionID string, now time.Time) (bool, error)
+
 	close() error
+}
+
+// forwardJob is a committed submission on its way to the business system.
+type forwardJob struct {
+	SubmissionID string    `json:"submission_id"`
+	Attempts     int       `json:"attempts"`
+	NextAt       time.Time `json:"next_at"`
+	LeaseUntil   time.Time `json:"lease_until,omitzero"`
+	Dead         bool      `json:"dead,omitempty"`
+	LastError    string    `json:"last_error,omitempty"`
 }
 
 // attachmentStorage keeps attachment bytes, sealed, while they arrive in chunks and

@@ -423,3 +423,52 @@ func TestPostgresMigrations(t *testing.T) {
 		t.Fatalf("hub on a newer schema: %v, want ErrSchemaNewer", err)
 	}
 }
+
+// The outbox: committed submissions are queued once, a lease keeps a job with one
+// forwarder, failures reschedule or park it, and an operator's retry revives it.
+func TestStorageForwardQueue(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		st.enableOutbox()
+		now := time.Unix(1700000000, 0).UTC()
+		r := openRec(t, "s-fw", "TRM5", 1)
+		st.openSubmission(r)
+		st.commitSubmission(r.ID, now)
+		st.commitSubmission(r.ID, now) // a repeat queues nothing more
+		jobs, err := st.claimForward(now, time.Minute, 10)
+		if err != nil || len(jobs) != 1 || jobs[0].SubmissionID != r.ID {
+			t.Fatalf("claim: %+v %v", jobs, err)
+		}
+		if again, _ := st.claimForward(now.Add(time.Second), time.Minute, 10); len(again) != 0 {
+			t.Fatalf("leased job claimed again: %+v", again)
+		}
+		if err := st.forwardFailed(r.ID, 1, now.Add(time.Hour), false, "503"); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := st.claimForward(now.Add(2*time.Minute), time.Minute, 10); len(due) != 0 {
+			t.Fatalf("job claimed before it is due: %+v", due)
+		}
+		if err := st.forwardFailed(r.ID, 2, now, true, "503 again"); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := st.claimForward(now.Add(2*time.Hour), time.Minute, 10); len(due) != 0 {
+			t.Fatalf("dead letter claimed: %+v", due)
+		}
+		dead, err := st.deadLetters()
+		if err != nil || len(dead) != 1 || dead[0].Attempts != 2 || dead[0].LastError != "503 again" {
+			t.Fatalf("dead letters %+v %v", dead, err)
+		}
+		if ok, err := st.retryDead(r.ID, now); !ok || err != nil {
+			t.Fatalf("retry: %v %v", ok, err)
+		}
+		jobs, _ = st.claimForward(now, time.Minute, 10)
+		if len(jobs) != 1 || jobs[0].Attempts != 0 {
+			t.Fatalf("after retry: %+v", jobs)
+		}
+		if err := st.forwardDone(r.ID); err != nil {
+			t.Fatal(err)
+		}
+		if jobs, _ = st.claimForward(now.Add(time.Hour), time.Minute, 10); len(jobs) != 0 {
+			t.Fatalf("delivered job still queued: %+v", jobs)
+		}
+	})
+}

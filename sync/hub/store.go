@@ -30,6 +30,7 @@ var (
 	bucketStatusQueue = []byte("status_q")    // terminal id "/" update id → protocol.Status
 	bucketPublished   = []byte("published")   // kind → publishedRecord
 	bucketHeartbeats  = []byte("heartbeats")  // terminal id → heartbeatRecord
+	bucketForward     = []byte("forward")     // submission id → forwardJob
 )
 
 // Errors the store returns where callers branch.
@@ -123,8 +124,9 @@ type heartbeatRecord struct {
 // store is the hub's bbolt database. Every write is its own fsynced transaction (or a
 // bbolt batch of them), so what the hub acknowledges survives power loss.
 type store struct {
-	db   *bolt.DB
-	seal *sealer
+	db     *bolt.DB
+	seal   *sealer
+	outbox bool // queue committed submissions for forwarding
 }
 
 func openStore(path string, seal *sealer) (*store, error) {
@@ -140,7 +142,7 @@ func openStore(path string, seal *sealer) (*store, error) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketTerminals, bucketTermCodes, bucketEnrollCodes,
 			bucketSubmissions, bucketTracking, bucketReceived, bucketRatings, bucketStatusQueue,
-			bucketPublished, bucketHeartbeats} {
+			bucketPublished, bucketHeartbeats, bucketForward} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -387,6 +389,11 @@ func (s *store) commitSubmission(id string, now time.Time) (*submissionRecord, e
 		if err := rcv.Put(seqKey(seq), []byte(id)); err != nil {
 			return err
 		}
+		if s.outbox {
+			if err := putJSON(tx.Bucket(bucketForward), []byte(id), forwardJob{SubmissionID: id, NextAt: now}); err != nil {
+				return err
+			}
+		}
 		return putJSON(subs, []byte(id), &out)
 	})
 	if err != nil {
@@ -578,4 +585,78 @@ func (s *store) heartbeats() (map[string]heartbeatRecord, error) {
 		})
 	})
 	return out, err
+}
+
+func (s *store) enableOutbox() { s.outbox = true }
+
+func (s *store) claimForward(now time.Time, lease time.Duration, limit int) ([]*forwardJob, error) {
+	var out []*forwardJob
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketForward)
+		c := b.Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+			var j forwardJob
+			if err := json.Unmarshal(v, &j); err != nil {
+				return fmt.Errorf("hub: corrupt forwarding job %q: %w", k, err)
+			}
+			if j.Dead || j.NextAt.After(now) || j.LeaseUntil.After(now) {
+				continue
+			}
+			j.LeaseUntil = now.Add(lease)
+			out = append(out, &j)
+		}
+		for _, j := range out {
+			if err := putJSON(b, []byte(j.SubmissionID), j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *store) forwardDone(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketForward).Delete([]byte(id)) })
+}
+
+func (s *store) forwardFailed(id string, attempts int, next time.Time, dead bool, lastErr string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketForward)
+		if b.Get([]byte(id)) == nil {
+			return ErrNotFound
+		}
+		return putJSON(b, []byte(id), forwardJob{SubmissionID: id, Attempts: attempts, NextAt: next, Dead: dead, LastError: lastErr})
+	})
+}
+
+func (s *store) deadLetters() ([]*forwardJob, error) {
+	var out []*forwardJob
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketForward).ForEach(func(k, v []byte) error {
+			var j forwardJob
+			if err := json.Unmarshal(v, &j); err != nil {
+				return fmt.Errorf("hub: corrupt forwarding job %q: %w", k, err)
+			}
+			if j.Dead {
+				out = append(out, &j)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (s *store) retryDead(id string, now time.Time) (bool, error) {
+	found := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketForward)
+		var j forwardJob
+		ok, err := getJSON(b, []byte(id), &j)
+		if err != nil || !ok || !j.Dead {
+			return err
+		}
+		found = true
+		return putJSON(b, []byte(id), forwardJob{SubmissionID: id, NextAt: now, LastError: j.LastError})
+	})
+	return found, err
 }

@@ -328,6 +328,7 @@ func (c *conn) handleCommit(m *protocol.Commit) {
 		return
 	}
 	c.dropUpload()
+	h.wakeForwarder()
 	h.m.submissions.Add(1)
 	c.log.Debug("submission stored", "id", rec.ID, "hub_ref", rec.HubRef, "attachments", len(rec.Attachments))
 	c.sendMsg(rec.ack(false))
