@@ -48,7 +48,9 @@ type Dict struct {
 	entries []entry
 	sylls   []uint16
 	// index: first letters of a word's syllables -> entries, best first.
-	index   map[string][]int32
+	index map[string][]int32
+	// follow: first character of a word of two or more -> those words, best first.
+	follow  map[rune][]int32
 	maxLen  int
 	floorLP float64 // log probability given to a word of weight 0
 }
@@ -216,11 +218,49 @@ func Parse(r io.Reader) (*Dict, error) {
 		key := d.initials(d.wordSyl(&d.entries[i]))
 		d.index[key] = append(d.index[key], int32(i))
 	}
+	d.follow = map[rune][]int32{}
+	for i := range d.entries {
+		if d.entries[i].n > 1 {
+			r, _ := utf8.DecodeRuneInString(d.entries[i].text)
+			d.follow[r] = append(d.follow[r], int32(i))
+		}
+	}
+	for _, list := range d.follow {
+		sort.SliceStable(list, func(a, b int) bool { return d.entries[list[a]].weight > d.entries[list[b]].weight })
+	}
 	for k, list := range d.index {
 		sort.SliceStable(list, func(a, b int) bool { return d.entries[list[a]].weight > d.entries[list[b]].weight })
 		d.index[k] = list
 	}
 	return d, nil
+}
+
+// Associations returns up to n continuations of text (usually one handwritten
+// character) that make a dictionary word, most frequent first: after 经 it offers 营, 济,
+// 过… A continuation is the rest of the word after text, so it can be several characters.
+func (d *Dict) Associations(text string, n int) []string {
+	r, size := utf8.DecodeRuneInString(text)
+	if size == 0 || r == utf8.RuneError || n <= 0 {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, i := range d.follow[r] {
+		e := &d.entries[i]
+		if len(e.text) <= len(text) || !strings.HasPrefix(e.text, text) {
+			continue
+		}
+		rest := e.text[len(text):]
+		if seen[rest] {
+			continue
+		}
+		seen[rest] = true
+		out = append(out, rest)
+		if len(out) == n {
+			break
+		}
+	}
+	return out
 }
 
 // Len is the number of words in the dictionary.

@@ -234,3 +234,19 @@ func TestParseSkipsMalformedLines(t *testing.T) {
 		t.Fatalf("Len = %d, want 2", d.Len())
 	}
 }
+
+func TestAssociations(t *testing.T) {
+	d := miniDict(t)
+	got := d.Associations("经", 5)
+	if len(got) < 2 || got[0] != "营" || !slices.Contains(got, "营范围") {
+		t.Fatalf("经: %v", got)
+	}
+	if got := d.Associations("经营", 5); !slices.Equal(got, []string{"范围"}) {
+		t.Fatalf("经营: %v", got)
+	}
+	for _, in := range []string{"", "\xff", "龘"} {
+		if got := d.Associations(in, 5); len(got) != 0 {
+			t.Errorf("%q: %v", in, got)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/govkiosk/govkiosk/ime/handwriting"
+	"github.com/govkiosk/govkiosk/ime/pinyin"
+)
+
+func needFile(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("GOVKIOSK_E2E") == "required" {
+			t.Fatalf("%s missing: scripts/install-deps test", path)
+		}
+		t.Skipf("%s not installed", path)
+	}
+}
+
+func TestIMEPinyin(t *testing.T) {
+	needFile(t, pinyin.DefaultDictPath)
+	code, out, errs := runCmd("ime", "pinyin", "--limit", "3", "jyfw")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || lines[0] != "经营范围" {
+		t.Fatalf("got %q", out)
+	}
+	code, out, _ = runCmd("ime", "pinyin", "--json", "--limit", "2", "xi'an")
+	var got []struct {
+		Text     string `json:"text"`
+		Consumed int    `json:"consumed"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || len(got) != 2 || got[0].Text != "西安" || got[0].Consumed != 5 {
+		t.Fatalf("json: %d %q", code, out)
+	}
+	// An impossible syllable: no candidates, no error.
+	if code, out, errs := runCmd("ime", "pinyin", "iiii"); code != 0 || out != "" || errs != "" {
+		t.Fatalf("impossible input: %d %q %q", code, out, errs)
+	}
+}
+
+func TestIMEErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"ime", "pinyin"}, 2, "PINYIN"},
+		{[]string{"ime", "pinyin", "--limit", "0", "a"}, 2, "--limit"},
+		{[]string{"ime", "pinyin", "--dict", filepath.Join(dir, "none"), "a"}, 1, "rime-data-pinyin-simp"},
+		{[]string{"ime", "recognize", "--model", filepath.Join(dir, "none"), filepath.Join("testdata", "ten.ink.json")}, 1, "tegaki-zinnia"},
+		{[]string{"ime", "recognize", filepath.Join(dir, "none.json")}, 1, "read strokes"},
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"width":0}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests = append(tests, struct {
+		args []string
+		code int
+		msg  string
+	}{[]string{"ime", "recognize", bad}, 1, "bad ink"})
+	for _, tt := range tests {
+		code, _, errs := runCmd(tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.msg) {
+			t.Errorf("%v: exit %d %q, want %d with %q", tt.args, code, errs, tt.code, tt.msg)
+		}
+	}
+}
+
+func TestIMERecognize(t *testing.T) {
+	needFile(t, handwriting.DefaultModelPath)
+	code, out, errs := runCmd("ime", "recognize", "--limit", "5", filepath.Join("testdata", "ten.ink.json"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "十\n") {
+		t.Fatalf("十 not among %q", out)
+	}
+}
