@@ -25,7 +25,7 @@ func init() {
 	register(command{
 		name:    "idcard read",
 		summary: "wait for a card on an ID-card reader and print what it holds as JSON",
-		usage:   "--port PATH [--baud B] [--timeout D] [--fingerprint] [--address]",
+		usage:   "--port PATH [--baud B] [--timeout D] [--fingerprint] [--address] [--record FILE]",
 		setup:   setupIDCardRead,
 	})
 	register(command{
@@ -114,14 +114,22 @@ func setupIDCardRead(fs *flag.FlagSet) func(context.Context, *env, []string) err
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for a card")
 	fingerprint := fs.Bool("fingerprint", false, "read fingerprint data too (its size is printed, never its bytes)")
 	address := fs.Bool("address", true, "read the latest additional address too")
-	return func(ctx context.Context, e *env, args []string) error {
+	record := addRecordFlag(fs)
+	return func(ctx context.Context, e *env, args []string) (err error) {
 		if *port == "" || len(args) > 0 {
 			return usagef("--port is required and no arguments are taken")
 		}
 		if *timeout <= 0 {
 			return usagef("--timeout must be positive")
 		}
-		p, err := transport.OpenSerial(transport.SerialConfig{Path: *port, Baud: *baud})
+		rec, finish, err := record.start(e)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, finish()) }()
+		p, err := recordOpener(rec, func(context.Context) (transport.Port, error) {
+			return transport.OpenSerial(transport.SerialConfig{Path: *port, Baud: *baud})
+		})(ctx)
 		if err != nil {
 			return err
 		}

@@ -29,13 +29,13 @@ func init() {
 	register(command{
 		name:    "printer test",
 		summary: "print a test receipt (styles, full width, QR code) and report the printer's status",
-		usage:   "--port P [--baud B] [--width 58|80]",
+		usage:   "--port P [--baud B] [--width 58|80] [--record FILE]",
 		setup:   setupPrinterTest,
 	})
 	register(command{
 		name:    "printer status",
 		summary: "ask a receipt printer for its real-time status (paper, cover, errors)",
-		usage:   "--port P [--baud B]",
+		usage:   "--port P [--baud B] [--record FILE]",
 		setup:   setupPrinterStatus,
 	})
 	register(command{
@@ -54,14 +54,16 @@ func init() {
 
 // portFlags are the flags every command that talks to a printer takes.
 type portFlags struct {
-	port *string
-	baud *int
+	port   *string
+	baud   *int
+	record recordFlag
 }
 
 func addPortFlags(fs *flag.FlagSet) portFlags {
 	return portFlags{
-		port: fs.String("port", "", "the printer: a serial device (/dev/ttyUSB0), host:9100 or tcp://host:9100, or usb:VVVV:PPPP"),
-		baud: fs.Int("baud", 9600, "serial line speed"),
+		port:   fs.String("port", "", "the printer: a serial device (/dev/ttyUSB0), host:9100 or tcp://host:9100, or usb:VVVV:PPPP"),
+		baud:   fs.Int("baud", 9600, "serial line speed"),
+		record: addRecordFlag(fs),
 	}
 }
 
@@ -120,7 +122,7 @@ func newCLIPrinter(open printer.Opener, paper printer.Paper, e *env) (*printer.P
 func setupPrinterTest(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 	pf := addPortFlags(fs)
 	width := paperFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
+	return func(ctx context.Context, e *env, args []string) (err error) {
 		open, err := pf.open(args)
 		if err != nil {
 			return err
@@ -129,7 +131,12 @@ func setupPrinterTest(fs *flag.FlagSet) func(context.Context, *env, []string) er
 		if err != nil {
 			return err
 		}
-		prn, err := newCLIPrinter(open, paper, e)
+		rec, finish, err := pf.record.start(e)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, finish()) }()
+		prn, err := newCLIPrinter(recordOpener(rec, open), paper, e)
 		if err != nil {
 			return err
 		}
@@ -147,12 +154,17 @@ func setupPrinterTest(fs *flag.FlagSet) func(context.Context, *env, []string) er
 
 func setupPrinterStatus(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 	pf := addPortFlags(fs)
-	return func(ctx context.Context, e *env, args []string) error {
+	return func(ctx context.Context, e *env, args []string) (err error) {
 		open, err := pf.open(args)
 		if err != nil {
 			return err
 		}
-		prn, err := newCLIPrinter(open, printer.Paper80, e)
+		rec, finish, err := pf.record.start(e)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, finish()) }()
+		prn, err := newCLIPrinter(recordOpener(rec, open), printer.Paper80, e)
 		if err != nil {
 			return err
 		}

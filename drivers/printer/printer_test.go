@@ -16,6 +16,7 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/printer/escpos"
 	"github.com/govkiosk/govkiosk/drivers/printer/printersim"
 	"github.com/govkiosk/govkiosk/drivers/transport"
+	"github.com/govkiosk/govkiosk/drivers/transport/transporttest"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 	"github.com/govkiosk/govkiosk/kiosk/receipt"
 )
@@ -460,3 +461,45 @@ func TestProbeOtherDevices(t *testing.T) {
 
 // The device registry drives a printer like any other device.
 var _ devices.Device = (*printer.Printer)(nil)
+
+// Status exchanges recorded with `kioskctl printer status --record` play back through the
+// driver: it must ask exactly what was recorded (DLE EOT 1 to 4 and a quiet-line check),
+// use up the recording, and make the same status and health of the answers.
+func TestRecordedStatus(t *testing.T) {
+	tests := []struct {
+		file   string
+		check  func(escpos.Status) bool
+		health health.State
+		paper  string
+	}{
+		{"status-near-end.rec", func(s escpos.Status) bool {
+			return s.PaperNearEnd && !s.PaperOut && !s.CoverOpen && !s.Offline
+		}, health.Online, "near_end"},
+		{"status-out-cover-open.rec", func(s escpos.Status) bool {
+			return s.PaperOut && s.CoverOpen && s.Offline
+		}, health.UserError, "out"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			rec := transporttest.Load(t, filepath.Join("testdata", "recorded", tt.file))
+			prn, err := printer.New(printer.Config{Open: transporttest.Opener(t, tt.file, rec),
+				Paper: printer.Paper80, ReplyTimeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := prn.Status(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(st) {
+				t.Errorf("status %+v", st)
+			}
+			if h := prn.Health(); h.State != tt.health || h.Details["paper"] != tt.paper {
+				t.Errorf("health %s, paper %q; want %s, %q", h.State, h.Details["paper"], tt.health, tt.paper)
+			}
+			if err := prn.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

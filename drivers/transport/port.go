@@ -3,7 +3,8 @@
 // pseudo-terminal where a simulator plays the device.
 //
 // Drivers are written against Port and never import tarm/serial or gousb; only this package
-// does. Nothing here knows any device protocol.
+// does. Nothing here knows any device protocol. A Recorder writes down what goes over a
+// port, for package transporttest to play back as the device in a test.
 package transport
 
 import (
