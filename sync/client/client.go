@@ -173,6 +173,9 @@ type Client struct {
 	// stamps are the times given to items whose own time the hub would refuse, for an
 	// outbox that cannot store them (see restamper). Only the Run goroutine touches it.
 	stamps map[string]time.Time
+	// holdUntil is when the hub's last request to wait ends: no delivery pass before it,
+	// on this connection or the next. Only the Run goroutine touches it.
+	holdUntil time.Time
 
 	stats struct {
 		connects, dials, chunks, bytes, delivered, failed, heartbeats, protoErrs, unproven atomic.Int64
@@ -371,10 +374,9 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 		delay := c.backoff(failures)
 		failures++
-		var te *protocol.Error
-		if errors.As(err, &te) && te.Code == protocol.CodeTryLater && te.RetryAfter() > 0 {
+		if d := hubAsksToWait(err); d > 0 {
 			// The hub said when; spread the herd over up to twice that.
-			delay = te.RetryAfter() + time.Duration(rand.Int64N(int64(te.RetryAfter())+1))
+			delay = c.holdFor(d)
 		}
 		c.log.Info("sync connection down", "err", err, "retry_in", delay.Round(time.Millisecond))
 		c.update(func(s *State) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -73,10 +74,12 @@ func (s *session) syncPass(ctx context.Context) (time.Duration, error) {
 			ob.NoteAttempt(id, ce.err)
 			c.setError(ce.err)
 			return 0, ce.err
-		case errors.As(err, &he) && he.Code == protocol.CodeTryLater:
-			ob.NoteAttempt(id, he)
-			c.setError(he)
-			return max(he.RetryAfter(), c.opt.BackoffMin), nil
+		case hubAsksToWait(err) > 0 || errors.As(err, &he) && he.Code == protocol.CodeTryLater:
+			// The hub said when (busy, or its storage failing): the whole outbox waits,
+			// not just this item, or every pass would send the backlog into the same wall.
+			ob.NoteAttempt(id, err)
+			c.setError(err)
+			return c.holdFor(max(hubAsksToWait(err), c.opt.BackoffMin)), nil
 		case errors.As(err, &he) && he.Code.Permanent() && refusesOwnTime(he):
 			// The hub refused the time the kiosk stamped: the resident's submission is not
 			// at fault. Stamp it with the trusted time (once; see stampFor) and try again.
@@ -352,12 +355,46 @@ func (s *session) deliverRating(ctx context.Context, it queue.Item) error {
 }
 
 // hubError passes the hub's error on; one without a reference is never taken as a
-// permanent verdict on the item, since it may be about something else.
+// permanent verdict on the item, since it may be about something else, but its delay
+// still counts.
 func hubError(e *protocol.Error) error {
 	if e.Ref == "" {
-		return fmt.Errorf("hub refused a request: %s: %s", e.Code, e.Message)
+		return &unrefError{e}
 	}
 	return e
+}
+
+// unrefError is a hub error that names no item.
+type unrefError struct{ e *protocol.Error }
+
+func (u *unrefError) Error() string {
+	return fmt.Sprintf("hub refused a request: %s: %s", u.e.Code, u.e.Message)
+}
+
+// RetryAfter is the delay the hub asked for.
+func (u *unrefError) RetryAfter() time.Duration { return u.e.RetryAfter() }
+
+// hubAsksToWait is the delay a hub error asks for (try_later, internal, any code that
+// carries retry_after_ms), zero for none or for a permanent refusal.
+func hubAsksToWait(err error) time.Duration {
+	var he *protocol.Error
+	if errors.As(err, &he) && he.Code.Permanent() {
+		return 0
+	}
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return max(ra.RetryAfter(), 0)
+	}
+	return 0
+}
+
+// holdFor spreads a delay the hub asked for over up to twice that (many terminals
+// answered at once must not come back at once), records until when the outbox waits,
+// even across a reconnect, and returns the delay.
+func (c *Client) holdFor(d time.Duration) time.Duration {
+	d += time.Duration(rand.Int64N(int64(d) + 1))
+	c.holdUntil = time.Now().Add(d)
+	return d
 }
 
 func (s *session) delivered(id string, a *protocol.Ack) error {

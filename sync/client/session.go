@@ -386,12 +386,17 @@ func (s *session) loop(ctx context.Context) error {
 	for {
 		if pass {
 			pass = false
-			after, err := s.syncPass(ctx)
-			if err != nil {
-				return err
-			}
-			if after > 0 {
-				retry = time.After(after)
+			if wait := time.Until(c.holdUntil); wait > 0 {
+				// The hub asked to wait (perhaps on the last connection): no pass sooner.
+				retry = time.After(wait)
+			} else {
+				after, err := s.syncPass(ctx)
+				if err != nil {
+					return err
+				}
+				if after > 0 {
+					retry = time.After(after)
+				}
 			}
 		}
 		select {
@@ -409,6 +414,7 @@ func (s *session) loop(ctx context.Context) error {
 				pass = true
 			}
 		case <-c.now:
+			c.holdUntil = time.Time{} // a technician's "sync now" does not wait
 			pass = true
 		case <-retry:
 			retry = nil
