@@ -99,8 +99,8 @@ func (d *deviceSink) Play(ctx context.Context, c Clip, o PlayOptions) error {
 	for _, s := range c.Samples {
 		b = binary.LittleEndian.AppendUint16(b, uint16(s))
 	}
+	// No Close: since oto v3.4 it does nothing, and the player is released when collected.
 	p := d.ctx.NewPlayer(&startReader{b: b, started: o.Started})
-	defer p.Close()
 	p.SetVolume(o.Volume)
 	p.Play()
 	tick := time.NewTicker(10 * time.Millisecond)

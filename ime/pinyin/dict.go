@@ -60,7 +60,6 @@ type sylSet [8]uint64
 
 func (s *sylSet) add(id int)              { s[id>>6] |= 1 << (id & 63) }
 func (s *sylSet) has(id uint16) bool      { return s[id>>6]&(1<<(id&63)) != 0 }
-func (d *Dict) sylCount() int             { return len(d.syl) }
 func (d *Dict) word(i int32) *entry       { return &d.entries[i] }
 func (d *Dict) wordSyl(e *entry) []uint16 { return d.sylls[e.off : e.off+uint32(e.n)] }
 
