@@ -393,7 +393,7 @@ func (c *conn) handleAuth(m protocol.Message) {
 	c.sendMsg(&protocol.Welcome{
 		Version: c.challenge.Version, TerminalID: t.rec.ID, TerminalCode: t.rec.Code,
 		HubTime: h.opt.Now().UTC(), HeartbeatSeconds: hb, MaxChunk: h.opt.MaxChunk,
-		Catalog: catalogV, Config: configV, Announcements: annV,
+		Catalog: catalogV, Config: configV, Announcements: annV, QueryKey: h.seal.queryKey,
 	})
 	c.log.Debug("terminal connected", "app", c.hello.App)
 	c.reconcile(c.hello.Catalog, c.hello.Config, c.hello.Announcements)
@@ -416,6 +416,8 @@ func (c *conn) dispatch(m protocol.Message) {
 		}
 	case *protocol.CommandResult:
 		c.h.commandDone(c.term.rec.ID, m)
+	case *protocol.ProgressQuery:
+		c.handleProgress(m)
 	case *protocol.Error:
 		c.log.Info("terminal reported an error", "code", m.Code, "ref", m.Ref)
 	default:

@@ -104,9 +104,10 @@ func (th *testHub) enroll(t testing.TB) *termKey {
 // rawTerm is a hand-driven terminal: it speaks the protocol message by message so tests
 // can send what a real client never would.
 type rawTerm struct {
-	t  testing.TB
-	ws *websocket.Conn
-	tk *termKey
+	t       testing.TB
+	ws      *websocket.Conn
+	tk      *termKey
+	welcome *protocol.Welcome // set by connect
 }
 
 func dialWS(t testing.TB, url string) *websocket.Conn {
@@ -135,6 +136,7 @@ func (th *testHub) connect(t testing.TB, tk *termKey) *rawTerm {
 	if w.TerminalID != tk.id || w.TerminalCode != tk.code {
 		t.Fatalf("welcome for %s/%s, want %s/%s", w.TerminalID, w.TerminalCode, tk.id, tk.code)
 	}
+	r.welcome = w
 	return r
 }
 

@@ -216,6 +216,7 @@ type Hub struct {
 	stopLoop chan struct{}
 	// stopEvents ends the replica event reader (PostgreSQL only).
 	stopEvents context.CancelFunc
+	queries    queryBudgets // progress queries per terminal
 	// The forwarder (only with Options.Forward).
 	forwardClient *http.Client
 	forwardWake   chan struct{}

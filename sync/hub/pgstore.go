@@ -275,8 +275,12 @@ func (s *pgStore) openSubmission(rec *submissionRecord) (*submissionRecord, open
 	if err != nil {
 		return nil, 0, err
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO submissions (id, terminal_id, tracking_code, state, rec)
-		VALUES ($1, $2, $3, 'open', $4) ON CONFLICT DO NOTHING`, rec.ID, rec.TerminalID, rec.TrackingCode, raw)
+	var idHash *string
+	if rec.IDHash != "" {
+		idHash = &rec.IDHash
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO submissions (id, terminal_id, tracking_code, state, rec, id_hash)
+		VALUES ($1, $2, $3, 'open', $4, $5) ON CONFLICT DO NOTHING`, rec.ID, rec.TerminalID, rec.TrackingCode, raw, idHash)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -822,4 +826,24 @@ func (s *pgStore) retryDead(id string, now time.Time) (bool, error) {
 		return false, err
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+func (s *pgStore) bySubject(idHash string, limit int) ([]*submissionRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT rec FROM submissions WHERE id_hash = $1 AND seq IS NOT NULL
+		ORDER BY seq DESC LIMIT $2`, idHash, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*submissionRecord
+	for rows.Next() {
+		r, err := scanJSON[submissionRecord](rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

@@ -3,7 +3,9 @@ package hub
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,6 +24,8 @@ var ErrKeyFile = errors.New("hub: unusable key file")
 // with AES-256-GCM under one key kept in its own file.
 type sealer struct {
 	aead cipher.AEAD
+	// queryKey keys the ID-number hashes of progress queries (protocol.IDHash).
+	queryKey []byte
 }
 
 // loadOrCreateKey reads the hex AES-256 key at path, creating it (0600) when absent.
@@ -63,7 +67,11 @@ func newSealer(key []byte) (*sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub: key: %w", err)
 	}
-	return &sealer{aead: aead}, nil
+	// The progress-query key is derived, so replicas sharing the key file agree on it
+	// and terminals, who receive it, learn nothing about the sealing key.
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("govkiosk progress query key v1"))
+	return &sealer{aead: aead, queryKey: m.Sum(nil)}, nil
 }
 
 // seal returns nonce || ciphertext. The AAD binds the ciphertext to its record, so

@@ -44,6 +44,9 @@ type storage interface {
 	// byTracking finds a submission by tracking code, read as forgivingly as a person
 	// types it.
 	byTracking(code string) (*submissionRecord, error)
+	// bySubject returns up to limit committed submissions, newest first, whose IDHash
+	// is idHash: one resident's submissions from every terminal.
+	bySubject(idHash string, limit int) ([]*submissionRecord, error)
 
 	// putRating stores a rating unless its id exists, in which case the stored one is
 	// returned with existed set.

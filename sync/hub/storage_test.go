@@ -472,3 +472,29 @@ func TestStorageForwardQueue(t *testing.T) {
 		}
 	})
 }
+
+func TestStorageBySubject(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		for i := 1; i <= 4; i++ {
+			r := openRec(t, fmt.Sprintf("s-h%d", i), "TRM6", uint64(i))
+			r.IDHash = "hash-a"
+			if i == 4 {
+				r.IDHash = "hash-b"
+			}
+			st.openSubmission(r)
+			if i != 3 { // s-h3 stays open: not listed
+				st.commitSubmission(r.ID, time.Now())
+			}
+		}
+		got, err := st.bySubject("hash-a", 10)
+		if err != nil || len(got) != 2 || got[0].ID != "s-h2" || got[1].ID != "s-h1" {
+			t.Fatalf("by subject: %v", err)
+		}
+		if got, _ := st.bySubject("hash-a", 1); len(got) != 1 || got[0].ID != "s-h2" {
+			t.Fatalf("limit 1: %d", len(got))
+		}
+		if got, _ := st.bySubject("hash-none", 10); len(got) != 0 {
+			t.Fatalf("unknown subject: %d", len(got))
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -31,6 +33,7 @@ var (
 	bucketPublished   = []byte("published")   // kind → publishedRecord
 	bucketHeartbeats  = []byte("heartbeats")  // terminal id → heartbeatRecord
 	bucketForward     = []byte("forward")     // submission id → forwardJob
+	bucketIDHash      = []byte("id_hash")     // ID-number hash "/" submission id → nothing
 )
 
 // Errors the store returns where callers branch.
@@ -80,6 +83,8 @@ type submissionRecord struct {
 	ReceivedAt  time.Time             `json:"received_at,omitzero"`
 	Status      string                `json:"status,omitempty"`
 	StatusAt    time.Time             `json:"status_at,omitzero"`
+	// IDHash is protocol.IDHash of the resident's ID number, for progress queries.
+	IDHash string `json:"id_hash,omitempty"`
 }
 
 func (r *submissionRecord) ack(dup bool) *protocol.Ack {
@@ -142,7 +147,7 @@ func openStore(path string, seal *sealer) (*store, error) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketTerminals, bucketTermCodes, bucketEnrollCodes,
 			bucketSubmissions, bucketTracking, bucketReceived, bucketRatings, bucketStatusQueue,
-			bucketPublished, bucketHeartbeats, bucketForward} {
+			bucketPublished, bucketHeartbeats, bucketForward, bucketIDHash} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -357,6 +362,11 @@ func (s *store) openSubmission(rec *submissionRecord) (*submissionRecord, openOu
 		}
 		if err := tr.Put([]byte(rec.TrackingCode), []byte(rec.ID)); err != nil {
 			return err
+		}
+		if rec.IDHash != "" {
+			if err := tx.Bucket(bucketIDHash).Put([]byte(rec.IDHash+"/"+rec.ID), nil); err != nil {
+				return err
+			}
 		}
 		out, outcome = rec, openCreated
 		return putJSON(subs, []byte(rec.ID), rec)
@@ -659,4 +669,29 @@ func (s *store) retryDead(id string, now time.Time) (bool, error) {
 		return putJSON(b, []byte(id), forwardJob{SubmissionID: id, NextAt: now, LastError: j.LastError})
 	})
 	return found, err
+}
+
+func (s *store) bySubject(idHash string, limit int) ([]*submissionRecord, error) {
+	var out []*submissionRecord
+	prefix := []byte(idHash + "/")
+	err := s.db.View(func(tx *bolt.Tx) error {
+		subs := tx.Bucket(bucketSubmissions)
+		c := tx.Bucket(bucketIDHash).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var r submissionRecord
+			ok, err := getJSON(subs, k[len(prefix):], &r)
+			if err != nil {
+				return err
+			}
+			if ok && r.State == stateCommitted {
+				out = append(out, &r)
+			}
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq > out[j].Seq })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, err
 }

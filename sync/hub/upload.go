@@ -68,6 +68,7 @@ func (c *conn) handleSubmit(m *protocol.Submit) {
 			ID: m.ID, TerminalID: tid, TrackingCode: code, Item: m.Item, ItemTitle: m.ItemTitle,
 			CreatedAt: m.CreatedAt, OpenedAt: h.opt.Now(), Digest: digest,
 			Fields: h.seal.seal(fields, []byte("fields:"+m.ID)), Attachments: m.Attachments, State: stateOpen,
+			IDHash: h.subjectHash(m.Fields),
 		}
 		for i, a := range m.Attachments {
 			if a.Size == 0 && a.SHA256 != emptySHA256 {

@@ -145,6 +145,9 @@ type Welcome struct {
 	Catalog       string `json:"catalog_version,omitempty"`
 	Config        string `json:"config_version,omitempty"`
 	Announcements string `json:"announcements_version,omitempty"`
+	// QueryKey keys IDHash for progress queries (32 bytes, base64 in JSON); the same
+	// for every terminal of the hub.
+	QueryKey []byte `json:"query_key,omitempty"`
 }
 
 // Attachment describes one file of a submission. Its bytes follow in chunk frames.
@@ -663,6 +666,9 @@ func (m *Welcome) Validate() error {
 	}
 	if m.HeartbeatSeconds < 1 || m.HeartbeatSeconds > 3600 {
 		return invalid(t, "heartbeat_seconds", "out of range 1-3600")
+	}
+	if len(m.QueryKey) != 0 && len(m.QueryKey) != 32 {
+		return invalid(t, "query_key", "want 32 bytes")
 	}
 	if m.MaxChunk == 0 {
 		return missing(t, "max_chunk")
