@@ -21,7 +21,9 @@ import (
 // operator token as "Authorization: Bearer TOKEN". docs/PROTOCOL.md lists the routes.
 
 func (h *Hub) routeAPI(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", h.serveHealth)
+	mux.HandleFunc("GET /healthz", h.serveReady)
+	mux.HandleFunc("GET /readyz", h.serveReady)
+	mux.HandleFunc("GET /livez", h.serveLive)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/terminals", h.serveTerminals)
 	mux.HandleFunc("GET /api/submissions", h.serveSubmissions)
@@ -80,15 +82,6 @@ func (h *Hub) operator(next http.HandlerFunc) http.HandlerFunc {
 		}
 		next(w, r)
 	}
-}
-
-func (h *Hub) serveHealth(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.st.countCommitted(); err != nil {
-		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(w, "ok\n")
 }
 
 // TerminalInfo is what the hub knows about one terminal. It holds no personal data.

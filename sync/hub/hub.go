@@ -202,6 +202,7 @@ type Hub struct {
 	slots          chan struct{} // upload slots
 	m              *metrics
 	up             websocket.Upgrader
+	health         storageHealth // is storage failing: /readyz and the log's rate
 
 	mu       sync.Mutex
 	closed   bool

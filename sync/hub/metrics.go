@@ -39,6 +39,9 @@ type metrics struct {
 	diskRefused    atomic.Int64 // submits and chunks refused for lack of free space
 	sweptUploads   atomic.Int64 // abandoned open submissions removed by the TTL sweep
 	sweptBytes     atomic.Int64 // bytes of .part files removed by the TTL sweep
+	// storageFailures counts writes the hub's storage failed (disk full, database
+	// errors): each answered "internal" with retry_after_ms.
+	storageFailures atomic.Int64
 	// Hand-off to the business system.
 	forwarded       atomic.Int64
 	forwardFailures atomic.Int64
@@ -82,6 +85,7 @@ func newMetrics(h *Hub) *metrics {
 	counter("quota_refused_total", "Submits answered try_later because the terminal is at its quota.", &m.quotaRefused)
 	counter("disk_refused_total", "Submits and chunks answered try_later because free space is low.", &m.diskRefused)
 	counter("swept_uploads_total", "Abandoned open submissions removed by the TTL sweep.", &m.sweptUploads)
+	counter("storage_failures_total", "Storage writes that failed (disk full, database errors); each answered internal with retry_after_ms.", &m.storageFailures)
 	counter("swept_bytes_total", "Bytes of partial attachments removed by the TTL sweep.", &m.sweptBytes)
 	gauge("connections", "Open websocket connections (including unauthenticated).", func(s Stats) int { return s.Connections })
 	gauge("terminals_online", "Authenticated terminals connected now.", func(s Stats) int { return s.Online })

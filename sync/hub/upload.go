@@ -207,7 +207,8 @@ func (c *conn) dropUpload() {
 // internal answers a storage failure: the upload is dropped and the terminal retries
 // later with a fresh submit, which rescans what is on disk.
 func (c *conn) internal(ref string, err error) {
-	c.log.Error("storage failure", "ref", ref, "err", err)
+	c.h.m.storageFailures.Add(1)
+	c.h.health.failed(c.log, ref, err)
 	c.dropUpload()
 	e := protocol.Errorf(protocol.CodeInternal, ref, "hub storage failure")
 	e.RetryAfterMS = c.h.opt.RetryAfter.Milliseconds()
@@ -282,6 +283,7 @@ func (c *conn) handleChunk(frame []byte) {
 		return
 	}
 	h.m.chunksStored.Add(1)
+	h.health.ok()
 	h.m.chunkBytes.Add(int64(len(ch.Data)))
 	if p.offset() == p.length() {
 		err := p.finish()
@@ -331,6 +333,7 @@ func (c *conn) handleCommit(m *protocol.Commit) {
 	c.dropUpload()
 	h.wakeForwarder()
 	h.m.submissions.Add(1)
+	h.health.ok()
 	c.log.Debug("submission stored", "id", rec.ID, "hub_ref", rec.HubRef, "attachments", len(rec.Attachments))
 	c.sendMsg(rec.ack(false))
 }
@@ -396,5 +399,6 @@ func (c *conn) handleRating(m *protocol.Rating) {
 		return
 	}
 	h.m.ratings.Add(1)
+	h.health.ok()
 	c.sendMsg(out.ack(false))
 }
