@@ -160,7 +160,9 @@ func check(tr *tree, rules []rule) []string {
 }
 
 // checkIndirect reports denied packages a package reaches through allowed imports, once
-// per import of the package that leads there.
+// per import of the package that leads there, and only where the edge starts: a package
+// that reaches the denied one through another package the rule governs is left to that
+// package's report, so one bad import gives one message, not one per importer.
 func checkIndirect(tr *tree, r rule, p *listedPackage, direct map[string]bool) []string {
 	type via struct {
 		chain []string
@@ -174,6 +176,9 @@ func checkIndirect(tr *tree, r rule, p *listedPackage, direct map[string]bool) [
 		c := tr.chain(p.ImportPath, dep)
 		if len(c) < 3 || r.denies(c[1], tr.module) {
 			continue // a direct import, reported with its file already
+		}
+		if slices.ContainsFunc(c[1:len(c)-1], func(mid string) bool { return r.governs(mid, tr.module) }) {
+			continue // a package on the way breaks the same rule and is reported itself
 		}
 		if v, ok := byHop[c[1]]; ok {
 			v.n++
