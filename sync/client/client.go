@@ -40,6 +40,15 @@ type Outbox interface {
 	NoteAttempt(id string, err error) error
 	MarkDelivered(id string, hubRef string) error
 	MarkFailed(id string, reason string) error
+	// MarkHeld keeps a submission the hub refused with a conflict this terminal did not
+	// cause: out of the outbox, never failed, until an operator resolves it.
+	MarkHeld(id string, reason string) error
+	// Held lists the held submissions, oldest first.
+	Held() ([]queue.Entry, error)
+	// Release puts a held submission back as it is; Reissue gives it a new tracking
+	// code first and returns the code.
+	Release(id string) error
+	Reissue(id string) (string, error)
 	SetStatus(trackingCode, status string, at time.Time) error
 	Stats() (queue.Stats, error)
 	Changes() (<-chan queue.Stats, func())
@@ -136,6 +145,7 @@ type Stats struct {
 	BytesSent    int64 // attachment bytes in chunks
 	Delivered    int64 // items acknowledged by the hub
 	Failed       int64 // items refused permanently
+	Held         int64 // submissions held for an operator after a conflict
 	Heartbeats   int64
 	ProtocolErrs int64 // frames from the hub that were refused
 	HubUnproven  int64 // handshakes refused: the hub did not prove its pinned key
@@ -178,7 +188,7 @@ type Client struct {
 	holdUntil time.Time
 
 	stats struct {
-		connects, dials, chunks, bytes, delivered, failed, heartbeats, protoErrs, unproven atomic.Int64
+		connects, dials, chunks, bytes, delivered, failed, held, heartbeats, protoErrs, unproven atomic.Int64
 	}
 }
 
@@ -306,7 +316,7 @@ func (c *Client) poke() {
 func (c *Client) Stats() Stats {
 	s := &c.stats
 	return Stats{Connects: s.connects.Load(), Dials: s.dials.Load(), ChunksSent: s.chunks.Load(),
-		BytesSent: s.bytes.Load(), Delivered: s.delivered.Load(), Failed: s.failed.Load(),
+		BytesSent: s.bytes.Load(), Delivered: s.delivered.Load(), Failed: s.failed.Load(), Held: s.held.Load(),
 		Heartbeats: s.heartbeats.Load(), ProtocolErrs: s.protoErrs.Load(), HubUnproven: s.unproven.Load()}
 }
 

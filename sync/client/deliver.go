@@ -91,6 +91,17 @@ func (s *session) syncPass(ctx context.Context) (time.Duration, error) {
 			ob.NoteAttempt(id, he)
 			skip[id] = true
 			c.setError(he)
+		case errors.As(err, &he) && he.Code == protocol.CodeConflict && it.Submission != nil:
+			// Not this terminal's doing (its code taken at the hub, or a code from before
+			// a re-enrollment): a resident's submission is never given up for that. It is
+			// held, reported in every heartbeat, and an operator resolves it.
+			c.stats.held.Add(1)
+			c.log.Warn("submission refused with a conflict; held for an operator", "id", id, "reason", err)
+			if herr := ob.MarkHeld(id, err.Error()); herr != nil {
+				c.log.Error("mark held", "id", id, "err", herr)
+				skip[id] = true
+			}
+			c.setError(err)
 		case errors.As(err, &pe), errors.As(err, &he) && he.Code.Permanent():
 			c.stats.failed.Add(1)
 			c.log.Warn("item refused for good; marked failed", "id", id, "reason", err)
@@ -407,4 +418,47 @@ func (s *session) delivered(id string, a *protocol.Ack) error {
 	c.log.Debug("delivered", "id", id, "hub_ref", a.HubRef, "duplicate", a.Duplicate)
 	c.update(func(st *State) { st.LastSync = c.opt.Now() })
 	return nil
+}
+// conflicts lists the held submissions for the heartbeat (nothing personal: id, code,
+// reason, since when).
+func (c *Client) conflicts(held int) []protocol.Conflict {
+	if held == 0 {
+		return nil
+	}
+	es, err := c.opt.Outbox.Held()
+	if err != nil {
+		c.log.Warn("list held submissions", "err", err)
+		return nil
+	}
+	var out []protocol.Conflict
+	for _, e := range es {
+		if len(out) == protocol.MaxConflicts {
+			break
+		}
+		out = append(out, protocol.Conflict{ID: e.ID, TrackingCode: e.TrackingCode,
+			Reason: truncate(e.Reason, 256), Since: e.UpdatedAt.UTC()})
+	}
+	return out
+}
+
+// resolveConflict carries out an operator's decision on a held submission and wakes
+// delivery. The output of a re-issue is the new tracking code.
+func (c *Client) resolveConflict(args map[string]string) (string, error) {
+	id := args["id"]
+	var code string
+	var err error
+	switch args["action"] {
+	case protocol.ResolveReissue:
+		code, err = c.opt.Outbox.Reissue(id)
+	case protocol.ResolveRelease:
+		err = c.opt.Outbox.Release(id)
+	default:
+		return "", fmt.Errorf("action must be %q or %q", protocol.ResolveReissue, protocol.ResolveRelease)
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", id, err)
+	}
+	c.log.Info("held submission resolved", "id", id, "action", args["action"])
+	c.SyncNow()
+	return code, nil
 }

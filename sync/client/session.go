@@ -572,7 +572,10 @@ func (s *session) runCommand(ctx context.Context, m *protocol.Command) {
 	go func() {
 		var out string
 		err := errors.New("command not supported by this terminal")
-		if c.opt.OnCommand != nil {
+		switch {
+		case cmd.Name == protocol.CommandResolveConflict:
+			out, err = c.resolveConflict(cmd.Args)
+		case c.opt.OnCommand != nil:
 			out, err = c.opt.OnCommand(ctx, cmd)
 		}
 		res := &protocol.CommandResult{ID: cmd.ID, OK: err == nil, Output: truncate(out, protocol.MaxCommandOutput)}
@@ -608,7 +611,8 @@ func (s *session) heartbeat() {
 	v := c.versions()
 	hb := &protocol.Heartbeat{At: c.opt.Now().UTC(), App: c.opt.App,
 		Catalog: v.Catalog, Config: v.Config, Announcements: v.Announcements,
-		Queue: protocol.QueueDepth{Queued: st.Queued, Sending: st.Sending, Failed: st.Failed, OldestQueued: st.OldestQueued.UTC()}}
+		Queue: protocol.QueueDepth{Queued: st.Queued, Sending: st.Sending, Failed: st.Failed, OldestQueued: st.OldestQueued.UTC(),
+			Held: st.Held, Conflicts: c.conflicts(st.Held)}}
 	if c.opt.Health != nil {
 		hb.Devices = sanitizeDevices(c.opt.Health())
 	}

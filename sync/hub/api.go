@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -40,6 +41,8 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/forward/dead", h.operator(h.serveDeadLetters))
 	mux.HandleFunc("POST /api/forward/dead/{id}/retry", h.operator(h.serveRetryDeadLetter))
 	mux.HandleFunc("POST /api/handoff/status", h.serveHandoffStatus)
+	mux.HandleFunc("GET /api/conflicts", h.operator(h.serveConflicts))
+	mux.HandleFunc("POST /api/terminals/{id}/conflicts/{submission}", h.operator(h.serveResolveConflict))
 	mux.HandleFunc("GET /{$}", h.serveDashboard)
 }
 
@@ -426,4 +429,75 @@ func (h *Hub) serveCommandResult(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// TerminalConflicts is one terminal's held submissions, as its last heartbeat reported
+// them.
+type TerminalConflicts struct {
+	TerminalID   string              `json:"terminal_id"`
+	TerminalCode string              `json:"terminal_code"`
+	Name         string              `json:"name,omitempty"`
+	Online       bool                `json:"online"`
+	HeartbeatAt  time.Time           `json:"heartbeat_at"`
+	Held         int                 `json:"held"`
+	Conflicts    []protocol.Conflict `json:"conflicts"`
+}
+
+// Conflicts lists the terminals that hold submissions refused with a conflict, by
+// terminal code.
+func (h *Hub) Conflicts() []TerminalConflicts {
+	var out []TerminalConflicts
+	for _, t := range h.Terminals() {
+		if t.Queue.Held == 0 {
+			continue
+		}
+		cs := t.Queue.Conflicts
+		if cs == nil {
+			cs = []protocol.Conflict{}
+		}
+		out = append(out, TerminalConflicts{TerminalID: t.ID, TerminalCode: t.Code, Name: t.Name, Online: t.Online,
+			HeartbeatAt: t.HeartbeatAt, Held: t.Queue.Held, Conflicts: cs})
+	}
+	return out
+}
+
+func (h *Hub) serveConflicts(w http.ResponseWriter, r *http.Request) {
+	cs := h.Conflicts()
+	if cs == nil {
+		cs = []TerminalConflicts{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(cs), "terminals": cs})
+}
+
+// ResolveConflict sends a terminal the operator's decision on a held submission
+// (protocol.ResolveReissue or protocol.ResolveRelease) and returns the command id; the
+// command's result carries a re-issued tracking code.
+func (h *Hub) ResolveConflict(terminalID, submissionID, action string) (string, error) {
+	if action != protocol.ResolveReissue && action != protocol.ResolveRelease {
+		return "", fmt.Errorf("%w: action must be %q or %q", ErrInvalid, protocol.ResolveReissue, protocol.ResolveRelease)
+	}
+	if !protocol.ValidID(submissionID) {
+		return "", fmt.Errorf("%w: submission id", ErrInvalid)
+	}
+	return h.SendCommand(terminalID, protocol.CommandResolveConflict, map[string]string{"id": submissionID, "action": action})
+}
+
+func (h *Hub) serveResolveConflict(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Action string `json:"action"`
+	}
+	if err := decodeBody(r, 4<<10, &body); err != nil {
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "want {\"action\":\"reissue\"} or {\"action\":\"release\"}"))
+		return
+	}
+	id, err := h.ResolveConflict(r.PathValue("id"), r.PathValue("submission"), body.Action)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no such terminal"))
+	case err != nil:
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "%v", err))
+	default:
+		h.log.Info("operator resolved a conflict", "terminal", r.PathValue("id"), "submission", r.PathValue("submission"), "action", body.Action, "remote", r.RemoteAddr)
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": id})
+	}
 }

@@ -225,6 +225,23 @@ type QueueDepth struct {
 	Sending      int       `json:"sending"`
 	Failed       int       `json:"failed"`
 	OldestQueued time.Time `json:"oldest_queued,omitzero"`
+	// Held counts submissions the hub refused with a conflict the terminal did not cause
+	// (a tracking code already taken at the hub). The terminal keeps them, never marks
+	// them failed, and waits for an operator (CommandResolveConflict).
+	Held int `json:"held,omitempty"`
+	// Conflicts lists the held submissions, oldest first, at most MaxConflicts.
+	Conflicts []Conflict `json:"conflicts,omitempty"`
+}
+
+// MaxConflicts bounds QueueDepth.Conflicts.
+const MaxConflicts = 32
+
+// Conflict is one held submission as the heartbeat reports it: nothing personal.
+type Conflict struct {
+	ID           string    `json:"id"`
+	TrackingCode string    `json:"tracking_code"`
+	Reason       string    `json:"reason,omitempty"`
+	Since        time.Time `json:"since"`
 }
 
 // DeviceState is a device's coarse state as a heartbeat reports it: the states of the one
@@ -329,6 +346,18 @@ type StatusAck struct {
 const (
 	CommandCollectLogs = "collect_logs"
 	CommandReload      = "reload"
+	// CommandResolveConflict resolves a held submission: args "id" (the submission) and
+	// "action", ResolveReissue or ResolveRelease. The result's output of a re-issue is
+	// the new tracking code, for the operator to pass on to the resident.
+	CommandResolveConflict = "resolve_conflict"
+)
+
+// Actions of CommandResolveConflict.
+const (
+	// ResolveReissue gives the submission a new tracking code and sends it again.
+	ResolveReissue = "reissue"
+	// ResolveRelease sends it again as it is (the cause was removed at the hub).
+	ResolveRelease = "release"
 )
 
 // Command asks the terminal to do something for an operator.
@@ -887,8 +916,23 @@ func (m *Heartbeat) Validate() error {
 		}
 	}
 	q := m.Queue
-	if q.Queued < 0 || q.Sending < 0 || q.Failed < 0 {
+	if q.Queued < 0 || q.Sending < 0 || q.Failed < 0 || q.Held < 0 {
 		return invalid(t, "queue", "negative count")
+	}
+	if len(q.Conflicts) > MaxConflicts {
+		return invalid(t, "queue.conflicts", "more than "+strconv.Itoa(MaxConflicts))
+	}
+	for i, cf := range q.Conflicts {
+		f := "queue.conflicts[" + strconv.Itoa(i) + "]"
+		if err := checkID(t, f+".id", cf.ID); err != nil {
+			return err
+		}
+		if !ValidTrackingCode(cf.TrackingCode) {
+			return invalid(t, f+".tracking_code", "want 4-32 of 0-9 A-Z a-z -")
+		}
+		if err := checkText(t, f+".reason", cf.Reason, 256, false); err != nil {
+			return err
+		}
 	}
 	if err := checkVersion(t, "app_version", m.App, true); err != nil {
 		return err

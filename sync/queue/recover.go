@@ -159,7 +159,7 @@ func (q *Queue) recount() error {
 			return err
 		}
 		m := tx.Bucket(bktMeta)
-		for _, s := range []State{Queued, Sending, Delivered, Failed} {
+		for _, s := range []State{Queued, Sending, Delivered, Failed, Held} {
 			if got := readCount(m, countKey(s)); got != counts[s] {
 				q.log.Warn("queue: counter drifted, fixed", "state", s, "was", got, "is", counts[s])
 				if err := writeCount(m, countKey(s), counts[s]); err != nil {
@@ -385,7 +385,7 @@ func (q *Queue) Check(ctx context.Context) (CheckReport, error) {
 			}
 		}
 		m := tx.Bucket(bktMeta)
-		for _, s := range []State{Queued, Sending, Delivered, Failed} {
+		for _, s := range []State{Queued, Sending, Delivered, Failed, Held} {
 			if got := readCount(m, countKey(s)); got != counts[s] {
 				problem("counter %s is %d, records say %d", s, got, counts[s])
 			}

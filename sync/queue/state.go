@@ -227,13 +227,16 @@ func droppedFiles(before, after []fileRef) []fileRef {
 //	queued  → sending, queued (NoteAttempt), delivered, failed
 //	sending → sending, queued (NoteAttempt), delivered, failed
 //	failed  → failed (a repeated refusal), delivered (the hub had it after all), queued (Requeue)
+//	held    → held (a repeated conflict), delivered (the hub had it after all), queued (Release, Reissue)
 //	delivered → delivered (a repeated acknowledgement: nothing changes)
 func allowed(from, to State) bool {
 	switch from {
 	case Queued, Sending:
-		return to == Sending || to == Queued || to == Delivered || to == Failed
+		return to == Sending || to == Queued || to == Delivered || to == Failed || to == Held
 	case Failed:
 		return to == Failed || to == Delivered || to == Queued
+	case Held:
+		return to == Held || to == Delivered || to == Queued
 	case Delivered:
 		return to == Delivered
 	}
@@ -268,7 +271,7 @@ func (q *Queue) NoteAttempt(id string, err error) error {
 		reason = err.Error()
 	}
 	_, terr := q.transition(id, Queued, func(r *record) error {
-		if r.State == Failed {
+		if r.State == Failed || r.State == Held {
 			return &TransitionError{ID: id, From: r.State, To: Queued}
 		}
 		r.Attempts++
@@ -354,6 +357,118 @@ func (q *Queue) Restamp(id string, t time.Time) (time.Time, error) {
 	q.log.Warn("queue: item created under an implausible clock; stamped with the trusted time",
 		"id", id, "stamped_at", stamped)
 	return stamped, nil
+}
+
+// MarkHeld records that the hub refused submission id for a conflict this terminal did
+// not cause (its tracking code is taken at the hub). The item keeps its data, stops being
+// sent and is never pruned; it counts in Stats.Held, the heartbeat reports it, and an
+// operator resolves it with Reissue or Release.
+func (q *Queue) MarkHeld(id string, reason string) error {
+	if err := q.enter(true); err != nil {
+		return err
+	}
+	defer q.leave()
+	_, err := q.transition(id, Held, func(r *record) error {
+		if r.Kind != kindSubmission {
+			return fmt.Errorf("%w: only submissions are held, %s is a %s", ErrInvalid, id, r.Kind)
+		}
+		r.Reason = truncReason(reason)
+		return nil
+	})
+	if err == nil {
+		q.log.Warn("queue: held for an operator", "id", id, "reason", truncReason(reason))
+	}
+	return err
+}
+
+// Held returns the held submissions, oldest first, without personal data.
+func (q *Queue) Held() ([]Entry, error) {
+	all, err := q.List(0)
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, e := range all {
+		if e.State == Held {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Release puts a held submission back in the outbox as it is: the operator removed the
+// cause at the hub.
+func (q *Queue) Release(id string) error {
+	if err := q.enter(true); err != nil {
+		return err
+	}
+	defer q.leave()
+	_, err := q.transition(id, Queued, func(r *record) error {
+		if r.State != Held {
+			return &TransitionError{ID: id, From: r.State, To: Queued}
+		}
+		r.Reason, r.Attempts = "", 0
+		return nil
+	})
+	return err
+}
+
+// Reissue gives a held submission a new tracking code, from a sequence number never
+// used before, and puts it back in the outbox. It returns the new code, which the
+// operator passes on to the resident (the printed receipt shows the old one).
+func (q *Queue) Reissue(id string) (string, error) {
+	if err := q.enter(true); err != nil {
+		return "", err
+	}
+	defer q.leave()
+	var code string
+	// The record keeps its place in the outbox (its key is its first sequence number);
+	// only the code changes, to one made from a fresh number, in the same transaction
+	// as the move back to queued.
+	err := q.db.Update(func(tx *bolt.Tx) error {
+		r, err := getByID(tx, id)
+		if err != nil {
+			return err
+		}
+		if r.State != Held {
+			return &TransitionError{ID: id, From: r.State, To: Queued}
+		}
+		seq, err := tx.Bucket(bktItems).NextSequence()
+		if err != nil {
+			return err
+		}
+		v := seq
+		if q.perm != nil {
+			v = q.perm.Permute(seq)
+		}
+		if code, err = tracking.New(q.opt.TerminalCode, v); err != nil {
+			return err
+		}
+		codes := tx.Bucket(bktCodes)
+		if codes.Get([]byte(code)) != nil {
+			return fmt.Errorf("%w: tracking code %s already issued", ErrCorrupt, code)
+		}
+		if err := codes.Delete([]byte(r.TrackingCode)); err != nil {
+			return err
+		}
+		if err := codes.Put([]byte(code), seqKey(r.Seq)); err != nil {
+			return err
+		}
+		prev := *r
+		r.TrackingCode, r.Reason, r.Attempts = code, "", 0
+		r.State, r.UpdatedAt = Queued, q.now()
+		return putRecord(tx, &prev, r)
+	})
+	var te *TransitionError
+	if errors.As(err, &te) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+		return "", err
+	}
+	if err != nil {
+		return "", fmt.Errorf("queue: reissue %s: %w", id, err)
+	}
+	q.log.Info("queue: tracking code re-issued", "id", id)
+	q.changed()
+	return code, nil
 }
 
 // Requeue puts a failed item back in the outbox (a technician's decision after fixing
@@ -470,6 +585,7 @@ func (q *Queue) stats() (Stats, error) {
 		st.Sending = int(readCount(m, countKey(Sending)))
 		st.Delivered = int(readCount(m, countKey(Delivered)))
 		st.Failed = int(readCount(m, countKey(Failed)))
+		st.Held = int(readCount(m, countKey(Held)))
 		st.Bytes = readCount(m, metaBytes)
 		k, _ := tx.Bucket(bktPending).Cursor().First()
 		if k == nil {

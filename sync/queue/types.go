@@ -23,6 +23,11 @@ const (
 	// is damaged). They keep their sealed data and files until a technician requeues
 	// them: they are never pruned.
 	Failed State = "failed"
+	// Held items were refused by the hub for a conflict the terminal did not cause (its
+	// tracking code already taken at the hub). They are never given up and never pruned:
+	// they keep their data, stop being sent, and wait for an operator to re-issue their
+	// code (Reissue) or to try them again as they are (Release).
+	Held State = "held"
 )
 
 // pending reports whether items in state s are waiting for the hub.
@@ -217,7 +222,7 @@ type Receipt struct {
 
 // Stats summarise the outbox for the UI, the heartbeat and technicians.
 type Stats struct {
-	Queued, Sending, Delivered, Failed int
+	Queued, Sending, Delivered, Failed, Held int
 	// OldestQueued is when the oldest item still waiting (queued or sending) was
 	// created; zero when nothing waits.
 	OldestQueued time.Time
