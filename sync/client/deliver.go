@@ -419,6 +419,7 @@ func (s *session) delivered(id string, a *protocol.Ack) error {
 	c.update(func(st *State) { st.LastSync = c.opt.Now() })
 	return nil
 }
+
 // conflicts lists the held submissions for the heartbeat (nothing personal: id, code,
 // reason, since when).
 func (c *Client) conflicts(held int) []protocol.Conflict {
