@@ -215,7 +215,13 @@ func (r *Recorder) Wrap(p Port) Port {
 		r.write([]byte("--- open\n"))
 	}
 	r.mu.Unlock()
-	return &recordingPort{Port: p, r: r}
+	rp := &recordingPort{Port: p, r: r}
+	if cp, ok := p.(ControlPort); ok {
+		// A USB printer's class requests (GET_PORT_STATUS) still reach the device; they go
+		// into the recording as comments, for a reader, not as events a playback serves.
+		return &recordingControlPort{recordingPort: rp, cp: cp}
+	}
+	return rp
 }
 
 // Err reports the first error writing the recording, if any.
@@ -264,3 +270,22 @@ func (p *recordingPort) Write(b []byte) (int, error) {
 	p.r.event(Write, b[:n], err)
 	return n, err
 }
+
+type recordingControlPort struct {
+	*recordingPort
+	cp ControlPort
+}
+
+func (p *recordingControlPort) ControlIn(request uint8, value, index uint16, buf []byte) (int, error) {
+	n, err := p.cp.ControlIn(request, value, index, buf)
+	line := fmt.Sprintf("# control in: request %#02x value %d index %d: % x", request, value, index, buf[:n])
+	if err != nil {
+		line += " (" + errorText(err) + ")"
+	}
+	p.r.mu.Lock()
+	p.r.write([]byte(strings.ReplaceAll(line, "\n", " ") + "\n"))
+	p.r.mu.Unlock()
+	return n, err
+}
+
+func (p *recordingControlPort) Interface() int { return p.cp.Interface() }

@@ -129,3 +129,28 @@ func FuzzParseRecording(f *testing.F) {
 		}
 	})
 }
+
+type controlPort struct{ scriptedPort }
+
+func (c *controlPort) ControlIn(request uint8, value, index uint16, buf []byte) (int, error) {
+	return copy(buf, []byte{0x18}), nil
+}
+func (c *controlPort) Interface() int { return 2 }
+
+// A USB printer's port keeps its class requests under the recorder (the printer driver
+// asks GET_PORT_STATUS when DLE EOT gets no answer), and they show in the recording.
+func TestRecorderKeepsControlPort(t *testing.T) {
+	var out bytes.Buffer
+	p := NewRecorder(&out).Wrap(&controlPort{})
+	cp, ok := p.(ControlPort)
+	if !ok {
+		t.Fatal("the recorded port lost ControlIn")
+	}
+	buf := make([]byte, 1)
+	if n, err := cp.ControlIn(0x01, 0, 0x0200, buf); n != 1 || err != nil || cp.Interface() != 2 {
+		t.Fatalf("ControlIn %d, %v", n, err)
+	}
+	if !strings.Contains(out.String(), "# control in: request 0x01 value 0 index 512: 18\n") {
+		t.Errorf("recording %q", out.String())
+	}
+}
