@@ -39,7 +39,7 @@ func TestIdentifyByQRCodeWithTheReaderUnplugged(t *testing.T) {
 		ExpiresAt time.Time `json:"expires_at"`
 	}
 	err := postJSON(ctx, "http://"+w.hubAddr+"/api/identity-codes", w.opToken,
-		map[string]any{"name": name, "id_number": idNumber, "address": "测试省测试市示例路1号"}, &code)
+		map[string]any{"name": name, "id_number": idNumber, "address": "测试省测试市示例路1号", "purpose": "e2e: resident at the kiosk"}, &code)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@
 //	kiosk-hub -data /var/lib/kiosk-hub -catalog catalog.json -listen :8470
 //	kiosk-hub -data ./hub -enroll-code DEMO-2024-0001          (a local demo)
 //	kiosk-hub -tls-cert hub.crt -tls-key hub.key -listen :443   (wss://)
+//	kiosk-hub account add -data ./hub -name li.ming -role operator
 //
 // SIGHUP re-reads the -catalog, -config and -announcements files and pushes what changed.
 // SIGINT and SIGTERM stop it cleanly; terminals reconnect when it is back.
@@ -51,6 +52,8 @@ type options struct {
 	tlsCert       string
 	tlsKey        string
 	tokenFile     string
+	accounts      string
+	auditLog      string
 	enrollCode    string
 	newEnrollCode bool
 	enrollTTL     time.Duration
@@ -85,6 +88,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate (PEM) for wss:// and https://; needs -tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key (PEM) for -tls-cert")
 	fs.StringVar(&o.tokenFile, "operator-token-file", "", "file holding the operator API token (without it the operator API is off)")
+	fs.StringVar(&o.accounts, "accounts", "", "operator accounts file (kiosk-hub account add), default DATA/operators.json")
+	fs.StringVar(&o.auditLog, "audit-log", "", "append-only, hash-chained audit log of operator actions, default DATA/audit.log")
 	fs.StringVar(&o.enrollCode, "enroll-code", "", "pre-create this one-time enrollment code (at least 8 letters or digits), for a demo")
 	fs.BoolVar(&o.newEnrollCode, "new-enroll-code", false, "create a fresh one-time enrollment code and print it")
 	fs.DurationVar(&o.enrollTTL, "enroll-ttl", hub.DefaultEnrollTTL, "how long codes from -enroll-code and -new-enroll-code stay valid")
@@ -113,6 +118,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "account" {
+		os.Exit(accountMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	o, err := parseFlags(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
@@ -160,6 +168,7 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 	h, err := hub.New(hub.Options{
 		Forward: o.forward, ForwardRoutes: fwd.routes, ForwardSecret: fwd.secret,
 		Dir: o.data, Store: o.store, KeyFile: o.keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
+		AccountsFile: o.accounts, AuditLogFile: o.auditLog,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
 		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,
 	})

@@ -268,3 +268,42 @@ func selfSigned(t *testing.T, dir string) (string, string, *x509.CertPool) {
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+// TestAccountAdd: "kiosk-hub account add" makes an account whose secret signs in at the
+// hub with its role, and the role bounds what it may do.
+func TestAccountAdd(t *testing.T) {
+	data := t.TempDir()
+	var out, errb strings.Builder
+	if rc := accountMain([]string{"add", "-data", data, "-name", "wang.fang", "-role", "identity_issuer"}, &out, &errb); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, errb.String())
+	}
+	m := regexp.MustCompile(`secret .*: (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no secret in %q", out.String())
+	}
+	if raw, _ := os.ReadFile(filepath.Join(data, "operators.json")); strings.Contains(string(raw), m[1]) {
+		t.Error("the accounts file holds the secret")
+	}
+	for _, bad := range [][]string{{"add", "-data", data, "-name", "wang.fang", "-role", "admin"}, {"add", "-data", data, "-name", "x", "-role", "root"}, {"remove"}} {
+		if rc := accountMain(bad, io.Discard, io.Discard); rc == 0 {
+			t.Errorf("%v succeeded", bad)
+		}
+	}
+	addr, _, _ := startCmd(t, "-data", data)
+	post := func(path, body string) int {
+		req, _ := http.NewRequest("POST", "http://"+addr+path, strings.NewReader(body))
+		req.SetBasicAuth("wang.fang", m[1])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("/api/identity-codes", `{"name":"测试乙","id_number":"99010219850506002X","purpose":"counter 3"}`); code != 201 {
+		t.Errorf("identity code as the issuer: %d", code)
+	}
+	if code := post("/api/enroll-codes", ""); code != 403 {
+		t.Errorf("enrollment code as the issuer: %d, want 403", code)
+	}
+}

@@ -1,7 +1,7 @@
 package hub
 
 import (
-	"crypto/subtle"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,22 +27,29 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /livez", h.serveLive)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/terminals", h.serveTerminals)
-	mux.HandleFunc("GET /api/submissions", h.serveSubmissions)
-	mux.HandleFunc("POST /api/submissions/{tracking}/status", h.operator(h.serveStatus))
-	mux.HandleFunc("GET /api/submissions/{tracking}/attachments/{index}", h.operator(h.serveAttachment))
-	mux.HandleFunc("POST /api/enroll-codes", h.operator(h.serveNewEnrollCode))
-	mux.HandleFunc("POST /api/identity-codes", h.operator(h.serveNewIdentityCode))
+	mux.HandleFunc("GET /api/submissions", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("personal") == "1" {
+			h.operator(permPersonal, "submissions.read_personal", "", h.serveSubmissions)(w, r)
+			return
+		}
+		h.serveSubmissions(w, r)
+	})
+	mux.HandleFunc("POST /api/submissions/{tracking}/status", h.operator(permManage, "submission.status", "tracking", h.serveStatus))
+	mux.HandleFunc("GET /api/submissions/{tracking}/attachments/{index}", h.operator(permPersonal, "attachment.read", "tracking", h.serveAttachment))
+	mux.HandleFunc("POST /api/enroll-codes", h.operator(permManage, "enroll_code.create", "", h.serveNewEnrollCode))
+	mux.HandleFunc("POST /api/identity-codes", h.operator(permIssue, "identity_code.issue", "", h.serveNewIdentityCode))
 	for _, kind := range publishKinds {
 		mux.HandleFunc("GET /api/"+kind, h.serveGetPublished(kind))
-		mux.HandleFunc("PUT /api/"+kind, h.operator(h.servePutPublished(kind)))
+		mux.HandleFunc("PUT /api/"+kind, h.operator(permManage, kind+".publish", "", h.servePutPublished(kind)))
 	}
-	mux.HandleFunc("POST /api/terminals/{id}/commands", h.operator(h.serveCommand))
-	mux.HandleFunc("GET /api/commands/{id}", h.operator(h.serveCommandResult))
-	mux.HandleFunc("GET /api/forward/dead", h.operator(h.serveDeadLetters))
-	mux.HandleFunc("POST /api/forward/dead/{id}/retry", h.operator(h.serveRetryDeadLetter))
+	mux.HandleFunc("POST /api/terminals/{id}/commands", h.operator(permManage, "command.send", "id", h.serveCommand))
+	mux.HandleFunc("GET /api/commands/{id}", h.operator(permView, "command.result", "id", h.serveCommandResult))
+	mux.HandleFunc("GET /api/forward/dead", h.operator(permView, "forward.dead_letters", "", h.serveDeadLetters))
+	mux.HandleFunc("POST /api/forward/dead/{id}/retry", h.operator(permManage, "forward.retry", "id", h.serveRetryDeadLetter))
 	mux.HandleFunc("POST /api/handoff/status", h.serveHandoffStatus)
-	mux.HandleFunc("GET /api/conflicts", h.operator(h.serveConflicts))
-	mux.HandleFunc("POST /api/terminals/{id}/conflicts/{submission}", h.operator(h.serveResolveConflict))
+	mux.HandleFunc("GET /api/conflicts", h.operator(permView, "conflicts.list", "", h.serveConflicts))
+	mux.HandleFunc("POST /api/terminals/{id}/conflicts/{submission}", h.operator(permManage, "conflict.resolve", "id", h.serveResolveConflict))
+	mux.HandleFunc("GET /api/audit", h.operator(permAudit, "audit.read", "", h.serveAudit))
 	mux.HandleFunc("GET /{$}", h.serveDashboard)
 }
 
@@ -63,28 +70,76 @@ func writeJSONError(w http.ResponseWriter, status int, e *protocol.Error) {
 	writeJSON(w, status, e)
 }
 
-// isOperator checks the bearer token in constant time.
+// isOperator reports whether r carries valid operator credentials of a role that may see
+// the operator's views. Wrong credentials count as a failed attempt of r's source.
 func (h *Hub) isOperator(r *http.Request) bool {
-	if h.opt.OperatorToken == "" {
+	if r.Header.Get("Authorization") == "" {
 		return false
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(h.opt.OperatorToken)) == 1
+	a, err := h.authenticate(r)
+	return err == nil && a.role.can(permView)
 }
 
-func (h *Hub) operator(next http.HandlerFunc) http.HandlerFunc {
+// operator wraps an operator route: it authenticates the caller, checks the role may do
+// p, runs next into a buffer, appends the audit entry (action, the path value named
+// target, the handler's purpose note, the status) and only then sends the answer. If the
+// entry cannot be written the answer is withheld: nothing is shown or confirmed that the
+// audit log does not record.
+func (h *Hub) operator(p perm, action, target string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if h.opt.OperatorToken == "" {
-			writeJSONError(w, http.StatusForbidden, protocol.Errorf(protocol.CodeAuthFailed, "", "operator API disabled: start the hub with an operator token"))
+		a, aerr := h.authenticate(r)
+		if aerr != nil {
+			if aerr.status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Basic realm="kiosk-hub"`)
+			}
+			writeJSONError(w, aerr.status, aerr.err)
 			return
 		}
-		if !h.isOperator(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="kiosk-hub"`)
-			writeJSONError(w, http.StatusUnauthorized, protocol.Errorf(protocol.CodeAuthFailed, "", "operator token required"))
+		if !a.role.can(p) {
+			h.m.operatorForbidden.Add(1)
+			h.recordAudit(r, a, action, target, "", http.StatusForbidden)
+			writeJSONError(w, http.StatusForbidden, protocol.Errorf(protocol.CodeAuthFailed, "", "role %s may not do %s", a.role, action))
 			return
 		}
-		next(w, r)
+		note := &auditNote{}
+		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), auditNoteKey{}, note), actorKey{}, a))
+		buf := &bufferedResponse{header: http.Header{}}
+		next(buf, r)
+		if buf.status == 0 {
+			buf.status = http.StatusOK
+		}
+		if err := h.recordAudit(r, a, action, target, note.purpose, buf.status); err != nil {
+			writeJSONError(w, http.StatusInternalServerError, protocol.Errorf(protocol.CodeInternal, "", "the audit log cannot be written; nothing was shown"))
+			return
+		}
+		for k, v := range buf.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(buf.status)
+		w.Write(buf.body.Bytes())
 	}
+}
+
+type actorKey struct{}
+
+// actorOf is the authenticated operator of a request inside an operator route.
+func actorOf(r *http.Request) actor {
+	a, _ := r.Context().Value(actorKey{}).(actor)
+	return a
+}
+
+func (h *Hub) recordAudit(r *http.Request, a actor, action, target, purpose string, status int) error {
+	var t string
+	if target != "" {
+		t = r.PathValue(target)
+	}
+	err := h.audit.append(AuditEntry{At: h.opt.Now().UTC(), Actor: a.name, Role: a.role, Action: action,
+		Target: t, Purpose: purpose, Remote: r.RemoteAddr, Status: status})
+	if err != nil {
+		h.m.auditFailures.Add(1)
+		h.log.Error("audit log", "err", err)
+	}
+	return err
 }
 
 // TerminalInfo is what the hub knows about one terminal. It holds no personal data.

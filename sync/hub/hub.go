@@ -52,9 +52,25 @@ type Options struct {
 	SyncKeyFile string
 	// Logger receives structured logs, never personal data. Default: discard.
 	Logger *slog.Logger
-	// OperatorToken authorises the operator API (bearer token). Empty disables every
-	// operator endpoint.
+	// OperatorToken authorises the operator API as a bootstrap administrator (bearer
+	// token, actor "token"). Without it and without accounts every operator endpoint is
+	// disabled.
 	OperatorToken string
+	// AccountsFile holds the operator accounts (AddAccount; kiosk-hub account add), read
+	// at start. Default Dir/operators.json; a missing file means no accounts.
+	AccountsFile string
+	// AuditLogFile is the append-only, hash-chained audit log of operator actions.
+	// Default Dir/audit.log.
+	AuditLogFile string
+	// OperatorFailRate and OperatorFailBurst bound failed operator sign-ins per source
+	// address; a source out of budget is refused before its credentials are checked.
+	// Default 0.1/s (one per 10 s), burst 10.
+	OperatorFailRate  float64
+	OperatorFailBurst int
+	// IdentityCodeRate and IdentityCodeBurst bound identity QR codes per operator (per
+	// second, token bucket). Default 30 per hour, burst 10.
+	IdentityCodeRate  float64
+	IdentityCodeBurst int
 	// HandshakeRate and HandshakeBurst bound websocket handshakes per second (token
 	// bucket). Default 100/s, burst 200.
 	HandshakeRate  float64
@@ -147,6 +163,16 @@ func (o *Options) defaults() error {
 	setDefault(&o.EnrollSourceBurst, 100)
 	setDefault(&o.LookupRate, 1)
 	setDefault(&o.LookupBurst, 10)
+	setDefault(&o.OperatorFailRate, 0.1)
+	setDefault(&o.OperatorFailBurst, 10)
+	setDefault(&o.IdentityCodeRate, 30.0/3600)
+	setDefault(&o.IdentityCodeBurst, 10)
+	if o.AccountsFile == "" {
+		o.AccountsFile = filepath.Join(o.Dir, "operators.json")
+	}
+	if o.AuditLogFile == "" {
+		o.AuditLogFile = filepath.Join(o.Dir, "audit.log")
+	}
 	setDefault(&o.MaxUploads, 64)
 	setDefault(&o.MaxConns, 20000)
 	setDefault(&o.MaxSockets, o.MaxConns+1024)
@@ -191,7 +217,9 @@ type Hub struct {
 	sync  ed25519.PrivateKey // proves the hub in handshakes
 	st    storage
 	att   attachmentStorage
-	seal  *sealer  // personal data at rest
+	seal  *sealer // personal data at rest
+	ops   *operators
+	audit *auditLog
 	pg    *pgStore // the PostgreSQL store, nil on bbolt: replicas follow its events
 	gate  *tokenBucket
 	// enrollGate and enrollBySource budget anonymous enrollment apart from handshakes;
@@ -282,9 +310,22 @@ func New(opt Options) (*Hub, error) {
 		st = bs
 		att = &attachmentStore{dir: filepath.Join(opt.Dir, "attachments"), seal: seal, syncChunks: !opt.NoChunkSync}
 	}
+	accounts, err := loadAccounts(opt.AccountsFile)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	audit, err := openAuditLog(opt.AuditLogFile)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
 	h := &Hub{
-		opt:   opt,
-		log:   opt.Logger,
+		opt: opt,
+		log: opt.Logger,
+		ops: newOperators(opt.OperatorToken, accounts, opt.OperatorFailRate, opt.OperatorFailBurst,
+			opt.IdentityCodeRate, opt.IdentityCodeBurst, opt.Now),
+		audit: audit,
 		idKey: idKey,
 		sync:  syncKey,
 		st:    st,
@@ -306,6 +347,7 @@ func New(opt Options) (*Hub, error) {
 	}
 	if err := h.load(); err != nil {
 		st.close()
+		audit.close()
 		return nil, err
 	}
 	if opt.Forward != "" || len(opt.ForwardRoutes) > 0 {
@@ -462,6 +504,7 @@ func (h *Hub) Close() error {
 	}
 	h.wg.Wait()
 	h.flushHeartbeats()
+	h.audit.close()
 	return h.st.close()
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
@@ -83,6 +84,9 @@ type IdentityCodeRequest struct {
 	Address string `json:"address,omitempty"`
 	// TTLSeconds is the validity; 0 means idcode.DefaultLifetime, otherwise 60–3600.
 	TTLSeconds int `json:"ttl_seconds,omitempty"`
+	// Purpose is why the code is issued (a case or ticket number, "resident at counter
+	// 3"): required through the API, written to the audit log, so never personal data.
+	Purpose string `json:"purpose,omitempty"`
 }
 
 // IdentityCode is an issued code: the text to show as a QR code, and its expiry.
@@ -108,6 +112,18 @@ func (h *Hub) IssueIdentityCode(req IdentityCodeRequest) (*IdentityCode, error) 
 	}
 	h.m.identityCodes.Add(1)
 	return &IdentityCode{Payload: text, ExpiresAt: c.ExpiresAt}, nil
+}
+
+// checkIdentityRequest reports what IssueIdentityCode would refuse, without counting.
+func (h *Hub) checkIdentityRequest(req IdentityCodeRequest) error {
+	c, err := h.identityClaims(req)
+	if err != nil {
+		return err
+	}
+	if _, err := idcode.Sign(h.idKey, c); errors.Is(err, idcode.ErrTooLarge) || errors.Is(err, idcode.ErrInvalidClaims) {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
 }
 
 func (h *Hub) identityClaims(req IdentityCodeRequest) (idcode.Claims, error) {
@@ -161,7 +177,27 @@ func (h *Hub) serveNewIdentityCode(w http.ResponseWriter, r *http.Request) {
 	var req IdentityCodeRequest
 	if err := decodeBody(r, 4<<10, &req); err != nil {
 		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "",
-			`want {"name":"…","id_number":"…"} with optional gender, birth, address, ttl_seconds`))
+			`want {"name":"…","id_number":"…","purpose":"…"} with optional gender, birth, address, ttl_seconds`))
+		return
+	}
+	// The fields first: their errors name the field. Then the purpose and the budget.
+	if err := h.checkIdentityRequest(req); errors.Is(err, ErrInvalid) {
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "%v", err))
+		return
+	}
+	req.Purpose = strings.TrimSpace(req.Purpose)
+	if req.Purpose == "" || len(req.Purpose) > 256 || !utf8.ValidString(req.Purpose) {
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "",
+			"purpose: required, at most 256 bytes: why the code is issued (it goes to the audit log: no personal data)"))
+		return
+	}
+	if n := noteOf(r); n != nil {
+		n.purpose = req.Purpose
+	}
+	if ok, wait := h.ops.takeIssue(actorOf(r).name); !ok {
+		h.m.identityRefused.Add(1)
+		writeJSONError(w, http.StatusTooManyRequests, &protocol.Error{Code: protocol.CodeTryLater,
+			Message: "identity-code budget of this operator spent; try again later", RetryAfterMS: max(wait, time.Second).Milliseconds()})
 		return
 	}
 	code, err := h.IssueIdentityCode(req)

@@ -148,7 +148,7 @@ func TestIdentityCodeAPI(t *testing.T) {
 		code, b, _ := th.do(t, "POST", "/api/identity-codes", tok, []byte(body))
 		return code, b
 	}
-	good := `{"name":"` + qrName + `","id_number":"` + qrNumber + `","gender":"2","birth":"1985-05-06","address":"` + qrAddress + `"}`
+	good := `{"name":"` + qrName + `","id_number":"` + qrNumber + `","gender":"2","birth":"1985-05-06","address":"` + qrAddress + `","purpose":"counter 3, ticket 42"}`
 
 	tests := []struct {
 		name   string
@@ -172,8 +172,10 @@ func TestIdentityCodeAPI(t *testing.T) {
 		{"ttl too long", token, `{"name":"` + qrName + `","id_number":"` + qrNumber + `","ttl_seconds":86400}`, 400, "ttl_seconds"},
 		{"control in name", token, `{"name":"测试\u0007乙","id_number":"` + qrNumber + `"}`, 400, "name"},
 		{"address too long for a QR code", token, `{"name":"` + qrName + `","id_number":"` + qrNumber + `","address":"` + strings.Repeat("测", 42) + `"}`, 400, "address"},
+		{"no purpose", token, `{"name":"` + qrName + `","id_number":"` + qrNumber + `"}`, 400, "purpose"},
+		{"blank purpose", token, `{"name":"` + qrName + `","id_number":"` + qrNumber + `","purpose":"  "}`, 400, "purpose"},
 		{"good", token, good, 201, ""},
-		{"lower-case x, derived gender and birth", token, `{"name":"` + qrName + `","id_number":"` + strings.ToLower(qrNumber) + `","ttl_seconds":120}`, 201, ""},
+		{"lower-case x, derived gender and birth", token, `{"name":"` + qrName + `","id_number":"` + strings.ToLower(qrNumber) + `","ttl_seconds":120,"purpose":"p"}`, 201, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,6 +45,12 @@ type metrics struct {
 	// Hand-off to the business system.
 	forwarded       atomic.Int64
 	forwardFailures atomic.Int64
+	// Operators.
+	operatorAuthFailures atomic.Int64 // wrong operator credentials
+	operatorThrottled    atomic.Int64 // operator requests refused: the source failed too often
+	operatorForbidden    atomic.Int64 // operator requests beyond the account's role
+	identityRefused      atomic.Int64 // identity codes refused by the issuer's budget
+	auditFailures        atomic.Int64 // audit entries that could not be written
 }
 
 func newMetrics(h *Hub) *metrics {
@@ -86,6 +92,11 @@ func newMetrics(h *Hub) *metrics {
 	counter("disk_refused_total", "Submits and chunks answered try_later because free space is low.", &m.diskRefused)
 	counter("swept_uploads_total", "Abandoned open submissions removed by the TTL sweep.", &m.sweptUploads)
 	counter("storage_failures_total", "Storage writes that failed (disk full, database errors); each answered internal with retry_after_ms.", &m.storageFailures)
+	counter("operator_auth_failures_total", "Operator requests with wrong credentials.", &m.operatorAuthFailures)
+	counter("operator_throttled_total", "Operator requests refused because their source failed to sign in too often.", &m.operatorThrottled)
+	counter("operator_forbidden_total", "Operator requests beyond the account's role.", &m.operatorForbidden)
+	counter("identity_codes_refused_total", "Identity codes refused by the issuing operator's budget.", &m.identityRefused)
+	counter("audit_failures_total", "Audit entries that could not be written (the answer was withheld).", &m.auditFailures)
 	counter("swept_bytes_total", "Bytes of partial attachments removed by the TTL sweep.", &m.sweptBytes)
 	gauge("connections", "Open websocket connections (including unauthenticated).", func(s Stats) int { return s.Connections })
 	gauge("terminals_online", "Authenticated terminals connected now.", func(s Stats) int { return s.Online })
@@ -126,7 +137,13 @@ type Stats struct {
 	QuotaRefused      int64 // submits refused at a terminal's quota
 	DiskRefused       int64 // submits and chunks refused for lack of free space
 	SweptUploads      int64 // abandoned open submissions removed
-	SweptBytes        int64 // partial attachment bytes removed
+	// Operators.
+	OperatorAuthFailures int64 // wrong operator credentials
+	OperatorThrottled    int64 // operator requests refused after too many failures from their source
+	OperatorForbidden    int64 // operator requests beyond the account's role
+	IdentityRefused      int64 // identity codes refused by the operator's budget
+	AuditFailures        int64 // audit entries that could not be written
+	SweptBytes           int64 // partial attachment bytes removed
 }
 
 func (h *Hub) gauges() Stats {
@@ -169,6 +186,11 @@ func (h *Hub) Stats() Stats {
 	s.QuotaRefused = m.quotaRefused.Load()
 	s.DiskRefused = m.diskRefused.Load()
 	s.SweptUploads = m.sweptUploads.Load()
+	s.OperatorAuthFailures = m.operatorAuthFailures.Load()
+	s.OperatorThrottled = m.operatorThrottled.Load()
+	s.OperatorForbidden = m.operatorForbidden.Load()
+	s.IdentityRefused = m.identityRefused.Load()
+	s.AuditFailures = m.auditFailures.Load()
 	s.SweptBytes = m.sweptBytes.Load()
 	return s
 }
