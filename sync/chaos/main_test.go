@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govkiosk/govkiosk/internal/pgtest"
 	"github.com/govkiosk/govkiosk/sync/client"
 	"github.com/govkiosk/govkiosk/sync/fleet"
 	"github.com/govkiosk/govkiosk/sync/queue"
@@ -36,7 +37,9 @@ const (
 func TestMain(m *testing.M) {
 	role := os.Getenv(envRole)
 	if role == "" {
-		os.Exit(m.Run())
+		code := m.Run()
+		pgtest.StopShared()
+		os.Exit(code)
 	}
 	if err := kioskChild(role); err != nil {
 		fmt.Fprintln(os.Stderr, "kiosk child:", err)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/govkiosk/govkiosk/sync/protocol"
@@ -93,8 +94,14 @@ type HandoffAttachment struct {
 }
 
 // forwardLease is how long a claimed job belongs to one replica: longer than one
-// request may take, so a slow request is not sent twice at once.
-const forwardLease = time.Minute
+// request may take (forwardTimeout), so a slow request is not sent twice at once, and
+// short, because it is how long a killed replica's claimed jobs wait for another.
+const (
+	forwardLease   = 30 * time.Second
+	forwardTimeout = 20 * time.Second
+	// forwardBatch jobs are claimed and sent at once by each replica.
+	forwardBatch = 8
+)
 
 func (h *Hub) forwardURL(item string) string {
 	best, url := -1, h.opt.Forward
@@ -110,16 +117,15 @@ func (h *Hub) forwardURL(item string) string {
 func (h *Hub) forwardLoop(ctx context.Context) {
 	defer h.wg.Done()
 	for ctx.Err() == nil {
-		jobs, err := h.st.claimForward(h.opt.Now(), forwardLease, 16)
+		jobs, err := h.st.claimForward(h.opt.Now(), forwardLease, forwardBatch)
 		if err != nil {
 			h.log.Warn("forward: claim", "err", err)
 		}
+		var wg sync.WaitGroup
 		for _, j := range jobs {
-			if ctx.Err() != nil {
-				return
-			}
-			h.forwardOne(ctx, j)
+			wg.Go(func() { h.forwardOne(ctx, j) })
 		}
+		wg.Wait()
 		if len(jobs) > 0 {
 			continue
 		}
@@ -188,7 +194,7 @@ func (h *Hub) deliver(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, forwardTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, h.forwardURL(rec.Item), bytes.NewReader(raw))
 	if err != nil {
