@@ -102,7 +102,7 @@ func (q *Queue) Enqueue(ctx context.Context, s NewSubmission) (*Submission, erro
 		CreatedAt: now, UpdatedAt: now, Files: refs, Sealed: q.seal.seal(plain, recordAAD(s.ID)),
 		IdentityTag: q.identityTag(s.IdentityNumber),
 	}
-	err = q.db.Update(func(tx *bolt.Tx) error {
+	err = q.update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bktIDs).Get([]byte(s.ID)) != nil {
 			return errExists
 		}
@@ -223,7 +223,7 @@ func (q *Queue) Rate(ctx context.Context, in RatingInput) (*Rating, error) {
 		rec.Sealed = q.seal.seal(plain, recordAAD(id))
 	}
 	var existing *record
-	err := q.db.Update(func(tx *bolt.Tx) error {
+	err := q.update(func(tx *bolt.Tx) error {
 		rated := tx.Bucket(bktRated)
 		if in.SubmissionID != "" {
 			if v := rated.Get([]byte(in.SubmissionID)); len(v) == 8 {

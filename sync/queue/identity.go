@@ -152,7 +152,7 @@ func (q *Queue) LookupIdentity(idNumber string) ([]*Receipt, error) {
 	}
 	tag := identityMAC(q.idKey, n)
 	var out []*Receipt
-	err := q.db.View(func(tx *bolt.Tx) error {
+	err := q.view(func(tx *bolt.Tx) error {
 		idx, items := tx.Bucket(bktIdentity), tx.Bucket(bktItems)
 		if idx == nil || items == nil {
 			return nil // a database no version with the index has written to yet

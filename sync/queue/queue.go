@@ -151,7 +151,7 @@ func (q *Queue) init() error {
 	}
 	var keyCheck []byte
 	var hasItems bool
-	if err := q.db.View(func(tx *bolt.Tx) error {
+	if err := q.view(func(tx *bolt.Tx) error {
 		if m := tx.Bucket(bktMeta); m != nil {
 			keyCheck = bytes.Clone(m.Get(metaKeyCheck))
 		}
@@ -196,7 +196,7 @@ func (q *Queue) init() error {
 	if q.opt.ReadOnly {
 		return nil
 	}
-	if err := q.db.Update(func(tx *bolt.Tx) error {
+	if err := q.update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -241,7 +241,10 @@ func (q *Queue) init() error {
 // checkDB runs bbolt's consistency check over the whole file.
 func (q *Queue) checkDB() error {
 	var problems []error
-	err := q.db.View(func(tx *bolt.Tx) error {
+	err := q.view(func(tx *bolt.Tx) error {
+		if err := walkAll(tx); err != nil {
+			return err
+		}
 		for err := range tx.Check() {
 			problems = append(problems, err)
 		}

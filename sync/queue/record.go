@@ -25,7 +25,12 @@ var (
 	bktIdentity = []byte("identity")
 )
 
-var allBuckets = [][]byte{bktItems, bktPending, bktIDs, bktCodes, bktRated, bktDone, bktMeta, bktIdentity}
+// bktQuarantine holds records that cannot be decoded (seq key → the bytes as found),
+// set aside by Open so the rest of the queue keeps working; a technician salvages or
+// examines them.
+var bktQuarantine = []byte("quarantine")
+
+var allBuckets = [][]byte{bktItems, bktPending, bktIDs, bktCodes, bktRated, bktDone, bktMeta, bktIdentity, bktQuarantine}
 
 // Keys in bktMeta.
 var (

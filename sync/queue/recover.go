@@ -23,7 +23,11 @@ func (q *Queue) recover() error {
 	referenced := make(map[string]fileRef)
 	var held []*record
 	requeued := 0
-	err := q.db.Update(func(tx *bolt.Tx) error {
+	quarantined, err := q.quarantineUndecodable()
+	if err != nil {
+		return err
+	}
+	err = q.update(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bktItems).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			r, err := decodeRecord(v)
@@ -57,7 +61,7 @@ func (q *Queue) recover() error {
 	// 1b. The identity index against the records: only a version older than the index
 	// (which neither kept nor pruned its entries) can have made them disagree.
 	var reindexed int
-	if err := q.db.Update(func(tx *bolt.Tx) error {
+	if err := q.update(func(tx *bolt.Tx) error {
 		var err error
 		reindexed, err = repairIdentityIndex(tx)
 		return err
@@ -76,15 +80,32 @@ func (q *Queue) recover() error {
 	if err != nil {
 		return fmt.Errorf("queue: recover: %w", err)
 	}
+	// A temporary file was never renamed, so its Enqueue never returned: delete it. A
+	// finished file no record names may belong to a record a damaged meta page rolled
+	// back, whose resident holds a receipt: never delete it, set it aside for the
+	// technician, and move the sequence past any number the lost record may have had.
 	orphans := 0
 	for _, e := range entries {
 		if _, ok := referenced[e.Name()]; ok && !isTemp(e.Name()) {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(q.filesDir, e.Name())); err != nil {
-			return fmt.Errorf("queue: remove orphan file: %w", err)
+		if isTemp(e.Name()) {
+			if err := os.RemoveAll(filepath.Join(q.filesDir, e.Name())); err != nil {
+				return fmt.Errorf("queue: remove unfinished file: %w", err)
+			}
+			continue
+		}
+		if err := q.quarantineFile(e.Name()); err != nil {
+			return err
 		}
 		orphans++
+	}
+	if orphans > 0 {
+		if err := q.skipSequence(); err != nil {
+			return err
+		}
+		q.log.Error("queue: attachment files no record names were moved to the quarantine folder (a record may have been lost)",
+			"count", orphans, "folder", filepath.Join(q.dir, quarantineDir))
 	}
 
 	// 3. Items whose files are missing or whose sealed data does not open are failed:
@@ -136,14 +157,15 @@ func (q *Queue) recover() error {
 	}
 	st, _ := q.stats()
 	q.log.Info("queue: opened", "dir", q.dir, "queued", st.Queued, "delivered", st.Delivered,
-		"failed", st.Failed, "requeued_from_sending", requeued, "orphan_files_removed", orphans,
+		"failed", st.Failed, "requeued_from_sending", requeued, "orphan_files_quarantined", orphans,
+		"records_quarantined", quarantined,
 		"damaged", damaged, "pruned", pruned)
 	return nil
 }
 
 // recount recomputes the counters from the records and fixes them if they drifted.
 func (q *Queue) recount() error {
-	return q.db.Update(func(tx *bolt.Tx) error {
+	return q.update(func(tx *bolt.Tx) error {
 		counts := map[State]int64{}
 		var heldBytes int64
 		err := tx.Bucket(bktItems).ForEach(func(k, v []byte) error {
@@ -197,7 +219,7 @@ func (q *Queue) prune() (int, error) {
 	cutoff := now.Add(-q.opt.Retention)
 	var files []fileRef
 	n := 0
-	err := q.db.Update(func(tx *bolt.Tx) error {
+	err := q.update(func(tx *bolt.Tx) error {
 		var doomed []*record
 		c := tx.Bucket(bktDone).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -291,7 +313,7 @@ func (q *Queue) Check(ctx context.Context) (CheckReport, error) {
 		rep.Problems = append(rep.Problems, fmt.Sprintf(format, a...))
 	}
 	var recs []*record
-	err := q.db.View(func(tx *bolt.Tx) error {
+	err := q.view(func(tx *bolt.Tx) error {
 		items := tx.Bucket(bktItems)
 		if items == nil {
 			return nil
@@ -456,7 +478,11 @@ func (q *Queue) Check(ctx context.Context) (CheckReport, error) {
 			if strings.HasPrefix(e.Name(), tmpPrefix) {
 				what = "unfinished temporary file"
 			}
-			problem("%s %s (removed at next start)", what, e.Name())
+			if what == "orphan file" {
+				problem("%s %s (moved to the quarantine folder at next start)", what, e.Name())
+			} else {
+				problem("%s %s (removed at next start)", what, e.Name())
+			}
 		}
 	}
 	return rep, nil

@@ -27,7 +27,7 @@ func (q *Queue) Get(id string) (Item, error) {
 
 func (q *Queue) get(id string) (Item, error) {
 	var rec *record
-	err := q.db.View(func(tx *bolt.Tx) error {
+	err := q.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bktIDs) == nil {
 			return fmt.Errorf("%w: item %s", ErrNotFound, id)
 		}
@@ -56,7 +56,7 @@ func (q *Queue) Pending(limit int) ([]Item, error) {
 	defer q.leave()
 	var recs []*record
 	// Only copying inside the transaction: decrypting and marking happen after it.
-	err := q.db.View(func(tx *bolt.Tx) error {
+	err := q.view(func(tx *bolt.Tx) error {
 		pend := tx.Bucket(bktPending)
 		if pend == nil {
 			return nil
@@ -122,7 +122,7 @@ func (q *Queue) ReadAttachment(id string, index int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: attachment %d of %s", ErrNotFound, index, id)
 	}
 	var ref fileRef
-	if err := q.db.View(func(tx *bolt.Tx) error {
+	if err := q.view(func(tx *bolt.Tx) error {
 		r, err := getByID(tx, id)
 		if err != nil {
 			return err
@@ -163,7 +163,7 @@ func (q *Queue) ReadAttachment(id string, index int) ([]byte, error) {
 // delivered item, which changes nothing.
 func (q *Queue) transition(id string, to State, edit func(r *record) error) (noop bool, err error) {
 	var dropped []fileRef
-	err = q.db.Update(func(tx *bolt.Tx) error {
+	err = q.update(func(tx *bolt.Tx) error {
 		r, err := getByID(tx, id)
 		if err != nil {
 			return err
@@ -334,7 +334,7 @@ func (q *Queue) Restamp(id string, t time.Time) (time.Time, error) {
 	}
 	defer q.leave()
 	var stamped time.Time
-	err := q.db.Update(func(tx *bolt.Tx) error {
+	err := q.update(func(tx *bolt.Tx) error {
 		r, err := getByID(tx, id)
 		if err != nil {
 			return err
@@ -504,7 +504,7 @@ func (q *Queue) SetStatus(trackingCode, status string, at time.Time) error {
 		return fmt.Errorf("queue: set status: %w", err)
 	}
 	changed := false
-	err = q.db.Update(func(tx *bolt.Tx) error {
+	err = q.update(func(tx *bolt.Tx) error {
 		r, err := getByCode(tx, code)
 		if err != nil {
 			return err
@@ -554,7 +554,7 @@ func (q *Queue) Lookup(trackingCode string) (*Receipt, error) {
 		return nil, fmt.Errorf("queue: lookup: %w", err)
 	}
 	var r *record
-	if err := q.db.View(func(tx *bolt.Tx) error {
+	if err := q.view(func(tx *bolt.Tx) error {
 		var err error
 		r, err = getByCode(tx, code)
 		return err
@@ -576,7 +576,7 @@ func (q *Queue) Stats() (Stats, error) {
 
 func (q *Queue) stats() (Stats, error) {
 	var st Stats
-	err := q.db.View(func(tx *bolt.Tx) error {
+	err := q.view(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bktMeta)
 		if m == nil {
 			return nil
@@ -613,7 +613,7 @@ func (q *Queue) List(limit int) ([]Entry, error) {
 	}
 	defer q.leave()
 	var out []Entry
-	err := q.db.View(func(tx *bolt.Tx) error {
+	err := q.view(func(tx *bolt.Tx) error {
 		items := tx.Bucket(bktItems)
 		if items == nil {
 			return nil
@@ -622,7 +622,10 @@ func (q *Queue) List(limit int) ([]Entry, error) {
 		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
 			r, err := decodeRecord(v)
 			if err != nil {
-				return fmt.Errorf("record %x: %w", k, err)
+				// One unreadable record must not hide the others from a technician;
+				// Check reports it, and a writable Open sets it aside.
+				q.log.Warn("queue: list: record cannot be read", "seq", seqOf(k), "err", err)
+				continue
 			}
 			out = append(out, r.toEntry())
 		}
