@@ -49,6 +49,9 @@ type Dict struct {
 	sylls   []uint16
 	// index: first letters of a word's syllables -> entries, best first.
 	index map[string][]int32
+	// exact: a word's syllable ids (two bytes each) -> entries, best first; for spans of
+	// whole syllables, which are most keystrokes, instead of scanning the initials' list.
+	exact map[string][]int32
 	// follow: first character of a word of two or more -> those words, best first.
 	follow  map[rune][]int32
 	maxLen  int
@@ -217,6 +220,14 @@ func Parse(r io.Reader) (*Dict, error) {
 		key := d.initials(d.wordSyl(&d.entries[i]))
 		d.index[key] = append(d.index[key], int32(i))
 	}
+	d.exact = map[string][]int32{}
+	for i := range d.entries {
+		k := sylKey(nil, d.wordSyl(&d.entries[i]))
+		d.exact[string(k)] = append(d.exact[string(k)], int32(i))
+	}
+	for _, list := range d.exact {
+		sort.SliceStable(list, func(a, b int) bool { return d.entries[list[a]].weight > d.entries[list[b]].weight })
+	}
 	d.follow = map[rune][]int32{}
 	for i := range d.entries {
 		if d.entries[i].n > 1 {
@@ -305,6 +316,14 @@ func splitTab(line string, out []string) int {
 		}
 		line = line[i+1:]
 	}
+}
+
+// sylKey appends the exact-index key of syllable ids to b.
+func sylKey(b []byte, ids []uint16) []byte {
+	for _, id := range ids {
+		b = append(b, byte(id>>8), byte(id))
+	}
+	return b
 }
 
 func equalSyl(a, b []uint16) bool {

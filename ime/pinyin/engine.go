@@ -37,6 +37,9 @@ type userWord struct {
 // rare word, so a chosen candidate moves to the front for the same input.
 const learnBoost = 12.0
 
+// perStart caps the words of one length offered from the start of the input.
+const perStart = 100
+
 // maxCandidates caps the list so a one-letter input stays fast; paging goes up to here.
 const maxCandidates = 300
 
@@ -110,7 +113,7 @@ func (s *Session) Candidates(input string, limit int) []Candidate {
 		group int // 0 sentence, 1 whole-input word, 2 prefix word
 		n     int // tokens covered
 	}
-	var all []ranked
+	var all []*ranked
 	for si, seg := range segs {
 		penalty := (seg.cost - segs[0].cost) * 4
 		lat := s.lattice(seg.tokens)
@@ -139,7 +142,7 @@ func (s *Session) Candidates(input string, limit int) []Candidate {
 				text.WriteString(next[i].text)
 				syl = append(syl, next[i].syl...)
 			}
-			all = append(all, ranked{Candidate{Text: text.String(), Consumed: end, syl: syl,
+			all = append(all, &ranked{Candidate{Text: text.String(), Consumed: end, syl: syl,
 				score: best[0] - penalty + float64(si)*0.01}, 0, n})
 		}
 		for _, m := range lat[0] {
@@ -155,7 +158,7 @@ func (s *Session) Candidates(input string, limit int) []Candidate {
 			} else {
 				c.Consumed = consumedEnd(in, seg.tokens[m.n-1].end)
 			}
-			all = append(all, ranked{c, g, m.n})
+			all = append(all, &ranked{c, g, m.n})
 		}
 	}
 	sort.SliceStable(all, func(a, b int) bool {
@@ -209,13 +212,29 @@ func (s *Session) lattice(toks []token) [][]match {
 	lat := make([][]match, n)
 	maxLen := max(d.maxLen, s.userMax)
 	key := make([]byte, 0, maxLen)
+	ekey := make([]byte, 0, 2*maxLen)
 	for i := 0; i < n; i++ {
 		key = key[:0]
 		for l := 1; l <= maxLen && i+l <= n; l++ {
 			key = append(key, toks[i+l-1].text[0])
 			span := toks[i : i+l]
 			perLen := 0
-			for _, idx := range d.index[string(key)] {
+			list := d.index[string(key)]
+			if allExact(span) {
+				ekey = ekey[:0]
+				for _, t := range span {
+					ekey = append(ekey, byte(t.id>>8), byte(t.id))
+				}
+				list = d.exact[string(ekey)]
+			}
+			// Words further in only feed the best conversion, which needs the best word per
+			// span; words at the start are the candidates the resident pages through.
+			keep := perStart
+			if i > 0 {
+				keep = 1
+			}
+			bestAt := -1
+			for _, idx := range list {
 				e := d.word(idx)
 				syl := d.wordSyl(e)
 				ok, inexact := matchSpan(span, syl)
@@ -223,9 +242,22 @@ func (s *Session) lattice(toks []token) [][]match {
 					continue
 				}
 				sc := float64(e.weight) + s.boost[e.text] - inexact
-				lat[i] = append(lat[i], match{from: i, n: l, text: e.text, syl: syl, score: sc})
-				// The index is sorted by weight; past this many a list only gets slower.
-				if perLen++; perLen >= maxCandidates {
+				m := match{from: i, n: l, text: e.text, syl: syl, score: sc}
+				if keep == 1 {
+					if bestAt < 0 {
+						bestAt = len(lat[i])
+						lat[i] = append(lat[i], m)
+					} else if sc > lat[i][bestAt].score {
+						lat[i][bestAt] = m
+					}
+					// The list is by weight: past a handful only a learned boost could win.
+					if perLen++; perLen >= 64 && len(s.boost) == 0 {
+						break
+					}
+					continue
+				}
+				lat[i] = append(lat[i], m)
+				if perLen++; perLen >= keep {
 					break
 				}
 			}
@@ -238,6 +270,16 @@ func (s *Session) lattice(toks []token) [][]match {
 		}
 	}
 	return lat
+}
+
+// allExact: every token is a whole syllable that stands only for itself.
+func allExact(span []token) bool {
+	for i := range span {
+		if span[i].id < 0 || span[i].open {
+			return false
+		}
+	}
+	return true
 }
 
 // learnedScore: a learned phrase scores as a rare word plus its boost.
