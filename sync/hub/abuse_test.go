@@ -4,12 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -350,5 +355,192 @@ func TestTrackingCodesCannotBeUnmasked(t *testing.T) {
 	}
 	if s := th.Stats(); s.LookupsRefused != 110 {
 		t.Errorf("lookups refused %d, want 110", s.LookupsRefused)
+	}
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct{ ns atomic.Int64 }
+
+func newTestClock() *testClock {
+	c := &testClock{}
+	c.ns.Store(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func (c *testClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// declare returns a submission that declares one attachment of size bytes (the bytes
+// themselves are never sent in full: the attacker abandons them).
+func declare(t *testing.T, tk *termKey, size int64) *protocol.Submit {
+	sub := synthetic(t, tk)
+	sub.Attachments = []protocol.Attachment{{Name: "big.bin", ContentType: "application/octet-stream",
+		Size: size, SHA256: strings.Repeat("ab", 32)}}
+	return sub
+}
+
+// TestTerminalUploadQuotas is the first part of finding 5: a terminal could declare
+// gigabytes of attachments in submission after submission and never finish them. Its
+// open submissions and their declared bytes are now bounded; over either, try_later.
+func TestTerminalUploadQuotas(t *testing.T) {
+	th := startHub(t, Options{MaxOpenPerTerminal: 3, MaxBytesPerTerminal: 3 << 20, FreeSpace: func() (int64, error) { return 1 << 40, nil }})
+	a, b := th.enroll(t), th.enroll(t)
+	ra := th.connect(t, a)
+	// One submission alone is admitted even over the byte quota (it must be able to go).
+	huge := declare(t, a, 64<<20)
+	ra.send(huge)
+	expect[*protocol.UploadState](ra)
+	// Anything more while it is open is over the byte quota.
+	small := declare(t, a, 1<<20)
+	ra.send(small)
+	if e := ra.expectErr(protocol.CodeTryLater); e.RetryAfterMS <= 0 || e.Ref != small.ID {
+		t.Errorf("quota refusal %+v", e)
+	}
+	// Count quota: three small open submissions, the fourth refused.
+	th2 := startHub(t, Options{MaxOpenPerTerminal: 3, MaxBytesPerTerminal: 3 << 20, FreeSpace: func() (int64, error) { return 1 << 40, nil }})
+	c := th2.enroll(t)
+	rc := th2.connect(t, c)
+	var open []*protocol.Submit
+	for range 3 {
+		s := declare(t, c, protocol.MinChunkData)
+		rc.send(s)
+		expect[*protocol.UploadState](rc)
+		open = append(open, s)
+	}
+	fourth := declare(t, c, protocol.MinChunkData)
+	rc.send(fourth)
+	rc.expectErr(protocol.CodeTryLater)
+	// Another terminal is not held up by a's or c's quota.
+	rb := th.connect(t, b)
+	rb.send(declare(t, b, 1<<20))
+	expect[*protocol.UploadState](rb)
+	// Finishing one frees its place.
+	data := randomBytes(protocol.MinChunkData, 9)
+	first := *open[0]
+	sum := sha256.Sum256(data)
+	first.ID = "sub-finished"
+	first.TrackingCode, _ = tracking.New(c.code, 1000)
+	first.Attachments = []protocol.Attachment{{Name: "a.bin", ContentType: "application/octet-stream", Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}}
+	rc.send(&first)
+	rc.expectErr(protocol.CodeTryLater) // still three open
+	th2.noteClosed(c.id, open[0].ID)    // as a commit or the sweep would
+	if ack := rc.upload(&first, [][]byte{data}); ack.HubRef == "" {
+		t.Fatalf("upload after a place was freed: %+v", ack)
+	}
+	if s := th.Stats(); s.QuotaRefused != 1 {
+		t.Errorf("hub 1 quota refusals %d, want 1", s.QuotaRefused)
+	}
+	if s := th2.Stats(); s.QuotaRefused != 2 || s.OpenSubmissions != 2 {
+		t.Errorf("hub 2 quota refusals %d (want 2), open %d (want 2)", s.QuotaRefused, s.OpenSubmissions)
+	}
+}
+
+// TestLowDiskAnswersTryLater is the second part of finding 5: with the disk nearly
+// full, a new submission and a chunk are answered try_later and nothing stored changes;
+// with room again, the upload resumes where it was and completes intact.
+func TestLowDiskAnswersTryLater(t *testing.T) {
+	var free atomic.Int64
+	free.Store(1 << 40)
+	th := startHub(t, Options{MinFreeBytes: 64 << 20, FreeSpace: func() (int64, error) { return free.Load(), nil }})
+	tk := th.enroll(t)
+	r := th.connect(t, tk)
+	data := randomBytes(3*protocol.MaxChunkData, 11)
+	sub := synthetic(t, tk, data)
+
+	free.Store(64<<20 + int64(len(data)) - 1) // one byte short
+	r.send(sub)
+	if e := r.expectErr(protocol.CodeTryLater); e.RetryAfterMS < time.Minute.Milliseconds() || e.Ref != sub.ID {
+		t.Errorf("low-disk refusal %+v", e)
+	}
+	if rec, _ := th.st.submission(sub.ID); rec != nil {
+		t.Fatalf("a refused submission was stored: %+v", rec)
+	}
+
+	free.Store(1 << 40)
+	r.send(sub)
+	expect[*protocol.UploadState](r)
+	r.sendChunk(sub.ID, 0, 0, data[:protocol.MaxChunkData])
+	expect[*protocol.ChunkAck](r)
+	free.Store(64 << 20) // the next chunk would eat into the reserve
+	r.sendChunk(sub.ID, 0, protocol.MaxChunkData, data[protocol.MaxChunkData:2*protocol.MaxChunkData])
+	r.expectErr(protocol.CodeTryLater)
+
+	free.Store(1 << 40)
+	r.send(sub) // resume: the refused chunk left nothing behind
+	if st := expect[*protocol.UploadState](r); st.Offsets[0] != protocol.MaxChunkData {
+		t.Fatalf("resume at %d, want %d", st.Offsets[0], protocol.MaxChunkData)
+	}
+	if ack := r.upload(sub, [][]byte{data}); ack.HubRef == "" {
+		t.Fatalf("ack %+v", ack)
+	}
+	got, err := th.ReadAttachment(sub.TrackingCode, 0)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("stored attachment differs (%d bytes, %v)", len(got), err)
+	}
+	if s := th.Stats(); s.DiskRefused != 2 {
+		t.Errorf("disk refusals %d, want 2", s.DiskRefused)
+	}
+}
+
+// TestAbandonedUploadsSwept is the third part of finding 5: an upload begun and
+// abandoned left its .part file and its open record (holding its tracking code) for
+// ever. After Options.UploadTTL the sweep removes both; committed submissions and live
+// uploads are untouched, and the terminal can start again.
+func TestAbandonedUploadsSwept(t *testing.T) {
+	clock := newTestClock()
+	th := startHub(t, Options{Now: clock.Now, UploadTTL: time.Hour, FreeSpace: func() (int64, error) { return 1 << 40, nil }})
+	tk := th.enroll(t)
+	r := th.connect(t, tk)
+	done := synthetic(t, tk, randomBytes(1000, 1))
+	ackDone := r.upload(done, [][]byte{randomBytes(1000, 1)})
+
+	data := randomBytes(2*protocol.MaxChunkData, 12)
+	abandoned := synthetic(t, tk, data)
+	r.send(abandoned)
+	expect[*protocol.UploadState](r)
+	r.sendChunk(abandoned.ID, 0, 0, data[:protocol.MaxChunkData])
+	expect[*protocol.ChunkAck](r)
+	r.ws.Close() // the terminal goes away mid-upload
+	dir := filepath.Join(th.dir, "attachments", tk.id, abandoned.ID)
+	waitFor(t, "the connection to end", func() bool { return th.Stats().Uploads == 0 })
+	if _, err := os.Stat(filepath.Join(dir, "0.part")); err != nil {
+		t.Fatalf("test set-up: no part file: %v", err)
+	}
+
+	if n := th.Sweep(); n != 0 {
+		t.Fatalf("swept %d before the TTL", n)
+	}
+	clock.Advance(2 * time.Hour)
+	if n := th.Sweep(); n != 1 {
+		t.Fatalf("swept %d, want 1", n)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("abandoned attachment directory still there: %v", err)
+	}
+	if rec, _ := th.st.submission(abandoned.ID); rec != nil {
+		t.Errorf("abandoned open record still there: %+v", rec)
+	}
+	if subs, _ := th.Submissions(SubmissionQuery{TrackingCode: done.TrackingCode}); len(subs) != 1 || subs[0].HubRef != ackDone.HubRef {
+		t.Errorf("committed submission changed: %+v", subs)
+	}
+	if got, err := th.ReadAttachment(done.TrackingCode, 0); err != nil || !bytes.Equal(got, randomBytes(1000, 1)) {
+		t.Errorf("committed attachment changed: %v", err)
+	}
+	s := th.Stats()
+	if s.SweptUploads != 1 || s.SweptBytes < protocol.MaxChunkData || s.OpenSubmissions != 0 {
+		t.Errorf("swept %d uploads, %d bytes, %d open", s.SweptUploads, s.SweptBytes, s.OpenSubmissions)
+	}
+	// The terminal comes back: its upload starts again from 0 under the same code.
+	r2 := th.connect(t, tk)
+	r2.send(abandoned)
+	if st := expect[*protocol.UploadState](r2); st.Offsets[0] != 0 {
+		t.Errorf("resumed at %d after the sweep, want 0", st.Offsets[0])
+	}
+	// A live upload is never swept, however old.
+	clock.Advance(2 * time.Hour)
+	if n := th.Sweep(); n != 0 {
+		t.Errorf("swept %d live uploads", n)
+	}
+	if ack := r2.upload(abandoned, [][]byte{data}); ack.HubRef == "" {
+		t.Fatalf("ack %+v", ack)
 	}
 }

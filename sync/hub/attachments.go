@@ -257,3 +257,25 @@ func (a *attachmentStore) read(terminalID, id string, index int, meta protocol.A
 	}
 	return out, nil
 }
+
+// drop deletes an abandoned submission's attachment directory.
+func (a *attachmentStore) drop(terminalID, id string) (int64, error) {
+	dir := a.subDir(terminalID, id)
+	var n int64
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("hub: drop attachments: %w", err)
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil {
+			n += fi.Size()
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return n, fmt.Errorf("hub: drop attachments: %w", err)
+	}
+	return n, atomicfile.SyncDir(filepath.Dir(dir))
+}

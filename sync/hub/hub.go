@@ -135,6 +135,22 @@ type Options struct {
 	ForwardBackoff time.Duration
 	// ForwardPoll is how often an idle forwarder looks for due jobs. Default 1s.
 	ForwardPoll time.Duration
+	// MaxOpenPerTerminal bounds a terminal's open (uncommitted) submissions, and
+	// MaxBytesPerTerminal the attachment bytes they declare, counted whole, however
+	// much has arrived. A submit over either is answered try_later; one submission
+	// alone is always admitted. Defaults 16 and 512 MiB.
+	MaxOpenPerTerminal  int
+	MaxBytesPerTerminal int64
+	// MinFreeBytes is the free space the hub keeps on the data volume: a new
+	// submission whose declared bytes would leave less, or a chunk that would, is
+	// answered try_later and nothing stored changes. Default 256 MiB.
+	MinFreeBytes int64
+	// FreeSpace reports the free bytes on the data volume. Default: statfs of Dir.
+	FreeSpace func() (int64, error)
+	// UploadTTL is how long an open submission may wait for its commit before the
+	// sweep deletes it with its partial attachments (its tracking code is freed; the
+	// terminal, if it comes back, starts that upload again). Default 72h.
+	UploadTTL time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -185,6 +201,14 @@ func (o *Options) defaults() error {
 	setDefault(&o.WriteTimeout, 10*time.Second)
 	setDefault(&o.MaxChunk, protocol.MaxChunkData)
 	setDefault(&o.RetryAfter, 2*time.Second)
+	setDefault(&o.MaxOpenPerTerminal, 16)
+	setDefault(&o.MaxBytesPerTerminal, 512<<20)
+	setDefault(&o.MinFreeBytes, 256<<20)
+	setDefault(&o.UploadTTL, 72*time.Hour)
+	if o.FreeSpace == nil {
+		dir := o.Dir
+		o.FreeSpace = func() (int64, error) { return freeSpace(dir) }
+	}
 	if o.MaxChunk < protocol.MinChunkData || o.MaxChunk > protocol.MaxChunkData {
 		return fmt.Errorf("hub: MaxChunk %d outside %d..%d", o.MaxChunk, protocol.MinChunkData, protocol.MaxChunkData)
 	}
@@ -231,6 +255,8 @@ type Hub struct {
 	m              *metrics
 	up             websocket.Upgrader
 	health         storageHealth // is storage failing: /readyz and the log's rate
+	quota          quotas        // open submissions per terminal, for quotas and the sweep
+	sweepOnce      sync.Once     // the sweep of abandoned uploads starts with the first Serve
 
 	mu       sync.Mutex
 	closed   bool
@@ -405,6 +431,9 @@ func (h *Hub) load() error {
 	for _, r := range recs {
 		h.terms[r.ID] = &terminal{rec: r, hb: hbs[r.ID]}
 	}
+	if err := h.loadQuotas(); err != nil {
+		return err
+	}
 	for _, kind := range publishKinds {
 		rec, err := h.st.published(kind)
 		if err != nil {
@@ -462,6 +491,10 @@ func (h *Hub) Serve(ln net.Listener) error {
 		return nil
 	}
 	h.servers = append(h.servers, srv)
+	h.sweepOnce.Do(func() {
+		h.wg.Add(1)
+		go h.sweepLoop()
+	})
 	h.mu.Unlock()
 	err := srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {

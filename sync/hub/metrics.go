@@ -98,6 +98,7 @@ func newMetrics(h *Hub) *metrics {
 	counter("identity_codes_refused_total", "Identity codes refused by the issuing operator's budget.", &m.identityRefused)
 	counter("audit_failures_total", "Audit entries that could not be written (the answer was withheld).", &m.auditFailures)
 	counter("swept_bytes_total", "Bytes of partial attachments removed by the TTL sweep.", &m.sweptBytes)
+	gauge("open_submissions", "Submissions opened and not yet committed (their uploads count against terminals' quotas).", func(s Stats) int { return s.OpenSubmissions })
 	gauge("connections", "Open websocket connections (including unauthenticated).", func(s Stats) int { return s.Connections })
 	gauge("terminals_online", "Authenticated terminals connected now.", func(s Stats) int { return s.Online })
 	gauge("terminals_enrolled", "Terminals enrolled.", func(s Stats) int { return s.Terminals })
@@ -112,6 +113,8 @@ type Stats struct {
 	Online      int // authenticated terminals connected
 	Terminals   int // enrolled terminals
 	Uploads     int // submissions receiving bytes
+	// OpenSubmissions counts submissions opened and not committed (nor swept).
+	OpenSubmissions int
 
 	Handshakes        int64
 	HandshakesRefused int64
@@ -150,6 +153,9 @@ func (h *Hub) gauges() Stats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := Stats{Connections: len(h.conns), Terminals: len(h.terms), Uploads: len(h.uploads)}
+	for _, m := range h.quota.open {
+		s.OpenSubmissions += len(m)
+	}
 	for _, t := range h.terms {
 		if t.conn != nil {
 			s.Online++

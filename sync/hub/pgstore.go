@@ -297,6 +297,36 @@ func (s *pgStore) openSubmission(rec *submissionRecord) (*submissionRecord, open
 	return nil, openTrackingTaken, nil
 }
 
+func (s *pgStore) openSubmissions() ([]*submissionRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, "SELECT rec FROM submissions WHERE state = 'open'")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*submissionRecord
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var r submissionRecord
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return nil, fmt.Errorf("hub: corrupt submission: %w", err)
+		}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
+
+func (s *pgStore) dropOpenSubmission(id string) (*submissionRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return scanJSON[submissionRecord](s.pool.QueryRow(ctx,
+		"DELETE FROM submissions WHERE id = $1 AND state = 'open' RETURNING rec", id))
+}
+
 func (s *pgStore) commitSubmission(id string, now time.Time) (*submissionRecord, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
@@ -589,6 +619,20 @@ func (a *pgAttachments) complete(terminalID, id string, index int, size int64) b
 }
 
 func (a *pgAttachments) prepare(terminalID, id string) error { return nil }
+
+func (a *pgAttachments) drop(terminalID, id string) (int64, error) {
+	ctx, cancel := a.s.ctx()
+	defer cancel()
+	var n int64
+	err := pgx.BeginFunc(ctx, a.s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, "SELECT coalesce(sum(n), 0) FROM attachment_chunks WHERE submission_id = $1", id).Scan(&n); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "DELETE FROM attachment_parts WHERE submission_id = $1", id)
+		return err
+	})
+	return n, err
+}
 
 // errOffsetMoved means another connection (on this or another replica) stored a chunk
 // of the same attachment first: the terminal resubmits and learns the true offset.

@@ -36,6 +36,12 @@ type storage interface {
 	// commitSubmission marks an open submission committed with the next hub reference
 	// (ErrNotFound when the id is unknown). A committed one is returned unchanged.
 	commitSubmission(id string, now time.Time) (*submissionRecord, error)
+	// openSubmissions returns every open (uncommitted) submission: for per-terminal
+	// quotas and the sweep of abandoned uploads.
+	openSubmissions() ([]*submissionRecord, error)
+	// dropOpenSubmission deletes an open submission and frees its tracking code,
+	// returning it; a committed or unknown one is left alone and nil returned.
+	dropOpenSubmission(id string) (*submissionRecord, error)
 	// recentSubmissions returns up to limit committed submissions, newest first, that
 	// keep returns true for.
 	recentSubmissions(limit int, keep func(*submissionRecord) bool) ([]*submissionRecord, error)
@@ -111,6 +117,9 @@ type attachmentStorage interface {
 	openPart(terminalID, id string, index int, meta protocol.Attachment) (attachmentPart, error)
 	// read returns a verified attachment's plaintext (ErrNotFound when missing).
 	read(terminalID, id string, index int, meta protocol.Attachment) ([]byte, error)
+	// drop deletes whatever is stored of an abandoned submission's attachments and
+	// returns how many bytes that freed.
+	drop(terminalID, id string) (int64, error)
 }
 
 // attachmentPart is one attachment being received, owned by one connection.

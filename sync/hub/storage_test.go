@@ -498,3 +498,70 @@ func TestStorageBySubject(t *testing.T) {
 		}
 	})
 }
+
+// Open submissions are listed for quotas and the sweep; dropping one frees its tracking
+// code and its partial bytes, and never touches a committed one.
+func TestStorageOpenSubmissionsAndDrop(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, att attachmentStorage) {
+		a, b := openRec(t, "s-open-a", "TRMA", 1), openRec(t, "s-open-b", "TRMA", 2)
+		for _, r := range []*submissionRecord{a, b} {
+			if _, _, err := st.openSubmission(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := st.commitSubmission(b.ID, time.Unix(1700000100, 0).UTC()); err != nil {
+			t.Fatal(err)
+		}
+		open, err := st.openSubmissions()
+		if err != nil || len(open) != 1 || open[0].ID != a.ID {
+			t.Fatalf("open submissions %v %v", open, err)
+		}
+		data := randomBytes(protocol.MinChunkData, 4)
+		meta := protocol.Attachment{Name: "x", Size: 2 * protocol.MinChunkData, SHA256: sha256Hex(data)}
+		if err := att.prepare(a.TerminalID, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		p, err := att.openPart(a.TerminalID, a.ID, 0, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.append(data); err != nil {
+			t.Fatal(err)
+		}
+		p.close()
+		freed, err := att.drop(a.TerminalID, a.ID)
+		if err != nil || freed < int64(len(data)) {
+			t.Fatalf("drop freed %d, %v", freed, err)
+		}
+		if err := att.prepare(a.TerminalID, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if p, err = att.openPart(a.TerminalID, a.ID, 0, meta); err != nil {
+			t.Fatal(err)
+		}
+		if p.offset() != 0 {
+			t.Errorf("after drop the part starts at %d", p.offset())
+		}
+		p.close()
+		if gone, err := st.dropOpenSubmission(b.ID); err != nil || gone != nil {
+			t.Fatalf("dropped a committed submission: %v %v", gone, err)
+		}
+		if gone, err := st.dropOpenSubmission(a.ID); err != nil || gone == nil || gone.ID != a.ID {
+			t.Fatalf("drop open: %v %v", gone, err)
+		}
+		if r, _ := st.submission(a.ID); r != nil {
+			t.Errorf("dropped submission still there")
+		}
+		if open, _ := st.openSubmissions(); len(open) != 0 {
+			t.Errorf("open after drop: %v", open)
+		}
+		// Its tracking code is free again.
+		again := openRec(t, "s-open-c", "TRMA", 1)
+		if _, outcome, err := st.openSubmission(again); err != nil || outcome != openCreated {
+			t.Errorf("code after drop: %v %v", outcome, err)
+		}
+		if r, _ := st.byTracking(b.TrackingCode); r == nil || r.ID != b.ID || r.State != stateCommitted {
+			t.Errorf("committed submission changed: %+v", r)
+		}
+	})
+}

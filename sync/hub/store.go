@@ -34,6 +34,7 @@ var (
 	bucketHeartbeats  = []byte("heartbeats")  // terminal id → heartbeatRecord
 	bucketForward     = []byte("forward")     // submission id → forwardJob
 	bucketIDHash      = []byte("id_hash")     // ID-number hash "/" submission id → nothing
+	bucketOpenSubs    = []byte("open_subs")   // open (uncommitted) submission id → terminal id
 )
 
 // Errors the store returns where callers branch.
@@ -145,6 +146,9 @@ func openStore(path string, seal *sealer) (*store, error) {
 	// sync/fleet, faster with 1 terminal and with 64).
 	db.MaxBatchDelay = time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
+		if err := indexOpenSubmissions(tx); err != nil {
+			return err
+		}
 		for _, b := range [][]byte{bucketMeta, bucketTerminals, bucketTermCodes, bucketEnrollCodes,
 			bucketSubmissions, bucketTracking, bucketReceived, bucketRatings, bucketStatusQueue,
 			bucketPublished, bucketHeartbeats, bucketForward, bucketIDHash} {
@@ -368,10 +372,90 @@ func (s *store) openSubmission(rec *submissionRecord) (*submissionRecord, openOu
 				return err
 			}
 		}
+		if err := tx.Bucket(bucketOpenSubs).Put([]byte(rec.ID), []byte(rec.TerminalID)); err != nil {
+			return err
+		}
 		out, outcome = rec, openCreated
 		return putJSON(subs, []byte(rec.ID), rec)
 	})
 	return out, outcome, err
+}
+
+// indexOpenSubmissions creates the index of open submissions, filling it from the
+// records once for a database written before it existed.
+func indexOpenSubmissions(tx *bolt.Tx) error {
+	if tx.Bucket(bucketOpenSubs) != nil {
+		return nil
+	}
+	idx, err := tx.CreateBucket(bucketOpenSubs)
+	if err != nil {
+		return err
+	}
+	subs := tx.Bucket(bucketSubmissions)
+	if subs == nil {
+		return nil
+	}
+	return subs.ForEach(func(k, v []byte) error {
+		var r submissionRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("hub: corrupt submission %q: %w", k, err)
+		}
+		if r.State == stateOpen {
+			return idx.Put(k, []byte(r.TerminalID))
+		}
+		return nil
+	})
+}
+
+// openSubmissions returns every open (uncommitted) submission.
+func (s *store) openSubmissions() ([]*submissionRecord, error) {
+	var out []*submissionRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		subs := tx.Bucket(bucketSubmissions)
+		return tx.Bucket(bucketOpenSubs).ForEach(func(k, _ []byte) error {
+			var r submissionRecord
+			ok, err := getJSON(subs, k, &r)
+			if err != nil {
+				return err
+			}
+			if ok && r.State == stateOpen {
+				out = append(out, &r)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// dropOpenSubmission deletes an open submission, freeing its tracking code, and returns
+// it; a committed or unknown one is left alone and nil returned.
+func (s *store) dropOpenSubmission(id string) (*submissionRecord, error) {
+	var out *submissionRecord
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		subs := tx.Bucket(bucketSubmissions)
+		var r submissionRecord
+		ok, err := getJSON(subs, []byte(id), &r)
+		if err != nil || !ok || r.State != stateOpen {
+			return err
+		}
+		if err := subs.Delete([]byte(id)); err != nil {
+			return err
+		}
+		tr := tx.Bucket(bucketTracking)
+		if string(tr.Get([]byte(r.TrackingCode))) == id {
+			if err := tr.Delete([]byte(r.TrackingCode)); err != nil {
+				return err
+			}
+		}
+		if r.IDHash != "" {
+			if err := tx.Bucket(bucketIDHash).Delete([]byte(r.IDHash + "/" + r.ID)); err != nil {
+				return err
+			}
+		}
+		out = &r
+		return tx.Bucket(bucketOpenSubs).Delete([]byte(id))
+	})
+	return out, err
 }
 
 // commitSubmission marks an open submission committed with the next hub reference. A
@@ -397,6 +481,9 @@ func (s *store) commitSubmission(id string, now time.Time) (*submissionRecord, e
 		}
 		out.State, out.Seq, out.HubRef, out.ReceivedAt = stateCommitted, seq, fmt.Sprintf("H%09d", seq), now
 		if err := rcv.Put(seqKey(seq), []byte(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOpenSubs).Delete([]byte(id)); err != nil {
 			return err
 		}
 		if s.outbox {

@@ -77,8 +77,27 @@ func (c *conn) handleSubmit(m *protocol.Submit) {
 				return
 			}
 		}
+		// Bounds before anything is stored: the terminal's quota of unfinished uploads,
+		// and room on disk for what it declares.
+		declared := declaredBytes(m.Attachments)
+		if declared > 0 {
+			if e := h.roomFor(m.ID, declared); e != nil {
+				c.reply(e)
+				return
+			}
+		}
+		if e := h.reserveOpen(tid, m.ID, declared); e != nil {
+			c.reply(e)
+			return
+		}
 		var outcome openOutcome
 		rec, outcome, err = h.st.openSubmission(fresh)
+		if err != nil || outcome != openCreated {
+			h.noteClosed(tid, m.ID)
+			if outcome == openExisting && rec != nil && rec.TerminalID == tid && rec.State == stateOpen {
+				h.reserveOpen(tid, m.ID, declaredBytes(rec.Attachments)) // another replica opened it
+			}
+		}
 		switch {
 		case err != nil:
 			c.internal(m.ID, err)
@@ -169,7 +188,7 @@ func (h *Hub) claimUpload(c *conn, id string) *protocol.Error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.uploads[id] != nil {
+	if h.uploads[id] != nil || h.quota.sweeping[id] {
 		return busy
 	}
 	select {
@@ -278,6 +297,12 @@ func (c *conn) handleChunk(frame []byte) {
 		c.reply(protocol.Errorf(protocol.CodeBadMessage, ch.ID, "only the last chunk may be smaller than %d bytes", protocol.MinChunkData))
 		return
 	}
+	if e := h.roomFor(ch.ID, int64(len(ch.Data))); e != nil {
+		// Nothing is written: the upload resumes at the same offset once there is room.
+		h.m.chunksRefused.Add(1)
+		c.reply(e)
+		return
+	}
 	if err := p.append(ch.Data); err != nil {
 		c.internal(ch.ID, err)
 		return
@@ -331,6 +356,7 @@ func (c *conn) handleCommit(m *protocol.Commit) {
 		return
 	}
 	c.dropUpload()
+	h.noteClosed(rec.TerminalID, rec.ID)
 	h.wakeForwarder()
 	h.m.submissions.Add(1)
 	h.health.ok()
