@@ -23,7 +23,7 @@ import (
 const operatorToken = "chaos-test-operator-token"
 
 // buildHub builds the real kiosk-hub binary for the test.
-func buildHub(t *testing.T) string {
+func buildHub(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "kiosk-hub")
 	cmd := exec.Command("go", "build", "-o", bin,
@@ -37,7 +37,7 @@ func buildHub(t *testing.T) string {
 // hubProc runs the kiosk-hub binary on one data directory and one address, so a
 // restarted hub is the same hub to its terminals.
 type hubProc struct {
-	t     *testing.T
+	t     testing.TB
 	bin   string
 	dir   string
 	addr  string
@@ -46,7 +46,7 @@ type hubProc struct {
 	p     *proc
 }
 
-func newHubProc(t *testing.T, bin string, args ...string) *hubProc {
+func newHubProc(t testing.TB, bin string, args ...string) *hubProc {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

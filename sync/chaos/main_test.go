@@ -157,7 +157,7 @@ type proc struct {
 
 // startProc starts cmd and reads its stdout line by line. It is killed at cleanup if it
 // still runs.
-func startProc(t *testing.T, cmd *exec.Cmd) *proc {
+func startProc(t testing.TB, cmd *exec.Cmd) *proc {
 	t.Helper()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -186,7 +186,7 @@ func startProc(t *testing.T, cmd *exec.Cmd) *proc {
 }
 
 // waitLine waits for a line starting with prefix.
-func (p *proc) waitLine(t *testing.T, prefix string, d time.Duration) string {
+func (p *proc) waitLine(t testing.TB, prefix string, d time.Duration) string {
 	t.Helper()
 	deadline := time.After(d)
 	for {

@@ -28,9 +28,10 @@ type tcpBalancer struct {
 	ln       net.Listener
 	backends []string
 	next     atomic.Uint64
+	active   [8]atomic.Int64 // open connections per backend
 }
 
-func newBalancer(t *testing.T, backends ...string) *tcpBalancer {
+func newBalancer(t testing.TB, backends ...string) *tcpBalancer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -54,10 +55,11 @@ func (b *tcpBalancer) serve() {
 func (b *tcpBalancer) proxy(c net.Conn) {
 	defer c.Close()
 	var up net.Conn
+	i := 0
 	for range len(b.backends) {
-		addr := b.backends[b.next.Add(1)%uint64(len(b.backends))]
+		i = int(b.next.Add(1) % uint64(len(b.backends)))
 		var err error
-		if up, err = net.DialTimeout("tcp", addr, time.Second); err == nil {
+		if up, err = net.DialTimeout("tcp", b.backends[i], time.Second); err == nil {
 			break
 		}
 	}
@@ -65,6 +67,8 @@ func (b *tcpBalancer) proxy(c net.Conn) {
 		return
 	}
 	defer up.Close()
+	b.active[i].Add(1)
+	defer b.active[i].Add(-1)
 	done := make(chan struct{}, 2)
 	go func() { io.Copy(up, c); done <- struct{}{} }()
 	go func() { io.Copy(c, up); done <- struct{}{} }()
@@ -289,4 +293,72 @@ func envInt(t *testing.T, name string, def int) int {
 		t.Fatalf("%s=%q: want a positive number", name, s)
 	}
 	return n
+}
+
+// BenchmarkReplicaFailover measures fail-over: a terminal with default client settings
+// is connected through the balancer to one of two replicas; that replica is killed with
+// SIGKILL and the terminal enqueues a submission of 200 KB at once. One op is the time
+// from the kill to the hub's acknowledgement through the other replica (then the
+// killed replica restarts). Run with -benchtime=10x.
+func BenchmarkReplicaFailover(b *testing.B) {
+	pg := pgtest.Shared(b)
+	url, err := pg.CreateDatabase(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := b.TempDir()
+	bin := buildHub(b)
+	var reps []*hubProc
+	for range 2 {
+		hp := newHubProc(b, bin, "-store", url, "-key", filepath.Join(keys, "hub.key"),
+			"-identity-key", filepath.Join(keys, "identity.key"), "-sync-key", filepath.Join(keys, "sync.key"))
+		hp.start()
+		reps = append(reps, hp)
+	}
+	b.Cleanup(func() {
+		for _, hp := range reps {
+			hp.kill()
+		}
+	})
+	lb := newBalancer(b, reps[0].addr, reps[1].addr)
+	f, err := fleet.Open(context.Background(), fleet.Options{HubURL: "ws://" + lb.ln.Addr().String(), Kiosks: 1,
+		OperatorToken: operatorToken, Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	if err := f.Start(); err != nil {
+		b.Fatal(err)
+	}
+	k := f.Kiosks[0]
+	var total time.Duration
+	for range b.N {
+		// Wait until the terminal is connected and idle on one replica.
+		if _, err := k.Enqueue(context.Background(), 1000); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Wait(context.Background(), time.Minute); err != nil {
+			b.Fatal(err)
+		}
+		on := -1
+		for i := range reps {
+			if lb.active[i].Load() > 0 {
+				on = i
+			}
+		}
+		if on < 0 {
+			b.Fatal("terminal not connected")
+		}
+		start := time.Now()
+		reps[on].kill()
+		if _, err := k.Enqueue(context.Background(), 200_000); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Wait(context.Background(), time.Minute); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+		reps[on].start()
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/failover")
 }
