@@ -102,6 +102,10 @@ func setupQueueStats(fs *flag.FlagSet) func(context.Context, *env, []string) err
 		fmt.Fprintf(tw, "failed\t%d\n", st.Failed)
 		fmt.Fprintf(tw, "oldest waiting\t%s\n", oldest)
 		fmt.Fprintf(tw, "attachment bytes held\t%d\n", st.Bytes)
+		if recs, files, err := q.Quarantined(); err == nil && recs+files > 0 {
+			fmt.Fprintf(tw, "set aside (unreadable records)\t%d\n", recs)
+			fmt.Fprintf(tw, "set aside (files without a record)\t%d\n", files)
+		}
 		return tw.Flush()
 	}
 }
