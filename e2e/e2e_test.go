@@ -41,6 +41,7 @@ func startWorld(t *testing.T) *world {
 	}
 	w.hubAddr = freeAddr(t)
 	start(t, nil, filepath.Join(w.bin, "kiosk-hub"), "-listen", w.hubAddr, "-data", filepath.Join(w.dir, "hub"),
+		"-key", filepath.Join(w.dir, "hub-keys", "hub.key"),
 		"-catalog", filepath.Join(w.root, "assets", "catalog", "default.json"),
 		"-enroll-code", enrollCode, "-operator-token-file", tokenFile)
 	eventually(t, 15*time.Second, "hub /healthz", func() error {
@@ -71,6 +72,7 @@ func startWorld(t *testing.T) *world {
 	}
 	cfg := fmt.Sprintf(`terminal_id = "E2E-01"
 data_dir = %q
+queue_key_file = %q
 log_level = "info"
 
 [hall]
@@ -111,7 +113,7 @@ name = "docscanner"
 kind = "docscanner"
 transport = "escl"
 address = "http://%s/eSCL"
-`, filepath.Join(w.dir, "data"), w.hubAddr, filepath.Join(dev, "idcard"), filepath.Join(dev, "printer"),
+`, filepath.Join(w.dir, "data"), filepath.Join(w.dir, "keys", "queue.key"), w.hubAddr, filepath.Join(dev, "idcard"), filepath.Join(dev, "printer"),
 		filepath.Join(dev, "barcode"), w.docAddr)
 	if err := os.WriteFile(filepath.Join(w.dir, "kiosk.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

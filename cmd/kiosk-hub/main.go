@@ -4,7 +4,7 @@
 // announcements, and serves an HTTP API, Prometheus metrics and a dashboard.
 //
 //	kiosk-hub -data /var/lib/kiosk-hub -catalog catalog.json -listen :8470
-//	kiosk-hub -data ./hub -enroll-code DEMO-2024-0001          (a local demo)
+//	kiosk-hub -data ./hub -key ./hub-keys/hub.key -enroll-code DEMO-2024-0001   (a local demo)
 //	kiosk-hub -tls-cert hub.crt -tls-key hub.key -listen :443   (wss://)
 //	kiosk-hub account add -data ./hub -name li.ming -role operator
 //
@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,11 @@ import (
 	"github.com/govkiosk/govkiosk/sync/hub"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
+
+// defaultKeyFile is where the hub keeps its sealing key (and, beside it, its identity and
+// sync keys) unless told otherwise: apart from -data, so that a copy or backup of the data
+// does not carry the keys that open it. The packaged unit creates the directory (0700).
+const defaultKeyFile = "/etc/govkiosk-hub/hub.key"
 
 type options struct {
 	listen        string
@@ -54,6 +60,7 @@ type options struct {
 	tokenFile     string
 	accounts      string
 	auditLog      string
+	keysInData    bool
 	enrollCode    string
 	newEnrollCode bool
 	enrollTTL     time.Duration
@@ -77,7 +84,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.forward, "forward", "", "hand every committed submission off to this HTTPS endpoint of the business system (docs/HANDOFF.md)")
 	fs.StringVar(&o.forwardRoutes, "forward-routes", "", "JSON file {\"item id prefix\": \"https://…\"} routing items to other endpoints than -forward")
 	fs.StringVar(&o.forwardSecret, "forward-secret-file", "", "file holding the shared secret (at least 16 bytes) that signs hand-offs and the status reports coming back")
-	fs.StringVar(&o.keyFile, "key", "", "AES-256 key file sealing personal data at rest, created if missing (default DATA/hub.key; keep it on another volume in production)")
+	fs.StringVar(&o.keyFile, "key", "", "AES-256 key file sealing personal data at rest, created if missing (default: hub.key in $CREDENTIALS_DIRECTORY when systemd passes credentials, else "+defaultKeyFile+"); the identity and sync keys default beside it")
+	fs.BoolVar(&o.keysInData, "allow-keys-in-data", false, "accept key files inside -data (demos only: a copy of the data directory would then carry the keys that open it)")
 	fs.StringVar(&o.identityKey, "identity-key", "", "Ed25519 key file signing residents' identity QR codes, created if missing (default: identity.key beside -key)")
 	fs.StringVar(&o.syncKey, "sync-key", "", "Ed25519 key file the hub proves itself with to terminals on every connect, created if missing; terminals pin it at enrollment (default: sync.key beside -key)")
 	fs.StringVar(&o.catalog, "catalog", "", "service catalog JSON file to publish")
@@ -165,9 +173,16 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 	if err != nil {
 		return err
 	}
-	h, err := hub.New(hub.Options{
+	keyFile := o.keyFile
+	if keyFile == "" {
+		keyFile = defaultKeyFile
+		if d := os.Getenv("CREDENTIALS_DIRECTORY"); d != "" {
+			keyFile = filepath.Join(d, "hub.key")
+		}
+	}
+	h, err := hub.New(hub.Options{RefuseKeysInData: !o.keysInData,
 		Forward: o.forward, ForwardRoutes: fwd.routes, ForwardSecret: fwd.secret,
-		Dir: o.data, Store: o.store, KeyFile: o.keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
+		Dir: o.data, Store: o.store, KeyFile: keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
 		AccountsFile: o.accounts, AuditLogFile: o.auditLog,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
 		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log/slog"
 	"math/big"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,10 @@ import (
 // startCmd runs the command with args and returns the address it listens on.
 func startCmd(t *testing.T, args ...string) (addr string, out *strings.Builder, hup chan os.Signal) {
 	t.Helper()
+	if !slices.Contains(args, "-key") {
+		// Keys apart from -data, as in production (and never in the machine's /etc).
+		args = append([]string{"-key", filepath.Join(t.TempDir(), "hub.key")}, args...)
+	}
 	o, err := parseFlags(append([]string{"-listen", "127.0.0.1:0"}, args...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +74,7 @@ func TestDemoHub(t *testing.T) {
 	os.WriteFile(catalog, []byte(`{"services":[]}`), 0o600)
 	tokenFile := filepath.Join(dir, "token")
 	os.WriteFile(tokenFile, []byte("a-long-operator-token\n"), 0o600)
-	addr, out, hup := startCmd(t, "-data", filepath.Join(dir, "hub"), "-catalog", catalog,
+	addr, out, hup := startCmd(t, "-data", filepath.Join(dir, "hub"), "-key", filepath.Join(dir, "keys", "hub.key"), "-catalog", catalog,
 		"-enroll-code", "DEMO-2024-0001", "-new-enroll-code", "-operator-token-file", tokenFile)
 	if !strings.Contains(out.String(), "enrollment code DEMO-2024-0001") {
 		t.Errorf("output %q", out)
@@ -81,7 +87,7 @@ func TestDemoHub(t *testing.T) {
 		t.Error("no terminal code")
 	}
 	// The identity-code key was made beside the sealing key, and the terminal has it.
-	if fi, err := os.Stat(filepath.Join(dir, "hub", "identity.key")); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(dir, "keys", "identity.key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("identity key file: %v", err)
 	}
 	if len(cr.IdentityKey) != 32 {
@@ -305,5 +311,43 @@ func TestAccountAdd(t *testing.T) {
 	}
 	if code := post("/api/enroll-codes", ""); code != 403 {
 		t.Errorf("enrollment code as the issuer: %d, want 403", code)
+	}
+}
+
+// TestKeysApartFromData: kiosk-hub refuses key files inside -data (a copy of the data
+// would carry the keys that open it) unless -allow-keys-in-data says so.
+func TestKeysApartFromData(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "hub")
+	for _, tc := range []struct {
+		name string
+		args []string
+		ok   bool
+	}{
+		{"sealing key in -data", []string{"-key", filepath.Join(data, "hub.key")}, false},
+		{"identity key in -data", []string{"-key", filepath.Join(dir, "keys", "hub.key"), "-identity-key", filepath.Join(data, "keys", "identity.key")}, false},
+		{"sync key in -data", []string{"-key", filepath.Join(dir, "keys", "hub.key"), "-sync-key", filepath.Join(data, "sync.key")}, false},
+		{"allowed for a demo", []string{"-key", filepath.Join(data, "hub.key"), "-allow-keys-in-data"}, true},
+		{"keys apart", []string{"-key", filepath.Join(dir, "keys", "hub.key")}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.MkdirAll(filepath.Join(dir, "keys"), 0o700)
+			o, err := parseFlags(append([]string{"-data", data, "-listen", "127.0.0.1:0"}, tc.args...), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.ok {
+				cancel() // it starts, then stops at once
+			}
+			defer cancel()
+			err = run(ctx, o, io.Discard, slog.New(slog.DiscardHandler), nil)
+			if tc.ok && err != nil {
+				t.Errorf("run: %v", err)
+			}
+			if !tc.ok && !errors.Is(err, hub.ErrKeyInData) {
+				t.Errorf("run: %v, want ErrKeyInData", err)
+			}
+		})
 	}
 }

@@ -182,6 +182,11 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		problems.add(stepDataDir, fmt.Errorf("data directory: %w", err))
 	}
 	cfg.DataDir = dataDir
+	if o.simulate && cfg.QueueKeyFile == "" {
+		// The demo keeps everything under one directory, and says so explicitly.
+		cfg.QueueKeyFile, cfg.AllowKeyInDataDir = filepath.Join(dataDir, "keys", "queue.key"), true
+	}
+	queueKey, keyFromCredentials := cfg.QueueKey(os.Getenv("CREDENTIALS_DIRECTORY"))
 
 	// Fonts first: without the CJK face the screens would show boxes to residents.
 	faces, err := fonts.Load(fonts.DefaultPaths)
@@ -250,10 +255,14 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs, clock: clk,
 		link: client.LinkOptions{CAFile: cfg.Platform.CAFile, Pin: cfg.Platform.HubCertPin,
 			InsecureUnencrypted: cfg.Platform.InsecureUnencryptedLink},
+		keyPath: queueKey, keyReadOnly: keyFromCredentials,
 		state:     ui.NewValue(ui.SyncState{}),
 		bulletins: ui.NewValue(ui.Bulletin{}),
 	}
-	if err := sy.start(ctx); err != nil {
+	// The data directory may come from -data, past the configuration's own check.
+	if err := cfg.CheckKeyPlacement(queueKey, dataDir); err != nil {
+		problems.add(stepQueue, err)
+	} else if err := sy.start(ctx); err != nil {
 		problems.add(stepQueue, err)
 	}
 	k.closers = append(k.closers, sy.close)

@@ -70,8 +70,8 @@ func advice(step startStep, err error) form.Text {
 	switch {
 	case errors.Is(err, queue.ErrKey):
 		return form.Text{
-			Zh: "队列密钥缺失或不符。请从本终端的密钥备份恢复 keys/queue.key 后点“正常重启”；不要新建密钥，新密钥读不了已保存的申请。",
-			En: "the queue key is missing or wrong. Restore keys/queue.key from this terminal's key backup, then tap Restart normally; do not create a new key, it cannot read the saved submissions.",
+			Zh: "队列密钥缺失或不符。请从本终端的密钥备份恢复队列密钥（默认 /etc/govkiosk/queue.key，演示模式为数据目录下 keys/queue.key）后点“正常重启”；不要新建密钥，新密钥读不了已保存的申请。",
+			En: "the queue key is missing or wrong. Restore the queue key (/etc/govkiosk/queue.key by default; keys/queue.key in the data directory in simulate mode) from this terminal's key backup, then tap Restart normally; do not create a new key, it cannot read the saved submissions.",
 		}
 	case errors.Is(err, queue.ErrCorrupt):
 		return form.Text{

@@ -31,7 +31,7 @@ func TestStartupFailureOpensSafeMode(t *testing.T) {
 			if err := os.Remove(filepath.Join(dataDir, "keys", "queue.key")); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"step=\"offline queue\"", "Restore keys/queue.key"}},
+		}, []string{"step=\"offline queue\"", "Restore the queue key"}},
 		{"queue database damaged", func(t *testing.T, dataDir string) {
 			// Both meta pages: bbolt can fall back on neither.
 			f, err := os.OpenFile(filepath.Join(dataDir, "queue", "queue.db"), os.O_RDWR, 0)

@@ -31,12 +31,16 @@ var errNotEnrolled = errors.New("terminal not enrolled with the platform yet")
 // syncer owns the outbox and the sync client. Both exist only once the terminal is
 // enrolled: the queue's tracking codes start with the terminal code the hub assigned.
 type syncer struct {
-	dataDir  string
-	hubURL   string
-	link     client.LinkOptions // CA file, certificate pin, insecure-link permission
-	log      *slog.Logger
-	registry *devices.Registry
-	catalogs *catalog.Store
+	dataDir string
+	hubURL  string
+	link    client.LinkOptions // CA file, certificate pin, insecure-link permission
+	// keyPath is the queue key file, kept apart from dataDir (config.QueueKey);
+	// keyReadOnly means systemd hands it over as a credential: never created here.
+	keyPath     string
+	keyReadOnly bool
+	log         *slog.Logger
+	registry    *devices.Registry
+	catalogs    *catalog.Store
 	// clock is the trusted time (nil in tests: the wall clock, believed).
 	clock *clock.Clock
 
@@ -51,7 +55,41 @@ type syncer struct {
 }
 
 func (s *syncer) queueDir() string { return filepath.Join(s.dataDir, "queue") }
-func (s *syncer) keyFile() string  { return filepath.Join(s.dataDir, "keys", "queue.key") }
+func (s *syncer) keyFile() string  { return s.keyPath }
+
+// legacyKeyFile is where kiosks before keys were kept apart stored the queue key.
+func (s *syncer) legacyKeyFile() string { return filepath.Join(s.dataDir, "keys", "queue.key") }
+
+// moveLegacyKey moves a queue key from inside the data directory, where earlier versions
+// kept it, to its own place, so an upgraded kiosk still reads its queue. The copy is
+// durable before the old file goes.
+func (s *syncer) moveLegacyKey() error {
+	old := s.legacyKeyFile()
+	if s.keyReadOnly || old == s.keyPath {
+		return nil
+	}
+	if _, err := os.Stat(s.keyPath); err == nil {
+		return nil
+	}
+	b, err := os.ReadFile(old)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("queue key in the data directory: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(s.keyPath), 0o700); err != nil {
+		return fmt.Errorf("move the queue key out of the data directory: %w", err)
+	}
+	if err := atomicfile.WriteFile(s.keyPath, b, 0o600); err != nil {
+		return fmt.Errorf("move the queue key out of the data directory: %w", err)
+	}
+	if err := os.Remove(old); err != nil {
+		return fmt.Errorf("remove the old queue key from the data directory: %w", err)
+	}
+	s.log.Warn("queue key moved out of the data directory", "to", s.keyPath)
+	return nil
+}
 
 // start opens the outbox and starts delivery if the terminal is enrolled; an unenrolled
 // terminal runs with neither, and Enroll starts them later.
@@ -68,8 +106,13 @@ func (s *syncer) start(ctx context.Context) error {
 }
 
 func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
-	if err := os.MkdirAll(filepath.Dir(s.keyFile()), 0o700); err != nil {
+	if err := s.moveLegacyKey(); err != nil {
 		return err
+	}
+	if !s.keyReadOnly {
+		if err := os.MkdirAll(filepath.Dir(s.keyFile()), 0o700); err != nil {
+			return err
+		}
 	}
 	_, statErr := os.Stat(filepath.Join(s.queueDir(), "queue.db"))
 	var now func() time.Time
@@ -79,7 +122,7 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 	q, err := queue.Open(s.queueDir(), queue.Options{
 		TerminalCode: creds.TerminalCode,
 		KeyFile:      s.keyFile(),
-		CreateKey:    errors.Is(statErr, os.ErrNotExist),
+		CreateKey:    errors.Is(statErr, os.ErrNotExist) && !s.keyReadOnly,
 		Logger:       s.log.With("part", "queue"),
 		Now:          now,
 	})

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -29,10 +31,17 @@ type Config struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `toml:"log_level"`
 
-	Hall       Hall       `toml:"hall"`
-	Platform   Platform   `toml:"platform"`
-	Session    Session    `toml:"session"`
-	Technician Technician `toml:"technician"`
+	Hall     Hall     `toml:"hall"`
+	Platform Platform `toml:"platform"`
+	// QueueKeyFile is the key that encrypts the offline queue: an absolute path outside
+	// DataDir, so that a copy of the data directory decrypts nothing. Empty: queue.key in
+	// $CREDENTIALS_DIRECTORY when systemd passes credentials (LoadCredentialEncrypted=,
+	// sealed to the TPM2 where there is one), else DefaultQueueKeyFile.
+	QueueKeyFile string `toml:"queue_key_file,omitempty"`
+	// AllowKeyInDataDir accepts a QueueKeyFile inside DataDir (demos and tests only).
+	AllowKeyInDataDir bool       `toml:"allow_key_in_data_dir,omitempty"`
+	Session           Session    `toml:"session"`
+	Technician        Technician `toml:"technician"`
 	// Devices are written as [[device]] tables.
 	Devices []Device `toml:"device"`
 }
@@ -83,13 +92,15 @@ type Technician struct {
 
 // Defaults used by Default and for settings a file leaves out.
 const (
-	DefaultTerminalID  = "DEV-01"
-	DefaultDataDir     = "/var/lib/govkiosk"
-	DefaultLogLevel    = "info"
-	DefaultHubURL      = "ws://127.0.0.1:8470"
-	DefaultLanguage    = "zh"
-	DefaultIdleTimeout = 90 * time.Second
-	DefaultWarningTime = 20 * time.Second
+	DefaultTerminalID = "DEV-01"
+	DefaultDataDir    = "/var/lib/govkiosk"
+	// DefaultQueueKeyFile is where the queue key lives unless configured otherwise.
+	DefaultQueueKeyFile = "/etc/govkiosk/queue.key"
+	DefaultLogLevel     = "info"
+	DefaultHubURL       = "ws://127.0.0.1:8470"
+	DefaultLanguage     = "zh"
+	DefaultIdleTimeout  = 90 * time.Second
+	DefaultWarningTime  = 20 * time.Second
 )
 
 // Default returns a configuration that runs on a fresh machine: simulated devices, a hub
@@ -232,4 +243,36 @@ func (c *Config) HallName(lang string) string {
 		return c.Hall.NameEn
 	}
 	return c.Hall.NameZh
+}
+
+// QueueKey returns the queue key file for data directory dataDir: QueueKeyFile, else
+// credentialsDir/queue.key when credentialsDir (systemd's $CREDENTIALS_DIRECTORY) is
+// set, else DefaultQueueKeyFile. fromCredentials says the key came from systemd, which
+// hands it over read-only: it is never created there.
+func (c *Config) QueueKey(credentialsDir string) (path string, fromCredentials bool) {
+	switch {
+	case c.QueueKeyFile != "":
+		return c.QueueKeyFile, false
+	case credentialsDir != "":
+		return filepath.Join(credentialsDir, "queue.key"), true
+	}
+	return DefaultQueueKeyFile, false
+}
+
+// ErrKeyInDataDir means the queue key would sit inside the data directory it protects.
+var ErrKeyInDataDir = errors.New("config: the queue key is inside the data directory")
+
+// CheckKeyPlacement refuses a key file inside dataDir unless AllowKeyInDataDir is set.
+func (c *Config) CheckKeyPlacement(keyFile, dataDir string) error {
+	if c.AllowKeyInDataDir || !within(keyFile, dataDir) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is in %s, so a copy of the directory could decrypt every queued form; "+
+		"keep it elsewhere (queue_key_file, default %s) or set allow_key_in_data_dir for a demo", ErrKeyInDataDir, keyFile, dataDir, DefaultQueueKeyFile)
+}
+
+// within reports whether path is dir or inside it (lexically, after cleaning).
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(path))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }

@@ -115,6 +115,10 @@ func TestValidateProblems(t *testing.T) {
 		{"valid: ws:// to loopback", strings.Replace(base, "wss://hub.example.org/kiosk", "ws://127.0.0.1:8470", 1), nil, ""},
 		{"valid: ws:// to localhost", strings.Replace(base, "wss://hub.example.org/kiosk", "ws://localhost:8470", 1), nil, ""},
 		{"valid: ws:// elsewhere, insecure set", strings.Replace(base, "wss://", "ws://", 1) + "insecure_unencrypted_link = true\n", nil, ""},
+		{"valid: queue key apart", strings.Replace(base, "\n[hall]", "\nqueue_key_file = \"/etc/govkiosk/keys/queue.key\"\n[hall]", 1), nil, ""},
+		{"valid: key in the data directory, allowed", strings.Replace(base, "\n[hall]",
+			"\nqueue_key_file = \"/var/lib/govkiosk/queue.key\"\nallow_key_in_data_dir = true\n[hall]", 1), nil, ""},
+		{"valid: a sibling directory is not inside", strings.Replace(base, "\n[hall]", "\nqueue_key_file = \"/var/lib/govkiosk-keys/queue.key\"\n[hall]", 1), nil, ""},
 		{"valid: CA and pin", base + "ca_file = \"/etc/govkiosk/ca.pem\"\nhub_cert_pin = \"sha256/" + strings.Repeat("A", 43) + "=\"\n", nil, ""},
 		{"unknown key", base + "colour = \"red\"\n", []string{"platform.colour"}, "unknown setting"},
 		{"terminal id", strings.Replace(base, `"T-01"`, `"t 1"`, 1), []string{"terminal_id"}, "upper-case"},
@@ -129,6 +133,9 @@ func TestValidateProblems(t *testing.T) {
 			[]string{"platform.url"}, "use wss://"},
 		{"ws:// with a pin even when insecure is set", strings.Replace(base, "wss://", "ws://", 1) +
 			"insecure_unencrypted_link = true\nhub_cert_pin = \"sha256/" + strings.Repeat("A", 43) + "=\"\n", []string{"platform.url"}, "use wss://"},
+		{"relative queue key", strings.Replace(base, "\n[hall]", "\nqueue_key_file = \"queue.key\"\n[hall]", 1), []string{"queue_key_file"}, "absolute"},
+		{"queue key inside the data directory", strings.Replace(base, "\n[hall]", "\nqueue_key_file = \"/var/lib/govkiosk/keys/queue.key\"\n[hall]", 1),
+			[]string{"queue_key_file"}, "allow_key_in_data_dir"},
 		{"relative CA file", base + "ca_file = \"ca.pem\"\n", []string{"platform.ca_file"}, "absolute"},
 		{"bad pin", base + "hub_cert_pin = \"sha256/AAAA\"\n", []string{"platform.hub_cert_pin"}, "32 bytes"},
 		{"idle too short", base + "[session]\nidle_timeout = \"10s\"\nwarning_time = \"5s\"\n", []string{"session.idle_timeout"}, "30s"},
@@ -231,4 +238,35 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed the configuration\n%s", out)
 		}
 	})
+}
+
+func TestQueueKeyLocation(t *testing.T) {
+	c := Default()
+	if p, creds := c.QueueKey(""); p != DefaultQueueKeyFile || creds {
+		t.Errorf("default: %s %v", p, creds)
+	}
+	if p, creds := c.QueueKey("/run/credentials/govkiosk.service"); p != "/run/credentials/govkiosk.service/queue.key" || !creds {
+		t.Errorf("systemd credentials: %s %v", p, creds)
+	}
+	c.QueueKeyFile = "/srv/keys/q.key"
+	if p, _ := c.QueueKey("/run/credentials/x"); p != "/srv/keys/q.key" {
+		t.Errorf("configured: %s", p)
+	}
+	for _, tc := range []struct {
+		key, dir string
+		allow    bool
+		ok       bool
+	}{
+		{"/var/lib/govkiosk/keys/queue.key", "/var/lib/govkiosk", false, false},
+		{"/var/lib/govkiosk/../govkiosk/queue.key", "/var/lib/govkiosk/", false, false},
+		{"/var/lib/govkiosk/keys/queue.key", "/var/lib/govkiosk", true, true},
+		{"/etc/govkiosk/queue.key", "/var/lib/govkiosk", false, true},
+		{"/var/lib/govkiosk2/queue.key", "/var/lib/govkiosk", false, true},
+	} {
+		c := Default()
+		c.AllowKeyInDataDir = tc.allow
+		if err := c.CheckKeyPlacement(tc.key, tc.dir); (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrKeyInDataDir)) {
+			t.Errorf("CheckKeyPlacement(%s, %s, allow %v) = %v", tc.key, tc.dir, tc.allow, err)
+		}
+	}
 }

@@ -108,6 +108,15 @@ func (c *Config) Validate() error {
 		p.add("hall.name_zh", "missing: residents see the hall's Chinese name on the start screen and receipts")
 	}
 	c.checkURL(p)
+	if k := c.QueueKeyFile; k != "" {
+		switch {
+		case !filepath.IsAbs(k):
+			p.add("queue_key_file", "%q: use an absolute path, like %q", k, DefaultQueueKeyFile)
+		case filepath.IsAbs(c.DataDir) && c.CheckKeyPlacement(k, c.DataDir) != nil:
+			p.add("queue_key_file", "%q is inside data_dir: a copy of the data directory would decrypt every queued form; "+
+				"keep it apart (default %s) or, for a demo only, set allow_key_in_data_dir = true", k, DefaultQueueKeyFile)
+		}
+	}
 	c.checkSession(p)
 	if h := c.Technician.PINHash; h != "" {
 		if err := access.CheckHash(h); err != nil {

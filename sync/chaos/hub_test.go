@@ -40,6 +40,7 @@ type hubProc struct {
 	t     testing.TB
 	bin   string
 	dir   string
+	keys  string // key files, apart from dir as in production
 	addr  string
 	token string
 	args  []string
@@ -58,7 +59,7 @@ func newHubProc(t testing.TB, bin string, args ...string) *hubProc {
 	if err := os.WriteFile(token, []byte(operatorToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &hubProc{t: t, bin: bin, dir: t.TempDir(), addr: addr, token: token, args: args}
+	return &hubProc{t: t, bin: bin, dir: t.TempDir(), keys: t.TempDir(), addr: addr, token: token, args: args}
 }
 
 func (hp *hubProc) url() string { return "ws://" + hp.addr }
@@ -66,7 +67,7 @@ func (hp *hubProc) url() string { return "ws://" + hp.addr }
 // start starts the hub and waits until it listens.
 func (hp *hubProc) start() {
 	hp.t.Helper()
-	args := append([]string{"-data", hp.dir, "-listen", hp.addr, "-operator-token-file", hp.token,
+	args := append([]string{"-data", hp.dir, "-key", filepath.Join(hp.keys, "hub.key"), "-listen", hp.addr, "-operator-token-file", hp.token,
 		"-log-level", "error"}, hp.args...)
 	cmd := exec.Command(hp.bin, args...)
 	cmd.Stderr = os.Stderr

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,10 @@ type Options struct {
 	// missing. Default: sync.key beside KeyFile. Replacing it cuts off every enrolled
 	// terminal until it enrolls again.
 	SyncKeyFile string
+	// RefuseKeysInData refuses to start when KeyFile, IdentityKeyFile or SyncKeyFile is
+	// inside Dir (ErrKeyInData): a copy of the data directory must not carry the keys
+	// that open it. kiosk-hub sets it unless -allow-keys-in-data.
+	RefuseKeysInData bool
 	// Logger receives structured logs, never personal data. Default: discard.
 	Logger *slog.Logger
 	// OperatorToken authorises the operator API as a bootstrap administrator (bearer
@@ -153,6 +158,34 @@ type Options struct {
 	UploadTTL time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+}
+
+// ErrKeyInData means a key file is inside the data directory it protects.
+var ErrKeyInData = errors.New("hub: key file inside the data directory")
+
+// checkKeysApart refuses key files inside the data directory (Options.RefuseKeysInData).
+func (o *Options) checkKeysApart() error {
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	for _, f := range []struct{ flag, path string }{{"-key", o.KeyFile}, {"-identity-key", o.IdentityKeyFile}, {"-sync-key", o.SyncKeyFile}} {
+		p, err := filepath.Abs(f.path)
+		if err != nil {
+			return err
+		}
+		if real, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+			p = filepath.Join(real, filepath.Base(p))
+		}
+		if rel, err := filepath.Rel(dir, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return fmt.Errorf("%w: %s (%s) is in %s, so a copy of the data would carry the key that opens it; "+
+				"keep keys on another path (or allow it explicitly for a demo)", ErrKeyInData, f.flag, f.path, o.Dir)
+		}
+	}
+	return nil
 }
 
 func (o *Options) defaults() error {
@@ -291,6 +324,16 @@ type terminal struct {
 func New(opt Options) (*Hub, error) {
 	if err := opt.defaults(); err != nil {
 		return nil, err
+	}
+	if opt.RefuseKeysInData {
+		if err := opt.checkKeysApart(); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range []string{opt.KeyFile, opt.IdentityKeyFile, opt.SyncKeyFile} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			return nil, fmt.Errorf("hub: key directory: %w", err)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(opt.Dir, "attachments"), 0o700); err != nil {
 		return nil, fmt.Errorf("hub: data directory: %w", err)
