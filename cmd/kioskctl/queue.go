@@ -100,6 +100,7 @@ func setupQueueStats(fs *flag.FlagSet) func(context.Context, *env, []string) err
 		fmt.Fprintf(tw, "sending\t%d\n", st.Sending)
 		fmt.Fprintf(tw, "delivered\t%d\n", st.Delivered)
 		fmt.Fprintf(tw, "failed\t%d\n", st.Failed)
+		fmt.Fprintf(tw, "held for an operator\t%d\n", st.Held)
 		fmt.Fprintf(tw, "oldest waiting\t%s\n", oldest)
 		fmt.Fprintf(tw, "attachment bytes held\t%d\n", st.Bytes)
 		if recs, files, err := q.Quarantined(); err == nil && recs+files > 0 {
@@ -113,14 +114,14 @@ func setupQueueStats(fs *flag.FlagSet) func(context.Context, *env, []string) err
 func setupQueueList(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 	data := queueDataFlag(fs)
 	limit := fs.Int("limit", 50, "show the newest N items (0: all)")
-	state := fs.String("state", "", "show only items in this state: queued, sending, delivered or failed")
+	state := fs.String("state", "", "show only items in this state: queued, sending, delivered, failed or held")
 	utc := fs.Bool("utc", false, "print times in UTC instead of local time")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	return func(ctx context.Context, e *env, args []string) error {
 		switch queue.State(*state) {
-		case "", queue.Queued, queue.Sending, queue.Delivered, queue.Failed:
+		case "", queue.Queued, queue.Sending, queue.Delivered, queue.Failed, queue.Held:
 		default:
-			return usagef("--state %q: want queued, sending, delivered or failed", *state)
+			return usagef("--state %q: want queued, sending, delivered, failed or held", *state)
 		}
 		if *limit < 0 {
 			return usagef("--limit %d: want 0 or more", *limit)

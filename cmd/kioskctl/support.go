@@ -235,6 +235,9 @@ func (b *bundle) queueStats(data string) []byte {
 		}
 		fmt.Fprintf(&w, "  read from: %s\n  queued %d, sending %d, delivered %d, failed %d, attachment bytes %d\n",
 			how, stats.Queued, stats.Sending, stats.Delivered, stats.Failed, stats.Bytes)
+		if stats.Held > 0 {
+			fmt.Fprintf(&w, "  held for an operator (conflict at the hub): %d\n", stats.Held)
+		}
 		if !stats.OldestQueued.IsZero() {
 			fmt.Fprintf(&w, "  oldest waiting since %s\n", stats.OldestQueued.UTC().Format(time.RFC3339))
 		}
