@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
+	"encoding"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -279,12 +280,27 @@ func (s *pgStore) openSubmission(rec *submissionRecord) (*submissionRecord, open
 	if rec.IDHash != "" {
 		idHash = &rec.IDHash
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO submissions (id, terminal_id, tracking_code, state, rec, id_hash)
-		VALUES ($1, $2, $3, 'open', $4, $5) ON CONFLICT DO NOTHING`, rec.ID, rec.TerminalID, rec.TrackingCode, raw, idHash)
+	created := false
+	// The attachments' offset rows come with the submission, in its transaction: one
+	// commit (one WAL flush) fewer per attachment than creating them on first use.
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO submissions (id, terminal_id, tracking_code, state, rec, id_hash)
+			VALUES ($1, $2, $3, 'open', $4, $5) ON CONFLICT DO NOTHING`, rec.ID, rec.TerminalID, rec.TrackingCode, raw, idHash)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		created = true
+		for i := range rec.Attachments {
+			if _, err := tx.Exec(ctx, "INSERT INTO attachment_parts (submission_id, idx) VALUES ($1, $2) ON CONFLICT DO NOTHING", rec.ID, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, 0, err
 	}
-	if tag.RowsAffected() == 1 {
+	if created {
 		return rec, openCreated, nil
 	}
 	cur, err := scanJSON[submissionRecord](s.pool.QueryRow(ctx, "SELECT rec FROM submissions WHERE id = $1", rec.ID))
@@ -641,7 +657,13 @@ var errOffsetMoved = errors.New("hub: attachment offset moved under this upload"
 func (a *pgAttachments) openPart(terminalID, id string, index int, meta protocol.Attachment) (attachmentPart, error) {
 	ctx, cancel := a.s.ctx()
 	defer cancel()
-	if _, err := a.s.pool.Exec(ctx, "INSERT INTO attachment_parts (submission_id, idx) VALUES ($1, $2) ON CONFLICT DO NOTHING", id, index); err != nil {
+	var exists bool
+	if err := a.s.pool.QueryRow(ctx, "SELECT true FROM attachment_parts WHERE submission_id = $1 AND idx = $2", id, index).Scan(&exists); errors.Is(err, pgx.ErrNoRows) {
+		// Made by openSubmission normally; a record from before that still works.
+		if _, err := a.s.pool.Exec(ctx, "INSERT INTO attachment_parts (submission_id, idx) VALUES ($1, $2) ON CONFLICT DO NOTHING", id, index); err != nil {
+			return nil, fmt.Errorf("hub: open attachment: %w", err)
+		}
+	} else if err != nil {
 		return nil, fmt.Errorf("hub: open attachment: %w", err)
 	}
 	p := &pgPart{a: a, id: id, index: index, size: meta.Size, sum: meta.SHA256, h: sha256.New()}
@@ -726,6 +748,7 @@ type pgPart struct {
 	sum   string
 	next  int64
 	h     hash.Hash
+	done  bool // the last append marked it done
 }
 
 func (p *pgPart) offset() int64 { return p.next }
@@ -738,9 +761,18 @@ func (p *pgPart) close()        {}
 func (p *pgPart) append(data []byte) error {
 	ctx, cancel := p.a.s.ctx()
 	defer cancel()
+	// The last chunk of bytes that match their checksum also marks the attachment done,
+	// in the same transaction: finish then has nothing left to write.
+	done := false
+	var h hash.Hash
+	if p.next+int64(len(data)) == p.size {
+		h = clone(p.h)
+		h.Write(data)
+		done = hex.EncodeToString(h.Sum(nil)) == p.sum
+	}
 	err := pgx.BeginFunc(ctx, p.a.s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE attachment_parts SET next = next + $4
-			WHERE submission_id = $1 AND idx = $2 AND next = $3 AND NOT done`, p.id, p.index, p.next, len(data))
+		tag, err := tx.Exec(ctx, `UPDATE attachment_parts SET next = next + $4, done = $5
+			WHERE submission_id = $1 AND idx = $2 AND next = $3 AND NOT done`, p.id, p.index, p.next, len(data), done)
 		if err != nil {
 			return err
 		}
@@ -756,10 +788,27 @@ func (p *pgPart) append(data []byte) error {
 	}
 	p.next += int64(len(data))
 	p.h.Write(data)
+	p.done = done
 	return nil
 }
 
+// clone copies a SHA-256 state.
+func clone(h hash.Hash) hash.Hash {
+	c := sha256.New()
+	st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err == nil {
+		err = c.(encoding.BinaryUnmarshaler).UnmarshalBinary(st)
+	}
+	if err != nil {
+		panic("hub: sha256 state does not copy: " + err.Error())
+	}
+	return c
+}
+
 func (p *pgPart) finish() error {
+	if p.done {
+		return nil
+	}
 	ctx, cancel := p.a.s.ctx()
 	defer cancel()
 	if hex.EncodeToString(p.h.Sum(nil)) != p.sum {
