@@ -68,6 +68,7 @@ type options struct {
 	burst         int
 	maxUploads    int
 	maxConns      int
+	limits        hub.Options // abuse bounds; zero values take the hub's defaults
 	heartbeat     time.Duration
 	idle          time.Duration
 	noChunkSync   bool
@@ -101,10 +102,19 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.enrollCode, "enroll-code", "", "pre-create this one-time enrollment code (at least 8 letters or digits), for a demo")
 	fs.BoolVar(&o.newEnrollCode, "new-enroll-code", false, "create a fresh one-time enrollment code and print it")
 	fs.DurationVar(&o.enrollTTL, "enroll-ttl", hub.DefaultEnrollTTL, "how long codes from -enroll-code and -new-enroll-code stay valid")
-	fs.Float64Var(&o.rate, "handshake-rate", 100, "handshakes and enrollments admitted per second (token bucket)")
+	fs.Float64Var(&o.rate, "handshake-rate", 100, "handshakes admitted per second (token bucket); enrollment has its own budget")
 	fs.IntVar(&o.burst, "handshake-burst", 200, "handshakes admitted at once before -handshake-rate applies")
 	fs.IntVar(&o.maxUploads, "max-uploads", 64, "submissions receiving attachment bytes at once")
 	fs.IntVar(&o.maxConns, "max-conns", 20000, "connected terminals at most")
+	fs.Float64Var(&o.limits.EnrollSourceRate, "enroll-rate", 20, "enrollment requests admitted per second from one source address (IPv4 address or IPv6 /64)")
+	fs.IntVar(&o.limits.EnrollSourceBurst, "enroll-burst", 100, "enrollment requests admitted at once from one source before -enroll-rate applies")
+	fs.Float64Var(&o.limits.LookupRate, "lookup-rate", 1, "anonymous tracking-code lookups admitted per second from one source address")
+	fs.IntVar(&o.limits.LookupBurst, "lookup-burst", 10, "anonymous lookups admitted at once from one source before -lookup-rate applies")
+	fs.IntVar(&o.limits.MaxSockets, "max-sockets", 0, "TCP connections held at once, terminals or not; one over is reset (default -max-conns + 1024)")
+	fs.IntVar(&o.limits.MaxOpenPerTerminal, "terminal-max-open", 16, "unfinished (uncommitted) submissions one terminal may hold")
+	fs.Int64Var(&o.limits.MaxBytesPerTerminal, "terminal-max-bytes", 512<<20, "attachment bytes one terminal's unfinished submissions may declare")
+	fs.Int64Var(&o.limits.MinFreeBytes, "min-free-bytes", 256<<20, "free space kept on the data volume: uploads that would eat into it are answered \"try again later\"")
+	fs.DurationVar(&o.limits.UploadTTL, "upload-ttl", 72*time.Hour, "delete an unfinished submission and its partial attachments after this long")
 	fs.DurationVar(&o.heartbeat, "heartbeat", 30*time.Second, "heartbeat interval asked of terminals")
 	fs.DurationVar(&o.idle, "idle-timeout", 90*time.Second, "close a terminal connection silent this long (terminals ping every 20s)")
 	fs.BoolVar(&o.noChunkSync, "no-chunk-sync", false, "UNSAFE, load tests only: acknowledge chunks before they are fsynced")
@@ -186,6 +196,10 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 		AccountsFile: o.accounts, AuditLogFile: o.auditLog,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
 		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,
+		EnrollSourceRate: o.limits.EnrollSourceRate, EnrollSourceBurst: o.limits.EnrollSourceBurst,
+		LookupRate: o.limits.LookupRate, LookupBurst: o.limits.LookupBurst, MaxSockets: o.limits.MaxSockets,
+		MaxOpenPerTerminal: o.limits.MaxOpenPerTerminal, MaxBytesPerTerminal: o.limits.MaxBytesPerTerminal,
+		MinFreeBytes: o.limits.MinFreeBytes, UploadTTL: o.limits.UploadTTL,
 	})
 	if err != nil {
 		return err
