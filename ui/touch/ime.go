@@ -541,7 +541,7 @@ func (p *Pad) redraw() {
 	p.lines.Refresh()
 }
 
-// MinSize: a square a finger can write in.
+// MinSize is a square a finger can write in.
 func (p *Pad) MinSize() fyne.Size { return fyne.NewSquareSize(240) }
 
 // CreateRenderer draws the pad and the strokes.
