@@ -548,7 +548,11 @@ func (s *techScreen) queue() {
 		if q.Online {
 			online = a.T("tech.online")
 		}
-		return a.T("tech.queue.status", map[string]any{"Pending": q.Pending, "Failed": q.Failed, "Online": online}), nil
+		status := a.T("tech.queue.status", map[string]any{"Pending": q.Pending, "Failed": q.Failed, "Online": online})
+		if q.Held > 0 {
+			status += " " + a.T("tech.queue.held", map[string]any{"Held": q.Held})
+		}
+		return status, nil
 	})
 }
 

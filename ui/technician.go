@@ -52,8 +52,11 @@ type Detected struct {
 
 // QueueStatus is the offline queue at a glance.
 type QueueStatus struct {
-	Pending  int
-	Failed   int
+	Pending int
+	Failed  int
+	// Held counts submissions the platform refused with a conflict (a tracking code
+	// already taken there); they wait for the platform's operator, never failed.
+	Held     int
 	Oldest   time.Time
 	Online   bool
 	LastSync time.Time

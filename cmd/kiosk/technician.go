@@ -192,7 +192,7 @@ func (t *technician) Queue(ctx context.Context) (ui.QueueStatus, error) {
 	if err != nil {
 		return ui.QueueStatus{}, err
 	}
-	qs := ui.QueueStatus{Pending: st.Queued + st.Sending, Failed: st.Failed, Oldest: st.OldestQueued}
+	qs := ui.QueueStatus{Pending: st.Queued + st.Sending, Failed: st.Failed, Held: st.Held, Oldest: st.OldestQueued}
 	if c := t.sync.client(); c != nil {
 		cs := c.State()
 		qs.Online, qs.LastSync = cs.Online, cs.LastSync
