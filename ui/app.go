@@ -75,6 +75,10 @@ type App struct {
 	layoutPending bool
 	relayingOut   bool
 
+	// spoken is the screen whose prompt was last spoken, so a screen that redraws itself
+	// in place is not announced again.
+	spoken *screenBase
+
 	// firstFrame is closed once the window has painted a frame (see FirstFrame).
 	firstFrame chan struct{}
 	painted    sync.Once
@@ -320,6 +324,10 @@ func (a *App) applyVisit() {
 	}
 	_ = a.tr.SetLanguage(lang)
 	a.theme.SetElder(a.sess.Elder())
+	if a.deps.Voice != nil {
+		a.deps.Voice.NewVisit()
+	}
+	a.applyVoice()
 }
 
 // toggleLanguage switches between Chinese and English and redraws the screen.
@@ -331,6 +339,7 @@ func (a *App) toggleLanguage() {
 	} else {
 		a.sess.SetLang(form.Zh)
 	}
+	a.speakAgain()
 	a.rebuild()
 }
 
@@ -339,6 +348,8 @@ func (a *App) toggleElder() {
 	on := !a.theme.Elder()
 	a.sess.SetElder(on)
 	a.theme.SetElder(on)
+	a.applyVoice()
+	a.speakAgain()
 	a.rebuild()
 }
 

@@ -41,6 +41,9 @@ func (a *App) frame(b *screenBase, f frame, body fyne.CanvasObject) fyne.CanvasO
 		btn.Importance = touch.Quiet
 		rightTop = b.add("nav.home", btn)
 	}
+	if sound := a.soundControls(b); sound != nil && !a.tech {
+		rightTop = container.NewHBox(append(sound, rightTop)...)
+	}
 	title := centered(a.styled(f.title, kiosktheme.SizeNameTitleText, kiosktheme.ColorNameOnBar, true))
 	title.Truncation = fyne.TextTruncateEllipsis
 	bar := a.bar(container.NewBorder(nil, nil, leftTop, rightTop,

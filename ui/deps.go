@@ -225,6 +225,11 @@ type Deps struct {
 	Sync      Feed[SyncState]
 	Bulletins Feed[Bulletin]
 
+	// Voice speaks each screen's instruction; nil keeps the kiosk silent.
+	Voice Voice
+	// VoiceInNormalMode speaks outside elder mode too (elder mode always speaks).
+	VoiceInNormalMode bool
+
 	// Access guards the technician screens; nil disables them.
 	Access     *access.Guard
 	Technician Technician

@@ -38,6 +38,8 @@ type identifyScreen struct {
 	staff   *touch.Button
 	skip    *touch.Button
 	anim    *fyne.Animation
+	// saidOffline is set once the reader's way out has been spoken.
+	saidOffline bool
 }
 
 func (a *App) newIdentifyScreen() screen {
@@ -166,6 +168,11 @@ func (s *identifyScreen) showHealth(st health.Status) {
 	if !usable && s.help.String() == "" {
 		setText(s.help, a.T("identify.reader.offline.help"))
 	}
+	if !usable && !s.saidOffline {
+		s.saidOffline = true
+		s.voice = "voice.identify.offline" // "say it again" repeats the way out
+		a.say(s.voice, "")
+	}
 }
 
 // readCards waits for cards while the screen is shown and hands each to the session.
@@ -260,6 +267,9 @@ func (s *identifyScreen) onCard(id *identity.Identity, err error) {
 		}
 		a.log.Info("card not read", "err", err)
 		setText(s.message, msg)
+		if !errors.Is(err, errQRUnknown) && !errors.Is(err, ErrQRNeedsNewCode) {
+			a.say("voice.identify.error", "")
+		}
 		return
 	}
 	err = a.sess.Identify(id)

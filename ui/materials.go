@@ -32,6 +32,8 @@ type materialsScreen struct {
 	message  *widget.RichText
 	next     *touch.Button
 	usable   bool
+	// saidOffline is set once the scanner's way out has been spoken.
+	saidOffline bool
 }
 
 // materialRow is one material's card.
@@ -161,6 +163,11 @@ func (s *materialsScreen) showHealth(st health.Status) {
 	default:
 		setText(s.status, a.T("materials.scanner.offline"))
 		setColor(s.status, theme.ColorNameWarning)
+		if !s.saidOffline {
+			s.saidOffline = true
+			s.voice = "voice.materials.offline"
+			a.say(s.voice, "")
+		}
 	}
 	s.fillAll()
 }
@@ -200,6 +207,7 @@ func (s *materialsScreen) scanned(id string, data []byte, thumb image.Image, err
 		clear(data)
 		a.log.Warn("scan failed", "material", id, "err", err)
 		setText(s.message, a.T("materials.error"))
+		a.say("voice.materials.error", "")
 		s.fillAll()
 		return
 	}

@@ -41,6 +41,10 @@ type screenBase struct {
 	rebuild func() screen
 	// refresh, when set, updates what depends on the sync state and bulletins.
 	refresh func()
+	// voice is the prompt key spoken when the screen appears; empty means
+	// "voice.<name>". voiceCode is the tracking code the receipt screen spells after it.
+	voice     string
+	voiceCode string
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -88,6 +92,9 @@ func (a *App) showScreen(s screen) {
 	a.layer.Objects = []fyne.CanvasObject{s.base().content}
 	a.layer.Refresh()
 	a.relayout()
+	if a.spoken != s.base() && a.dialog == nil {
+		a.speakScreen(s.base())
+	}
 }
 
 // showDialog puts a dialog over the screen; nil removes it.
@@ -103,6 +110,9 @@ func (a *App) showDialog(d screen) {
 	}
 	a.over.Refresh()
 	a.relayout()
+	if d != nil {
+		a.speakScreen(d.base())
+	}
 }
 
 // ScreenName returns the automation name of what is shown: the dialog's if one is up.
@@ -180,6 +190,9 @@ func (a *App) showState(st session.State) {
 	if a.cur != nil && a.curState == st {
 		return // back from a dialog: the screen under it stays as it was
 	}
+	if st == session.StateIdle {
+		a.applyVoice() // the thanks screen kept the last visit's voice
+	}
 	a.curState = st
 	a.showScreen(a.buildState(st))
 }
@@ -238,7 +251,13 @@ func (a *App) afterWipe() {
 	a.reasons = nil
 	a.printErr = nil
 	a.dropThumbs()
+	// The resident is still there to hear the thanks: the voice stays as it was until the
+	// start screen (showState) applies the next visit's setting.
+	wasOn := a.deps.Voice != nil && a.deps.Voice.Enabled()
 	a.applyVisit()
+	if wasOn && a.sess.State() == session.StateWipe {
+		a.deps.Voice.SetEnabled(true)
+	}
 	if st := a.sess.State(); st == session.StateIdle || st == session.StateWipe {
 		a.curState = st
 		a.showScreen(a.buildState(st))

@@ -168,6 +168,17 @@ func (a *App) newReceiptScreen() screen {
 	codeText := canvas.NewText(code, theme.Color(theme.ColorNameForeground))
 	codeText.TextStyle.Bold = true
 	codeText.Alignment = fyne.TextAlignCenter
+	// The one place the kiosk speaks a datum: the resident's own tracking code, after the
+	// screen's words (and, when the receipt did not print, after how to keep the code).
+	s.voiceCode = code
+	s.voice = "voice.receipt"
+	if !a.sess.ReceiptPrinted() {
+		s.voice = "voice.receipt." + map[PrinterFault]string{FaultPaperOut: "paper", FaultCoverOpen: "cover",
+			FaultOffline: "offline"}[FaultOf(a.printErr)]
+		if s.voice == "voice.receipt." {
+			s.voice += "other"
+		}
+	}
 	var body fyne.CanvasObject
 	if a.sess.ReceiptPrinted() {
 		codeText.TextSize = theme.Size(theme.SizeNameHeadingText)

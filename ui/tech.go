@@ -180,7 +180,7 @@ func (a *App) closeWhenIdle(b *screenBase, idle time.Duration, last func() time.
 }
 
 // Technician settings sections.
-var techSections = []string{"devices", "queue", "platform", "terminal", "logs"}
+var techSections = []string{"devices", "queue", "platform", "terminal", "access", "logs"}
 
 // techScreen is the technician's settings: devices with auto-detect and tests, the queue
 // with "sync now", the platform address and enrollment, the terminal's timeouts, and log
@@ -228,6 +228,7 @@ func (a *App) openSettings() {
 // closeSettings returns to the resident screens.
 func (a *App) closeSettings() {
 	a.tech = false
+	a.applyVoice()
 	a.curState = ""
 	a.showState(a.sess.State())
 }
@@ -422,6 +423,8 @@ func (s *techScreen) fill() {
 			s.stepper("tech.warning", a.T("tech.warning"), &s.cfg.Session.WarningTime.Duration, 5*time.Second, config.MinWarningTime, config.MaxWarningTime),
 			s.field("tech.terminal.id", a.T("tech.terminal.id"), func() string { return s.cfg.TerminalID }, func(v string) { s.cfg.TerminalID = v }),
 			s.button("tech.save", a.T("tech.save"), s.save))
+	case "access":
+		objs = append(objs, s.accessSettings()...)
 	case "logs":
 		objs = append(objs, a.para(a.T("tech.logs.note")),
 			s.button("tech.export_logs", a.T("tech.export_logs"), func() { s.task("export_logs", a.deps.Technician.ExportLogs) }))

@@ -251,7 +251,10 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		log.Warn("wall clock implausible: no receipts until a hub gives its time; set the clock and check its battery",
 			"wall", time.Now().UTC(), "floor", clock.Floor())
 	}
-	sy := &syncer{
+	guide, speaker, stopVoice := startVoice(ctx, cfg.Access, o.audioOut, dataDir, log.With("part", "voice"))
+	k.closers = append(k.closers, stopVoice)
+
+	sy := &syncer{speaker: speaker,
 		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs, clock: clk,
 		link: client.LinkOptions{CAFile: cfg.Platform.CAFile, Pin: cfg.Platform.HubCertPin,
 			InsecureUnencrypted: cfg.Platform.InsecureUnencryptedLink},
@@ -288,21 +291,22 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 
 	lang := form.Lang(cfg.Session.Language)
 	deps := ui.Deps{
-		Log:          log.With("part", "ui"),
-		Fonts:        faces,
-		Translations: nil,
-		Catalog:      catalogs,
-		Identity:     cards,
-		QR:           newQRIdentifier(dataDir, log.With("part", "qrid")),
-		Barcode:      codes,
-		Scanner:      scanner,
-		Printer:      sink,
-		Submitter:    &submitter{s: sy, catalogs: catalogs},
-		Sync:         sy.state,
-		Bulletins:    sy.bulletins,
-		Access:       guard,
-		Technician:   tech,
-		Hall:         form.Text{Zh: cfg.Hall.NameZh, En: cfg.Hall.NameEn},
+		Log:               log.With("part", "ui"),
+		Fonts:             faces,
+		Translations:      nil,
+		Catalog:           catalogs,
+		Identity:          cards,
+		QR:                newQRIdentifier(dataDir, log.With("part", "qrid")),
+		Barcode:           codes,
+		Scanner:           scanner,
+		Printer:           sink,
+		Submitter:         &submitter{s: sy, catalogs: catalogs},
+		Sync:              sy.state,
+		Bulletins:         sy.bulletins,
+		Access:            guard,
+		Technician:        tech,
+		VoiceInNormalMode: cfg.Access.VoiceNormalMode,
+		Hall:              form.Text{Zh: cfg.Hall.NameZh, En: cfg.Hall.NameEn},
 		Session: session.Options{
 			IdleTimeout: cfg.Session.IdleTimeout.Duration,
 			WarningTime: cfg.Session.WarningTime.Duration,
@@ -319,7 +323,11 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		// led to safe mode and starts the kiosk again, normally.
 		OnRestart: func() { fa.Quit() },
 	}
+	if guide != nil {
+		deps.Voice = guide
+	}
 	k.ui = ui.New(deps)
+	k.ui.ApplySettings(ui.SettingsOf(cfg)) // the palette and the voice's defaults
 	k.ui.Show(w)
 	k.win = w
 	k.problems, k.safeMode = problems, safeMode

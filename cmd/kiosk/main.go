@@ -38,6 +38,7 @@ type options struct {
 	uiMap      string
 	quitAfter  time.Duration
 	memStats   time.Duration
+	audioOut   string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -54,6 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.uiMap, "ui-map", "", "write the automation map of tappable elements to this file (see package ui)")
 	fs.DurationVar(&o.quitAfter, "quit-after", 0, "quit after this long (measurements and tests)")
 	fs.DurationVar(&o.memStats, "mem-stats", 0, "log the Go heap after a forced collection this often (measurements)")
+	fs.StringVar(&o.audioOut, "audio-out", "", "where speech goes: auto, alsa, null or file:DIR (overrides the configuration's accessibility.audio_output)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: kiosk [-config FILE | -simulate] [flags]\n\n")

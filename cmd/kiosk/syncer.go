@@ -40,7 +40,9 @@ type syncer struct {
 	keyReadOnly bool
 	log         *slog.Logger
 	registry    *devices.Registry
-	catalogs    *catalog.Store
+	// speaker is the spoken guidance's sound output, reported beside the devices.
+	speaker  *health.Tracker
+	catalogs *catalog.Store
 	// clock is the trusted time (nil in tests: the wall clock, believed).
 	clock *clock.Clock
 
@@ -142,7 +144,7 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 		Outbox:              q,
 		Logger:              s.log.With("part", "sync"),
 		App:                 version,
-		Health:              func() []health.Status { return s.registry.Snapshot().Devices },
+		Health:              s.health,
 		// The catalog the kiosk holds (embedded, saved from an earlier push, or pushed
 		// now), so the hub pushes only what is newer rather than on every reconnect.
 		Versions: func() client.Versions {
@@ -316,3 +318,12 @@ func (s *syncer) onCommand(ctx context.Context, cmd protocol.Command) (string, e
 
 // catalogFile is the last good catalog the hub pushed, used at the next start.
 const catalogFile = "catalog.json"
+
+// health is every device's status for the heartbeat: the registry's, and the speaker's.
+func (s *syncer) health() []health.Status {
+	out := s.registry.Snapshot().Devices
+	if s.speaker != nil {
+		out = append(out, s.speaker.Current())
+	}
+	return out
+}

@@ -41,6 +41,8 @@ const (
 	Printer    Kind = "printer"
 	Barcode    Kind = "barcode"
 	DocScanner Kind = "docscanner"
+	// Speaker is the sound output of the spoken guidance.
+	Speaker Kind = "speaker"
 )
 
 // Status is one device's health at one moment.

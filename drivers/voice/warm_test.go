@@ -31,7 +31,7 @@ func TestShippedPromptsAreSpeakable(t *testing.T) {
 		t.Fatalf("prompts in %d languages, want 2", len(byLang))
 	}
 	for _, id := range []string{"voice.home", "voice.identify", "voice.identify.offline", "voice.materials",
-		"voice.materials.offline", "voice.receipt", "voice.receipt.paper", "voice.warning"} {
+		"voice.materials.offline", "voice.receipt", "voice.receipt.paper", "voice.still_there"} {
 		for lang, ids := range byLang {
 			if !ids[id] {
 				t.Errorf("%s has no %s", lang, id)

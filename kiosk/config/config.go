@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/govkiosk/govkiosk/internal/atomicfile"
+	"github.com/govkiosk/govkiosk/kiosk/speech"
 )
 
 // MaxSize is the largest configuration file read, in bytes.
@@ -41,6 +42,7 @@ type Config struct {
 	// AllowKeyInDataDir accepts a QueueKeyFile inside DataDir (demos and tests only).
 	AllowKeyInDataDir bool       `toml:"allow_key_in_data_dir,omitempty"`
 	Session           Session    `toml:"session"`
+	Access            Access     `toml:"accessibility"`
 	Technician        Technician `toml:"technician"`
 	// Devices are written as [[device]] tables.
 	Devices []Device `toml:"device"`
@@ -81,6 +83,26 @@ type Session struct {
 	Language string `toml:"language"`
 	// ElderMode starts each visit in elder mode (large text, slower timeouts).
 	ElderMode bool `toml:"elder_mode"`
+}
+
+// Access holds the spoken guidance and display settings for older residents and
+// residents with poor sight.
+type Access struct {
+	// VoiceNormalMode speaks each screen's instruction outside elder mode too; elder mode
+	// always speaks.
+	VoiceNormalMode bool `toml:"voice_normal_mode"`
+	// Volume is the default volume step at the start of every visit: 1 (quiet), 2 or 3
+	// (loud). 0 means 2.
+	Volume int `toml:"volume"`
+	// QuietHours is a span of the day, "HH:MM-HH:MM" (it may cross midnight), during which
+	// the volume is at most QuietVolume (0 silences the kiosk). Empty: none.
+	QuietHours  string `toml:"quiet_hours,omitempty"`
+	QuietVolume int    `toml:"quiet_volume"`
+	// AudioOutput is where speech goes: auto (the sound card if there is one, else
+	// nothing), alsa, null, or file:DIR (a WAV per prompt, for tests).
+	AudioOutput string `toml:"audio_output,omitempty"`
+	// HighContrast draws the screens in the high-contrast palette.
+	HighContrast bool `toml:"high_contrast"`
 }
 
 // Technician holds what guards the technician screens.
@@ -137,6 +159,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.Session.Language == "" {
 		c.Session.Language = DefaultLanguage
+	}
+	if c.Access.Volume == 0 {
+		c.Access.Volume = int(speech.Medium)
 	}
 }
 

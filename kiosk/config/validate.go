@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/govkiosk/govkiosk/kiosk/access"
+	"github.com/govkiosk/govkiosk/kiosk/speech"
 )
 
 // ErrInvalid is what a *ValidationError matches with errors.Is.
@@ -118,6 +119,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.checkSession(p)
+	c.checkAccess(p)
 	if h := c.Technician.PINHash; h != "" {
 		if err := access.CheckHash(h); err != nil {
 			p.add("technician.pin_hash", "cannot be read (%v): set the PIN again with the technician tool", err)
@@ -203,6 +205,24 @@ func (c *Config) checkSession(p *problems) {
 	}
 	if c.Session.Language != "zh" && c.Session.Language != "en" {
 		p.add("session.language", "%q: use zh or en", c.Session.Language)
+	}
+}
+
+func (c *Config) checkAccess(p *problems) {
+	a := c.Access
+	if a.Volume < 1 || a.Volume > 3 {
+		p.add("accessibility.volume", "%d: use 1 (quiet), 2 or 3 (loud)", a.Volume)
+	}
+	if a.QuietVolume < 0 || a.QuietVolume > 3 {
+		p.add("accessibility.quiet_volume", "%d: use 0 (silent) to 3", a.QuietVolume)
+	} else if _, err := speech.ParseQuietHours(a.QuietHours, speech.Step(a.QuietVolume)); err != nil {
+		p.add("accessibility.quiet_hours", "%q: use HH:MM-HH:MM, e.g. 22:00-07:00", a.QuietHours)
+	}
+	switch o := a.AudioOutput; {
+	case o == "", o == "auto", o == "alsa", o == "null":
+	case strings.HasPrefix(o, "file:") && filepath.IsAbs(strings.TrimPrefix(o, "file:")):
+	default:
+		p.add("accessibility.audio_output", "%q: use auto, alsa, null or file:/ABSOLUTE/DIR", o)
 	}
 }
 

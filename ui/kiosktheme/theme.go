@@ -128,6 +128,33 @@ var (
 	}
 )
 
+// highContrast is the technician's high-contrast palette for residents with poor sight:
+// black on white, white on a deep blue, every text pair at least 7:1 (WCAG AAA), borders
+// and separators dark enough to see. Names it leaves out keep the normal palette.
+var highContrast = map[fyne.ThemeColorName]color.Color{
+	theme.ColorNameBackground:          color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF},
+	theme.ColorNameForeground:          color.NRGBA{A: 0xFF},
+	theme.ColorNamePrimary:             color.NRGBA{R: 0x00, G: 0x2A, B: 0x6B, A: 0xFF},
+	theme.ColorNameForegroundOnPrimary: color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF},
+	theme.ColorNameButton:              color.NRGBA{R: 0xE8, G: 0xE8, B: 0xE8, A: 0xFF},
+	theme.ColorNameDisabledButton:      color.NRGBA{R: 0xD0, G: 0xD0, B: 0xD0, A: 0xFF},
+	theme.ColorNameDisabled:            color.NRGBA{R: 0x30, G: 0x30, B: 0x30, A: 0xFF},
+	theme.ColorNameError:               color.NRGBA{R: 0x8B, G: 0x00, B: 0x00, A: 0xFF},
+	theme.ColorNameSuccess:             color.NRGBA{R: 0x00, G: 0x4D, B: 0x1A, A: 0xFF},
+	theme.ColorNameWarning:             color.NRGBA{R: 0x5C, G: 0x33, B: 0x00, A: 0xFF},
+	theme.ColorNameInputBackground:     color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF},
+	theme.ColorNameInputBorder:         color.NRGBA{A: 0xFF},
+	theme.ColorNameSeparator:           color.NRGBA{R: 0x40, G: 0x40, B: 0x40, A: 0xFF},
+	theme.ColorNamePlaceHolder:         color.NRGBA{R: 0x40, G: 0x40, B: 0x40, A: 0xFF},
+	theme.ColorNameHeaderBackground:    color.NRGBA{R: 0xE8, G: 0xE8, B: 0xE8, A: 0xFF},
+	ColorNameBar:                       color.NRGBA{R: 0x00, G: 0x2A, B: 0x6B, A: 0xFF},
+	ColorNameOnBar:                     color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF},
+	ColorNameCard:                      color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF},
+	ColorNameLocked:                    color.NRGBA{R: 0xE8, G: 0xE8, B: 0xE8, A: 0xFF},
+	ColorNameMuted:                     color.NRGBA{R: 0x26, G: 0x26, B: 0x26, A: 0xFF},
+	ColorNameCalm:                      color.NRGBA{R: 0x10, G: 0x2A, B: 0x45, A: 0xFF},
+}
+
 // Sizes at scale 1 for a 1920×1080 screen seen from arm's length. Text and targets grow
 // in elder mode; spacing grows less so that the larger type still fits.
 var (
@@ -165,6 +192,7 @@ const elderSpacing = 1.2
 type Theme struct {
 	fonts *fonts.Set
 	elder atomic.Bool
+	hc    atomic.Bool
 }
 
 var _ fyne.Theme = (*Theme)(nil)
@@ -175,6 +203,13 @@ func New(f *fonts.Set) *Theme { return &Theme{fonts: f} }
 
 // SetElder switches elder mode. The caller rebuilds what is on screen.
 func (t *Theme) SetElder(on bool) { t.elder.Store(on) }
+
+// SetHighContrast switches to the high-contrast palette (a technician setting). The
+// caller rebuilds what is on screen.
+func (t *Theme) SetHighContrast(on bool) { t.hc.Store(on) }
+
+// HighContrast reports whether the high-contrast palette is on.
+func (t *Theme) HighContrast() bool { return t.hc.Load() }
 
 // Elder reports whether elder mode is on.
 func (t *Theme) Elder() bool { return t.elder.Load() }
@@ -190,6 +225,11 @@ func (t *Theme) Scale() float32 {
 // Color returns the kiosk palette's colour. The kiosk is always light, whatever the
 // system asks: a hall's lighting is bright and the palette was checked for contrast there.
 func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	if t.HighContrast() {
+		if c, ok := highContrast[n]; ok {
+			return c
+		}
+	}
 	if c, ok := colorByName[n]; ok {
 		return c
 	}

@@ -90,3 +90,37 @@ func TestEveryColorDefined(t *testing.T) {
 		}
 	}
 }
+
+// In the high-contrast palette every text colour is at least 7:1 (WCAG AAA) on every
+// surface it is drawn on.
+func TestHighContrastPalette(t *testing.T) {
+	th := New(nil)
+	th.SetHighContrast(true)
+	c := func(n fyne.ThemeColorName) color.Color { return th.Color(n, theme.VariantLight) }
+	pairs := []struct{ fg, bg fyne.ThemeColorName }{
+		{theme.ColorNameForeground, theme.ColorNameBackground},
+		{theme.ColorNameForeground, ColorNameCard},
+		{theme.ColorNameForeground, theme.ColorNameButton},
+		{theme.ColorNameForeground, ColorNameLocked},
+		{ColorNameMuted, theme.ColorNameBackground},
+		{ColorNameMuted, ColorNameLocked},
+		{theme.ColorNameForegroundOnPrimary, theme.ColorNamePrimary},
+		{ColorNameOnBar, ColorNameBar},
+		{theme.ColorNameError, ColorNameCard},
+		{theme.ColorNameSuccess, ColorNameCard},
+		{theme.ColorNameWarning, ColorNameCard},
+		{ColorNameCalm, theme.ColorNameBackground},
+		{theme.ColorNamePlaceHolder, ColorNameCard},
+		{theme.ColorNameDisabled, theme.ColorNameDisabledButton},
+	}
+	for _, p := range pairs {
+		if r := contrast(c(p.fg), c(p.bg)); r < 7 {
+			t.Errorf("%s on %s: %.2f:1, want at least 7:1", p.fg, p.bg, r)
+		}
+	}
+	hcBar := c(ColorNameBar)
+	th.SetHighContrast(false)
+	if c(ColorNameBar) == hcBar {
+		t.Error("switching high contrast off kept its bar colour")
+	}
+}

@@ -76,6 +76,8 @@ type Options struct {
 	Size fyne.Size
 	// MapPath turns the automation map on.
 	MapPath string
+	// Voice gives the UI the fake voice (k.Voice), and with it the sound buttons.
+	Voice bool
 	// Deps, when set, adjusts the dependencies before the UI is built.
 	Deps func(*ui.Deps)
 }
@@ -97,6 +99,7 @@ type Kiosk struct {
 	Bulletins *Feed[ui.Bulletin]
 	Tech      *Technician
 	Guard     *access.Guard
+	Voice     *Voice
 }
 
 // Start builds the UI with fakes in a test window and shows the start screen. Everything
@@ -108,7 +111,7 @@ func Start(t testing.TB, o Options) *Kiosk {
 	k := &Kiosk{t: t, Loop: &Loop{}, Clock: NewClock(StartTime), Reader: NewReader(), Barcode: NewBarcode(),
 		QR: &QR{Codes: map[string]*identity.Identity{}}, Scanner: NewScanner(), Printer: NewPrinter(),
 		Submitter: NewSubmitter(), Sync: NewFeed(ui.SyncState{Online: true}), Bulletins: NewFeed(ui.Bulletin{}),
-		Tech: NewTechnician()}
+		Tech: NewTechnician(), Voice: NewVoice()}
 	k.Guard = access.NewGuard(pinHash, access.State{}, k.Clock.Now)
 	deps := ui.Deps{
 		Catalog:    StaticCatalog{C: Catalog()},
@@ -135,6 +138,9 @@ func Start(t testing.TB, o Options) *Kiosk {
 	}
 	if o.Fonts {
 		deps.Fonts = Fonts(t)
+	}
+	if o.Voice {
+		deps.Voice = k.Voice
 	}
 	if o.Deps != nil {
 		o.Deps(&deps)
