@@ -280,26 +280,18 @@ func (s *pgStore) openSubmission(rec *submissionRecord) (*submissionRecord, open
 	if rec.IDHash != "" {
 		idHash = &rec.IDHash
 	}
-	created := false
-	// The attachments' offset rows come with the submission, in its transaction: one
-	// commit (one WAL flush) fewer per attachment than creating them on first use.
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO submissions (id, terminal_id, tracking_code, state, rec, id_hash)
-			VALUES ($1, $2, $3, 'open', $4, $5) ON CONFLICT DO NOTHING`, rec.ID, rec.TerminalID, rec.TrackingCode, raw, idHash)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		created = true
-		for i := range rec.Attachments {
-			if _, err := tx.Exec(ctx, "INSERT INTO attachment_parts (submission_id, idx) VALUES ($1, $2) ON CONFLICT DO NOTHING", rec.ID, i); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	// The attachments' offset rows come with the submission, in the same statement:
+	// one round trip and one commit for both.
+	var n int
+	err = s.pool.QueryRow(ctx, `WITH s AS (INSERT INTO submissions (id, terminal_id, tracking_code, state, rec, id_hash)
+			VALUES ($1, $2, $3, 'open', $4, $5) ON CONFLICT DO NOTHING RETURNING id),
+		p AS (INSERT INTO attachment_parts (submission_id, idx) SELECT s.id, g FROM s, generate_series(0, $6::int - 1) g
+			ON CONFLICT DO NOTHING)
+		SELECT count(*) FROM s`, rec.ID, rec.TerminalID, rec.TrackingCode, raw, idHash, len(rec.Attachments)).Scan(&n)
 	if err != nil {
 		return nil, 0, err
 	}
+	created := n == 1
 	if created {
 		return rec, openCreated, nil
 	}
@@ -343,43 +335,30 @@ func (s *pgStore) dropOpenSubmission(id string) (*submissionRecord, error) {
 		"DELETE FROM submissions WHERE id = $1 AND state = 'open' RETURNING rec", id))
 }
 
+// commitSubmission commits in one statement (one round trip, one implicit
+// transaction): the row update, its hub reference from the sequence and, when
+// forwarding, the outbox row. A repeat finds no open row and reads the stored one.
 func (s *pgStore) commitSubmission(id string, now time.Time) (*submissionRecord, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	var out *submissionRecord
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		r, err := scanJSON[submissionRecord](tx.QueryRow(ctx, "SELECT rec FROM submissions WHERE id = $1 FOR UPDATE", id))
-		if err != nil {
-			return err
-		}
-		if r == nil {
-			return ErrNotFound
-		}
-		out = r
-		if r.State == stateCommitted {
-			return nil
-		}
-		var seq int64
-		if err := tx.QueryRow(ctx, "SELECT nextval('submission_seq')").Scan(&seq); err != nil {
-			return err
-		}
-		r.State, r.Seq, r.HubRef, r.ReceivedAt = stateCommitted, uint64(seq), fmt.Sprintf("H%09d", seq), now
-		raw, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		if _, err = tx.Exec(ctx, "UPDATE submissions SET state = 'committed', seq = $2, rec = $3 WHERE id = $1", id, seq, raw); err != nil {
-			return err
-		}
-		if s.outbox {
-			_, err = tx.Exec(ctx, "INSERT INTO forward_queue (submission_id, next_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", id, now)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
+	r, err := scanJSON[submissionRecord](s.pool.QueryRow(ctx, `WITH c AS (
+			UPDATE submissions SET state = 'committed', seq = n.v,
+				rec = rec || jsonb_build_object('state', 'committed', 'seq', n.v,
+					'hub_ref', 'H' || CASE WHEN n.v < 1000000000 THEN lpad(n.v::text, 9, '0') ELSE n.v::text END,
+					'received_at', $2::text)
+			FROM (SELECT nextval('submission_seq') AS v) n
+			WHERE id = $1 AND state = 'open'
+			RETURNING id, rec),
+		o AS (INSERT INTO forward_queue (submission_id, next_at) SELECT id, $3 FROM c WHERE $4 ON CONFLICT DO NOTHING)
+		SELECT rec FROM c`, id, now.Format(time.RFC3339Nano), now, s.outbox))
+	if err != nil || r != nil {
+		return r, err
 	}
-	return out, nil
+	r, err = s.submission(id)
+	if err == nil && r == nil {
+		err = ErrNotFound
+	}
+	return r, err
 }
 
 func (s *pgStore) putRating(rec *ratingRecord) (*ratingRecord, bool, error) {
@@ -657,49 +636,47 @@ var errOffsetMoved = errors.New("hub: attachment offset moved under this upload"
 func (a *pgAttachments) openPart(terminalID, id string, index int, meta protocol.Attachment) (attachmentPart, error) {
 	ctx, cancel := a.s.ctx()
 	defer cancel()
-	var exists bool
-	if err := a.s.pool.QueryRow(ctx, "SELECT true FROM attachment_parts WHERE submission_id = $1 AND idx = $2", id, index).Scan(&exists); errors.Is(err, pgx.ErrNoRows) {
+	p := &pgPart{a: a, id: id, index: index, size: meta.Size, sum: meta.SHA256, h: sha256.New()}
+	// One statement, one snapshot: the offset row and its chunks agree.
+	rows, err := a.s.pool.Query(ctx, `SELECT p.next, c.off, c.sealed FROM attachment_parts p
+		LEFT JOIN attachment_chunks c ON c.submission_id = p.submission_id AND c.idx = p.idx
+		WHERE p.submission_id = $1 AND p.idx = $2 ORDER BY c.off`, id, index)
+	if err != nil {
+		return nil, fmt.Errorf("hub: open attachment: %w", err)
+	}
+	found, next := false, int64(0)
+	for rows.Next() {
+		var off *int64
+		var sealed []byte
+		if err := rows.Scan(&next, &off, &sealed); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("hub: open attachment: %w", err)
+		}
+		found = true
+		if off == nil {
+			continue // no chunk yet
+		}
+		plain, err := a.s.seal.open(sealed, chunkAAD(id, index, *off))
+		if err != nil || *off != p.next {
+			rows.Close()
+			return nil, fmt.Errorf("hub: attachment %s/%d: chunk at %d does not verify", id, index, *off)
+		}
+		p.h.Write(plain)
+		p.next += int64(len(plain))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("hub: open attachment: %w", err)
+	}
+	if !found {
 		// Made by openSubmission normally; a record from before that still works.
 		if _, err := a.s.pool.Exec(ctx, "INSERT INTO attachment_parts (submission_id, idx) VALUES ($1, $2) ON CONFLICT DO NOTHING", id, index); err != nil {
 			return nil, fmt.Errorf("hub: open attachment: %w", err)
 		}
-	} else if err != nil {
-		return nil, fmt.Errorf("hub: open attachment: %w", err)
+		return p, nil
 	}
-	p := &pgPart{a: a, id: id, index: index, size: meta.Size, sum: meta.SHA256, h: sha256.New()}
-	err := pgx.BeginFunc(ctx, a.s.pool, func(tx pgx.Tx) error {
-		var next int64
-		if err := tx.QueryRow(ctx, "SELECT next FROM attachment_parts WHERE submission_id = $1 AND idx = $2 FOR SHARE", id, index).Scan(&next); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, "SELECT off, sealed FROM attachment_chunks WHERE submission_id = $1 AND idx = $2 ORDER BY off", id, index)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var off int64
-			var sealed []byte
-			if err := rows.Scan(&off, &sealed); err != nil {
-				return err
-			}
-			plain, err := a.s.seal.open(sealed, chunkAAD(id, index, off))
-			if err != nil || off != p.next {
-				return fmt.Errorf("hub: attachment %s/%d: chunk at %d does not verify", id, index, off)
-			}
-			p.h.Write(plain)
-			p.next += int64(len(plain))
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if p.next != next {
-			return fmt.Errorf("hub: attachment %s/%d: chunks end at %d, offset says %d", id, index, p.next, next)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("hub: open attachment: %w", err)
+	if p.next != next {
+		return nil, fmt.Errorf("hub: attachment %s/%d: chunks end at %d, offset says %d", id, index, p.next, next)
 	}
 	return p, nil
 }
@@ -770,19 +747,15 @@ func (p *pgPart) append(data []byte) error {
 		h.Write(data)
 		done = hex.EncodeToString(h.Sum(nil)) == p.sum
 	}
-	err := pgx.BeginFunc(ctx, p.a.s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE attachment_parts SET next = next + $4, done = $5
-			WHERE submission_id = $1 AND idx = $2 AND next = $3 AND NOT done`, p.id, p.index, p.next, len(data), done)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() != 1 {
-			return errOffsetMoved
-		}
-		_, err = tx.Exec(ctx, "INSERT INTO attachment_chunks (submission_id, idx, off, n, sealed) VALUES ($1, $2, $3, $4, $5)",
-			p.id, p.index, p.next, len(data), p.a.s.seal.seal(data, chunkAAD(p.id, p.index, p.next)))
-		return err
-	})
+	// One statement, so one round trip and one implicit transaction: the offset moves
+	// only from where this part believes it is, and the chunk is stored only if it did.
+	tag, err := p.a.s.pool.Exec(ctx, `WITH u AS (UPDATE attachment_parts SET next = next + $4, done = $5
+			WHERE submission_id = $1 AND idx = $2 AND next = $3 AND NOT done RETURNING 1)
+		INSERT INTO attachment_chunks (submission_id, idx, off, n, sealed) SELECT $1, $2, $3, $4, $6 FROM u`,
+		p.id, p.index, p.next, len(data), done, p.a.s.seal.seal(data, chunkAAD(p.id, p.index, p.next)))
+	if err == nil && tag.RowsAffected() != 1 {
+		err = errOffsetMoved
+	}
 	if err != nil {
 		return fmt.Errorf("hub: write attachment: %w", err)
 	}
