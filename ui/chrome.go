@@ -41,7 +41,7 @@ func (a *App) frame(b *screenBase, f frame, body fyne.CanvasObject) fyne.CanvasO
 		btn.Importance = touch.Quiet
 		rightTop = b.add("nav.home", btn)
 	}
-	if sound := a.soundControls(b); sound != nil && !a.tech {
+	if sound := a.soundControls(b, true); sound != nil && !a.tech {
 		rightTop = container.NewHBox(append(sound, rightTop)...)
 	}
 	title := centered(a.styled(f.title, kiosktheme.SizeNameTitleText, kiosktheme.ColorNameOnBar, true))

@@ -65,7 +65,7 @@ func (a *App) newHome() screen {
 	corner := theme.Size(kiosktheme.SizeNameBar) * 1.6
 	clockSlot := canvas.NewRectangle(kiosktheme.Transparent)
 	clockSlot.SetMinSize(fyne.NewSize(corner, 1))
-	toggles := container.NewHBox(append(a.soundControls(s.screenBase), s.elder, s.lang)...)
+	toggles := container.NewHBox(append(a.soundControls(s.screenBase, a.portrait()), s.elder, s.lang)...)
 	top := a.bar(container.NewBorder(nil, nil, nil,
 		container.NewHBox(toggles, container.NewStack(clockSlot, container.NewCenter(s.clock))),
 		container.NewVBox(layout.NewSpacer(), hall, layout.NewSpacer())))

@@ -87,12 +87,19 @@ func (a *App) applyVoice() {
 // soundControls are the resident's "say it again" and volume buttons, for the top bar of
 // every resident screen. Tapping either turns the voice on for the rest of the visit: a
 // resident who looks for the loudspeaker button wants to hear.
-func (a *App) soundControls(b *screenBase) []fyne.CanvasObject {
+//
+// compact leaves the words out (icons and "2/3" only), for a top bar that must also fit
+// a title, back and home on a portrait panel in elder mode.
+func (a *App) soundControls(b *screenBase, compact bool) []fyne.CanvasObject {
 	v := a.deps.Voice
 	if v == nil {
 		return nil
 	}
-	again := touch.NewButton(a.T("sound.again"), theme.VolumeUpIcon(), a.act(func() {
+	againText := a.T("sound.again")
+	if compact {
+		againText = ""
+	}
+	again := touch.NewButton(againText, theme.VolumeUpIcon(), a.act(func() {
 		if !v.Enabled() {
 			v.SetEnabled(true)
 			a.speakAgain()
@@ -104,11 +111,17 @@ func (a *App) soundControls(b *screenBase) []fyne.CanvasObject {
 		v.Repeat()
 	}))
 	again.Importance = touch.Quiet
+	label := a.volumeLabel
+	var icon fyne.Resource
+	if compact {
+		label = func() string { return fmt.Sprintf("%d/%d", v.Volume(), speech.Loud) }
+		icon = theme.VolumeDownIcon()
+	}
 	var vol *touch.Button
-	vol = touch.NewButton(a.volumeLabel(), nil, a.act(func() {
+	vol = touch.NewButton(label(), icon, a.act(func() {
 		v.SetEnabled(true)
 		v.SetVolume(v.Volume()%speech.Loud + 1)
-		vol.SetText(a.volumeLabel())
+		vol.SetText(label())
 		v.Repeat()
 	}))
 	vol.Importance = touch.Quiet

@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"runtime/cgo"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/govkiosk/govkiosk/drivers/audio"
@@ -72,7 +74,23 @@ func (r Rate) wpm(lang Lang) int {
 type Engine struct {
 	mu   sync.Mutex
 	rate int // samples per second
+	// urgent counts syntheses a resident is waiting for; background ones (see
+	// Background) give way to them, between and within texts.
+	urgent atomic.Int32
 }
+
+type backgroundKey struct{}
+
+// Background marks a context's syntheses as preparation (warming a cache): they wait
+// while a synthesis a resident is waiting for runs, and stop part-way to let one in.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+func isBackground(ctx context.Context) bool { b, _ := ctx.Value(backgroundKey{}).(bool); return b }
+
+// errYield is a background synthesis stopped to let an urgent one in; it is retried.
+var errYield = errors.New("tts: yielded")
 
 var (
 	engineOnce sync.Once
@@ -101,8 +119,11 @@ func (e *Engine) SampleRate() int { return e.rate }
 
 // job collects one synthesis's samples; the callback finds it through a cgo.Handle.
 type job struct {
-	ctx     context.Context
-	samples []int16
+	ctx        context.Context
+	samples    []int16
+	background bool
+	urgent     *atomic.Int32
+	yielded    bool
 }
 
 //export goSynthCallback
@@ -121,18 +142,46 @@ func goSynthCallback(wav *C.short, n C.int, events *C.espeak_EVENT) C.int {
 	if j.ctx.Err() != nil {
 		return 1 // abort: a newer prompt needs the engine
 	}
+	if j.background && j.urgent.Load() > 0 {
+		j.yielded = true
+		return 1 // abort: a resident is waiting for the engine
+	}
 	return 0
 }
 
 // Synthesize speaks text in lang at rate and returns the samples. It stops early, with
 // ctx's error, when ctx is done.
 func (e *Engine) Synthesize(ctx context.Context, lang Lang, text string, rate Rate) (audio.Clip, error) {
-	voice, ok := voices[lang]
-	if !ok {
+	if _, ok := voices[lang]; !ok {
 		return audio.Clip{}, fmt.Errorf("%w: %q", ErrUnsupported, lang)
 	}
+	if !isBackground(ctx) {
+		e.urgent.Add(1)
+		defer e.urgent.Add(-1)
+		return e.synthesize(ctx, lang, text, rate, false)
+	}
+	for {
+		for e.urgent.Load() > 0 {
+			select {
+			case <-ctx.Done():
+				return audio.Clip{}, ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		c, err := e.synthesize(ctx, lang, text, rate, true)
+		if !errors.Is(err, errYield) {
+			return c, err
+		}
+	}
+}
+
+func (e *Engine) synthesize(ctx context.Context, lang Lang, text string, rate Rate, background bool) (audio.Clip, error) {
+	voice := voices[lang]
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if background && e.urgent.Load() > 0 {
+		return audio.Clip{}, errYield
+	}
 	if err := ctx.Err(); err != nil {
 		return audio.Clip{}, err
 	}
@@ -142,7 +191,7 @@ func (e *Engine) Synthesize(ctx context.Context, lang Lang, text string, rate Ra
 		return audio.Clip{}, fmt.Errorf("tts: voice %q: espeak error %d", voice, int(r))
 	}
 	C.espeak_SetParameter(C.espeakRATE, C.int(rate.wpm(lang)), 0)
-	j := &job{ctx: ctx}
+	j := &job{ctx: ctx, background: background, urgent: &e.urgent}
 	h := cgo.NewHandle(j)
 	defer h.Delete()
 	ct := C.CString(text)
@@ -152,6 +201,9 @@ func (e *Engine) Synthesize(ctx context.Context, lang Lang, text string, rate Ra
 	}
 	if err := ctx.Err(); err != nil {
 		return audio.Clip{}, err
+	}
+	if j.yielded {
+		return audio.Clip{}, errYield
 	}
 	return audio.Clip{Rate: e.rate, Samples: j.samples}, nil
 }

@@ -3,6 +3,7 @@ package tts
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,4 +62,35 @@ func TestSynthesizeRefuses(t *testing.T) {
 	if _, err := e.Synthesize(ctx, Zh, "请稍候", Normal); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
+}
+
+// A background synthesis (warming the cache) gives way to one a resident is waiting for:
+// the urgent one finishes first even when the background one started earlier.
+func TestBackgroundGivesWay(t *testing.T) {
+	e, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("请将身份证放在读卡区。", 40)
+	done := make(chan string, 2)
+	go func() {
+		_, err := e.Synthesize(Background(context.Background()), Zh, long, Normal)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- "background"
+	}()
+	for e.mu.TryLock() { // until the background job holds the engine
+		e.mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	c, err := e.Synthesize(context.Background(), En, "Please take your receipt", Normal)
+	if err != nil || c.Duration() < time.Second {
+		t.Fatalf("urgent: %v, %v", c.Duration(), err)
+	}
+	done <- "urgent"
+	if first := <-done; first != "urgent" {
+		t.Errorf("%s finished first", first)
+	}
+	<-done
 }

@@ -50,8 +50,10 @@ func Prompts(fsys fs.FS) ([]Prompt, error) {
 
 // Warm synthesizes every prompt, and every character a tracking code can hold, into the
 // speech cache, so that each screen's first audio comes from the cache. It stops with
-// ctx. Run it at start-up and after a catalog push, off the UI goroutine.
+// ctx, and gives way to every prompt a screen asks for meanwhile. Run it at start-up and
+// after a catalog push, off the UI goroutine.
 func Warm(ctx context.Context, sp Speech, prompts []Prompt) error {
+	ctx = tts.Background(ctx) // a screen's prompt goes first
 	langs := map[string]bool{}
 	for _, p := range prompts {
 		if err := speech.Check(p.Text); err != nil {
