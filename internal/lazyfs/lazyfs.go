@@ -57,10 +57,8 @@ func Mount(backing, mnt string) (*FS, error) {
 	}
 	l := &FS{backing: backing, mnt: mnt, synced: map[string]image{}, newNames: map[string]map[string]bool{}}
 	root := &fs.LoopbackRoot{Path: backing, Dev: uint64(st.Dev)}
-	root.NewNode = func(r *fs.LoopbackRoot, _ *fs.Inode, _ string, _ *syscall.Stat_t) fs.InodeEmbedder {
-		return &node{LoopbackNode: fs.LoopbackNode{RootData: r}, l: l}
-	}
-	rootNode := root.NewNode(root, nil, "", &st)
+	// Every node below the root becomes a *node through WrapChild.
+	rootNode := &node{LoopbackNode: &fs.LoopbackNode{RootData: root}, l: l}
 	root.RootNode = rootNode
 	srv, err := fs.Mount(mnt, rootNode, &fs.Options{MountOptions: fuse.MountOptions{FsName: "lazyfs", Name: "lazyfs"}})
 	if err != nil {
@@ -175,8 +173,13 @@ func (l *FS) alive() syscall.Errno {
 
 // node is a loopback node that tells the FS about changes and syncs.
 type node struct {
-	fs.LoopbackNode
+	*fs.LoopbackNode
 	l *FS
+}
+
+// WrapChild makes each node the loopback creates under this one a *node as well.
+func (n *node) WrapChild(_ context.Context, ops fs.InodeEmbedder) fs.InodeEmbedder {
+	return &node{LoopbackNode: ops.(*fs.LoopbackNode), l: n.l}
 }
 
 func (n *node) fullPath() string {
@@ -184,11 +187,12 @@ func (n *node) fullPath() string {
 }
 
 var (
-	_ fs.NodeOpener    = (*node)(nil)
-	_ fs.NodeCreater   = (*node)(nil)
-	_ fs.NodeRenamer   = (*node)(nil)
-	_ fs.NodeSetattrer = (*node)(nil)
-	_ fs.NodeFsyncer   = (*node)(nil)
+	_ fs.NodeWrapChilder = (*node)(nil)
+	_ fs.NodeOpener      = (*node)(nil)
+	_ fs.NodeCreater     = (*node)(nil)
+	_ fs.NodeRenamer     = (*node)(nil)
+	_ fs.NodeSetattrer   = (*node)(nil)
+	_ fs.NodeFsyncer     = (*node)(nil)
 )
 
 func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
