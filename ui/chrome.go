@@ -201,6 +201,13 @@ func (a *App) keyLabels() touch.KeyLabels {
 	return touch.KeyLabels{Backspace: a.T("key.backspace"), Clear: a.T("key.clear"), Space: a.T("key.space")}
 }
 
+func (a *App) imeLabels() touch.IMELabels {
+	return touch.IMELabels{KeyLabels: a.keyLabels(),
+		Pinyin: a.T("ime.pinyin"), Handwriting: a.T("ime.handwriting"), ABC: a.T("ime.abc"),
+		Digits: a.T("ime.digits"), Prev: a.T("ime.prev"), Next: a.T("ime.next"),
+		Undo: a.T("ime.undo"), Rewrite: a.T("ime.rewrite"), Off: a.T("ime.off")}
+}
+
 // rootLayout stacks the screen and the dialog over the whole window, and notices size
 // changes (the window going full screen, a rotated display) to rewrite the automation
 // map and resize the technician gesture's corners.

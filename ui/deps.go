@@ -16,6 +16,7 @@ import (
 	"github.com/govkiosk/govkiosk/kiosk/receipt"
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/ui/fonts"
+	"github.com/govkiosk/govkiosk/ui/touch"
 )
 
 // Feed is a value that changes over time: what it is now, and a channel of every later
@@ -229,6 +230,11 @@ type Deps struct {
 	Voice Voice
 	// VoiceInNormalMode speaks outside elder mode too (elder mode always speaks).
 	VoiceInNormalMode bool
+
+	// IME is the Chinese input of free-text fields (pinyin and handwriting). Both parts
+	// nil keep the capital-letter keyboard. The UI resets the pinyin session when a visit
+	// ends, so nothing typed is learned beyond it.
+	IME touch.IME
 
 	// Access guards the technician screens; nil disables them.
 	Access     *access.Guard

@@ -217,6 +217,25 @@ func (s *formScreen) buildInput(fd *form.Field) {
 			s.input[i].Clip = scroll
 		}
 		center = scroll
+	case in == form.InputKeyboard && (a.deps.IME.Pinyin != nil || a.deps.IME.Handwriting != nil):
+		kb := touch.NewChineseKeyboard(a.deps.IME, a.imeLabels())
+		kb.OnText = func(text string) { a.touch(); s.insert(fd, text) }
+		kb.OnComposing = func(string) { a.touch() }
+		kb.OnBackspace = func() { a.touch(); s.backspace(fd) }
+		kb.OnClear = func() { a.touch(); s.clear(fd) }
+		base := len(s.input)
+		kb.OnKeys = func() {
+			s.input = s.input[:base]
+			for _, k := range kb.Keys() {
+				s.input = append(s.input, Element{ID: k.ID, Obj: k.Button})
+			}
+			if p := kb.Pad(); p != nil {
+				s.input = append(s.input, Element{ID: "ime.pad", Obj: p})
+			}
+			a.scheduleMap()
+		}
+		kb.OnKeys()
+		center = kb
 	case in == form.InputKeyboard:
 		kb := touch.NewKeyboard(a.keyLabels())
 		kb.OnRune = func(r rune) { a.touch(); s.key(fd, r) }
@@ -267,6 +286,17 @@ func (s *formScreen) key(fd *form.Field, r rune) {
 		return
 	}
 	s.buf = append(s.buf, r)
+	s.set(fd)
+}
+
+// insert adds text from the Chinese keyboard, cut at the field's limit.
+func (s *formScreen) insert(fd *form.Field, text string) {
+	for _, r := range text {
+		if len(s.buf) >= maxRunes(fd) {
+			break
+		}
+		s.buf = append(s.buf, r)
+	}
 	s.set(fd)
 }
 

@@ -251,6 +251,9 @@ func (a *App) afterWipe() {
 	a.reasons = nil
 	a.printErr = nil
 	a.dropThumbs()
+	if a.deps.IME.Pinyin != nil {
+		a.deps.IME.Pinyin.Reset() // what this resident chose must not rank for the next
+	}
 	// The resident is still there to hear the thanks: the voice stays as it was until the
 	// start screen (showState) applies the next visit's setting.
 	wasOn := a.deps.Voice != nil && a.deps.Voice.Enabled()
