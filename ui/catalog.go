@@ -41,6 +41,11 @@ type catalogScreen struct {
 	keyboard   *touch.Keyboard
 	kbBox      *fyne.Container
 	right      *fyne.Container
+	left       fyne.CanvasObject
+	hint       fyne.CanvasObject
+	// cols is the cards to a row; rows, once set, is how many rows fit the display
+	// without scrolling (see fitRows).
+	cols, rows int
 	empty      fyneText
 }
 
@@ -103,21 +108,30 @@ func (a *App) newCatalogScreen() screen {
 	if a.portrait() {
 		cols = 1 // a portrait screen is too narrow for two cards and the categories
 	}
+	s.cols = cols
 	s.grid = container.NewGridWithColumns(cols)
 	hint := a.note(a.T("catalog.search.hint"))
 	searchRow := container.NewBorder(nil, hint, nil, s.clear, s.search)
-	pager := container.NewHBox(layout.NewSpacer(), s.prev, container.NewCenter(s.pageLabel), s.next)
-	s.right = container.NewBorder(searchRow, container.NewVBox(pager, s.kbBox), nil, nil,
-		container.NewStack(s.grid, container.NewCenter(s.empty)))
+	s.hint = hint
+	hint.Hide()
+	s.right = container.NewBorder(searchRow, nil, nil, nil,
+		container.New(&layoutHook{after: s.fitRows}, container.NewStack(s.grid, container.NewCenter(s.empty))))
 	left := a.scroll(container.NewVBox(cats...))
-	left.SetMinSize(fyne.NewSize(theme.Size(kiosktheme.SizeNameTarget)*5, 0))
+	s.left = left
+	left.SetMinSize(fyne.NewSize(theme.Size(kiosktheme.SizeNameTarget)*4, 0))
 	for i := range s.els {
 		if len(s.els[i].ID) > len("catalog.category.") && s.els[i].ID[:len("catalog.category.")] == "catalog.category." {
 			s.els[i].Clip = left
 		}
 	}
 	body := container.NewBorder(nil, nil, left, nil, container.NewPadded(s.right))
-	s.content = a.frame(s.screenBase, frame{title: a.T("catalog.title"), back: true, home: true}, body)
+	// The pages' buttons sit in the action bar and the keyboard under the list, both
+	// always in view: the list scrolls when a page is taller than the display.
+	s.content = a.frame(s.screenBase, frame{title: a.T("catalog.title"), back: true, home: true,
+		actions: []fyne.CanvasObject{s.prev, container.NewCenter(s.pageLabel), s.next}, below: s.kbBox}, body)
+	for _, k := range s.keyboard.Keys() {
+		s.fix(k.Button)
+	}
 	s.fill()
 	return s
 }
@@ -128,13 +142,38 @@ type fyneText = *widget.RichText
 // pageSize is how many cards fit, two to a row: three rows, two in elder mode, one while
 // the keyboard takes the lower half of the screen.
 func (s *catalogScreen) pageSize() int {
+	n := 6
 	switch {
 	case s.typing:
-		return 2
+		n = 2
 	case s.a.theme.Elder():
-		return 4
+		n = 4
 	}
-	return 6
+	if s.rows > 0 {
+		n = min(n, s.rows*s.cols)
+	}
+	return max(n, 1)
+}
+
+// fitRows takes a row of cards off the page while the page is taller than the list's
+// area (long English titles, elder mode, a smaller display): a page the resident turns
+// is easier than a list that scrolls under the page buttons. It runs after each layout
+// of the list and acts on the next turn of the UI loop.
+func (s *catalogScreen) fitRows() {
+	sc, ok := s.clip.(*container.Scroll)
+	if !ok || sc.Size().Height < 1 || sc.Content.MinSize().Height <= sc.Size().Height+0.5 {
+		return
+	}
+	rows := (s.pageSize() + s.cols - 1) / s.cols
+	if rows <= 1 || s.typing {
+		return
+	}
+	s.a.do(func() {
+		if s.rows == 0 || s.rows >= rows {
+			s.rows = rows - 1
+			s.fill()
+		}
+	})
 }
 
 // services returns what the category or the search selects.
@@ -225,10 +264,18 @@ func (s *catalogScreen) turn(d int) {
 
 func (s *catalogScreen) toggleKeyboard() {
 	s.typing = !s.typing
+	// The keyboard takes the categories' place: search results do not depend on them,
+	// and keys as wide as a finger need the whole width on a smaller display. The
+	// example of what to type shows while typing; the field's placeholder says it briefly
+	// otherwise, leaving the room to the cards.
 	if s.typing {
 		s.kbBox.Show()
+		s.left.Hide()
+		s.hint.Show()
 	} else {
 		s.kbBox.Hide()
+		s.left.Show()
+		s.hint.Hide()
 	}
 	s.right.Refresh() // a shown or hidden child changes the layout of its parent only
 	s.fill()

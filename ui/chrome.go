@@ -26,6 +26,9 @@ type frame struct {
 	left    []fyne.CanvasObject
 	message fyne.CanvasObject // a line between the left buttons and the actions
 	actions []fyne.CanvasObject
+	// below, when set, stays in view under the scrolling content, above the action bar:
+	// an on-screen keyboard that must not scroll away from the field it types into.
+	below fyne.CanvasObject
 }
 
 func (a *App) frame(b *screenBase, f frame, body fyne.CanvasObject) fyne.CanvasObject {
@@ -64,8 +67,31 @@ func (a *App) frame(b *screenBase, f frame, body fyne.CanvasObject) fyne.CanvasO
 		bottom = container.NewStack(canvas.NewRectangle(theme.Color(kiosktheme.ColorNameCard)),
 			container.NewVBox(widget.NewSeparator(), bottom))
 	}
+	b.fix(leftTop, rightTop, f.message, f.below)
+	b.fix(f.left...)
+	b.fix(f.actions...)
 	inner := container.New(layout.NewCustomPaddedLayout(pad, pad, pad*2, pad*2), body)
-	return container.NewBorder(container.NewVBox(top...), bottom, nil, nil, inner)
+	center := a.fit(b, inner)
+	if f.below != nil {
+		kw := theme.Size(kiosktheme.SizeNameKey)*1.15*10 + theme.Size(theme.SizeNamePadding)*9
+		below := container.New(layout.NewCustomPaddedLayout(0, 0, pad*2, pad*2), container.New(maxWidth{w: kw}, f.below))
+		center = container.New(&aboveBelow{scroll: center.(*container.Scroll), shown: f.below}, center, below)
+	}
+	return container.NewBorder(container.NewVBox(top...), bottom, nil, nil, center)
+}
+
+// fit puts a screen's content in a vertical scroll area: a screen fits the display it is
+// given whatever the language, elder mode or orientation, and what does not fit scrolls
+// between the header and the action bar, which stay in view. Content that fits is
+// stretched to the area as before; the window never grows to make room.
+func (a *App) fit(b *screenBase, content fyne.CanvasObject) fyne.CanvasObject {
+	s := container.NewVScroll(content)
+	s.OnScrolled = func(fyne.Position) {
+		a.sess.Touch()
+		a.scheduleMap()
+	}
+	b.clip = s
+	return s
 }
 
 // scroll is a vertical scroll area with room on the right for its bar (so the cards in it
@@ -103,10 +129,13 @@ func (a *App) stepsRow(steps []string, cur int) fyne.CanvasObject {
 		case n < cur:
 			fg, fill = theme.ColorNameForeground, theme.Color(kiosktheme.ColorNameLocked)
 		}
-		txt := a.styled(a.T("steps.item", map[string]any{"N": n, "Name": s}), theme.SizeNameText, fg, n == cur)
+		// The steps share the width whatever it is: a long name wraps rather than
+		// widening the row past the display.
+		txt := centered(a.styled(a.T("steps.item", map[string]any{"N": n, "Name": s}), theme.SizeNameText, fg, n == cur))
+		txt.Wrapping = fyne.TextWrapWord
 		bg := canvas.NewRectangle(fill)
 		bg.CornerRadius = theme.Size(theme.SizeNameInputRadius) * 2
-		items = append(items, container.NewStack(bg, container.NewPadded(container.NewCenter(txt))))
+		items = append(items, container.NewStack(bg, container.NewPadded(txt)))
 	}
 	return container.NewPadded(container.NewGridWithColumns(len(items), items...))
 }
@@ -241,10 +270,7 @@ func (l *rootLayout) Layout(objects []fyne.CanvasObject, s fyne.Size) {
 	}
 }
 
-func (l *rootLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
-	var m fyne.Size
-	for _, o := range objects {
-		m = m.Max(o.MinSize())
-	}
-	return m
-}
+// MinSize is nothing: the window is as large as the display, and the screens fit into
+// it (they scroll what does not fit). A window that grew to a screen's size would run
+// past the display's edge and draw its buttons away from where taps land.
+func (l *rootLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.Size{} }

@@ -18,31 +18,48 @@ import (
 
 // dialogBox puts a card in the middle of the window over a dimmed screen. The dim layer
 // takes every tap outside the card, so nothing beneath can be pressed by accident.
+// A card taller than the window scrolls inside itself; the window never grows for it.
 func (a *App) dialogBox(content fyne.CanvasObject) fyne.CanvasObject {
 	dim := canvas.NewRectangle(color.NRGBA{R: 0x14, G: 0x20, B: 0x2E, A: 0xB0})
 	w := theme.Size(kiosktheme.SizeNameTileHeight) * 4
-	box := card(content)
-	sized := container.New(&minWidth{w: w}, box)
-	return container.NewStack(dim, newTapCatcher(nil), container.NewCenter(sized))
+	// The padding inside the scroll keeps a field's focus border clear of its clip.
+	scroll := container.NewVScroll(container.NewPadded(content))
+	bg := canvas.NewRectangle(theme.Color(kiosktheme.ColorNameCard))
+	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius) * 1.5
+	bg.StrokeColor = theme.Color(theme.ColorNameSeparator)
+	bg.StrokeWidth = theme.Size(theme.SizeNameSeparatorThickness)
+	box := container.NewStack(bg, container.NewPadded(scroll))
+	return container.NewStack(dim, newTapCatcher(nil),
+		container.New(&centerFit{w: w, box: box, scroll: scroll}, box))
 }
 
-// minWidth gives its one child at least w of width (and no more than the space there is).
-type minWidth struct{ w float32 }
+// centerFit centres a dialog's card at the size its content asks for, at least w wide,
+// and no larger than the window less a margin; its scroll takes up what is cut.
+type centerFit struct {
+	w      float32
+	box    fyne.CanvasObject
+	scroll *container.Scroll
+}
 
-func (l *minWidth) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+// want is the card's size with all of its content shown.
+func (l *centerFit) want() fyne.Size {
+	frame := l.box.MinSize().Subtract(l.scroll.MinSize())
+	s := frame.Add(l.scroll.Content.MinSize())
+	return fyne.NewSize(max(s.Width, l.w), s.Height)
+}
+
+func (l *centerFit) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	margin := theme.Size(theme.SizeNameInnerPadding) * 2
+	w := l.want()
+	w = fyne.NewSize(min(w.Width, s.Width-margin), min(w.Height, s.Height-margin))
 	for _, o := range objects {
-		o.Move(fyne.NewPos(0, 0))
-		o.Resize(s)
+		o.Move(fyne.NewPos((s.Width-w.Width)/2, (s.Height-w.Height)/2))
+		o.Resize(w)
 	}
 }
 
-func (l *minWidth) MinSize(objects []fyne.CanvasObject) fyne.Size {
-	var m fyne.Size
-	for _, o := range objects {
-		m = m.Max(o.MinSize())
-	}
-	return fyne.NewSize(max(m.Width, l.w), m.Height)
-}
+// MinSize is nothing: the card shrinks to the window and scrolls.
+func (l *centerFit) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.Size{} }
 
 // warningDialog is "still there?" with the seconds left before the visit is wiped.
 type warningDialog struct {

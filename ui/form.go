@@ -61,7 +61,7 @@ func (a *App) newFormScreen() screen {
 	s.add("form.next", s.next)
 	s.dynamic = func() []Element { return s.input }
 
-	body := container.New(split{ratio: 0.52}, s.scroll, s.panel)
+	body := container.New(a.split(0.52), s.scroll, s.panel)
 	s.content = a.frame(s.screenBase, frame{title: a.text(svc.Title), back: true, home: true,
 		steps: a.steps(svc), step: a.stepOf(svc, "steps.form"),
 		message: s.summary, actions: []fyne.CanvasObject{s.next}}, body)

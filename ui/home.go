@@ -77,12 +77,13 @@ func (a *App) newHome() screen {
 
 	tiles := container.NewGridWithColumns(2, s.apply, s.track, s.rate, s.notices)
 	pad := theme.Size(theme.SizeNameInnerPadding)
-	body := container.New(layout.NewCustomPaddedLayout(pad, pad, corner, corner),
-		container.NewBorder(s.news, nil, nil, nil, tiles))
-	bottom := container.New(layout.NewCustomPaddedLayout(pad, pad, corner, corner),
-		container.NewBorder(nil, nil, nil, help, s.status))
+	body := container.New(layout.NewCustomPaddedLayout(pad, pad, 0, 0), container.New(inset{side: corner},
+		container.NewBorder(s.news, nil, nil, nil, tiles)))
+	bottom := container.New(layout.NewCustomPaddedLayout(pad, pad, 0, 0), container.New(inset{side: corner},
+		container.NewBorder(nil, nil, nil, help, s.status)))
 
-	content := container.NewBorder(top, bottom, nil, nil, body)
+	s.fix(s.elder, s.lang)
+	content := container.NewBorder(top, bottom, nil, nil, a.fit(s.screenBase, body))
 	s.content = container.NewStack(newTapCatcher(a.cornerTap), content)
 	s.refresh = func() { a.fillHome(s) }
 	a.fillHome(s)

@@ -84,7 +84,7 @@ func (a *App) newIdentifyScreen() screen {
 		container.NewHBox(alts...),
 		s.help,
 	)
-	body := container.New(split{ratio: 0.5}, container.NewCenter(picture), right)
+	body := container.New(a.split(0.5), container.NewCenter(picture), right)
 	s.content = a.frame(s.screenBase, frame{title: a.text(svc.Title), back: true, home: true,
 		steps: a.steps(svc), step: 2, actions: actions}, body)
 

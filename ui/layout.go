@@ -2,21 +2,41 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 )
 
 // split lays out two objects side by side, the first taking ratio of the width, or, on a
-// portrait screen (taller than wide), one above the other with the first taking ratio of
-// the height. Each still gets at least its minimum size.
-type split struct{ ratio float32 }
+// portrait screen (taller than wide) or one too narrow for both side by side (elder
+// mode's larger type on a smaller display), one above the other with the first taking
+// ratio of the height. Each still gets at least its minimum size.
+type split struct {
+	ratio float32
+	a     *App
+}
 
-func (l split) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+// split makes a split layout for the window of a.
+func (a *App) split(ratio float32) *split { return &split{ratio: ratio, a: a} }
+
+// stacked reports whether the two objects go one above the other. It is decided by the
+// window, not by the size handed to Layout, so that MinSize (which has no size to go
+// by) and Layout always agree.
+func (l *split) stacked(objects []fyne.CanvasObject) bool {
+	if l.a.portrait() {
+		return true
+	}
+	pad := theme.Size(theme.SizeNameInnerPadding)
+	need := objects[0].MinSize().Width + objects[1].MinSize().Width + pad
+	return need > l.a.bodyWidth()
+}
+
+func (l *split) Layout(objects []fyne.CanvasObject, s fyne.Size) {
 	if len(objects) != 2 {
 		return
 	}
 	pad := theme.Size(theme.SizeNameInnerPadding)
 	a, b := objects[0], objects[1]
-	if s.Height > s.Width {
+	if l.stacked(objects) {
 		h := max(s.Height*l.ratio, a.MinSize().Height)
 		h = min(h, s.Height-b.MinSize().Height-pad)
 		a.Move(fyne.NewPos(0, 0))
@@ -33,11 +53,119 @@ func (l split) Layout(objects []fyne.CanvasObject, s fyne.Size) {
 	b.Resize(fyne.NewSize(s.Width-w-pad, s.Height))
 }
 
-func (l split) MinSize(objects []fyne.CanvasObject) fyne.Size {
+func (l *split) MinSize(objects []fyne.CanvasObject) fyne.Size {
 	if len(objects) != 2 {
 		return fyne.Size{}
 	}
 	pad := theme.Size(theme.SizeNameInnerPadding)
 	a, b := objects[0].MinSize(), objects[1].MinSize()
+	if l.stacked(objects) {
+		return fyne.NewSize(max(a.Width, b.Width), a.Height+b.Height+pad)
+	}
 	return fyne.NewSize(a.Width+b.Width+pad, max(a.Height, b.Height))
+}
+
+// bodyWidth is the width a framed screen's content gets in the window: the window less
+// the frame's margins.
+func (a *App) bodyWidth() float32 {
+	pad := theme.Size(theme.SizeNameInnerPadding)
+	return a.root.Size().Width - 4*pad
+}
+
+// inset keeps side margins of up to side each around its one child, narrowing them as
+// the space shrinks so that the child always gets at least its minimum width.
+type inset struct{ side float32 }
+
+func (l inset) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	for _, o := range objects {
+		m := max(min(l.side, (s.Width-o.MinSize().Width)/2), 0)
+		o.Move(fyne.NewPos(m, 0))
+		o.Resize(fyne.NewSize(s.Width-2*m, s.Height))
+	}
+}
+
+func (l inset) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objects {
+		m = m.Max(o.MinSize())
+	}
+	return m
+}
+
+// layoutHook lays its children out stacked and then calls after: for a screen that
+// adjusts its contents to the space it was given.
+type layoutHook struct{ after func() }
+
+func (l *layoutHook) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	for _, o := range objects {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(s)
+	}
+	if l.after != nil {
+		l.after()
+	}
+}
+
+func (l *layoutHook) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objects {
+		m = m.Max(o.MinSize())
+	}
+	return m
+}
+
+// maxWidth centres its children no wider than w (and no narrower than they need).
+type maxWidth struct{ w float32 }
+
+func (l maxWidth) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	for _, o := range objects {
+		w := max(min(s.Width, l.w), o.MinSize().Width)
+		o.Move(fyne.NewPos((s.Width-w)/2, 0))
+		o.Resize(fyne.NewSize(w, s.Height))
+	}
+}
+
+func (l maxWidth) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objects {
+		m = m.Max(o.MinSize())
+	}
+	return m
+}
+
+// aboveBelow puts a scroll area above an object that stays in view (a keyboard). The
+// object gets the height the scroll's content leaves over, at least its minimum, so a
+// keyboard has full-size keys where there is room and smaller ones where there is not.
+type aboveBelow struct {
+	scroll *container.Scroll
+	shown  fyne.CanvasObject // the object itself, in its margins; hidden, it takes no room
+}
+
+func (l *aboveBelow) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	if len(objects) != 2 {
+		return
+	}
+	top, below := objects[0], objects[1]
+	h := below.MinSize().Height
+	if !l.shown.Visible() {
+		h = 0
+	} else {
+		h = max(h, s.Height-l.scroll.Content.MinSize().Height)
+	}
+	h = min(h, s.Height)
+	top.Move(fyne.NewPos(0, 0))
+	top.Resize(fyne.NewSize(s.Width, s.Height-h))
+	below.Move(fyne.NewPos(0, s.Height-h))
+	below.Resize(fyne.NewSize(s.Width, h))
+}
+
+func (l *aboveBelow) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	if len(objects) != 2 {
+		return fyne.Size{}
+	}
+	a, b := objects[0].MinSize(), objects[1].MinSize()
+	if !l.shown.Visible() {
+		return a
+	}
+	return fyne.NewSize(max(a.Width, b.Width), a.Height+b.Height)
 }

@@ -32,7 +32,7 @@ func (a *App) newNoticesScreen() screen {
 	detail := a.scroll(container.NewVBox(s.title, s.date, s.body))
 	s.dynamic = func() []Element { return s.items }
 	s.refresh = s.fill
-	body := container.New(split{ratio: 0.4}, s.scroll, detail)
+	body := container.New(a.split(0.4), s.scroll, detail)
 	s.content = a.frame(s.screenBase, frame{title: a.T("notices.title"), back: true, home: true}, body)
 	s.fill()
 	return s

@@ -61,15 +61,18 @@ func (a *App) newQueryScreen() screen {
 	s.lookup = touch.NewPrimary(a.T("query.lookup"), theme.SearchIcon(), a.act(s.submit))
 	s.add("query.lookup", s.lookup)
 
-	left := container.NewBorder(container.NewVBox(s.field, s.message), nil, nil, nil, s.kb)
+	left := container.NewVBox(s.field, s.message)
 	ways := []fyne.CanvasObject{
 		a.styled(a.T("query.other"), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true),
 		container.NewBorder(nil, nil, icon(theme.GridIcon(), theme.ColorNamePrimary, theme.Size(kiosktheme.SizeNameTarget)), nil, a.para(a.T("query.qr"))),
 		container.NewBorder(nil, nil, icon(theme.AccountIcon(), theme.ColorNamePrimary, theme.Size(kiosktheme.SizeNameTarget)), nil, a.para(a.T("query.card"))),
 	}
-	body := container.New(split{ratio: 0.6}, left, card(container.NewVBox(ways...)))
+	body := container.New(a.split(0.6), left, card(container.NewVBox(ways...)))
 	s.content = a.frame(s.screenBase, frame{title: a.T("query.title"), back: true, home: true,
-		actions: []fyne.CanvasObject{s.lookup}}, body)
+		actions: []fyne.CanvasObject{s.lookup}, below: s.kb}, body)
+	for _, k := range s.kb.Keys() {
+		s.fix(k.Button)
+	}
 	s.show()
 	a.listenQuery(s)
 	return s

@@ -54,9 +54,10 @@ func (a *App) newRateScreen() screen {
 	if svc := a.sess.Service(); svc != nil && !a.sess.RateOnly() {
 		question = a.T("rate.question.service", map[string]any{"Service": a.text(svc.Title)})
 	}
-	starBox := container.New(layout.NewCustomPaddedLayout(0, 0, theme.Size(kiosktheme.SizeNameTileHeight), theme.Size(kiosktheme.SizeNameTileHeight)), s.stars)
+	side := inset{side: theme.Size(kiosktheme.SizeNameTileHeight)}
+	starBox := container.New(side, s.stars)
 	body := container.NewVBox(centered(a.heading(question)), starBox,
-		centered(a.note(a.T("rate.reasons"))), container.New(layout.NewCustomPaddedLayout(0, 0, theme.Size(kiosktheme.SizeNameTileHeight), theme.Size(kiosktheme.SizeNameTileHeight)), s.reasons))
+		centered(a.note(a.T("rate.reasons"))), container.New(side, s.reasons))
 	s.content = a.frame(s.screenBase, frame{title: a.T("rate.title"), back: a.sess.RateOnly(), home: true,
 		left: []fyne.CanvasObject{s.skip}, actions: []fyne.CanvasObject{s.send}}, body)
 	s.fillReasons()

@@ -45,6 +45,11 @@ type screenBase struct {
 	// "voice.<name>". voiceCode is the tracking code the receipt screen spells after it.
 	voice     string
 	voiceCode string
+	// clip is the scroll area holding the screen's content between its header and its
+	// action bar; fixed holds the objects outside it (the header's and the action bar's
+	// buttons), which are never scrolled away.
+	clip  fyne.CanvasObject
+	fixed map[fyne.CanvasObject]bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -68,6 +73,28 @@ func (b *screenBase) add(id string, o fyne.CanvasObject) fyne.CanvasObject {
 func (b *screenBase) addIn(id string, o, clip fyne.CanvasObject) fyne.CanvasObject {
 	b.els = append(b.els, Element{ID: id, Obj: o, Clip: clip})
 	return o
+}
+
+// fix records objects that sit outside the screen's scroll area, with the containers'
+// contents inside them.
+func (b *screenBase) fix(objs ...fyne.CanvasObject) {
+	if b.fixed == nil {
+		b.fixed = map[fyne.CanvasObject]bool{}
+	}
+	for _, o := range objs {
+		if o == nil {
+			continue
+		}
+		b.fixed[o] = true
+		if c, ok := o.(*fyne.Container); ok {
+			b.fix(c.Objects...)
+		}
+	}
+}
+
+// scrolled reports whether an element lives in the screen's scroll area.
+func (b *screenBase) scrolled(o fyne.CanvasObject) bool {
+	return b.clip != nil && !b.fixed[o]
 }
 
 func (b *screenBase) elements() []Element {

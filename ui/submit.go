@@ -197,7 +197,7 @@ func (a *App) newReceiptScreen() screen {
 			a.styled(a.T("receipt.code"), theme.SizeNameText, kiosktheme.ColorNameMuted, false),
 			tinted(codeText, theme.Color(kiosktheme.ColorNameCard)),
 			a.note(a.T("receipt.noprint.staff")), layout.NewSpacer())
-		body = container.New(split{ratio: 0.6}, left, container.NewCenter(qr))
+		body = container.New(a.split(0.6), left, container.NewCenter(qr))
 	}
 	s.content = a.frame(s.screenBase, frame{title: a.T("receipt.title"), home: true,
 		left: []fyne.CanvasObject{s.reprint}, actions: []fyne.CanvasObject{s.done}}, body)

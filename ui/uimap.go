@@ -55,6 +55,13 @@ func (a *App) AutomationMap() UIMap {
 	scale := c.Scale()
 	m.Width, m.Height = px(c.Size().Width, scale), px(c.Size().Height, scale)
 	drv := fyne.CurrentApp().Driver()
+	var on *screenBase
+	switch {
+	case a.dialog != nil:
+		on = a.dialog.base()
+	case a.cur != nil:
+		on = a.cur.base()
+	}
 	for _, e := range a.Elements() {
 		if e.Obj == nil || !e.Obj.Visible() || e.Obj.Size().IsZero() {
 			continue
@@ -66,6 +73,11 @@ func (a *App) AutomationMap() UIMap {
 			cp := drv.AbsolutePositionForObject(e.Clip)
 			x0, y0 = max(x0, cp.X), max(y0, cp.Y)
 			x1, y1 = min(x1, cp.X+e.Clip.Size().Width), min(y1, cp.Y+e.Clip.Size().Height)
+		}
+		if on != nil && on.scrolled(e.Obj) {
+			cp := drv.AbsolutePositionForObject(on.clip)
+			x0, y0 = max(x0, cp.X), max(y0, cp.Y)
+			x1, y1 = min(x1, cp.X+on.clip.Size().Width), min(y1, cp.Y+on.clip.Size().Height)
 		}
 		x0, y0 = max(x0, 0), max(y0, 0)
 		x1, y1 = min(x1, c.Size().Width), min(y1, c.Size().Height)

@@ -155,9 +155,10 @@ func (r *buttonRenderer) MinSize() fyne.Size {
 	}
 	t := target(r.b)
 	if r.b.Keycap {
-		// Keys may shrink to a touch target to fit; the key rows stretch them up to the
-		// theme's key size where there is room.
-		return fyne.NewSize(max(w+pad, t), max(h+pad/2, t))
+		// Keys may shrink to three quarters of a touch target (still a fingertip, 48 px
+		// and more) so that a keyboard fits a smaller display in elder mode; the key rows
+		// stretch them up to the theme's key size where there is room.
+		return fyne.NewSize(max(w+pad, t*0.75), max(h, t*0.75))
 	}
 	return fyne.NewSize(max(w+2*pad, t), max(h+pad*1.5, t))
 }

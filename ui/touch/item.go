@@ -115,13 +115,13 @@ func (r *itemRenderer) tagLines(width float32) float32 {
 
 func (r *itemRenderer) MinSize() fyne.Size {
 	pad := size(theme.SizeNameInnerPadding, r.it)
-	w := max(r.it.Size().Width, target(r.it)*5)
+	w := max(r.it.Size().Width, target(r.it)*3.5)
 	t, s, g := r.heights(w)
 	h := t + s
 	if g > 0 {
 		h += g + pad
 	}
-	return fyne.NewSize(target(r.it)*5, max(h, target(r.it)*1.5))
+	return fyne.NewSize(target(r.it)*3.5, max(h, target(r.it)*1.5))
 }
 
 func (r *itemRenderer) Layout(sz fyne.Size) {

@@ -82,7 +82,9 @@ func (r *tileRenderer) MinSize() fyne.Size {
 	pad := size(theme.SizeNameInnerPadding, r.t)
 	h := size(kiosktheme.SizeNameTileHeight, r.t)
 	w := max(r.title.MinSize().Width+2*pad, h*1.2)
-	return fyne.NewSize(w, h)
+	// Tiles are as tall as the theme says where there is room; on a short display (elder
+	// mode at 1280×800) they give way down to this, and the icon gives way to the words.
+	return fyne.NewSize(w, h*0.6)
 }
 
 func (r *tileRenderer) Layout(s fyne.Size) {
