@@ -46,6 +46,7 @@ type catalogScreen struct {
 	// cols is the cards to a row; rows, once set, is how many rows fit the display
 	// without scrolling (see fitRows).
 	cols, rows int
+	fitSize    fyne.Size // the list's area rows was fitted to
 	empty      fyneText
 }
 
@@ -161,13 +162,31 @@ func (s *catalogScreen) pageSize() int {
 // of the list and acts on the next turn of the UI loop.
 func (s *catalogScreen) fitRows() {
 	sc, ok := s.clip.(*container.Scroll)
-	if !ok || sc.Size().Height < 1 || sc.Content.MinSize().Height <= sc.Size().Height+0.5 {
+	if !ok || sc.Size().Height < 1 || s.typing {
+		// While typing, the page is one row and the keyboard takes what the list leaves.
+		return
+	}
+	// Sizes are compared loosely: App.relayout shrinks the window by a pixel and back.
+	size := sc.Size()
+	near := func(a, b float32) bool { return a-b < 2 && b-a < 2 }
+	if s.rows > 0 && !(near(size.Width, s.fitSize.Width) && near(size.Height, s.fitSize.Height)) {
+		// The area changed (the window went full screen, the keyboard opened or
+		// closed): start again from a full page.
+		s.fitSize = size
+		s.a.do(func() {
+			s.rows = 0
+			s.fill()
+		})
+		return
+	}
+	if sc.Content.MinSize().Height <= size.Height+2 {
 		return
 	}
 	rows := (s.pageSize() + s.cols - 1) / s.cols
-	if rows <= 1 || s.typing {
+	if rows <= 1 {
 		return
 	}
+	s.fitSize = size
 	s.a.do(func() {
 		if s.rows == 0 || s.rows >= rows {
 			s.rows = rows - 1

@@ -270,7 +270,12 @@ func (l *rootLayout) Layout(objects []fyne.CanvasObject, s fyne.Size) {
 	}
 }
 
-// MinSize is nothing: the window is as large as the display, and the screens fit into
-// it (they scroll what does not fit). A window that grew to a screen's size would run
-// past the display's edge and draw its buttons away from where taps land.
-func (l *rootLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.Size{} }
+// minWindow is the least window size the kiosk asks for: smaller than any display it is
+// installed with, yet not zero, which X refuses as a window size.
+var minWindow = fyne.NewSize(640, 400)
+
+// MinSize is minWindow whatever the screen: the window is as large as the display, and
+// the screens fit into it (they scroll what does not fit). A window that grew to a
+// screen's size would run past the display's edge and draw its buttons away from where
+// taps land.
+func (l *rootLayout) MinSize([]fyne.CanvasObject) fyne.Size { return minWindow }

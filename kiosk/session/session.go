@@ -77,8 +77,11 @@ type WipeReason string
 
 // Wipe reasons.
 const (
-	ReasonDone    WipeReason = "done"    // finished (rated or skipped rating)
-	ReasonHome    WipeReason = "home"    // the resident went home
+	ReasonDone WipeReason = "done" // finished (rated or skipped rating)
+	ReasonHome WipeReason = "home" // the resident went home
+	// ReasonBack: the resident went back to the start screen. Their personal data goes;
+	// their language and elder mode hold until the visit ends.
+	ReasonBack    WipeReason = "back"
 	ReasonTimeout WipeReason = "timeout" // nobody answered "still there?"
 )
 
@@ -430,6 +433,10 @@ func timed(st State) bool {
 	return true
 }
 
+// customised reports whether the visit's language or elder mode differs from a new
+// visit's.
+func (s *Session) customised() bool { return s.lang != s.opt.Lang || s.elder != s.opt.Elder }
+
 func (s *Session) idleTimeout() time.Duration {
 	if s.elder {
 		return s.opt.IdleTimeout * ElderFactor
@@ -506,6 +513,10 @@ func (s *Session) Tick() {
 			}
 		case timed(s.state) && now.Sub(s.lastActivity) >= s.idleTimeout():
 			s.timeout(now)
+		case s.state == StateIdle && s.customised() && now.Sub(s.lastActivity) >= s.idleTimeout():
+			// A resident chose a language or elder mode and walked away from the start
+			// screen: the visit ends, and the next resident starts with the defaults.
+			s.wipe(ReasonTimeout)
 		}
 		return nil
 	})

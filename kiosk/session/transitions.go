@@ -330,7 +330,7 @@ func (s *Session) Back() error {
 		}
 		switch s.state {
 		case StateChoose:
-			s.goIdle(ReasonHome)
+			s.goIdle(ReasonBack)
 		case StateGuide:
 			s.dropService()
 			s.svc = nil
@@ -563,7 +563,7 @@ func (s *Session) leaveSide() {
 		s.enter(StateChoose)
 		return
 	}
-	s.goIdle(ReasonHome)
+	s.goIdle(ReasonBack)
 }
 
 // needsConfirm reports whether going home would lose something the resident cannot
@@ -629,7 +629,9 @@ func (s *Session) wipe(reason WipeReason) {
 	s.svc = nil
 	s.code, s.printed, s.submitErr = "", false, nil
 	s.rateOnly, s.back = false, ""
-	s.lang, s.elder = s.opt.Lang, s.opt.Elder
+	if reason != ReasonBack {
+		s.lang, s.elder = s.opt.Lang, s.opt.Elder
+	}
 	s.log.Debug("session wiped", "reason", string(reason))
 	s.emit(Update{Kind: UpdateWiped, From: s.state, To: s.state, Reason: reason})
 }

@@ -59,7 +59,9 @@ func (f *Field) CreateRenderer() fyne.WidgetRenderer {
 		lock:  canvas.NewImageFromResource(theme.NewColoredResource(theme.AccountIcon(), kiosktheme.ColorNameMuted)),
 		note:  canvas.NewText("", color.Black),
 		msg:   widget.NewRichText(&widget.TextSegment{}),
+		long:  widget.NewRichText(&widget.TextSegment{}),
 	}
+	r.long.Wrapping = fyne.TextWrapWord
 	r.lock.FillMode = canvas.ImageFillContain
 	r.msg.Wrapping = fyne.TextWrapWord
 	r.Refresh()
@@ -75,28 +77,77 @@ type fieldRenderer struct {
 	lock  *canvas.Image
 	note  *canvas.Text
 	msg   *widget.RichText
+	// long is the value wrapped over lines, shown instead of value when it is wider
+	// than the box (an address in a narrow column or in elder mode).
+	long *widget.RichText
 }
 
-func (r *fieldRenderer) boxHeight() float32 {
-	return max(r.value.MinSize().Height+size(theme.SizeNameInnerPadding, r.f)*1.5, target(r.f)*1.15)
+// width is the width to lay out for: the field's own, or, before it has one, as wide as
+// its title needs.
+func (r *fieldRenderer) width() float32 {
+	if w := r.f.Size().Width; w > 0 {
+		return w
+	}
+	return max(r.title.MinSize().Width, target(r.f)*4)
 }
 
-// titleHeight is the space above the box: none for a field without a question.
-func (r *fieldRenderer) titleHeight() float32 {
-	if r.f.Title == "" {
+// badgeSize is the size of the "read from the ID card" badge: the icon and the words.
+func (r *fieldRenderer) badgeSize() fyne.Size {
+	if !r.f.Locked {
+		return fyne.Size{}
+	}
+	ns := r.note.MinSize()
+	is := size(theme.SizeNameInlineIcon, r.f)
+	return fyne.NewSize(is+size(theme.SizeNamePadding, r.f)+ns.Width, max(is, ns.Height))
+}
+
+// badgeBelow reports whether the badge takes a line of its own under the title, the title
+// row being too narrow for both.
+func (r *fieldRenderer) badgeBelow(w float32) bool {
+	return r.f.Locked && r.title.MinSize().Width+2*size(theme.SizeNamePadding, r.f)+r.badgeSize().Width > w
+}
+
+// wraps reports whether the value is wider than its box and goes over lines.
+func (r *fieldRenderer) wraps(w float32) bool {
+	return r.f.Value != "" && r.value.MinSize().Width > w-2*size(theme.SizeNameInnerPadding, r.f)
+}
+
+func (r *fieldRenderer) boxHeight(w float32) float32 {
+	inner := size(theme.SizeNameInnerPadding, r.f)
+	vh := r.value.MinSize().Height
+	if r.wraps(w) {
+		r.long.Resize(fyne.NewSize(w-2*inner, r.long.MinSize().Height))
+		vh = r.long.MinSize().Height
+	}
+	return max(vh+inner*1.5, target(r.f)*1.15)
+}
+
+// titleHeight is the space above the box: the title, with the badge beside it or on a
+// line of its own; none for a field without a question or badge.
+func (r *fieldRenderer) titleHeight(w float32) float32 {
+	pad := size(theme.SizeNamePadding, r.f)
+	if r.f.Title == "" && !r.f.Locked {
 		return 0
 	}
-	return r.title.MinSize().Height + size(theme.SizeNamePadding, r.f)
+	th := r.title.MinSize().Height
+	if r.f.Title == "" {
+		th = 0
+	}
+	bs := r.badgeSize()
+	if r.badgeBelow(w) {
+		return th + pad/2 + bs.Height + pad
+	}
+	return max(th, bs.Height) + pad
 }
 
 func (r *fieldRenderer) MinSize() fyne.Size {
 	pad := size(theme.SizeNamePadding, r.f)
-	h := r.titleHeight() + r.boxHeight()
+	w := r.width()
+	h := r.titleHeight(w) + r.boxHeight(w)
 	if r.hasMsg() {
 		h += pad/2 + r.msg.MinSize().Height
 	}
-	w := max(r.title.MinSize().Width, target(r.f)*4)
-	return fyne.NewSize(w, h)
+	return fyne.NewSize(max(r.title.MinSize().Width, target(r.f)*4), h)
 }
 
 func (r *fieldRenderer) hasMsg() bool { return r.f.Error != "" || r.f.Hint != "" }
@@ -107,23 +158,37 @@ func (r *fieldRenderer) Layout(s fyne.Size) {
 	ts := r.title.MinSize()
 	r.title.Move(fyne.NewPos(0, 0))
 	r.title.Resize(fyne.NewSize(s.Width, ts.Height))
-	y := r.titleHeight()
-	bh := r.boxHeight()
+	if r.f.Locked {
+		// The badge sits at the right of the title row, or under the title where the
+		// row is too narrow for both: never over the value.
+		bs := r.badgeSize()
+		by := float32(0)
+		if r.badgeBelow(s.Width) {
+			by = ts.Height + pad/2
+		}
+		ns := r.note.MinSize()
+		is := size(theme.SizeNameInlineIcon, r.f)
+		x := max(s.Width-bs.Width, 0)
+		r.lock.Resize(fyne.NewSquareSize(is))
+		r.lock.Move(fyne.NewPos(x, by+(bs.Height-is)/2))
+		r.note.Resize(ns)
+		r.note.Move(fyne.NewPos(x+is+pad, by+(bs.Height-ns.Height)/2))
+	}
+	y := r.titleHeight(s.Width)
+	bh := r.boxHeight(s.Width)
 	r.box.Move(fyne.NewPos(0, y))
 	r.box.Resize(fyne.NewSize(s.Width, bh))
 	vs := r.value.MinSize()
-	right := s.Width - inner
-	if r.f.Locked {
-		ns := r.note.MinSize()
-		is := size(theme.SizeNameInlineIcon, r.f)
-		r.note.Move(fyne.NewPos(right-ns.Width, y+(bh-ns.Height)/2))
-		r.note.Resize(ns)
-		r.lock.Resize(fyne.NewSquareSize(is))
-		r.lock.Move(fyne.NewPos(right-ns.Width-is-pad, y+(bh-is)/2))
-		right -= ns.Width + is + 2*pad
+	wraps := r.wraps(s.Width)
+	r.value.Hidden = wraps
+	r.long.Hidden = !wraps
+	if wraps {
+		ls := fyne.NewSize(s.Width-2*inner, r.long.MinSize().Height)
+		r.long.Resize(ls)
+		r.long.Move(fyne.NewPos(inner, y+(bh-ls.Height)/2))
 	}
 	r.value.Move(fyne.NewPos(inner, y+(bh-vs.Height)/2))
-	r.value.Resize(fyne.NewSize(max(right-inner, 0), vs.Height))
+	r.value.Resize(fyne.NewSize(max(s.Width-2*inner, 0), vs.Height))
 	cw := max(size(theme.SizeNameInputBorder, r.f), 3)
 	cx := inner + vs.Width + 2
 	if r.f.Value == "" {
@@ -180,6 +245,9 @@ func (r *fieldRenderer) Refresh() {
 	r.note.Color = col(kiosktheme.ColorNameMuted)
 	r.note.Hidden = !f.Locked
 	r.lock.Hidden = !f.Locked
+	r.long.Segments[0] = &widget.TextSegment{Text: f.Value, Style: widget.RichTextStyle{
+		ColorName: theme.ColorNameForeground, SizeName: theme.SizeNameSubHeadingText, Inline: true}}
+	r.long.Refresh()
 
 	seg := &widget.TextSegment{Text: f.Hint, Style: widget.RichTextStyle{ColorName: kiosktheme.ColorNameMuted, SizeName: theme.SizeNameCaptionText, Inline: true}}
 	if f.Error != "" {
@@ -195,7 +263,7 @@ func (r *fieldRenderer) Refresh() {
 }
 
 func (r *fieldRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.title, r.box, r.value, r.caret, r.lock, r.note, r.msg}
+	return []fyne.CanvasObject{r.title, r.box, r.value, r.long, r.caret, r.lock, r.note, r.msg}
 }
 
 func (r *fieldRenderer) Destroy() {}
