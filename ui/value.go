@@ -37,12 +37,16 @@ func (v *Value[T]) Set(x T) {
 	}
 }
 
-// Subscribe returns a channel of later values and a function that ends the subscription
-// and closes the channel.
+// Subscribe returns a channel of the current value and later ones, and a function that
+// ends the subscription and closes the channel.
 func (v *Value[T]) Subscribe() (<-chan T, func()) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	ch := make(chan T, 1)
+	// The subscriber starts from the value now: one set between its reading Current and
+	// subscribing (the sync client connecting while the window opens) would otherwise
+	// be missed until the next change.
+	ch <- v.cur
 	id := v.next
 	v.next++
 	v.subs[id] = ch

@@ -20,3 +20,20 @@ func TestValueKeepsTheLatestForASlowReader(t *testing.T) {
 	stop() // twice is harmless
 	v.Set(4)
 }
+
+// TestValueSubscriberStartsFromTheCurrent: a value set before a reader subscribes (the
+// sync client connected, announcements pushed, while the window was opening) reaches it.
+func TestValueSubscriberStartsFromTheCurrent(t *testing.T) {
+	v := NewValue("offline")
+	v.Set("online")
+	ch, stop := v.Subscribe()
+	defer stop()
+	select {
+	case got := <-ch:
+		if got != "online" {
+			t.Fatalf("subscriber got %q, want online", got)
+		}
+	default:
+		t.Fatal("a new subscriber gets nothing until the next change: it shows a stale state")
+	}
+}

@@ -187,6 +187,17 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		cfg.QueueKeyFile, cfg.AllowKeyInDataDir = filepath.Join(dataDir, "keys", "queue.key"), true
 	}
 	queueKey, keyFromCredentials := cfg.QueueKey(os.Getenv("CREDENTIALS_DIRECTORY"))
+	// Another kiosk on this data directory owns its outbox, keys and the display: stop
+	// and say so. A directory that cannot be locked at all is a start-up problem.
+	release, err := lockDataDir(dataDir)
+	var inUse *DataDirInUseError
+	switch {
+	case errors.As(err, &inUse):
+		return nil, err
+	case err != nil:
+		problems.add(stepDataDir, err)
+		release = func() {}
+	}
 
 	// Fonts first: without the CJK face the screens would show boxes to residents.
 	faces, err := fonts.Load(fonts.DefaultPaths)
@@ -195,7 +206,7 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
-	k := &assembled{log: log, dataDir: dataDir, closers: []func(){cancel}}
+	k := &assembled{log: log, dataDir: dataDir, closers: []func(){release, cancel}}
 	// The cleanup holds k itself, not the named result a "return nil, err" would clear.
 	ok := false
 	defer func() {
@@ -218,8 +229,12 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		log.Info("simulated devices and local hub running",
 			"hub_dashboard", sim.dashboard, "printed_receipts", sim.printed,
 			"technician_pin", demoPIN, "technician_gesture", "tap the four corners clockwise from top-left")
-		fmt.Fprintf(logOut, "\n  hub dashboard:     %s\n  printed receipts:  %s\n  technician:        tap the four corners clockwise from top-left, PIN %s\n\n",
-			sim.dashboard, sim.printed, demoPIN)
+		moved := ""
+		if sim.moved != "" {
+			moved = "\n                     (hub port " + sim.moved + ")"
+		}
+		fmt.Fprintf(logOut, "\n  hub dashboard:     %s%s\n  printed receipts:  %s\n  technician:        tap the four corners clockwise from top-left, PIN %s\n\n",
+			sim.dashboard, moved, sim.printed, demoPIN)
 	}
 
 	catalogs := catalog.NewStore(initialCatalog(dataDir, log), log.With("part", "catalog"))

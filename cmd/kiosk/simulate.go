@@ -39,7 +39,9 @@ type simulation struct {
 	hub       *hub.Hub
 	hubURL    string
 	dashboard string
-	printed   string
+	// moved says why the hub is not on the port asked for, when it is not.
+	moved   string
+	printed string
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -157,11 +159,15 @@ func (s *simulation) startHub(ctx context.Context, o *options, dataDir string, l
 	s.closes = append(s.closes, h.Close)
 	ln, err := net.Listen("tcp", o.hubListen)
 	if err != nil {
-		// Another kiosk or hub has the port: any free one will do for a demo.
+		// Another kiosk or hub has the port: any free one will do for a demo, said out
+		// loud so nobody looks for the dashboard at the usual address.
+		taken := err
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
+		s.moved = fmt.Sprintf("%s is taken (%v); moved to %s", o.hubListen, taken, ln.Addr())
+		log.Warn("simulated hub: port taken, using another", "wanted", o.hubListen, "err", taken, "listen", ln.Addr().String())
 	}
 	s.hubURL = "ws://" + ln.Addr().String()
 	s.dashboard = "http://" + ln.Addr().String() + "/"

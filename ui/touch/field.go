@@ -107,9 +107,10 @@ func (r *fieldRenderer) badgeBelow(w float32) bool {
 	return r.f.Locked && r.title.MinSize().Width+2*size(theme.SizeNamePadding, r.f)+r.badgeSize().Width > w
 }
 
-// wraps reports whether the value is wider than its box and goes over lines.
+// wraps reports whether the value (or the placeholder) is wider than its box and goes
+// over lines.
 func (r *fieldRenderer) wraps(w float32) bool {
-	return r.f.Value != "" && r.value.MinSize().Width > w-2*size(theme.SizeNameInnerPadding, r.f)
+	return r.value.Text != "" && r.value.MinSize().Width > w-2*size(theme.SizeNameInnerPadding, r.f)
 }
 
 func (r *fieldRenderer) boxHeight(w float32) float32 {
@@ -245,8 +246,12 @@ func (r *fieldRenderer) Refresh() {
 	r.note.Color = col(kiosktheme.ColorNameMuted)
 	r.note.Hidden = !f.Locked
 	r.lock.Hidden = !f.Locked
-	r.long.Segments[0] = &widget.TextSegment{Text: f.Value, Style: widget.RichTextStyle{
-		ColorName: theme.ColorNameForeground, SizeName: theme.SizeNameSubHeadingText, Inline: true}}
+	longCol := theme.ColorNameForeground
+	if f.Value == "" {
+		longCol = theme.ColorNamePlaceHolder
+	}
+	r.long.Segments[0] = &widget.TextSegment{Text: r.value.Text, Style: widget.RichTextStyle{
+		ColorName: longCol, SizeName: theme.SizeNameSubHeadingText, Inline: true}}
 	r.long.Refresh()
 
 	seg := &widget.TextSegment{Text: f.Hint, Style: widget.RichTextStyle{ColorName: kiosktheme.ColorNameMuted, SizeName: theme.SizeNameCaptionText, Inline: true}}

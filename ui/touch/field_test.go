@@ -22,7 +22,7 @@ func TestLockedBadgeNeverOverlapsTheValue(t *testing.T) {
 				f := NewField("户籍地址", nil)
 				f.Value, f.Locked, f.LockedNote = v, true, "已从身份证读取"
 				f.Refresh()
-				f.Resize(fyne.NewSize(w, 1)) // a layout gives the width first,
+				f.Resize(fyne.NewSize(w, 1))                  // a layout gives the width first,
 				f.Resize(fyne.NewSize(w, f.MinSize().Height)) // then the height it needs at it
 				r := test.WidgetRenderer(f).(*fieldRenderer)
 				r.Layout(f.Size())
@@ -61,4 +61,25 @@ func drawn(t *canvas.Text) rect {
 func overlap(a, b rect) bool {
 	return a.pos.X < b.pos.X+b.size.Width && b.pos.X < a.pos.X+a.size.Width &&
 		a.pos.Y < b.pos.Y+b.size.Height && b.pos.Y < a.pos.Y+a.size.Height
+}
+
+// TestLongPlaceholderStaysInItsBox: a search field's hint in elder mode on a narrow column
+// wraps inside the box instead of running under the button beside it.
+func TestLongPlaceholderStaysInItsBox(t *testing.T) {
+	th := newTheme(t)
+	th.SetElder(true)
+	f := NewField("", nil)
+	f.Placeholder = "点这里搜索：输入拼音首字母，如 HJ"
+	f.Refresh()
+	f.Resize(fyne.NewSize(500, 1))
+	f.Resize(fyne.NewSize(500, f.MinSize().Height))
+	r := test.WidgetRenderer(f).(*fieldRenderer)
+	r.Layout(f.Size())
+	shown := drawn(r.value)
+	if r.value.Hidden {
+		shown = rect{r.long.Position(), r.long.Size()}
+	}
+	if shown.pos.X+shown.size.Width > f.Size().Width {
+		t.Errorf("the placeholder (%v) runs past its %v-wide box", shown, f.Size().Width)
+	}
 }
