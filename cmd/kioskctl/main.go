@@ -74,6 +74,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	if match == nil {
 		if groupKnown(args[0]) {
+			// A mistyped verb: say so before listing the group's verbs.
+			fmt.Fprintf(e.stderr, "kioskctl: unknown command %q; the %s commands are:\n\n", strings.Join(args, " "), args[0])
 			printHelp(e.stderr, args[0])
 		} else {
 			fmt.Fprintf(e.stderr, "kioskctl: unknown command %q (try kioskctl --help)\n", strings.Join(args, " "))

@@ -43,6 +43,9 @@ func TestUnknownCommandAndFlag(t *testing.T) {
 		if errb.Len() == 0 {
 			t.Errorf("%v: no message on stderr", args)
 		}
+		if args[len(args)-1] == "nosuch" && !strings.Contains(errb.String(), "unknown command") {
+			t.Errorf("%v: stderr does not say the command is unknown:\n%s", args, errb.String())
+		}
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/drivers/printer"
 	"github.com/govkiosk/govkiosk/drivers/printer/escpos"
 	"github.com/govkiosk/govkiosk/drivers/printer/printersim"
@@ -176,6 +177,11 @@ func setupPrinterStatus(fs *flag.FlagSet) func(context.Context, *env, []string) 
 		fmt.Fprintln(e.stdout, statusLine(prn))
 		if s := st.String(); s != "ok" {
 			fmt.Fprintln(e.stdout, "conditions:", s)
+		}
+		// A printer that cannot print (paper out, cover open, an error) is a failure, so
+		// that scripts can act on the exit status; paper near its end still prints.
+		if h := prn.Health(); h.State != health.Online {
+			return fmt.Errorf("printer cannot print: %s", h.Reason)
 		}
 		return nil
 	}

@@ -114,15 +114,20 @@ func TestPrinterStatus(t *testing.T) {
 	for _, c := range []struct {
 		set  func()
 		want string
+		code int // a printer that cannot print exits non-zero, for scripts
 	}{
-		{func() {}, "online (paper ok, cover closed)\n"},
-		{func() { sim.SetPaper(printersim.PaperNearEnd) }, "online: paper near end (paper near_end, cover closed)\nconditions: paper near end\n"},
-		{func() { sim.SetPaper(printersim.PaperOK); sim.SetCover(true) }, "user_error: cover open (paper ok, cover open)\nconditions: offline, cover open\n"},
+		{func() {}, "online (paper ok, cover closed)\n", 0},
+		{func() { sim.SetPaper(printersim.PaperNearEnd) }, "online: paper near end (paper near_end, cover closed)\nconditions: paper near end\n", 0},
+		{func() { sim.SetPaper(printersim.PaperOK); sim.SetCover(true) }, "user_error: cover open (paper ok, cover open)\nconditions: offline, cover open\n", 1},
+		{func() { sim.SetCover(false); sim.SetPaper(printersim.PaperOut) }, "", 1},
 	} {
 		c.set()
 		code, out, stderr := prnRun(t, "printer", "status", "--port", path)
-		if code != 0 || out != c.want {
-			t.Errorf("exit %d, stdout %q, stderr %q; want %q", code, out, stderr, c.want)
+		if code != c.code || (c.want != "" && out != c.want) {
+			t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, %q", code, out, stderr, c.code, c.want)
+		}
+		if c.code != 0 && !strings.Contains(stderr, "cannot print") {
+			t.Errorf("exit %d without saying why: stderr %q", code, stderr)
 		}
 	}
 	code, _, stderr := prnRun(t, "printer", "status", "--port", filepath.Join(t.TempDir(), "none"))
