@@ -124,7 +124,14 @@ address = "http://%s/eSCL"
 // startKiosk starts the real kiosk binary full screen on a 1920×1080 virtual display.
 func (w *world) startKiosk(t *testing.T) (*screen, *proc) {
 	t.Helper()
-	disp := startXvfb(t, 1920, 1080)
+	return w.startKioskOn(t, 1920, 1080)
+}
+
+// startKioskOn starts the real kiosk binary full screen on a virtual display of the
+// given size.
+func (w *world) startKioskOn(t *testing.T, width, height int) (*screen, *proc) {
+	t.Helper()
+	disp := startXvfb(t, width, height)
 	shots := os.Getenv(shotsEnv)
 	if shots == "" {
 		shots = filepath.Join(os.TempDir(), "govkiosk-e2e-shots", t.Name())
@@ -137,7 +144,7 @@ func (w *world) startKiosk(t *testing.T) (*screen, *proc) {
 	mapPath := filepath.Join(w.dir, "ui-map.json")
 	k := start(t, []string{"DISPLAY=" + disp}, filepath.Join(w.bin, "kiosk"),
 		"-config", filepath.Join(w.dir, "kiosk.toml"), "-ui-map", mapPath)
-	return &screen{t: t, display: disp, mapPath: mapPath, shots: shots}, k
+	return &screen{t: t, display: disp, width: width, height: height, mapPath: mapPath, shots: shots}, k
 }
 
 type submissionList struct {

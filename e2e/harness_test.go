@@ -219,9 +219,11 @@ func startXvfb(t *testing.T, width, height int) string {
 type screen struct {
 	t       *testing.T
 	display string
-	mapPath string
-	shots   string
-	n       int
+	// width and height are the display's size: the kiosk's window must never be larger.
+	width, height int
+	mapPath       string
+	shots         string
+	n             int
 }
 
 type uiMap struct {
@@ -259,6 +261,7 @@ func (s *screen) wait(name string, timeout time.Duration) uiMap {
 	for time.Now().Before(deadline) {
 		last, err = s.read()
 		if err == nil && last.Screen == name {
+			s.fits(last)
 			return last
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -266,6 +269,25 @@ func (s *screen) wait(name string, timeout time.Duration) uiMap {
 	s.shot("timeout-waiting-for-" + name)
 	s.t.Fatalf("screen %q did not show within %v (showing %q, err %v, elements %v)", name, timeout, last.Screen, err, ids(last))
 	return last
+}
+
+// fits checks that the window is the display's size, no larger, and that every tappable
+// element the map lists lies inside it: a window that grew past the display would draw
+// its header off-screen and its buttons away from where taps land.
+func (s *screen) fits(m uiMap) {
+	s.t.Helper()
+	if s.width == 0 || m.Width == 0 {
+		return
+	}
+	if m.Width > s.width || m.Height > s.height {
+		s.shot("too-large-" + m.Screen)
+		s.t.Errorf("screen %q: window is %dx%d on a %dx%d display", m.Screen, m.Width, m.Height, s.width, s.height)
+	}
+	for _, e := range m.Elements {
+		if e.X < 0 || e.Y < 0 || e.X+e.W > s.width || e.Y+e.H > s.height {
+			s.t.Errorf("screen %q: %s at %d,%d %dx%d lies outside the %dx%d display", m.Screen, e.ID, e.X, e.Y, e.W, e.H, s.width, s.height)
+		}
+	}
 }
 
 func ids(m uiMap) []string {
