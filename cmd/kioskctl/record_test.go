@@ -60,7 +60,8 @@ func TestPrinterStatusRecords(t *testing.T) {
 	sim.SetPaper(printersim.PaperOut)
 	file := filepath.Join(t.TempDir(), "status.rec")
 	code, out, stderr := prnRun(t, "printer", "status", "--port", path, "--record", file)
-	if code != 0 || !strings.Contains(out, "paper out") {
+	// Paper out is a fault: the status is printed and recorded, and the exit is 1.
+	if code != 1 || !strings.Contains(out, "paper out") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 	rec := transporttest.Load(t, file)
