@@ -82,7 +82,7 @@ func (a *App) newHome() screen {
 	bottom := container.New(layout.NewCustomPaddedLayout(pad, pad, 0, 0), container.New(inset{side: corner},
 		container.NewBorder(nil, nil, nil, help, s.status)))
 
-	s.fix(s.elder, s.lang)
+	s.fix(toggles) // the header's buttons never scroll away
 	content := container.NewBorder(top, bottom, nil, nil, a.fit(s.screenBase, body))
 	s.content = container.NewStack(newTapCatcher(a.cornerTap), content)
 	s.refresh = func() { a.fillHome(s) }
