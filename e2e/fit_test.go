@@ -77,7 +77,7 @@ func TestElderAndEnglishVisitsFullScreen(t *testing.T) {
 				}
 				return nil
 			})
-			home = s.wait("home", 10*time.Second)
+			s.wait("home", 10*time.Second)
 			s.settle()
 			home = s.wait("home", time.Second)
 			s.shot("home-after-elder")
@@ -106,7 +106,7 @@ func TestElderAndEnglishVisitsFullScreen(t *testing.T) {
 			s.shot("catalog-en")
 			need(t, s.wait("catalog", time.Second), "nav.back", "nav.home", "catalog.page.next")
 			s.tap("nav.back")
-			home = s.wait("home", 10*time.Second)
+			s.wait("home", 10*time.Second)
 			s.settle()
 			home = s.wait("home", time.Second)
 			if got := label(t, home, "home.lang"); got != "中文" {
