@@ -88,9 +88,8 @@ func TestOperatorRoles(t *testing.T) {
 // source's small budget of failures every further attempt from it is refused with 429
 // before any credential is checked, even a right one; other sources are not affected.
 func TestOperatorSignInThrottled(t *testing.T) {
-	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	th, secrets := opHub(t, Options{OperatorToken: token, Now: clock})
+	clock := newTestClock() // the hub's sweep loop reads the clock from its own goroutine
+	th, secrets := opHub(t, Options{OperatorToken: token, Now: clock.Now})
 	attacker, other := "127.0.0.9:5000", "127.0.0.10:5000"
 	counts := map[int]int{}
 	for i := range 2000 {
@@ -113,7 +112,7 @@ func TestOperatorSignInThrottled(t *testing.T) {
 		t.Errorf("stats: %d failures, %d throttled", s.OperatorAuthFailures, s.OperatorThrottled)
 	}
 	// The budget refills: one attempt per 10 s.
-	now = now.Add(11 * time.Second)
+	clock.Advance(11 * time.Second)
 	if rec := call(th.Hub, "POST", "/api/enroll-codes", "Bearer "+token, attacker, false, ""); rec.Code != 201 {
 		t.Errorf("after the wait: %d", rec.Code)
 	}
