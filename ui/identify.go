@@ -280,11 +280,38 @@ func (s *identifyScreen) onCard(id *identity.Identity, err error) {
 		setText(s.message, a.T("identify.error.expired"))
 	case errors.Is(err, session.ErrCardInvalid):
 		setText(s.message, a.T("identify.error.invalid"))
+	case errors.Is(err, catalog.ErrIneligible):
+		var ie *catalog.IneligibleError
+		errors.As(err, &ie)
+		a.log.Info("identify refused by the service's eligibility rules", "service", ie.Service, "why", string(ie.Why))
+		setText(s.message, a.ineligible(ie))
 	default:
 		if ignoreStale(err) != nil {
 			a.log.Warn("identify refused", "err", err)
 		}
 	}
+}
+
+// ineligible says in plain words why the resident may not apply here, and where to go
+// instead.
+func (a *App) ineligible(ie *catalog.IneligibleError) string {
+	data := map[string]any{"Age": ie.Age, "Min": ie.MinAge, "Max": ie.MaxAge}
+	var why string
+	switch ie.Why {
+	case catalog.TooYoung:
+		why = a.T("identify.ineligible.young", data)
+	case catalog.TooOld:
+		why = a.T("identify.ineligible.old", data)
+	case catalog.AgeUnknown:
+		why = a.T("identify.ineligible.age")
+	default:
+		why = a.T("identify.ineligible.card")
+	}
+	where := a.text(ie.Elsewhere)
+	if where == "" {
+		where = a.T("identify.ineligible.elsewhere")
+	}
+	return why + "\n" + where
 }
 
 // leave stops the animation as well as the goroutines.

@@ -326,6 +326,8 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		VoiceInNormalMode: cfg.Access.VoiceNormalMode,
 		Hall:              form.Text{Zh: cfg.Hall.NameZh, En: cfg.Hall.NameEn},
 		Session: session.Options{
+			// Eligibility by age counts from the visit's date by the trusted clock.
+			Date:        clk,
 			IdleTimeout: cfg.Session.IdleTimeout.Duration,
 			WarningTime: cfg.Session.WarningTime.Duration,
 			Lang:        lang,

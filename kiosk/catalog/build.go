@@ -52,6 +52,7 @@ func itemService(it *Item) *Service {
 		TimeLimitDays: it.TimeLimitDays,
 		Fees:          it.Fees,
 		Identity:      identityOf(it),
+		Eligibility:   it.Eligibility,
 		Kiosk:         it.Channels.Kiosk,
 		Form:          it.Form,
 		Guide:         it.Guide,
@@ -72,6 +73,7 @@ func bundleService(b *Bundle) *Service {
 		Identity: IdentityOptional,
 		Kiosk:    true,
 	}
+	rules := []*Eligibility{b.Eligibility}
 	var deptZh, deptEn []string
 	schemas := make([]form.Schema, 0, len(b.items))
 	for _, it := range b.items {
@@ -91,7 +93,9 @@ func bundleService(b *Bundle) *Service {
 		}
 		s.Kiosk = s.Kiosk && it.Channels.Kiosk
 		schemas = append(schemas, it.Form)
+		rules = append(rules, it.Eligibility)
 	}
+	s.Eligibility, _ = mergeEligibility(rules...)
 	s.Department = Text{Zh: strings.Join(deptZh, "、"), En: strings.Join(deptEn, ", ")}
 	s.Materials = mergeMaterials(b.items)
 	s.Form, _ = form.Merge(schemas...)

@@ -113,7 +113,9 @@ type Item struct {
 	Channels      Channels `json:"channels"`
 	// Identity is whether the resident must identify; empty means required.
 	Identity IdentityRule `json:"identity,omitempty"`
-	Form     form.Schema  `json:"form"`
+	// Eligibility is who may apply, checked right after identification; nil means anyone.
+	Eligibility *Eligibility `json:"eligibility,omitempty"`
+	Form        form.Schema  `json:"form"`
 	// Guide is the service guide (办事指南) shown before starting, and the whole answer
 	// for a counter-only item: where to go and what to bring.
 	Guide Text `json:"guide"`
@@ -142,6 +144,8 @@ type Bundle struct {
 	Guide    Text     `json:"guide"`
 	// ItemIDs are the bundled items, in the order they are handled.
 	ItemIDs []string `json:"items"`
+	// Eligibility is the bundle's own rule; every item's rule applies too.
+	Eligibility *Eligibility `json:"eligibility,omitempty"`
 
 	items []*Item
 	svc   *Service
@@ -188,6 +192,9 @@ type Service struct {
 	Fees []Fee
 	// Identity is required when any item requires it.
 	Identity IdentityRule
+	// Eligibility is who may apply: the item's rule, or the bundle's combined with all
+	// its items' (see Check). Nil means anyone.
+	Eligibility *Eligibility
 	// Kiosk is whether the whole service can be applied for at this terminal.
 	Kiosk bool
 	// Form is the item's form, or the bundle's merged form.

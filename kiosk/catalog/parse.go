@@ -292,6 +292,7 @@ func (c *Catalog) checkItem(k *checker, p string, it *Item, cats map[string]bool
 	default:
 		k.add(p+".identity", "%q: use required or optional", it.Identity)
 	}
+	k.eligibility(p, it.Eligibility)
 	for _, fp := range it.Form.Check() {
 		k.add(p+".form."+fp.Path, "%s", fp.Message)
 	}
@@ -326,6 +327,14 @@ func (c *Catalog) checkBundle(k *checker, p string, b *Bundle, cats map[string]b
 		}
 		seen[id] = true
 		b.items = append(b.items, it)
+	}
+	k.eligibility(p, b.Eligibility)
+	rules := []*Eligibility{b.Eligibility}
+	for _, it := range b.items {
+		rules = append(rules, it.Eligibility)
+	}
+	if _, ok := mergeEligibility(rules...); !ok {
+		k.add(p+".eligibility", "the bundle's and its items' eligibility rules together exclude everyone")
 	}
 	schemas := make([]form.Schema, len(b.items))
 	for j, it := range b.items {

@@ -33,6 +33,10 @@ const testCatalog = `{
     {"id": "anon", "title": {"zh": "可匿名"}, "category": "cat", "department": {"zh": "测试局"},
      "time_limit_days": 5, "channels": {"kiosk": true}, "identity": "optional", "guide": {"zh": "说明"},
      "form": {"fields": [{"id": "content", "label": {"zh": "内容"}, "type": "text", "required": true}]}},
+    {"id": "elders", "title": {"zh": "高龄津贴"}, "category": "cat", "department": {"zh": "测试局"},
+     "time_limit_days": 5, "channels": {"kiosk": true}, "guide": {"zh": "说明"},
+     "eligibility": {"min_age": 80, "card_types": ["resident"], "elsewhere": {"zh": "请到窗口", "en": "Please go to the counter"}},
+     "form": {"fields": [{"id": "phone", "label": {"zh": "手机号码"}, "type": "mobile", "required": true}]}},
     {"id": "counter", "title": {"zh": "窗口办理"}, "category": "cat", "department": {"zh": "测试局"},
      "time_limit_days": 5, "channels": {"counter": true}, "guide": {"zh": "请到窗口"}, "form": {"fields": []}}
   ]

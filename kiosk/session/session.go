@@ -36,6 +36,8 @@ const (
 // Options configure a Session.
 type Options struct {
 	Clock Clock
+	// Date is the trusted clock whose day decides eligibility by age. Nil means Clock.
+	Date Clock
 	// IdleTimeout is how long a screen may go untouched before "still there?".
 	IdleTimeout time.Duration
 	// WarningTime is how long "still there?" counts down before everything is wiped.
@@ -177,6 +179,9 @@ type Session struct {
 func New(opt Options) *Session {
 	if opt.Clock == nil {
 		opt.Clock = systemClock{}
+	}
+	if opt.Date == nil {
+		opt.Date = opt.Clock
 	}
 	if opt.IdleTimeout <= 0 {
 		opt.IdleTimeout = DefaultIdleTimeout
@@ -421,6 +426,9 @@ func (s *Session) Draft() (Draft, error) {
 }
 
 // --- time -----------------------------------------------------------------------------
+
+// today is the visit's moment by the trusted clock, for rules that depend on the date.
+func (s *Session) today() time.Time { return s.opt.Date.Now() }
 
 // timed reports whether the idle timeout runs in a state. It does not at idle (nothing to
 // wipe), while the submitter or printer works, on the warning itself, or on the thank-you

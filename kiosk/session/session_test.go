@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 )
@@ -604,5 +606,57 @@ func TestSetTimeoutsKeepsARunningCountdown(t *testing.T) {
 	s.Tick()
 	if s.State() != StateIdle {
 		t.Errorf("state %s; the announced countdown was stretched", s.State())
+	}
+}
+
+// TestIdentifyChecksEligibility: right after identification the service's rules are
+// checked on the trusted clock's date; a refused resident's data is wiped and the
+// session stays at identification with the reason and where to go instead.
+func TestIdentifyChecksEligibility(t *testing.T) {
+	born := func(y int) *identity.Identity {
+		id := synthIdentity(t)
+		first := fmt.Sprintf("990101%04d0607124", y)
+		c, _ := identity.CheckDigit(first)
+		id.IDNumber, id.Birth = first+string(c), identity.Date{Year: y, Month: 6, Day: 7}
+		return id
+	}
+	foreign := born(1930)
+	foreign.CardType = identity.ForeignerPermanent2023
+	tests := []struct {
+		name string
+		id   *identity.Identity
+		why  catalog.Why // "" means accepted
+	}{
+		{"born 1985", born(1985), catalog.TooYoung},
+		{"born 1940", born(1940), ""},
+		{"born 1930 on a foreigner card", foreign, catalog.WrongCard},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			// The session's clock is far off; the trusted date decides.
+			trusted := &fakeClock{t: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
+			s := New(Options{Clock: clk, Date: trusted})
+			must(t, s.Start())
+			must(t, s.Choose(svc("elders")))
+			must(t, s.Begin())
+			err := s.Identify(tt.id)
+			if tt.why == "" {
+				if err != nil || s.State() != StateForm {
+					t.Fatalf("Identify = %v, state %s; want accepted", err, s.State())
+				}
+				return
+			}
+			var ie *catalog.IneligibleError
+			if !errors.Is(err, catalog.ErrIneligible) || !errors.As(err, &ie) || ie.Why != tt.why {
+				t.Fatalf("Identify = %v; want refused for %s", err, tt.why)
+			}
+			if ie.Elsewhere.Zh == "" {
+				t.Error("no word on where to go instead")
+			}
+			if s.State() != StateIdentify || s.Identity() != nil || tt.id.Name != "" {
+				t.Errorf("refused: state %s, identity kept %v, wiped %v", s.State(), s.Identity() != nil, tt.id.Name == "")
+			}
+		})
 	}
 }

@@ -60,8 +60,10 @@ func (s *Session) Begin() error {
 
 // Identify takes the resident's identity (from the card reader, or a QR code) and fills
 // the form from it. The session owns id from here on and wipes it when the visit ends;
-// an expired card (ErrCardExpired) or a resident card whose number fails its check
-// (ErrCardInvalid) is wiped at once and the session stays at StateIdentify. Placing a
+// an expired card (ErrCardExpired), a resident card whose number fails its check
+// (ErrCardInvalid) or a resident the service's eligibility rules refuse (an error
+// matching catalog.ErrIneligible, a *catalog.IneligibleError saying why and where to go
+// instead) is wiped at once and the session stays at StateIdentify. Placing a
 // second card replaces the first.
 func (s *Session) Identify(id *identity.Identity) error {
 	return s.do(func() error {
@@ -78,6 +80,11 @@ func (s *Session) Identify(id *identity.Identity) error {
 		case id.CardType == identity.Resident && !id.IDNumberValid:
 			id.Wipe()
 			return ErrCardInvalid
+		}
+		if err := s.svc.Check(id, s.today()); err != nil {
+			// The error holds the age in years and the rule, nothing that identifies.
+			id.Wipe()
+			return fmt.Errorf("session: %w", err)
 		}
 		if s.id != nil && s.id != id {
 			s.id.Wipe()
