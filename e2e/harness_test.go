@@ -271,6 +271,25 @@ func (s *screen) wait(name string, timeout time.Duration) uiMap {
 	return last
 }
 
+// waitFresh is wait for a screen that must have been drawn after since: a screen of the
+// same name left over from before (the receipt without paper, before a reprint) does not
+// count. The map is rewritten only once the window has been still for a moment, so until
+// then the file still describes what was on screen before.
+func (s *screen) waitFresh(name string, since time.Time, timeout time.Duration) uiMap {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if fi, err := os.Stat(s.mapPath); err == nil && fi.ModTime().After(since) {
+			if m, err := s.read(); err == nil && m.Screen == name {
+				s.fits(m)
+				return m
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return s.wait(name, time.Second) // fails with what is showing
+}
+
 // fits checks that the window is the display's size, no larger, and that every tappable
 // element the map lists lies inside it: a window that grew past the display would draw
 // its header off-screen and its buttons away from where taps land.
