@@ -235,12 +235,13 @@ type uiMap struct {
 }
 
 type uiElement struct {
-	ID    string `json:"id"`
-	Label string `json:"label"`
-	X     int    `json:"x"`
-	Y     int    `json:"y"`
-	W     int    `json:"w"`
-	H     int    `json:"h"`
+	ID       string `json:"id"`
+	Label    string `json:"label"`
+	Disabled bool   `json:"disabled"`
+	X        int    `json:"x"`
+	Y        int    `json:"y"`
+	W        int    `json:"w"`
+	H        int    `json:"h"`
 }
 
 func (s *screen) read() (uiMap, error) {
@@ -348,6 +349,41 @@ func (s *screen) tap(id string) {
 	e := s.find(id)
 	s.xdotool("mousemove", fmt.Sprint(e.X+e.W/2), fmt.Sprint(e.Y+e.H/2), "click", "1")
 	time.Sleep(250 * time.Millisecond)
+}
+
+// scanPage taps a material's scan button once it can be tapped, and waits for that
+// page's scan to end (every scan button is disabled while a page scans).
+func (s *screen) scanPage(material string) {
+	s.t.Helper()
+	id := "materials.scan." + material
+	state := func() (found, disabled bool) {
+		m, err := s.read()
+		if err != nil {
+			return false, false
+		}
+		for _, e := range m.Elements {
+			if e.ID == id {
+				return true, e.Disabled
+			}
+		}
+		return false, false
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for found, off := state(); found && off && time.Now().Before(deadline); found, off = state() {
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.tap(id)
+	sawBusy := false
+	for time.Now().Before(deadline) {
+		_, off := state()
+		if off {
+			sawBusy = true
+		} else if sawBusy || time.Until(deadline) < 17*time.Second {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("the scan of %s did not end", material)
 }
 
 // keys types digits on the on-screen keypad.

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"image"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -31,7 +32,10 @@ type materialsScreen struct {
 	status   *widget.RichText
 	message  *widget.RichText
 	next     *touch.Button
-	usable   bool
+	// fewer goes on with fewer pages than a material has, shown only where every
+	// shortfall is one the item accepts.
+	fewer  *touch.Button
+	usable bool
 	// saidOffline is set once the scanner's way out has been spoken.
 	saidOffline bool
 }
@@ -91,9 +95,12 @@ func (a *App) newMaterialsScreen() screen {
 	}
 	s.next = touch.NewPrimary(a.T("form.next"), theme.NavigateNextIcon(), a.act(s.done))
 	s.add("materials.next", s.next)
+	s.fewer = touch.NewButton(a.T("materials.fewer"), theme.NavigateNextIcon(), a.act(s.goOnWithFewer))
+	s.fewer.Hide()
+	s.add("materials.fewer", s.fewer)
 	s.content = a.frame(s.screenBase, frame{title: a.text(svc.Title), back: true, home: true,
 		steps: a.steps(svc), step: a.stepOf(svc, "steps.materials"),
-		message: s.message, actions: []fyne.CanvasObject{s.next}}, scroll)
+		message: s.message, actions: []fyne.CanvasObject{s.fewer, s.next}}, scroll)
 	var st health.Status
 	if a.deps.Scanner != nil {
 		st = a.deps.Scanner.Health().Current()
@@ -180,6 +187,7 @@ func (s *materialsScreen) startScan(id string) {
 	}
 	s.scanning = id
 	setText(s.message, "")
+	s.fewer.Hide()
 	s.fillAll()
 	scale := a.theme.Scale()
 	a.wg.Add(1)
@@ -236,28 +244,55 @@ func (s *materialsScreen) retake(id string) {
 		return
 	}
 	a.dropThumbs(id)
+	setText(s.message, "")
+	s.fewer.Hide()
 	s.fillAll()
 }
 
 // done goes on to review, or names what is still missing.
-func (s *materialsScreen) done() {
+func (s *materialsScreen) done() { s.finish(s.a.sess.MaterialsDone()) }
+
+// goOnWithFewer goes on with fewer pages where the item accepts that many.
+func (s *materialsScreen) goOnWithFewer() { s.finish(s.a.sess.GoOnWithFewerPages()) }
+
+// finish says what is missing: materials without a page, then each material short of
+// pages, with how many it has; it offers to go on only where every shortfall is allowed.
+func (s *materialsScreen) finish(err error) {
 	a := s.a
-	err := a.sess.MaterialsDone()
 	var miss *session.MissingError
 	switch {
 	case err == nil:
 	case errors.As(err, &miss):
 		svc := a.sess.Service()
-		names := ""
-		for i, id := range miss.Materials {
-			if i > 0 {
-				names += a.T("list.sep")
-			}
+		title := func(id string) string {
 			if m := svc.Material(id); m != nil {
-				names += a.text(m.Title)
+				return a.text(m.Title)
 			}
+			return id
 		}
-		setText(s.message, a.T("materials.missing", map[string]any{"Names": names}))
+		var lines []string
+		if len(miss.Materials) > 0 {
+			names := ""
+			for i, id := range miss.Materials {
+				if i > 0 {
+					names += a.T("list.sep")
+				}
+				names += title(id)
+			}
+			lines = append(lines, a.T("materials.missing", map[string]any{"Names": names}))
+		}
+		for _, f := range miss.Short {
+			data := map[string]any{"Name": title(f.MaterialID), "Want": f.Want, "Scanned": f.Scanned, "Left": f.Want - f.Scanned, "Min": f.Min}
+			lines = append(lines, a.T("materials.short", data))
+		}
+		if miss.CanGoOn() {
+			lines = append(lines, a.T("materials.short.allowed"))
+			s.fewer.Show()
+		} else {
+			s.fewer.Hide()
+		}
+		setText(s.message, strings.Join(lines, "\n"))
+		s.a.scheduleMap()
 	default:
 		if ignoreStale(err) != nil {
 			a.log.Warn("materials done refused", "err", err)

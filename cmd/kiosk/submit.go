@@ -49,6 +49,15 @@ func (m *submitter) Enqueue(ctx context.Context, d session.Draft) (string, error
 	if len(d.ItemIDs) > 0 {
 		fields["_items"] = strings.Join(d.ItemIDs, ",")
 	}
+	if len(d.Short) > 0 {
+		// The resident went on with fewer pages than a material has, where the item
+		// allows it: the clerk sees which and how many ("lease:2/4").
+		short := make([]string, len(d.Short))
+		for i, f := range d.Short {
+			short[i] = fmt.Sprintf("%s:%d/%d", f.MaterialID, f.Scanned, f.Want)
+		}
+		fields["_pages_short"] = strings.Join(short, ",")
+	}
 	sub := queue.NewSubmission{Item: d.ServiceID, ItemTitle: m.title(d.ServiceID).Zh, Fields: fields}
 	if d.Identity != nil {
 		// Only a number the card (or identity code) gave, never one typed into the form:

@@ -103,15 +103,23 @@ func bundleService(b *Bundle) *Service {
 }
 
 // mergeMaterials lists the items' materials once each by ID, in order of first
-// appearance: mandatory when any item requires it, with the most pages asked.
+// appearance: mandatory when any item requires it, with the most pages asked and the
+// highest minimum any item accepts.
 func mergeMaterials(items []*Item) []Material {
 	var out []Material
 	at := map[string]int{}
 	for _, it := range items {
 		for _, m := range it.Materials {
 			if i, ok := at[m.ID]; ok {
+				// The strictest item decides: the most pages asked, the most accepted as
+				// the fewest.
+				least := max(out[i].MinPageCount(), m.MinPageCount())
 				out[i].Mandatory = out[i].Mandatory || m.Mandatory
 				out[i].Pages = max(out[i].Pages, m.Pages)
+				out[i].MinPages = least
+				if least >= out[i].PageCount() {
+					out[i].MinPages = 0
+				}
 				continue
 			}
 			at[m.ID] = len(out)

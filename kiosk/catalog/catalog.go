@@ -51,6 +51,10 @@ type Material struct {
 	// Pages is how many pages a scannable material usually has (a household register's
 	// home page and the resident's page: 2). Zero means 1.
 	Pages int `json:"pages,omitempty"`
+	// MinPages is the fewest pages the item accepts when the resident cannot provide them
+	// all (a rental contract shorter than usual); 0 means every page is needed. Going on
+	// with fewer is recorded on the submission.
+	MinPages int `json:"min_pages,omitempty"`
 	// Mandatory materials must be provided; the others depend on the case ("if an agent
 	// applies, a power of attorney").
 	Mandatory bool `json:"mandatory"`
@@ -58,6 +62,14 @@ type Material struct {
 
 // PageCount returns how many pages to ask for: Pages, at least 1.
 func (m *Material) PageCount() int { return max(m.Pages, 1) }
+
+// MinPageCount returns the fewest pages accepted: MinPages, or PageCount when unset.
+func (m *Material) MinPageCount() int {
+	if m.MinPages <= 0 {
+		return m.PageCount()
+	}
+	return min(m.MinPages, m.PageCount())
+}
 
 // Fee is one charge of a service. Amounts are in fen (分) to stay exact.
 type Fee struct {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -288,4 +289,58 @@ func ids(c *Catalog) []string {
 		out = append(out, s.ID)
 	}
 	return out
+}
+
+// TestMinPages: min_pages is checked against pages, and a bundle keeps the strictest
+// minimum of the items sharing a material.
+func TestMinPages(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mat  map[string]any
+		ok   bool
+	}{
+		{"fewer than pages", map[string]any{"min_pages": 1}, true},
+		{"equal to pages", map[string]any{"min_pages": 2}, true},
+		{"above pages", map[string]any{"min_pages": 3}, false},
+		{"negative", map[string]any{"min_pages": -1}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(mutate(t, func(m map[string]any) {
+				mat := itemN(m, 0)["materials"].([]any)[0].(map[string]any)
+				for k, v := range tc.mat {
+					mat[k] = v
+				}
+			}))
+			if (err == nil) != tc.ok {
+				t.Errorf("Parse = %v; want ok %v", err, tc.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "items[0].materials[0].min_pages") {
+				t.Errorf("problem not at min_pages: %v", err)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name       string
+		minA, minB int
+		pages, min int
+	}{
+		// item-a asks 2 pages, item-b 3.
+		{"neither allows fewer", 0, 0, 3, 3},
+		{"b allows 1, a needs its 2", 0, 1, 3, 2},
+		{"both allow 1", 1, 1, 3, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(mutate(t, func(m map[string]any) {
+				itemN(m, 0)["materials"].([]any)[0].(map[string]any)["min_pages"] = tc.minA
+				itemN(m, 1)["materials"].([]any)[0].(map[string]any)["min_pages"] = tc.minB
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.Service("bundle-ab").Material("register")
+			if got.PageCount() != tc.pages || got.MinPageCount() != tc.min {
+				t.Errorf("bundle's register: %d pages, at least %d; want %d, %d", got.PageCount(), got.MinPageCount(), tc.pages, tc.min)
+			}
+		})
+	}
 }

@@ -273,6 +273,11 @@ func (c *Catalog) checkItem(k *checker, p string, it *Item, cats map[string]bool
 		if !m.Scannable && m.Pages > 0 {
 			k.add(mp+".pages", "only scannable materials have pages to scan")
 		}
+		if m.MinPages < 0 || m.MinPages > m.PageCount() {
+			k.add(mp+".min_pages", "%d: use 1 to pages (%d), or 0 when every page is needed", m.MinPages, m.PageCount())
+		} else if !m.Scannable && m.MinPages > 0 {
+			k.add(mp+".min_pages", "only scannable materials have pages to scan")
+		}
 	}
 	if it.TimeLimitDays < 0 || it.TimeLimitDays > 365 {
 		k.add(p+".time_limit_days", "%d: use 0 (on the spot) to 365 working days", it.TimeLimitDays)

@@ -37,6 +37,10 @@ const testCatalog = `{
      "time_limit_days": 5, "channels": {"kiosk": true}, "guide": {"zh": "说明"},
      "eligibility": {"min_age": 80, "card_types": ["resident"], "elsewhere": {"zh": "请到窗口", "en": "Please go to the counter"}},
      "form": {"fields": [{"id": "phone", "label": {"zh": "手机号码"}, "type": "mobile", "required": true}]}},
+    {"id": "lease", "title": {"zh": "租房提取"}, "category": "cat", "department": {"zh": "测试局"},
+     "time_limit_days": 5, "channels": {"kiosk": true}, "guide": {"zh": "说明"},
+     "materials": [{"id": "lease", "title": {"zh": "租赁合同"}, "scannable": true, "mandatory": true, "pages": 4, "min_pages": 2}],
+     "form": {"fields": []}},
     {"id": "counter", "title": {"zh": "窗口办理"}, "category": "cat", "department": {"zh": "测试局"},
      "time_limit_days": 5, "channels": {"counter": true}, "guide": {"zh": "请到窗口"}, "form": {"fields": []}}
   ]
@@ -163,6 +167,7 @@ func driveTo(t testing.TB, st State) (*Session, *fakeClock, *recorder) {
 	steps[StateReview] = func() {
 		steps[StateMaterials]()
 		must(t, s.AddScan("register", []byte("page-1")))
+		must(t, s.AddScan("register", []byte("page-2")))
 		must(t, s.MaterialsDone())
 	}
 	steps[StateSubmitting] = func() { steps[StateReview](); must(t, s.Confirm()) }

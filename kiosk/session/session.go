@@ -136,6 +136,9 @@ type Draft struct {
 	Identity *identity.Identity
 	Values   map[string]string
 	Scans    []Scan
+	// Short lists the materials the resident went on with fewer pages than they have,
+	// where the item allows it (see GoOnWithFewerPages).
+	Short []Shortfall
 }
 
 // Session is the kiosk's one resident session, reused visit after visit. It is safe for
@@ -168,6 +171,7 @@ type Session struct {
 	skippedID bool
 	form      *form.Form
 	scans     map[string][][]byte
+	short     []Shortfall
 	code      string
 	printed   bool
 	submitErr error
@@ -302,6 +306,17 @@ func (s *Session) Missing() []catalog.Material {
 	return s.missing()
 }
 
+// shortfalls lists the materials with some pages but fewer than they have.
+func (s *Session) shortfalls() []Shortfall {
+	var out []Shortfall
+	for _, m := range s.svc.Materials {
+		if n := len(s.scans[m.ID]); m.Scannable && n > 0 && n < m.PageCount() {
+			out = append(out, Shortfall{MaterialID: m.ID, Scanned: n, Want: m.PageCount(), Min: m.MinPageCount()})
+		}
+	}
+	return out
+}
+
 func (s *Session) missing() []catalog.Material {
 	if s.svc == nil {
 		return nil
@@ -410,7 +425,7 @@ func (s *Session) Draft() (Draft, error) {
 	if s.state != StateSubmitting {
 		return Draft{}, &TransitionError{State: s.state, Event: EventSubmitted}
 	}
-	d := Draft{ServiceID: s.svc.ID, Identity: s.id}
+	d := Draft{ServiceID: s.svc.ID, Identity: s.id, Short: slices.Clone(s.short)}
 	for _, it := range s.svc.Items {
 		d.ItemIDs = append(d.ItemIDs, it.ID)
 	}

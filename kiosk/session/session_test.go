@@ -123,6 +123,7 @@ func TestMaterials(t *testing.T) {
 		t.Errorf("page %d: %v; want ErrTooManyPages", MaxPages+1, err)
 	}
 	must(t, s.AddScan("register", []byte("again")))
+	must(t, s.AddScan("register", []byte("again, page 2")))
 	must(t, s.MaterialsDone())
 }
 
@@ -138,7 +139,7 @@ func TestSubmitAndPrint(t *testing.T) {
 	}
 	if d.ServiceID != "full" || len(d.ItemIDs) != 1 || d.ItemIDs[0] != "full" || d.Identity == nil ||
 		d.Values["name"] != "测试甲" || d.Values["phone"] != "13912345678" ||
-		len(d.Scans) != 1 || d.Scans[0].MaterialID != "register" || d.Scans[0].Page != 1 || string(d.Scans[0].Data) != "page-1" {
+		len(d.Scans) != 2 || d.Scans[0].MaterialID != "register" || d.Scans[0].Page != 1 || string(d.Scans[0].Data) != "page-1" || len(d.Short) != 0 {
 		t.Fatalf("draft %+v", d)
 	}
 	scan := d.Scans[0].Data
@@ -659,4 +660,84 @@ func TestIdentifyChecksEligibility(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPageCounts: a material with a page count (a household register of 2 pages) with
+// fewer pages scanned does not go through; MaterialsDone says which material has how
+// many of how many. Going on with fewer pages works only where the item allows that many
+// (min_pages), and the draft records it.
+func TestPageCounts(t *testing.T) {
+	toMaterials := func(t *testing.T, svcID string) *Session {
+		s, _, _ := newSession(t)
+		must(t, s.Start())
+		must(t, s.Choose(svc(svcID)))
+		must(t, s.Begin())
+		must(t, s.Identify(synthIdentity(t)))
+		if s.State() == StateForm {
+			must(t, s.Form().Set("phone", "13912345678"))
+			must(t, s.FormDone())
+		}
+		if s.State() != StateMaterials {
+			t.Fatalf("at %s; want materials", s.State())
+		}
+		return s
+	}
+	short := func(t *testing.T, err error) *MissingError {
+		t.Helper()
+		var e *MissingError
+		if !errors.As(err, &e) || !errors.Is(err, ErrMaterialsMissing) {
+			t.Fatalf("got %v; want a *MissingError", err)
+		}
+		return e
+	}
+
+	t.Run("household register 1 of 2", func(t *testing.T) {
+		s := toMaterials(t, "full")
+		must(t, s.AddScan("register", []byte("p1")))
+		e := short(t, s.MaterialsDone())
+		if len(e.Materials) != 0 || len(e.Short) != 1 || e.Short[0] != (Shortfall{MaterialID: "register", Scanned: 1, Want: 2, Min: 2}) || e.CanGoOn() {
+			t.Errorf("MaterialsDone = %+v; want register 1 of 2, not allowed", e)
+		}
+		short(t, s.GoOnWithFewerPages())
+		if s.State() != StateMaterials {
+			t.Fatalf("went on to %s with 1 of 2 pages", s.State())
+		}
+		must(t, s.AddScan("register", []byte("p2")))
+		must(t, s.MaterialsDone())
+	})
+	t.Run("lease 2 of 4 where 2 will do", func(t *testing.T) {
+		s := toMaterials(t, "lease")
+		must(t, s.AddScan("lease", []byte("p1")))
+		if e := short(t, s.GoOnWithFewerPages()); e.CanGoOn() {
+			t.Errorf("1 page of a lease that needs 2 may go on: %+v", e)
+		}
+		must(t, s.AddScan("lease", []byte("p2")))
+		e := short(t, s.MaterialsDone())
+		if !e.CanGoOn() || len(e.Short) != 1 || e.Short[0].Scanned != 2 || e.Short[0].Want != 4 {
+			t.Fatalf("MaterialsDone = %+v; want lease 2 of 4, allowed", e)
+		}
+		must(t, s.GoOnWithFewerPages())
+		must(t, s.Confirm())
+		d, err := s.Draft()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Short) != 1 || d.Short[0] != (Shortfall{MaterialID: "lease", Scanned: 2, Want: 4, Min: 2}) {
+			t.Errorf("draft records %+v; want the lease's 2 of 4 pages", d.Short)
+		}
+	})
+	t.Run("a shortfall is forgotten once the pages are complete", func(t *testing.T) {
+		s := toMaterials(t, "lease")
+		must(t, s.AddScan("lease", []byte("p1")))
+		must(t, s.AddScan("lease", []byte("p2")))
+		must(t, s.GoOnWithFewerPages())
+		must(t, s.Back())
+		must(t, s.AddScan("lease", []byte("p3")))
+		must(t, s.AddScan("lease", []byte("p4")))
+		must(t, s.MaterialsDone())
+		must(t, s.Confirm())
+		if d, _ := s.Draft(); len(d.Short) != 0 {
+			t.Errorf("draft records %+v after all 4 pages", d.Short)
+		}
+	})
 }

@@ -183,14 +183,47 @@ var (
 	ErrBadRating = errors.New("session: rating must be 1 to 5 stars")
 )
 
-// MissingError names the mandatory scannable materials that have no page yet.
+// MissingError names the mandatory scannable materials that have no page yet, and the
+// materials scanned with fewer pages than they have.
 type MissingError struct {
 	Materials []string
+	Short     []Shortfall
 }
 
-// Error names the missing materials by ID.
+// Shortfall is a material scanned with fewer pages than it has.
+type Shortfall struct {
+	MaterialID string
+	// Scanned pages, of Want; the item accepts no fewer than Min.
+	Scanned, Want, Min int
+}
+
+// Allowed reports whether the item lets the resident go on with these pages.
+func (f Shortfall) Allowed() bool { return f.Scanned >= f.Min }
+
+// CanGoOn reports whether every material has a page and every shortfall is allowed, so
+// GoOnWithFewerPages would go on.
+func (e *MissingError) CanGoOn() bool {
+	if len(e.Materials) > 0 {
+		return false
+	}
+	for _, f := range e.Short {
+		if !f.Allowed() {
+			return false
+		}
+	}
+	return true
+}
+
+// Error names the missing materials and the short ones by ID.
 func (e *MissingError) Error() string {
-	return "session: mandatory materials not scanned: " + strings.Join(e.Materials, ", ")
+	msg := "session: materials incomplete:"
+	if len(e.Materials) > 0 {
+		msg += " not scanned: " + strings.Join(e.Materials, ", ") + ";"
+	}
+	for _, f := range e.Short {
+		msg += fmt.Sprintf(" %s has %d of %d pages (at least %d);", f.MaterialID, f.Scanned, f.Want, f.Min)
+	}
+	return strings.TrimSuffix(msg, ";")
 }
 
 // Is makes errors.Is(err, ErrMaterialsMissing) true.

@@ -186,20 +186,31 @@ func (s *Session) Retake(materialID string) error {
 	})
 }
 
-// MaterialsDone goes on to review once every mandatory scannable material has a page;
-// otherwise it returns a *MissingError and stays.
-func (s *Session) MaterialsDone() error {
+// MaterialsDone goes on to review once every mandatory scannable material has a page
+// and every material scanned has all its pages; otherwise it returns a *MissingError
+// naming what is missing and stays.
+func (s *Session) MaterialsDone() error { return s.materialsDone(false) }
+
+// GoOnWithFewerPages goes on to review although some materials have fewer pages than
+// they have, where each of those items accepts that many (catalog.Material.MinPages).
+// The shortfalls are recorded on the submission (Draft.Short). Otherwise it returns the
+// *MissingError and stays.
+func (s *Session) GoOnWithFewerPages() error { return s.materialsDone(true) }
+
+func (s *Session) materialsDone(fewer bool) error {
 	return s.do(func() error {
 		if err := s.accept(EventMaterialsDone); err != nil {
 			return err
 		}
-		if miss := s.missing(); len(miss) > 0 {
-			e := &MissingError{}
-			for _, m := range miss {
-				e.Materials = append(e.Materials, m.ID)
-			}
+		e := &MissingError{}
+		for _, m := range s.missing() {
+			e.Materials = append(e.Materials, m.ID)
+		}
+		e.Short = s.shortfalls()
+		if len(e.Materials) > 0 || len(e.Short) > 0 && (!fewer || !e.CanGoOn()) {
 			return e
 		}
+		s.short = e.Short
 		s.enter(StateReview)
 		return nil
 	})
@@ -605,7 +616,7 @@ func (s *Session) clearScans() {
 			clear(p)
 		}
 	}
-	s.scans = nil
+	s.scans, s.short = nil, nil
 }
 
 // dropService wipes what was held for the chosen service.

@@ -193,7 +193,8 @@ func TestStepsFollowTheService(t *testing.T) {
 					must(t, s.Form().Set("phone", "13912345678"))
 					must(t, s.FormDone())
 				case StateMaterials:
-					must(t, s.AddScan("register", []byte("p")))
+					must(t, s.AddScan("register", []byte("p1")))
+					must(t, s.AddScan("register", []byte("p2")))
 					must(t, s.MaterialsDone())
 				}
 			}

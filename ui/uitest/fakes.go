@@ -346,6 +346,8 @@ type Submission struct {
 	Values    map[string]string
 	IDNumber  string
 	Pages     int
+	// Short is what the draft recorded of materials sent with fewer pages.
+	Short []session.Shortfall
 }
 
 // Submitter is a fake queue: it keeps submissions and ratings in memory and answers
@@ -374,7 +376,7 @@ func (s *Submitter) Enqueue(ctx context.Context, d session.Draft) (string, error
 	if err != nil {
 		return "", err
 	}
-	sub := Submission{Code: code, ServiceID: d.ServiceID, ItemIDs: slices.Clone(d.ItemIDs), Values: map[string]string{}, Pages: len(d.Scans)}
+	sub := Submission{Code: code, ServiceID: d.ServiceID, ItemIDs: slices.Clone(d.ItemIDs), Values: map[string]string{}, Pages: len(d.Scans), Short: slices.Clone(d.Short)}
 	for k, v := range d.Values {
 		sub.Values[k] = v
 	}
