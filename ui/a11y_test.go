@@ -25,11 +25,6 @@ type a11yMode struct {
 var (
 	a11yModes = []a11yMode{{name: "zh"}, {name: "en", en: true}, {name: "elder", elder: true}}
 	a11ySizes = []fyne.Size{uitest.Landscape, uitest.Portrait, fyne.NewSize(1280, 800)}
-	// a11yCombos are the (mode, display) pairs, indexes into a11yModes and a11ySizes,
-	// that TestAccessibility walks.
-	a11yCombos = []struct{ mode, size int }{
-		{0, 0}, {1, 0}, {2, 0}, // zh, en, elder at 1920×1080
-	}
 )
 
 // auditor checks whatever the kiosk shows and collects the findings by screen.
@@ -134,25 +129,22 @@ func walkResidentScreens(t *testing.T, k *uitest.Kiosk, a *auditor, m a11yMode) 
 // TestAccessibility walks every resident screen in Chinese, English and elder mode, on
 // a landscape and a portrait 1080p panel and a 1280×800 one, and checks tap targets,
 // contrast, elder text size and clipping through the render tree (ui/a11y).
-//
-// It runs only the combinations of mode and display that pass today; the others still
-// have findings (titles cut with an ellipsis in narrow headers, the elder start screen's
-// tiles at 1280×800) and join a11yCombos as they are fixed.
 func TestAccessibility(t *testing.T) {
-	for _, c := range a11yCombos {
-		m, size := a11yModes[c.mode], a11ySizes[c.size]
-		t.Run(fmt.Sprintf("%s_%.0fx%.0f", m.name, size.Width, size.Height), func(t *testing.T) {
-			k := uitest.Start(t, uitest.Options{Fonts: true, Voice: true, Size: size})
-			k.Bulletins.Set(bulletin())
-			a := &auditor{t: t, k: k, seen: map[string]bool{}}
-			walkResidentScreens(t, k, a, m)
-			if len(a.seen) < 15 {
-				t.Errorf("walked only %d screens", len(a.seen))
-			}
-			if len(a.found) > 0 {
-				t.Errorf("%d findings:\n%s", len(a.found), strings.Join(a.found, "\n"))
-			}
-		})
+	for _, size := range a11ySizes {
+		for _, m := range a11yModes {
+			t.Run(fmt.Sprintf("%s_%.0fx%.0f", m.name, size.Width, size.Height), func(t *testing.T) {
+				k := uitest.Start(t, uitest.Options{Fonts: true, Voice: true, Size: size})
+				k.Bulletins.Set(bulletin())
+				a := &auditor{t: t, k: k, seen: map[string]bool{}}
+				walkResidentScreens(t, k, a, m)
+				if len(a.seen) < 15 {
+					t.Errorf("walked only %d screens", len(a.seen))
+				}
+				if len(a.found) > 0 {
+					t.Errorf("%d findings:\n%s", len(a.found), strings.Join(a.found, "\n"))
+				}
+			})
+		}
 	}
 }
 

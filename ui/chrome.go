@@ -50,7 +50,7 @@ func (a *App) frame(b *screenBase, f frame, body fyne.CanvasObject) fyne.CanvasO
 	title := centered(a.styled(f.title, kiosktheme.SizeNameTitleText, kiosktheme.ColorNameOnBar, true))
 	title.Truncation = fyne.TextTruncateEllipsis
 	bar := a.bar(container.NewBorder(nil, nil, leftTop, rightTop,
-		container.NewVBox(layout.NewSpacer(), title, layout.NewSpacer())))
+		container.NewVBox(layout.NewSpacer(), fitting(title, titleSizes...), layout.NewSpacer())))
 
 	top := []fyne.CanvasObject{bar}
 	if len(f.steps) > 0 {
@@ -79,6 +79,10 @@ func (a *App) frame(b *screenBase, f frame, body fyne.CanvasObject) fyne.CanvasO
 	}
 	return container.NewBorder(container.NewVBox(top...), bottom, nil, nil, center)
 }
+
+// titleSizes are the sizes a title may shrink to, largest first, before it is cut short.
+var titleSizes = []fyne.ThemeSizeName{kiosktheme.SizeNameTitleText, theme.SizeNameHeadingText,
+	theme.SizeNameSubHeadingText, theme.SizeNameText}
 
 // fit puts a screen's content in a vertical scroll area: a screen fits the display it is
 // given whatever the language, elder mode or orientation, and what does not fit scrolls

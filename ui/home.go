@@ -66,9 +66,9 @@ func (a *App) newHome() screen {
 	clockSlot := canvas.NewRectangle(kiosktheme.Transparent)
 	clockSlot.SetMinSize(fyne.NewSize(corner, 1))
 	toggles := container.NewHBox(append(a.soundControls(s.screenBase, a.portrait()), s.elder, s.lang)...)
-	top := a.bar(container.NewBorder(nil, nil, nil,
-		container.NewHBox(toggles, container.NewStack(clockSlot, container.NewCenter(s.clock))),
-		container.NewVBox(layout.NewSpacer(), hall, layout.NewSpacer())))
+	top := a.bar(container.New(&homeHeader{a: a, hall: hall},
+		container.NewVBox(layout.NewSpacer(), fitting(hall, titleSizes...), layout.NewSpacer()),
+		container.NewHBox(toggles, container.NewStack(clockSlot, container.NewCenter(s.clock)))))
 
 	s.news = container.NewVBox()
 	s.status = a.styled("", theme.SizeNameText, kiosktheme.ColorNameCalm, false)
@@ -154,4 +154,52 @@ func (a *App) cornerTap(pos fyne.Position) {
 	if a.gesture.Tap(pos.X, pos.Y, a.clock.Now()) && a.deps.Access != nil {
 		a.openPIN()
 	}
+}
+
+// homeHeader lays out the start screen's header: the hall's name on the left and the
+// switches and clock on the right, or, when the switches leave the name too little room
+// even at body text size (elder mode, English, a narrower display), the name on a row of
+// its own above them.
+type homeHeader struct {
+	a    *App
+	hall *widget.RichText
+}
+
+// stacked reports whether the name goes above the switches in a header width wide.
+func (l *homeHeader) stacked(objects []fyne.CanvasObject, width float32) bool {
+	seg, ok := l.hall.Segments[0].(*widget.TextSegment)
+	if !ok {
+		return false
+	}
+	th := l.hall.Theme()
+	need := fyne.MeasureText(seg.Text, th.Size(theme.SizeNameText), seg.Style.TextStyle).Width +
+		2*th.Size(theme.SizeNameInnerPadding)
+	return need > width-objects[1].MinSize().Width
+}
+
+func (l *homeHeader) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	name, right := objects[0], objects[1]
+	rm := right.MinSize()
+	if l.stacked(objects, s.Width) {
+		nh := max(s.Height-rm.Height, 0)
+		name.Move(fyne.NewPos(0, 0))
+		name.Resize(fyne.NewSize(s.Width, nh))
+		right.Move(fyne.NewPos(s.Width-rm.Width, nh))
+		right.Resize(rm)
+		return
+	}
+	name.Move(fyne.NewPos(0, 0))
+	name.Resize(fyne.NewSize(s.Width-rm.Width, s.Height))
+	right.Move(fyne.NewPos(s.Width-rm.Width, 0))
+	right.Resize(fyne.NewSize(rm.Width, s.Height))
+}
+
+func (l *homeHeader) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	nm, rm := objects[0].MinSize(), objects[1].MinSize()
+	// The header spans the window, less the bar's side padding.
+	width := l.a.root.Size().Width - 4*theme.Size(theme.SizeNamePadding)
+	if width > 0 && l.stacked(objects, width) {
+		return fyne.NewSize(max(nm.Width, rm.Width), nm.Height+rm.Height)
+	}
+	return fyne.NewSize(nm.Width+rm.Width, max(nm.Height, rm.Height))
 }

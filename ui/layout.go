@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 )
 
 // split lays out two objects side by side, the first taking ratio of the width, or, on a
@@ -168,4 +169,56 @@ func (l *aboveBelow) MinSize(objects []fyne.CanvasObject) fyne.Size {
 		return a
 	}
 	return fyne.NewSize(max(a.Width, b.Width), a.Height+b.Height)
+}
+
+// shrinkToFit lays out a one-line rich text (a screen's title, the hall's name) at the
+// largest of its sizes whose text fits the width it is given: a long English title or a
+// narrow portrait header gets smaller type rather than an ellipsis. Only when the
+// smallest size does not fit either is the text cut short (its own truncation).
+type shrinkToFit struct {
+	rt    *widget.RichText
+	sizes []fyne.ThemeSizeName // largest first
+}
+
+// fitting returns rt in a container that chooses its text size from sizes.
+func fitting(rt *widget.RichText, sizes ...fyne.ThemeSizeName) *fyne.Container {
+	return container.New(&shrinkToFit{rt: rt, sizes: sizes}, rt)
+}
+
+func (l *shrinkToFit) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	if seg, ok := l.segment(); ok && s.Width > 0 {
+		th := l.rt.Theme()
+		pad := th.Size(theme.SizeNameInnerPadding)
+		name := l.sizes[len(l.sizes)-1]
+		for _, n := range l.sizes {
+			if fyne.MeasureText(seg.Text, th.Size(n), seg.Style.TextStyle).Width+2*pad <= s.Width {
+				name = n
+				break
+			}
+		}
+		if seg.Style.SizeName != name {
+			seg.Style.SizeName = name
+			l.rt.Refresh()
+		}
+	}
+	for _, o := range objects {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(s)
+	}
+}
+
+func (l *shrinkToFit) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objects {
+		m = m.Max(o.MinSize())
+	}
+	return m
+}
+
+func (l *shrinkToFit) segment() (*widget.TextSegment, bool) {
+	if len(l.rt.Segments) != 1 || len(l.sizes) == 0 {
+		return nil, false
+	}
+	seg, ok := l.rt.Segments[0].(*widget.TextSegment)
+	return seg, ok
 }

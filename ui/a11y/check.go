@@ -111,8 +111,14 @@ func (c *checker) walk(o fyne.CanvasObject, at fyne.Position, parents []node, cl
 	switch v := o.(type) {
 	case *canvas.Rectangle:
 		if v.FillColor != nil {
-			if _, _, _, a := v.FillColor.RGBA(); a > 0 {
-				c.paints = append(c.paints, paint{pos: n.pos, size: n.size, fill: v.FillColor})
+			// In a scroll, only the part in the viewport is painted: what is scrolled
+			// away is not under the texts drawn next to the scroll area.
+			r := n
+			if clip != nil {
+				r = intersect(n, *clip)
+			}
+			if _, _, _, a := v.FillColor.RGBA(); a > 0 && r.size.Width > 0 && r.size.Height > 0 {
+				c.paints = append(c.paints, paint{pos: r.pos, size: r.size, fill: v.FillColor})
 			}
 		}
 	case *canvas.Text:

@@ -96,3 +96,37 @@ func TestCheckFindsEachFailure(t *testing.T) {
 		t.Errorf("normal mode held to elder figures:\n%s", got)
 	}
 }
+
+// A scroll paints only its viewport: a dark card scrolled past the bottom of the scroll
+// area is not the background of a line drawn under that area, but it still is of a text
+// on it in view.
+func TestCheckPaintsOnlyWhatAScrollShows(t *testing.T) {
+	test.NewTempApp(t)
+	win := fyne.NewSize(400, 300)
+	place := func(o fyne.CanvasObject, x, y, w, h float32) fyne.CanvasObject {
+		o.Move(fyne.NewPos(x, y))
+		o.Resize(fyne.NewSize(w, h))
+		return o
+	}
+	text := func(s string) *canvas.Text {
+		t := canvas.NewText(s, color.Black)
+		t.TextSize = 36
+		return t
+	}
+	navy := color.NRGBA{0x10, 0x20, 0x40, 0xFF}
+	content := container.NewWithoutLayout(
+		place(canvas.NewRectangle(navy), 0, 0, 400, 250),
+		place(text("On the card"), 10, 20, 200, 50),
+	)
+	screen := container.NewWithoutLayout(
+		place(container.NewVScroll(content), 0, 0, 400, 100),
+		place(text("Under the scroll"), 10, 150, 300, 50),
+	)
+	got := kinds(Check(screen, win, Options{Background: color.White}))
+	if !strings.Contains(got, `low contrast: text "On the card"`) {
+		t.Errorf("black text on the navy card in view not found:\n%s", got)
+	}
+	if strings.Contains(got, "Under the scroll") {
+		t.Errorf("the card scrolled out of view taken for the background under the scroll:\n%s", got)
+	}
+}

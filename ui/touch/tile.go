@@ -98,6 +98,12 @@ func (r *tileRenderer) Layout(s fyne.Size) {
 		r.sub.Resize(fyne.NewSize(s.Width-2*pad, subH))
 		subH = r.sub.MinSize().Height
 	}
+	// On a short tile (elder mode on a smaller display) the subtitle gives way to the
+	// title rather than running out of the tile.
+	r.sub.Hidden = r.t.Subtitle == "" || pad/2+ts.Height+subH+pad/2 > s.Height
+	if r.sub.Hidden {
+		subH = 0
+	}
 	// On a short tile (elder mode on a landscape screen) the icon gives way to the words.
 	is = min(is, s.Height-pad-ts.Height-subH-pad/2)
 	r.icon.Hidden = is < size(theme.SizeNameInlineIcon, r.t)
