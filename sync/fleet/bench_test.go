@@ -18,43 +18,51 @@ func BenchmarkDeliver200KB(b *testing.B) {
 	const size = 200_000
 	for _, n := range []int{1, 4, 16, 64} {
 		b.Run(fmt.Sprintf("terminals=%d", n), func(b *testing.B) {
-			ctx := context.Background()
 			_, url := startHub(b, hub.Options{OperatorToken: testToken})
-			f, err := Open(ctx, Options{HubURL: url, Kiosks: n, OperatorToken: testToken, Dir: b.TempDir(), Client: quick})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { f.Close() })
-			err = f.each(ctx, func(ctx context.Context, k *Kiosk) error {
-				share := b.N / n
-				if k.Index <= b.N%n {
-					share++
-				}
-				for range share {
-					if _, err := k.Enqueue(ctx, size); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(size)
-			b.ResetTimer()
-			start := time.Now()
-			if err := f.Start(); err != nil {
-				b.Fatal(err)
-			}
-			if err := f.Wait(ctx, 10*time.Minute); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			r := f.report(start)
-			if r.Delivered != b.N || r.Failed != 0 {
-				b.Fatalf("delivered %d, failed %d of %d", r.Delivered, r.Failed, b.N)
-			}
-			b.ReportMetric(r.SubmissionsPerSecond, "submissions/s")
+			deliverAll(b, url, n, size)
 		})
 	}
+}
+
+// deliverAll is one delivery benchmark: terminals kiosks enqueue b.N submissions of size
+// bytes between them while stopped, then all start at once against the hub at url. It
+// reports submissions/s and the p99 time from enqueue to the hub's ack.
+func deliverAll(b *testing.B, url string, terminals int, size int64) {
+	ctx := context.Background()
+	f, err := Open(ctx, Options{HubURL: url, Kiosks: terminals, OperatorToken: testToken, Dir: b.TempDir(), Client: quick})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	err = f.each(ctx, func(ctx context.Context, k *Kiosk) error {
+		share := b.N / terminals
+		if k.Index <= b.N%terminals {
+			share++
+		}
+		for range share {
+			if _, err := k.Enqueue(ctx, int(size)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(size)
+	b.ResetTimer()
+	start := time.Now()
+	if err := f.Start(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Wait(ctx, 10*time.Minute); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	r := f.report(start)
+	if r.Delivered != b.N || r.Failed != 0 {
+		b.Fatalf("delivered %d, failed %d of %d", r.Delivered, r.Failed, b.N)
+	}
+	b.ReportMetric(r.SubmissionsPerSecond, "submissions/s")
+	b.ReportMetric(float64(r.Deliver.P99.Microseconds())/1000, "p99-ack-ms")
 }

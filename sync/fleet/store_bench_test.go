@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"context"
 	"io"
 	"net"
 	"path/filepath"
@@ -26,7 +25,6 @@ func BenchmarkStores200KB(b *testing.B) {
 		replicas int
 	}{{"bbolt", 0}, {"postgres-1", 1}, {"postgres-2", 2}} {
 		b.Run(tc.name, func(b *testing.B) {
-			ctx := context.Background()
 			var url string
 			if tc.replicas == 0 {
 				_, url = startHub(b, hub.Options{OperatorToken: testToken})
@@ -42,42 +40,7 @@ func BenchmarkStores200KB(b *testing.B) {
 				}
 				url = "ws://" + balance(b, addrs)
 			}
-			f, err := Open(ctx, Options{HubURL: url, Kiosks: terminals, OperatorToken: testToken, Dir: b.TempDir(), Client: quick})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { f.Close() })
-			err = f.each(ctx, func(ctx context.Context, k *Kiosk) error {
-				share := b.N / terminals
-				if k.Index <= b.N%terminals {
-					share++
-				}
-				for range share {
-					if _, err := k.Enqueue(ctx, size); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(size)
-			b.ResetTimer()
-			start := time.Now()
-			if err := f.Start(); err != nil {
-				b.Fatal(err)
-			}
-			if err := f.Wait(ctx, 10*time.Minute); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			r := f.report(start)
-			if r.Delivered != b.N || r.Failed != 0 {
-				b.Fatalf("delivered %d, failed %d of %d", r.Delivered, r.Failed, b.N)
-			}
-			b.ReportMetric(r.SubmissionsPerSecond, "submissions/s")
-			b.ReportMetric(float64(r.Deliver.P99.Microseconds())/1000, "p99-ack-ms")
+			deliverAll(b, url, terminals, size)
 		})
 	}
 }
