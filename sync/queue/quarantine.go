@@ -71,27 +71,19 @@ func seqOf(k []byte) uint64 {
 }
 
 func deleteWhereValue(b *bolt.Bucket, v []byte) error {
-	var keys [][]byte
-	if err := b.ForEach(func(k, val []byte) error {
-		if bytes.Equal(val, v) {
-			keys = append(keys, bytes.Clone(k))
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteWhere(b, func(_, val []byte) bool { return bytes.Equal(val, v) })
 }
 
 func deleteWhereKeySuffix(b *bolt.Bucket, suffix []byte) error {
+	return deleteWhere(b, func(k, _ []byte) bool { return bytes.HasSuffix(k, suffix) })
+}
+
+// deleteWhere deletes the entries of b that match, after the walk: bbolt's cursor skips
+// entries when the bucket changes under it.
+func deleteWhere(b *bolt.Bucket, match func(k, v []byte) bool) error {
 	var keys [][]byte
-	if err := b.ForEach(func(k, _ []byte) error {
-		if bytes.HasSuffix(k, suffix) {
+	if err := b.ForEach(func(k, v []byte) error {
+		if match(k, v) {
 			keys = append(keys, bytes.Clone(k))
 		}
 		return nil
