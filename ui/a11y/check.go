@@ -122,7 +122,7 @@ func (c *checker) walk(o fyne.CanvasObject, at fyne.Position, parents []node, cl
 			}
 		}
 	case *canvas.Text:
-		c.checkText(v, n, disabled)
+		c.checkText(v, n, clip, disabled)
 	}
 	if t, ok := o.(fyne.Tappable); ok && !disabled && !scrollBarPart(o) {
 		c.checkTarget(n, t)
@@ -207,7 +207,7 @@ func (c *checker) checkClipping(n node, parents []node, clip *node) {
 	}
 }
 
-func (c *checker) checkText(t *canvas.Text, n node, disabled bool) {
+func (c *checker) checkText(t *canvas.Text, n node, clip *node, disabled bool) {
 	if strings.TrimSpace(t.Text) == "" {
 		return
 	}
@@ -223,7 +223,13 @@ func (c *checker) checkText(t *canvas.Text, n node, disabled bool) {
 	if disabled || t.Color == nil {
 		return // WCAG exempts inactive controls
 	}
-	bg := c.background(n)
+	// In a scroll only the part in the viewport is painted, and its background is what is
+	// painted there: a text half scrolled away is judged on its visible part.
+	vis := n
+	if clip != nil {
+		vis = intersect(n, *clip)
+	}
+	bg := c.background(vis)
 	fg := Over(t.Color, bg)
 	ratio := Contrast(fg, bg)
 	want := MinContrast

@@ -129,4 +129,15 @@ func TestCheckPaintsOnlyWhatAScrollShows(t *testing.T) {
 	if strings.Contains(got, "Under the scroll") {
 		t.Errorf("the card scrolled out of view taken for the background under the scroll:\n%s", got)
 	}
+
+	// A button at the viewport's bottom edge, mostly scrolled away: its visible part is
+	// black on white, and its centre (out of view) has nothing painted under it.
+	content = container.NewWithoutLayout(
+		place(canvas.NewRectangle(color.White), 0, 80, 300, 50),
+		place(text("Half in view"), 10, 80, 200, 50),
+	)
+	screen = container.NewWithoutLayout(place(container.NewVScroll(content), 0, 0, 400, 100))
+	if got := kinds(Check(screen, win, Options{Background: color.Black})); strings.Contains(got, `low contrast: text "Half in view"`) {
+		t.Errorf("a text half in view judged against what is painted out of view:\n%s", got)
+	}
 }
