@@ -34,7 +34,8 @@ type Device interface {
 }
 
 // Opener makes a Device from its configuration. It should only check and build: no
-// I/O that can fail because hardware is missing (Run reports that as offline).
+// I/O that can fail because hardware is missing (Run reports that as offline). The logger
+// is the registry's own: the driver adds the device's name to it, once.
 type Opener func(cfg config.Device, log *slog.Logger) (Device, error)
 
 // Options tune a Registry; zero values mean the defaults in brackets.
@@ -130,7 +131,7 @@ func (r *Registry) Load(cfgs []config.Device) error {
 		var dev Device
 		err := fmt.Errorf("%w (%s over %s)", ErrNoOpener, c.Kind, c.Transport)
 		if o != nil {
-			dev, err = o(c, r.log.With("device", c.Name))
+			dev, err = o(c, r.log)
 		}
 		r.mu.Lock()
 		r.order = append(r.order, c.Name)
