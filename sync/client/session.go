@@ -64,6 +64,10 @@ type session struct {
 	chunk   int
 	hb      *time.Ticker
 	buf     []byte // chunk frame buffer, reused: stop-and-wait means one frame in flight
+	// sentQueue is the outbox as the last heartbeat reported it: a delivery pass that
+	// changes it reports again at once, so the hub never shows a drained outbox as still
+	// holding what it just acknowledged until the next interval.
+	sentQueue protocol.QueueDepth
 }
 
 // connError is a failure of the connection itself (not of the item being sent): the
@@ -394,6 +398,7 @@ func (s *session) loop(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
+				s.heartbeatIfQueueChanged()
 				if after > 0 {
 					retry = time.After(after)
 				}
@@ -625,6 +630,20 @@ func (s *session) heartbeat() {
 	}
 	if s.sendMsg(hb) == nil {
 		c.stats.heartbeats.Add(1)
+		s.sentQueue = hb.Queue
+	}
+}
+
+// heartbeatIfQueueChanged sends a heartbeat when the outbox's counts differ from what the
+// last heartbeat said.
+func (s *session) heartbeatIfQueueChanged() {
+	st, err := s.c.opt.Outbox.Stats()
+	if err != nil {
+		return
+	}
+	q := s.sentQueue
+	if st.Queued != q.Queued || st.Sending != q.Sending || st.Failed != q.Failed || st.Held != q.Held {
+		s.heartbeat()
 	}
 }
 
