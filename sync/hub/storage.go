@@ -91,6 +91,9 @@ type storage interface {
 	// retryDead makes a parked job due at now with its attempts reset.
 	retryDead(submissionID string, now time.Time) (bool, error)
 
+	// The operations console's records (console_store.go).
+	consoleStorage
+
 	close() error
 }
 
