@@ -221,6 +221,7 @@ func (s *formScreen) buildInput(fd *form.Field) {
 		kb := touch.NewChineseKeyboard(a.deps.IME, a.imeLabels())
 		kb.OnText = func(text string) { a.touch(); s.insert(fd, text) }
 		kb.OnComposing = func(string) { a.touch() }
+		kb.OnChange = a.touch
 		kb.OnBackspace = func() { a.touch(); s.backspace(fd) }
 		kb.OnClear = func() { a.touch(); s.clear(fd) }
 		base := len(s.input)

@@ -60,6 +60,9 @@ type ChineseKeyboard struct {
 	OnComposing func(preedit string)
 	// OnKeys is called after a mode change replaced the keys (for the automation map).
 	OnKeys func()
+	// OnChange is called after the candidate bar changed: a key, a stroke on the pad, a
+	// page (the resident is active; the automation map must be rewritten).
+	OnChange func()
 
 	ime    IME
 	labels IMELabels
@@ -436,6 +439,9 @@ func (k *ChineseKeyboard) refreshBar() {
 	}
 	setEnabled(k.prev, hasPrev)
 	setEnabled(k.next, hasNext)
+	if k.OnChange != nil {
+		k.OnChange()
+	}
 }
 
 func setEnabled(b *Button, on bool) {
