@@ -21,6 +21,9 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	// Before the UI toolkit reads the locale in its package init (see the package).
+	"github.com/govkiosk/govkiosk/internal/posixlocale"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -85,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 const defaultConfigPath = "/etc/govkiosk/kiosk.toml"
 
 func main() {
+	posixlocale.Restore()
 	o, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
