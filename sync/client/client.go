@@ -167,6 +167,8 @@ type Client struct {
 	nextSub int
 	applied Versions
 	running bool
+	// cur is the connection while it is authenticated, for QueryProgress.
+	cur     *session
 	cmdSeen map[string]bool
 	// cmdResults keeps answered commands, to answer a repeat without running it again.
 	cmdResults map[string]*protocol.CommandResult

@@ -70,7 +70,7 @@ func honestHandshake(fc *fakeConn, pub ed25519.PublicKey, cr Credentials) bool {
 		return false
 	}
 	fc.send(&protocol.Welcome{Version: 2, TerminalID: cr.TerminalID, TerminalCode: cr.TerminalCode, HubTime: time.Now(),
-		HeartbeatSeconds: 30, MaxChunk: protocol.MaxChunkData})
+		HeartbeatSeconds: 30, MaxChunk: protocol.MaxChunkData, QueryKey: make([]byte, 32)})
 	return true
 }
 

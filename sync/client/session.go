@@ -60,6 +60,11 @@ type session struct {
 	wg         sync.WaitGroup
 	writerDone chan struct{}
 
+	// queries are the progress queries waiting for their answers, by request id
+	// (see QueryProgress); the reader hands each answer over.
+	qmu     sync.Mutex
+	queries map[string]chan protocol.Message
+
 	welcome *protocol.Welcome
 	chunk   int
 	hb      *time.Ticker
@@ -98,6 +103,7 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 		c: c, ws: ws,
 		out: make(chan outFrame, 16), in: make(chan protocol.Message, 32),
 		dead: make(chan struct{}), writerDone: make(chan struct{}),
+		queries: map[string]chan protocol.Message{},
 	}
 	s.wg.Add(2)
 	go s.readLoop()
@@ -112,6 +118,14 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 	case <-c.now:
 	default:
 	}
+	c.mu.Lock()
+	c.cur = s
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.cur = nil
+		c.mu.Unlock()
+	}()
 	c.update(func(st *State) { st.Online = true })
 	c.log.Info("sync connected", "hub", c.opt.Credentials.HubID, "version", s.welcome.Version)
 	return true, s.loop(ctx)
@@ -193,6 +207,9 @@ func (s *session) readLoop() {
 		m, err := protocol.Decode(frame, protocol.Hub)
 		if err != nil {
 			s.refuse(&protocol.Error{Code: protocol.CodeOf(err), Message: err.Error()})
+			continue
+		}
+		if s.routeQuery(m) {
 			continue
 		}
 		select {

@@ -447,7 +447,7 @@ func (s *pgStore) queueStatus(st *protocol.Status, terminalID string) error {
 		if r == nil {
 			return ErrNotFound
 		}
-		r.Status, r.StatusAt = st.Status, st.At
+		r.Status, r.StatusAt, r.StatusNote = st.Status, st.At, st.Note
 		raw, err := json.Marshal(r)
 		if err != nil {
 			return err

@@ -94,7 +94,7 @@ func (c *conn) handleProgress(m *protocol.ProgressQuery) {
 			code = maskCode(code)
 		}
 		out.Items = append(out.Items, protocol.ProgressItem{TrackingCode: code, Item: r.Item, ItemTitle: r.ItemTitle,
-			HubRef: r.HubRef, ReceivedAt: r.ReceivedAt, Status: r.Status, StatusAt: r.StatusAt})
+			HubRef: r.HubRef, ReceivedAt: r.ReceivedAt, Status: r.Status, StatusAt: r.StatusAt, Note: r.StatusNote})
 	}
 	c.sendMsg(out)
 }

@@ -21,7 +21,8 @@ func TestProgressQueryFromAnyTerminal(t *testing.T) {
 	other := synthetic(t, tkA)
 	other.Fields["id_number"] = "990101198001011232" // another (synthetic) resident
 	ra.upload(other, nil)
-	if _, err := a.PostStatus(sub.TrackingCode, "accepted", ""); err != nil {
+	const note = "请携带户口簿原件到3号窗口"
+	if _, err := a.PostStatus(sub.TrackingCode, "needs_correction", note); err != nil {
 		t.Fatal(err)
 	}
 
@@ -33,7 +34,7 @@ func TestProgressQueryFromAnyTerminal(t *testing.T) {
 
 	rb.send(&protocol.ProgressQuery{ID: "q1", IDHash: protocol.IDHash(w.QueryKey, sub.Fields["id_number"])})
 	p := expect[*protocol.Progress](rb)
-	if len(p.Items) != 1 || p.Items[0].Status != "accepted" || p.Items[0].Item != sub.Item || p.Items[0].HubRef == "" {
+	if len(p.Items) != 1 || p.Items[0].Status != "needs_correction" || p.Items[0].Note != note || p.Items[0].Item != sub.Item || p.Items[0].HubRef == "" {
 		t.Fatalf("by ID: %+v", p)
 	}
 	if p.Items[0].TrackingCode == sub.TrackingCode || !strings.HasPrefix(sub.TrackingCode, p.Items[0].TrackingCode[:4]) {
@@ -41,7 +42,7 @@ func TestProgressQueryFromAnyTerminal(t *testing.T) {
 	}
 
 	rb.send(&protocol.ProgressQuery{ID: "q2", TrackingCode: strings.ToLower(sub.TrackingCode)})
-	if p := expect[*protocol.Progress](rb); len(p.Items) != 1 || p.Items[0].TrackingCode != sub.TrackingCode {
+	if p := expect[*protocol.Progress](rb); len(p.Items) != 1 || p.Items[0].TrackingCode != sub.TrackingCode || p.Items[0].Note != note {
 		t.Fatalf("by code: %+v", p)
 	}
 	rb.send(&protocol.ProgressQuery{ID: "q3", IDHash: protocol.IDHash(w.QueryKey, "990101197001011235")})

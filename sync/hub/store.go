@@ -84,6 +84,8 @@ type submissionRecord struct {
 	ReceivedAt  time.Time             `json:"received_at,omitzero"`
 	Status      string                `json:"status,omitempty"`
 	StatusAt    time.Time             `json:"status_at,omitzero"`
+	// StatusNote is the note that came with Status, for progress queries.
+	StatusNote string `json:"status_note,omitempty"`
 	// IDHash is protocol.IDHash of the resident's ID number, for progress queries.
 	IDHash string `json:"id_hash,omitempty"`
 }
@@ -594,7 +596,7 @@ func (s *store) queueStatus(st *protocol.Status, terminalID string) error {
 		if !ok {
 			return ErrNotFound
 		}
-		r.Status, r.StatusAt = st.Status, st.At
+		r.Status, r.StatusAt, r.StatusNote = st.Status, st.At, st.Note
 		if err := putJSON(subs, []byte(r.ID), &r); err != nil {
 			return err
 		}

@@ -50,6 +50,9 @@ type ProgressItem struct {
 	ReceivedAt   time.Time `json:"received_at"`
 	Status       string    `json:"status,omitempty"`
 	StatusAt     time.Time `json:"status_at,omitzero"`
+	// Note is the business system's remark with the latest status (what to correct,
+	// where to collect), as the Status push carries it to the submitting terminal.
+	Note string `json:"note,omitempty"`
 }
 
 // MessageType implements Message.
@@ -95,6 +98,9 @@ func (m *Progress) Validate() error {
 		}
 		if it.Status != "" && !validWord(it.Status, 32) {
 			return invalid(t, "items.status", "want 1-32 of a-z 0-9 _")
+		}
+		if err := checkText(t, "items.note", it.Note, MaxText, false); err != nil {
+			return err
 		}
 	}
 	return nil
