@@ -127,6 +127,7 @@ type assembled struct {
 	win     fyne.Window
 	log     *slog.Logger
 	sim     *simulation
+	tech    *technician
 	dataDir string
 	closers []func() // run last first by close
 	// problems are the start-up failures that put the kiosk in safe mode.
@@ -349,7 +350,7 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	k.ui = ui.New(deps)
 	k.ui.ApplySettings(ui.SettingsOf(cfg)) // the palette and the voice's defaults
 	k.ui.Show(w)
-	k.win = w
+	k.win, k.tech = w, tech
 	k.problems, k.safeMode = problems, safeMode
 	ok = true
 	return k, nil

@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/govkiosk/govkiosk/drivers/devices"
+	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/drivers/idcard"
 	"github.com/govkiosk/govkiosk/drivers/printer"
 	"github.com/govkiosk/govkiosk/internal/atomicfile"
@@ -123,16 +125,47 @@ func probers() []devices.Prober {
 	}
 }
 
-// Detect probes serial ports and the USB bus. Ports the kiosk already holds open are left
-// alone: probing them would disturb the running drivers.
+// Detect probes serial ports and the USB bus. The devices the kiosk runs and that answer
+// it are reported as they are configured, and their ports are not probed: a probe there
+// would compete with the running driver for every answer and reset the line speed under
+// it. (Auto-detect found 0 devices while the kiosk's own were online: it probed only the
+// default port names, which the simulated devices' terminals are not, and would have
+// probed a stable name's target under its driver.) The ports of configured devices that
+// are offline are probed like any other, to find where the device really is.
 func (t *technician) Detect(ctx context.Context) ([]ui.Detected, error) {
-	found, err := devices.Discover(ctx, devices.DiscoverOptions{Probers: probers(), Log: t.log})
+	cfg := t.Config()
+	snap := t.registry.Snapshot()
+	var (
+		inUse []devices.Found
+		conf  []config.Device
+	)
+	for _, d := range cfg.Devices {
+		st, ok := snap.Get(d.Name)
+		if !ok || st.State == health.Offline || st.State == health.Unknown {
+			continue
+		}
+		f := devices.Found{Transport: d.Transport, Path: d.Path, Baud: d.Baud, USB: d.USB, Kind: d.Kind,
+			Description: "in use by the kiosk: " + string(st.State)}
+		if d.Path == "" {
+			f.Path = d.Address
+		}
+		if st.Reason != "" {
+			f.Description += " (" + st.Reason + ")"
+		}
+		inUse = append(inUse, f)
+		conf = append(conf, d)
+	}
+	found, err := devices.Discover(ctx, devices.DiscoverOptions{Probers: probers(), InUse: inUse, Log: t.log})
 	if err != nil {
 		return nil, err
 	}
 	var out []ui.Detected
 	for _, f := range found {
 		if f.Kind == "" {
+			continue
+		}
+		if i := slices.Index(inUse, f); i >= 0 {
+			out = append(out, ui.Detected{Device: conf[i], Description: f.Description})
 			continue
 		}
 		d := config.Device{Name: f.Kind, Kind: f.Kind, Transport: f.Transport, Path: f.Path, Baud: f.Baud, USB: f.USB}

@@ -28,9 +28,10 @@ type Prober struct {
 	Probe func(ctx context.Context, p transport.Port) (string, error)
 }
 
-// DefaultPortGlobs are the serial ports Discover looks at: USB-serial adapters, USB CDC
-// devices and on-board UARTs.
-var DefaultPortGlobs = []string{"/dev/ttyUSB*", "/dev/ttyACM*", "/dev/ttyS*"}
+// DefaultPortGlobs are the serial ports Discover looks at: the stable names the packaging's
+// udev rules give the kiosk's devices (first, so a named device is reported by its name),
+// USB-serial adapters, USB CDC devices and on-board UARTs.
+var DefaultPortGlobs = []string{"/dev/govkiosk-*", "/dev/ttyUSB*", "/dev/ttyACM*", "/dev/ttyS*"}
 
 // DiscoverOptions say where and how to look; zero values mean the defaults in brackets.
 type DiscoverOptions struct {
@@ -40,6 +41,12 @@ type DiscoverOptions struct {
 	Ports []string
 	// Globs find serial ports [DefaultPortGlobs]; an empty non-nil slice finds none.
 	Globs []string
+	// InUse are devices the caller already runs on their ports. Those ports are not
+	// probed, under any name (a link and its target are one port): a probe there would
+	// compete with the running driver for every answer and reset the line speed under
+	// it. Each is reported as given, in place of what a probe would have found, and a
+	// USB device among them is not listed a second time.
+	InUse []Found
 	// Timeout bounds one probe at one baud rate [800 ms].
 	Timeout time.Duration
 	// Concurrency is how many ports are probed at once [4].
@@ -110,17 +117,38 @@ func Discover(ctx context.Context, o DiscoverOptions) ([]Found, error) {
 	}
 	wg.Wait()
 	found = append(found, usb...)
+	found = append(found, o.InUse...)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(found, func(i, j int) bool {
 		a, b := found[i], found[j]
-		if a.Transport != b.Transport {
-			return a.Transport > b.Transport // serial first
+		if ra, rb := transportRank(a.Transport), transportRank(b.Transport); ra != rb {
+			return ra < rb
 		}
 		return a.Path+a.USB < b.Path+b.USB
 	})
 	return found, nil
+}
+
+// transportRank orders the list: serial ports, then USB, then anything else (a network
+// scanner the caller runs).
+func transportRank(t string) int {
+	switch t {
+	case "serial":
+		return 0
+	case "usb":
+		return 1
+	}
+	return 2
+}
+
+// samePort is the name a port is compared by: its target when it is a link.
+func samePort(p string) string {
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		return real
+	}
+	return filepath.Clean(p)
 }
 
 func (o DiscoverOptions) withDefaults() DiscoverOptions {
@@ -151,15 +179,17 @@ func (o DiscoverOptions) withDefaults() DiscoverOptions {
 }
 
 // ports lists the ports to probe, once each even when a link and its target are both
-// named.
+// named, and none that is in use.
 func (o DiscoverOptions) ports() []string {
 	var out []string
 	seen := map[string]bool{}
-	add := func(p string) {
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			real = p
+	for _, f := range o.InUse {
+		if f.Transport == "serial" && f.Path != "" {
+			seen[samePort(f.Path)] = true
 		}
+	}
+	add := func(p string) {
+		real := samePort(p)
 		if !seen[real] {
 			seen[real] = true
 			out = append(out, p)
@@ -254,6 +284,9 @@ func (o DiscoverOptions) usb() []Found {
 	}
 	var out []Found
 	for _, d := range devs {
+		if slices.ContainsFunc(o.InUse, func(f Found) bool { return f.Transport == "usb" && f.USB == d.ID.String() }) {
+			continue
+		}
 		f := Found{Transport: "usb", USB: d.ID.String(), Path: fmt.Sprintf("bus %03d device %03d", d.Bus, d.Address)}
 		if i := slices.IndexFunc(o.USBTable, func(e USBEntry) bool { return e.ID == d.ID }); i >= 0 {
 			f.Kind, f.Description = o.USBTable[i].Kind, o.USBTable[i].Name

@@ -199,6 +199,70 @@ func TestDiscoverSerial(t *testing.T) {
 	}
 }
 
+// TestDiscoverLeavesPortsInUseAlone: the ports of devices the caller runs (the kiosk's
+// own, on the settings screen) are never opened, under their link or their target, and
+// are reported as the caller gave them; the other ports are probed as before. Before,
+// the kiosk's auto-detect probed only the default globs: the devices it ran were outside
+// them (pseudo-terminals in simulation) or probed under the driver that held them.
+func TestDiscoverLeavesPortsInUseAlone(t *testing.T) {
+	reader := startTiny(t, "reader", 115200, "S?", "SAM OK 05.01")
+	printer := startTiny(t, "printer", 9600, "P?", "PRN READY")
+	target, err := filepath.EvalSymlinks(reader.pty.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bench{bauds: map[string]int{reader.pty.Path(): 115200, target: 115200, printer.pty.Path(): 9600}}
+	var opened []string
+	open := func(path string, baud int) (transport.Port, error) {
+		b.mu.Lock()
+		opened = append(opened, path)
+		b.mu.Unlock()
+		return b.Open(path, baud)
+	}
+	inUse := []Found{
+		{Transport: "serial", Path: reader.pty.Path(), Baud: 115200, Kind: "idcard", Description: "in use: online"},
+		{Transport: "usb", USB: "0483:5720", Kind: "printer", Description: "in use: online"},
+		{Transport: "escl", Path: "http://127.0.0.1:1/eSCL", Kind: "docscanner", Description: "in use: online"},
+	}
+	found, err := Discover(context.Background(), DiscoverOptions{
+		Probers: []Prober{
+			lineProber("idcard", "S?", "SAM OK", 115200),
+			lineProber("printer", "P?", "PRN", 9600),
+		},
+		// The glob finds the reader's terminal under its other name.
+		Ports:   []string{printer.pty.Path()},
+		Globs:   []string{target},
+		InUse:   inUse,
+		Timeout: 150 * time.Millisecond,
+		Open:    open,
+		ListUSB: func() ([]transport.USBDevice, error) {
+			return []transport.USBDevice{
+				{ID: transport.USBID{VID: 0x0483, PID: 0x5720}, Bus: 1, Address: 2},
+				{ID: transport.USBID{VID: 0x1a86, PID: 0x7523}, Bus: 1, Address: 3},
+			}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Serial, USB, then the rest; by place within each.
+	want := []Found{
+		inUse[0],
+		{Transport: "serial", Path: printer.pty.Path(), Baud: 9600, Kind: "printer", Description: "PRN READY"},
+		inUse[1],
+		{Transport: "usb", USB: "1a86:7523", Path: "bus 001 device 003", Kind: KindUSBSerial, Description: "QinHeng CH340 serial converter"},
+		inUse[2],
+	}
+	if !reflect.DeepEqual(found, want) {
+		t.Fatalf("found\n%+v\nwant\n%+v", found, want)
+	}
+	for _, p := range opened {
+		if samePort(p) == target {
+			t.Errorf("the port in use was opened as %s", p)
+		}
+	}
+}
+
 func TestDiscoverCancelled(t *testing.T) {
 	silent := startTiny(t, "silent", 9600, "", "")
 	ctx, cancel := context.WithCancel(context.Background())
