@@ -135,6 +135,9 @@ type State struct {
 	LastError string
 	// LastSync is when the outbox was last seen fully delivered (or an item was).
 	LastSync time.Time
+	// Revoked is true once the hub refused this terminal as revoked by an operator:
+	// nothing is delivered until a technician enrolls it again.
+	Revoked bool
 }
 
 // Stats count what a client did since it started, for tests and load tools.
@@ -390,9 +393,17 @@ func (c *Client) Run(ctx context.Context) error {
 			// The hub said when; spread the herd over up to twice that.
 			delay = c.holdFor(d)
 		}
+		revoked := errors.Is(err, ErrRevoked)
+		if revoked {
+			// Asking again soon changes nothing; an operator may still undo a mistake
+			// by enrolling the terminal again, so it keeps asking, rarely.
+			delay = c.opt.BackoffMax
+			c.log.Error("terminal revoked at the hub; a technician must enroll it again")
+		}
 		c.log.Info("sync connection down", "err", err, "retry_in", delay.Round(time.Millisecond))
 		c.update(func(s *State) {
 			s.Online = false
+			s.Revoked = s.Revoked || revoked
 			if err != nil {
 				s.LastError = err.Error()
 			}

@@ -36,9 +36,16 @@ var (
 	ErrDeadLink = errors.New("client: no sign of life from the hub; link presumed dead")
 	// ErrRequestTimeout means the hub did not answer a request within RequestTimeout.
 	ErrRequestTimeout = errors.New("client: the hub did not answer in time")
+	// ErrRevoked means an operator revoked this terminal at the hub: its key is refused
+	// until a technician enrolls it again. The outbox is kept.
+	ErrRevoked = errors.New("client: this terminal was revoked at the hub; a technician must enroll it again")
 	// errClosed ends a session on purpose.
 	errClosed = errors.New("client: connection closed")
 )
+
+// closeRevoked is the close code of a connection the hub ends because an operator
+// revoked the terminal.
+const closeRevoked = 4003
 
 type outFrame struct {
 	kind int
@@ -126,7 +133,7 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 		c.cur = nil
 		c.mu.Unlock()
 	}()
-	c.update(func(st *State) { st.Online = true })
+	c.update(func(st *State) { st.Online, st.Revoked = true, false })
 	c.log.Info("sync connected", "hub", c.opt.Credentials.HubID, "version", s.welcome.Version)
 	return true, s.loop(ctx)
 }
@@ -190,6 +197,9 @@ func (s *session) readLoop() {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				err = ErrDeadLink
+			}
+			if websocket.IsCloseError(err, closeRevoked) {
+				err = fmt.Errorf("%w: %w", ErrRevoked, err)
 			}
 			s.fail(err)
 			return
@@ -363,6 +373,11 @@ func (s *session) handshake(ctx context.Context) error {
 		return err
 	}
 	switch m := m.(type) {
+	case *protocol.Error:
+		if m.Code == protocol.CodeRevoked {
+			return fmt.Errorf("%w: %w", ErrRevoked, m)
+		}
+		return m
 	case *protocol.Welcome:
 		if m.TerminalID != cr.TerminalID {
 			return fmt.Errorf("client: handshake: hub welcomed terminal %s, not %s", m.TerminalID, cr.TerminalID)
@@ -383,8 +398,6 @@ func (s *session) handshake(ctx context.Context) error {
 		}
 		s.chunk = max(protocol.MinChunkData, min(s.chunk, m.MaxChunk, protocol.MaxChunkData))
 		return nil
-	case *protocol.Error:
-		return m
 	default:
 		s.refuse(protocol.Errorf(protocol.CodeUnexpected, "", "expected welcome, got %s", m.MessageType()))
 		return fmt.Errorf("client: handshake: hub sent %s instead of welcome", m.MessageType())

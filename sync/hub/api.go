@@ -43,6 +43,7 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 		mux.HandleFunc("PUT /api/"+kind, h.operator(permManage, kind+".publish", "", h.servePutPublished(kind)))
 	}
 	mux.HandleFunc("POST /api/terminals/{id}/commands", h.operator(permManage, "command.send", "id", h.serveCommand))
+	mux.HandleFunc("POST /api/terminals/{id}/revoke", h.operator(permManage, "terminal.revoke", "id", h.serveRevoke))
 	mux.HandleFunc("GET /api/commands/{id}", h.operator(permView, "command.result", "id", h.serveCommandResult))
 	mux.HandleFunc("GET /api/forward/dead", h.operator(permView, "forward.dead_letters", "", h.serveDeadLetters))
 	mux.HandleFunc("POST /api/forward/dead/{id}/retry", h.operator(permManage, "forward.retry", "id", h.serveRetryDeadLetter))
@@ -158,6 +159,10 @@ type TerminalInfo struct {
 	Catalog      string                  `json:"catalog_version,omitempty"`
 	Config       string                  `json:"config_version,omitempty"`
 	CatalogStale bool                    `json:"catalog_stale,omitempty"`
+	// RevokedAt is when an operator revoked the terminal; it connects no more.
+	RevokedAt    time.Time `json:"revoked_at,omitzero"`
+	RevokedBy    string    `json:"revoked_by,omitempty"`
+	RevokeReason string    `json:"revoke_reason,omitempty"`
 }
 
 // Terminals lists enrolled terminals by terminal code.
@@ -169,7 +174,8 @@ func (h *Hub) Terminals() []TerminalInfo {
 	for _, t := range h.terms {
 		ti := TerminalInfo{ID: t.rec.ID, Code: t.rec.Code, Name: t.rec.Name, EnrolledAt: t.rec.EnrolledAt,
 			Online: t.conn != nil, LastSeen: t.hb.LastSeen, Remote: t.remote, HeartbeatAt: t.hb.At,
-			Devices: t.hb.Devices, Queue: t.hb.Queue, App: t.hb.App, Catalog: t.hb.Catalog, Config: t.hb.Config}
+			Devices: t.hb.Devices, Queue: t.hb.Queue, App: t.hb.App, Catalog: t.hb.Catalog, Config: t.hb.Config,
+			RevokedAt: t.rec.RevokedAt, RevokedBy: t.rec.RevokedBy, RevokeReason: t.rec.RevokeReason}
 		if ti.App == "" {
 			ti.App = t.rec.App
 		}
@@ -470,6 +476,8 @@ func (h *Hub) serveCommand(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no such terminal"))
+	case errors.Is(err, ErrRevoked):
+		writeJSONError(w, http.StatusConflict, protocol.Errorf(protocol.CodeRevoked, "", "the terminal is revoked"))
 	case err != nil:
 		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "%v", err))
 	default:

@@ -366,6 +366,13 @@ func (c *conn) handleAuth(m protocol.Message) {
 		c.refuseFrame(protocol.Errorf(protocol.CodeAuthFailed, "", "unknown terminal or bad signature"))
 		return
 	}
+	if rec, revoked := h.isRevoked(c.hello.TerminalID); revoked {
+		// Only the key's holder gets here: it learns why, nobody else does.
+		h.m.authFailures.Add(1)
+		c.log.Warn("revoked terminal refused", "terminal", rec.ID, "revoked_at", rec.RevokedAt)
+		c.refuseFrame(revokedError(rec))
+		return
+	}
 	h.mu.Lock()
 	t := h.terms[c.hello.TerminalID]
 	old := t.conn

@@ -263,6 +263,39 @@ func (s *pgStore) terminal(id string) (*terminalRecord, error) {
 	return scanJSON[terminalRecord](s.pool.QueryRow(ctx, "SELECT rec FROM terminals WHERE id = $1", id))
 }
 
+func (s *pgStore) revokeTerminal(id string, at time.Time, by, reason string) (*terminalRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var out *terminalRecord
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := scanJSON[terminalRecord](tx.QueryRow(ctx, "SELECT rec FROM terminals WHERE id = $1 FOR UPDATE", id))
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			return ErrNotFound
+		}
+		out = r
+		if r.revoked() {
+			return nil
+		}
+		r.RevokedAt, r.RevokedBy, r.RevokeReason = at.UTC(), by, reason
+		raw, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE terminals SET rec = $2 WHERE id = $1", id, raw); err != nil {
+			return err
+		}
+		// Every replica drops the terminal's connection and refuses its key.
+		return s.event(ctx, tx, eventRevoked, id, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (s *pgStore) submission(id string) (*submissionRecord, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
@@ -568,6 +601,7 @@ const (
 	eventStatus    = "status"    // payload: the protocol.Status for terminal_id
 	eventCommand   = "command"   // payload: the protocol.Command for terminal_id
 	eventResult    = "result"    // payload: the protocol.CommandResult from terminal_id
+	eventRevoked   = "revoked"   // an operator revoked terminal_id
 )
 
 // eventChannel is the NOTIFY channel that wakes replicas when an event is written.

@@ -300,6 +300,9 @@ func (h *Hub) SendCommand(terminalID, name string, args map[string]string) (stri
 	if h.learnTerminal(terminalID) == nil {
 		return "", ErrNotFound
 	}
+	if _, revoked := h.isRevoked(terminalID); revoked {
+		return "", ErrRevoked
+	}
 	h.mu.Lock()
 	for id, cs := range h.commands { // keep memory bounded
 		if now.Sub(cs.created) > 24*time.Hour {

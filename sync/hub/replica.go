@@ -195,6 +195,8 @@ func (h *Hub) applyEvent(e storedEvent) {
 		}
 		h.mu.Unlock()
 		h.sendTo(e.terminalID, &cmd)
+	case eventRevoked:
+		h.reloadRevoked(e.terminalID)
 	case eventResult:
 		var r protocol.CommandResult
 		if json.Unmarshal(e.payload, &r) == nil {

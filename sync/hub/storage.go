@@ -27,6 +27,10 @@ type storage interface {
 	// terminal returns one enrolled terminal: replicas learn of terminals another
 	// replica enrolled when they first connect.
 	terminal(id string) (*terminalRecord, error)
+	// revokeTerminal marks a terminal revoked (at, by whom, why) and returns its record;
+	// one revoked already keeps its first revocation. ErrNotFound when unknown. What
+	// the terminal delivered is left as it is.
+	revokeTerminal(id string, at time.Time, by, reason string) (*terminalRecord, error)
 
 	// submission returns a submission by id.
 	submission(id string) (*submissionRecord, error)

@@ -58,7 +58,15 @@ type terminalRecord struct {
 	Name       string    `json:"name,omitempty"`
 	App        string    `json:"app_version,omitempty"`
 	EnrolledAt time.Time `json:"enrolled_at"`
+	// RevokedAt is when an operator revoked the terminal; zero while it may connect.
+	// What it delivered before stays.
+	RevokedAt    time.Time `json:"revoked_at,omitzero"`
+	RevokedBy    string    `json:"revoked_by,omitempty"`
+	RevokeReason string    `json:"revoke_reason,omitempty"`
 }
+
+// revoked reports whether an operator revoked the terminal.
+func (r *terminalRecord) revoked() bool { return !r.RevokedAt.IsZero() }
 
 type enrollCodeRecord struct {
 	Expires time.Time `json:"expires"`
@@ -317,6 +325,31 @@ func (s *store) terminal(id string) (*terminalRecord, error) {
 		return err
 	})
 	if err != nil || !ok {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// revokeTerminal marks a terminal revoked. A terminal revoked already keeps its first
+// revocation; ErrNotFound when the id is unknown.
+func (s *store) revokeTerminal(id string, at time.Time, by, reason string) (*terminalRecord, error) {
+	var r terminalRecord
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTerminals)
+		ok, err := getJSON(b, []byte(id), &r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNotFound
+		}
+		if r.revoked() {
+			return nil
+		}
+		r.RevokedAt, r.RevokedBy, r.RevokeReason = at.UTC(), by, reason
+		return putJSON(b, []byte(id), r)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &r, nil

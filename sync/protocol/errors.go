@@ -77,6 +77,10 @@ const (
 	CodeUnsupportedVersion Code = "unsupported_version"
 	// CodeAuthFailed: unknown terminal or a signature that does not verify.
 	CodeAuthFailed Code = "auth_failed"
+	// CodeRevoked: an operator revoked this terminal (lost, stolen, replaced); its key
+	// is refused from then on. Sent only to a terminal that proved it holds the key.
+	// The terminal stops delivering and needs a technician to enroll it again.
+	CodeRevoked Code = "revoked"
 	// CodeTryLater: the hub is busy (handshake rate, upload slots) or briefly unable;
 	// retry after RetryAfterMS. Nothing about the referenced item is wrong.
 	CodeTryLater Code = "try_later"

@@ -1,0 +1,52 @@
+package client
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/govkiosk/govkiosk/sync/hub"
+)
+
+// TestRevokedTerminalStops: the real client, connected to the real hub, is revoked by
+// an operator. It goes offline saying it was revoked, keeps its outbox (a submission
+// made afterwards stays queued), asks again only at its longest backoff, and what it
+// delivered before stays at the hub.
+func TestRevokedTerminalStops(t *testing.T) {
+	lh := startHub(t, hub.Options{})
+	cr := lh.enroll(t)
+	q := openQueue(t, cr)
+	enqueue(t, q, "", 10<<10)
+	opt := fast(cr, q)
+	opt.BackoffMax = time.Hour // a revoked terminal waits the longest backoff
+	c := run(t, opt)
+	waitFor(t, 10*time.Second, "delivery", func() bool { return delivered(q) == 1 })
+
+	if _, err := lh.RevokeTerminal(cr.TerminalID, "op-admin", "replaced"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "revoked state", func() bool { st := c.State(); return st.Revoked && !st.Online })
+	if st := c.State(); !strings.Contains(st.LastError, "revoked") {
+		t.Errorf("last error %q does not say the terminal was revoked", st.LastError)
+	}
+	dials := c.Stats().Dials
+	enqueue(t, q, "", 1000)
+	time.Sleep(300 * time.Millisecond) // longer than the usual backoff (200 ms)
+	if d := c.Stats().Dials; d != dials {
+		t.Errorf("the revoked client dialled %d more times; it should wait its longest backoff", d-dials)
+	}
+	if st, _ := q.Stats(); st.Queued != 1 || st.Delivered != 1 {
+		t.Errorf("outbox %+v: want the new submission kept queued", st)
+	}
+	if subs, err := lh.Submissions(hub.SubmissionQuery{}); err != nil || len(subs) != 1 {
+		t.Errorf("hub holds %d submissions (%v), want the one delivered before", len(subs), err)
+	}
+
+	// A fresh start of the kiosk hears the reason at the handshake.
+	c.SyncNow()
+	waitFor(t, 10*time.Second, "a refused handshake", func() bool { return c.Stats().Dials > dials })
+	waitFor(t, 10*time.Second, "revoked again", func() bool { return c.State().Revoked })
+	if err := c.State().LastError; !strings.Contains(err, "enroll it again") {
+		t.Errorf("handshake refusal %q lacks the hub's reason", err)
+	}
+}
