@@ -1,6 +1,6 @@
 // Package assets embeds the data govkiosk ships with, so every binary carries its defaults
 // and works with no files beside it: the default service catalog, the synthetic sample ID
-// cards the simulators offer, and (in package assets/i18n) the UI translations.
+// cards the simulators offer with their synthetic e-licences, and (in package assets/i18n) the UI translations.
 //
 // The sample cards are synthetic people: their ID numbers use region codes 99xxxx, which
 // GB/T 2260 does not assign, so they cannot be anybody's.
@@ -16,6 +16,19 @@ var catalogFS embed.FS
 
 //go:embed cards/*.json
 var cardsFS embed.FS
+
+//go:embed licences/*.json
+var licencesFS embed.FS
+
+// Licences returns the synthetic e-licences of the sample cards, in the format of the
+// reference hub's licence directory (docs/LICENCES.md).
+func Licences() fs.FS {
+	sub, err := fs.Sub(licencesFS, "licences")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
 
 // Catalog returns the default service catalog directory (default.json).
 func Catalog() fs.FS {

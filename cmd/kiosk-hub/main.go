@@ -51,6 +51,7 @@ type options struct {
 	identityKey   string
 	syncKey       string
 	catalog       string
+	licences      string
 	catalogVer    string
 	config        string
 	configVer     string
@@ -89,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.keysInData, "allow-keys-in-data", false, "accept key files inside -data (demos only: a copy of the data directory would then carry the keys that open it)")
 	fs.StringVar(&o.identityKey, "identity-key", "", "Ed25519 key file signing residents' identity QR codes, created if missing (default: identity.key beside -key)")
 	fs.StringVar(&o.syncKey, "sync-key", "", "Ed25519 key file the hub proves itself with to terminals on every connect, created if missing; terminals pin it at enrollment (default: sync.key beside -key)")
+	fs.StringVar(&o.licences, "licences", "", "directory of e-licence files for the reference licence provider (docs/LICENCES.md); without it residents scan every material")
 	fs.StringVar(&o.catalog, "catalog", "", "service catalog JSON file to publish")
 	fs.StringVar(&o.catalogVer, "catalog-version", "", "version name of -catalog (default: the catalog's own \"version\", else derived from its content)")
 	fs.StringVar(&o.config, "config", "", "terminal configuration JSON file to publish")
@@ -193,7 +195,7 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 	h, err := hub.New(hub.Options{RefuseKeysInData: !o.keysInData,
 		Forward: o.forward, ForwardRoutes: fwd.routes, ForwardSecret: fwd.secret,
 		Dir: o.data, Store: o.store, KeyFile: keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
-		AccountsFile: o.accounts, AuditLogFile: o.auditLog,
+		AccountsFile: o.accounts, AuditLogFile: o.auditLog, LicenceDir: o.licences,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
 		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,
 		EnrollSourceRate: o.limits.EnrollSourceRate, EnrollSourceBurst: o.limits.EnrollSourceBurst,

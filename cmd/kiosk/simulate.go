@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -151,7 +152,15 @@ func (s *simulation) startHub(ctx context.Context, o *options, dataDir string, l
 	if dir == "" {
 		dir = filepath.Join(dataDir, "hub")
 	}
-	h, err := hub.New(hub.Options{Dir: dir, Logger: log.With("part", "hub"), OperatorToken: "simulate"})
+	// The sample cards' synthetic e-licences, as an operator would fill the directory.
+	licDir := filepath.Join(dir, "licences")
+	if err := os.MkdirAll(licDir, 0o700); err != nil {
+		return fmt.Errorf("local hub: %w", err)
+	}
+	if err := copyFS(licDir, assets.Licences()); err != nil {
+		return fmt.Errorf("local hub: licences: %w", err)
+	}
+	h, err := hub.New(hub.Options{Dir: dir, Logger: log.With("part", "hub"), OperatorToken: "simulate", LicenceDir: licDir})
 	if err != nil {
 		return fmt.Errorf("local hub: %w", err)
 	}
@@ -227,4 +236,22 @@ func (s *simulation) Close() error {
 	}
 	s.wg.Wait()
 	return errors.Join(errs...)
+}
+
+// copyFS writes every file of src into dir, replacing what is there.
+func copyFS(dir string, src fs.FS) error {
+	names, err := fs.Glob(src, "*")
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		b, err := fs.ReadFile(src, n)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }

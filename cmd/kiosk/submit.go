@@ -58,6 +58,12 @@ func (m *submitter) Enqueue(ctx context.Context, d session.Draft) (string, error
 		}
 		fields["_pages_short"] = strings.Join(short, ",")
 	}
+	for _, l := range d.Licences {
+		// The platform's reference to the e-licence the resident agreed to use instead
+		// of a scan ("household_register:EL-…"): the clerk's system fetches the licence
+		// itself; no copy travels.
+		fields["_licence."+l.MaterialID] = string(l.Type) + ":" + l.Ref
+	}
 	sub := queue.NewSubmission{Item: d.ServiceID, ItemTitle: m.title(d.ServiceID).Zh, Fields: fields}
 	if d.Identity != nil {
 		// Only a number the card (or identity code) gave, never one typed into the form:

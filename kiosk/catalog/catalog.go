@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/govkiosk/govkiosk/kiosk/form"
+	"github.com/govkiosk/govkiosk/kiosk/licence"
 )
 
 // Format is the catalog format this package reads. A catalog declares its format; one
@@ -58,6 +59,9 @@ type Material struct {
 	// Mandatory materials must be provided; the others depend on the case ("if an agent
 	// applies, a power of attorney").
 	Mandatory bool `json:"mandatory"`
+	// Licence names the e-licence that can stand in for this material: a resident the
+	// platform holds one for may agree to use it instead of scanning. Empty: scan only.
+	Licence licence.Type `json:"licence,omitempty"`
 }
 
 // PageCount returns how many pages to ask for: Pages, at least 1.

@@ -136,6 +136,9 @@ func TestParseProblems(t *testing.T) {
 		{"pages on unscannable", mutate(t, func(m map[string]any) {
 			itemN(m, 0)["materials"].([]any)[0].(map[string]any)["scannable"] = false
 		}), []string{"items[0].materials[0].pages", "bundles[0].items"}},
+		{"unknown licence type", mutate(t, func(m map[string]any) {
+			itemN(m, 0)["materials"].([]any)[0].(map[string]any)["licence"] = "hukou"
+		}), []string{"items[0].materials[0].licence"}},
 		{"field type", mutate(t, func(m map[string]any) { fieldN(m, 0, 1)["type"] = "email" }), []string{"items[0].form.fields[1].type"}},
 		{"duplicate field", mutate(t, func(m map[string]any) { fieldN(m, 0, 1)["id"] = "name" }), []string{"items[0].form.fields[1].id"}},
 		{"bad pattern", mutate(t, func(m map[string]any) {

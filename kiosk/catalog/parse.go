@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/govkiosk/govkiosk/kiosk/form"
+	"github.com/govkiosk/govkiosk/kiosk/licence"
 )
 
 // MaxSize is the largest catalog accepted, in bytes. Real catalogs are tens of
@@ -267,6 +268,11 @@ func (c *Catalog) checkItem(k *checker, p string, it *Item, cats map[string]bool
 		mats[m.ID] = true
 		k.text(mp+".title", m.Title, true)
 		k.text(mp+".description", m.Description, false)
+		if m.Licence != "" {
+			if err := licence.Check(m.Licence); err != nil {
+				k.add(mp+".licence", "%v", err)
+			}
+		}
 		if m.Pages < 0 || m.Pages > 50 {
 			k.add(mp+".pages", "%d: use 1 to 50 (0 means 1)", m.Pages)
 		}

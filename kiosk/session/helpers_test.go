@@ -18,7 +18,7 @@ const testCatalog = `{
     {"id": "full", "title": {"zh": "全流程"}, "category": "cat", "department": {"zh": "测试局"},
      "time_limit_days": 3, "channels": {"kiosk": true}, "guide": {"zh": "说明"},
      "materials": [
-       {"id": "register", "title": {"zh": "户口簿"}, "scannable": true, "mandatory": true, "pages": 2},
+       {"id": "register", "title": {"zh": "户口簿"}, "scannable": true, "mandatory": true, "pages": 2, "licence": "household_register"},
        {"id": "letter", "title": {"zh": "委托书"}, "scannable": true, "mandatory": false},
        {"id": "photo", "title": {"zh": "照片"}, "scannable": false, "mandatory": true}],
      "form": {"fields": [

@@ -10,6 +10,7 @@ import (
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
+	"github.com/govkiosk/govkiosk/kiosk/licence"
 )
 
 // Clock tells the time. Tests pass a fake one; nil means the system clock.
@@ -139,6 +140,9 @@ type Draft struct {
 	// Short lists the materials the resident went on with fewer pages than they have,
 	// where the item allows it (see GoOnWithFewerPages).
 	Short []Shortfall
+	// Licences are the e-licences the resident agreed to use instead of scans: the
+	// submission carries their references, not copies.
+	Licences []licence.Use
 }
 
 // Session is the kiosk's one resident session, reused visit after visit. It is safe for
@@ -172,6 +176,10 @@ type Session struct {
 	form      *form.Form
 	scans     map[string][][]byte
 	short     []Shortfall
+	// offers are the e-licences the platform holds for the resident (OfferLicences);
+	// licences the ones agreed to, by material id.
+	offers    []licence.Licence
+	licences  map[string]licence.Licence
 	code      string
 	printed   bool
 	submitErr error
@@ -310,6 +318,9 @@ func (s *Session) Missing() []catalog.Material {
 func (s *Session) shortfalls() []Shortfall {
 	var out []Shortfall
 	for _, m := range s.svc.Materials {
+		if _, lic := s.licences[m.ID]; lic {
+			continue
+		}
 		if n := len(s.scans[m.ID]); m.Scannable && n > 0 && n < m.PageCount() {
 			out = append(out, Shortfall{MaterialID: m.ID, Scanned: n, Want: m.PageCount(), Min: m.MinPageCount()})
 		}
@@ -323,7 +334,7 @@ func (s *Session) missing() []catalog.Material {
 	}
 	var out []catalog.Material
 	for _, m := range s.svc.Materials {
-		if m.Scannable && m.Mandatory && len(s.scans[m.ID]) == 0 {
+		if _, lic := s.licences[m.ID]; m.Scannable && m.Mandatory && len(s.scans[m.ID]) == 0 && !lic {
 			out = append(out, m)
 		}
 	}
@@ -433,6 +444,10 @@ func (s *Session) Draft() (Draft, error) {
 		d.Values = s.form.Values()
 	}
 	for _, m := range s.svc.Materials {
+		if l, ok := s.licences[m.ID]; ok {
+			d.Licences = append(d.Licences, licence.Use{MaterialID: m.ID, Type: l.Type, Ref: l.Ref})
+			continue
+		}
 		for i, p := range s.scans[m.ID] {
 			d.Scans = append(d.Scans, Scan{MaterialID: m.ID, Page: i + 1, Data: p})
 		}

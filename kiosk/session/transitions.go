@@ -89,6 +89,7 @@ func (s *Session) Identify(id *identity.Identity) error {
 		if s.id != nil && s.id != id {
 			s.id.Wipe()
 		}
+		s.dropLicences() // offers were for whoever was identified before
 		s.id, s.skippedID = id, false
 		s.form.Prefill(id)
 		s.enter(s.nextStep(StateIdentify))
@@ -110,6 +111,7 @@ func (s *Session) SkipIdentify() error {
 			s.id.Wipe()
 			s.id = nil
 		}
+		s.dropLicences()
 		s.skippedID = true
 		s.enter(s.nextStep(StateIdentify))
 		return nil
@@ -630,6 +632,7 @@ func (s *Session) dropService() {
 		s.form = nil
 	}
 	s.clearScans()
+	s.dropLicences()
 	s.skippedID = false
 }
 

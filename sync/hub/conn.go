@@ -425,6 +425,8 @@ func (c *conn) dispatch(m protocol.Message) {
 		c.h.commandDone(c.term.rec.ID, m)
 	case *protocol.ProgressQuery:
 		c.handleProgress(m)
+	case *protocol.LicenceQuery:
+		c.handleLicenceQuery(m)
 	case *protocol.Error:
 		c.log.Info("terminal reported an error", "code", m.Code, "ref", m.Ref)
 	default:

@@ -156,6 +156,12 @@ type Options struct {
 	// sweep deletes it with its partial attachments (its tracking code is freed; the
 	// terminal, if it comes back, starts that upload again). Default 72h.
 	UploadTTL time.Duration
+	// Licences is the e-licence library licence queries go to (docs/LICENCES.md), and
+	// LicenceDir a directory of licence files for the reference provider, used when
+	// Licences is nil. With neither, every licence query is answered not_found and
+	// residents scan their materials.
+	Licences   LicenceProvider
+	LicenceDir string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -305,6 +311,8 @@ type Hub struct {
 	// stopEvents ends the replica event reader (PostgreSQL only).
 	stopEvents context.CancelFunc
 	queries    queryBudgets // progress queries per terminal
+	licenceQ   queryBudgets // licence queries per terminal
+	licences   LicenceProvider
 	// The forwarder (only with Options.Forward).
 	forwardClient *http.Client
 	forwardWake   chan struct{}
@@ -418,6 +426,16 @@ func New(opt Options) (*Hub, error) {
 		st.close()
 		audit.close()
 		return nil, err
+	}
+	h.licences = opt.Licences
+	if h.licences == nil && opt.LicenceDir != "" {
+		dl, err := newDirLicences(opt.LicenceDir, seal.queryKey, h.log.Warn)
+		if err != nil {
+			st.close()
+			audit.close()
+			return nil, err
+		}
+		h.licences = dl
 	}
 	if opt.Forward != "" || len(opt.ForwardRoutes) > 0 {
 		st.enableOutbox()

@@ -40,6 +40,11 @@ func samples() map[string]Message {
 		"progress": &Progress{ID: "q-1", Items: []ProgressItem{{TrackingCode: "K7Q2-*****-*", Item: "hukou.move",
 			ItemTitle: "户口迁移", HubRef: "H000000042", ReceivedAt: t0, Status: "needs_correction", StatusAt: t0,
 			Note: "请补充房屋租赁合同第3页"}}},
+		"licence_query": &LicenceQuery{ID: "l-1", IDHash: IDHash(bytes.Repeat([]byte{0x42}, 32), "990101199003071237"),
+			Types: []string{"household_register", "property_certificate"}},
+		"licences": &Licences{ID: "l-1", Items: []Licence{{Type: "household_register", Ref: "EL-HR-990101-0001",
+			Number: "9901**********1237", TitleZh: "居民户口簿", TitleEn: "Household register", Issuer: "样例市公安局示范派出所",
+			Issued: t0}}},
 		"submit": &Submit{ID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", TrackingCode: "K7Q2-00042-X",
 			Item: "hukou.move", ItemTitle: "户口迁移", CreatedAt: t0,
 			Fields:      map[string]string{"name": "测试甲", "id_number": "990101199003071237", "phone": "13800000000"},
@@ -156,6 +161,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"bad base64", `{"type":"auth","body":{"signature":"!!"}}`, Terminal, ErrMalformed},
 		{"welcome chunk too small", `{"type":"welcome","body":{"version":1,"terminal_id":"t","terminal_code":"K7Q2","hub_time":"2025-03-14T09:30:00Z","heartbeat_seconds":30,"max_chunk":1024}}`, Hub, ErrInvalidField},
 		{"unknown device state", `{"type":"heartbeat","body":{"at":"2025-03-14T09:30:00Z","app_version":"1","queue":{"queued":0,"sending":0,"failed":0},"devices":[{"device":"p","kind":"printer","state":"melted","since":"2025-03-14T09:30:00Z"}]}}`, Terminal, ErrInvalidField},
+		{"licence query without types", `{"type":"licence_query","body":{"id":"l","id_hash":"` + sha + `","types":[]}}`, Terminal, ErrMissingField},
+		{"licence query with a number", `{"type":"licence_query","body":{"id":"l","id_hash":"990101199003071237","types":["household_register"]}}`, Terminal, ErrInvalidField},
+		{"licence type not a word", `{"type":"licence_query","body":{"id":"l","id_hash":"` + sha + `","types":["户口簿"]}}`, Terminal, ErrInvalidField},
+		{"licence without ref", `{"type":"licences","body":{"id":"l","items":[{"type":"household_register","ref":""}]}}`, Hub, ErrInvalidField},
 		{"catalog without payload", `{"type":"catalog","body":{"version":"c-1"}}`, Hub, ErrMissingField},
 	}
 	for _, tt := range tests {
