@@ -192,8 +192,6 @@ type Client struct {
 	// on this connection or the next. Only the Run goroutine touches it.
 	holdUntil time.Time
 
-	reqs requests
-
 	stats struct {
 		connects, dials, chunks, bytes, delivered, failed, held, heartbeats, protoErrs, unproven atomic.Int64
 	}

@@ -116,12 +116,14 @@ func (s *session) routeQuery(m protocol.Message) bool {
 	case *protocol.Progress:
 		id = m.ID
 	case *protocol.Error:
-		if !strings.HasPrefix(m.Ref, queryPrefix) {
+		if !strings.HasPrefix(m.Ref, queryPrefix) && !strings.HasPrefix(m.Ref, requestPrefix) {
 			return false
 		}
 		id = m.Ref
 	default:
-		return false
+		if id = requestAnswerID(m); id == "" {
+			return false
+		}
 	}
 	s.qmu.Lock()
 	answer := s.queries[id]

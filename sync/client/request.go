@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
+	"time"
 
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 	"github.com/govkiosk/govkiosk/kiosk/licence"
@@ -14,154 +14,109 @@ import (
 )
 
 // Requests: questions the kiosk asks the hub while a resident waits (which e-licences
-// they hold, which appointment slots are free). They go out on the current connection
-// beside the outbox's delivery and are never queued: without a connection they fail at
-// once with ErrOffline, and the screen offers what works offline.
+// they hold, which appointment slots are free), beside progress queries and on the same
+// routing: they go out on the current connection beside the outbox's delivery, the
+// reader hands each answer to its caller, and without a connection they fail at once
+// with ErrOffline so the screen offers what works offline.
 
-// ErrOffline means there is no connection to the hub now.
-var ErrOffline = errors.New("client: not connected to the hub")
+// requestPrefix starts every such request's id, so the reader recognises the hub's
+// errors about them (as queryPrefix does for progress queries).
+const requestPrefix = "rq-"
 
-// live is what requests need of the current connection.
-type live struct {
-	s        *session
-	queryKey []byte
-}
-
-// requests are the outstanding requests by id, and the connection they use.
-type requests struct {
-	mu      sync.Mutex
-	cur     *live
-	pending map[string]chan protocol.Message
-}
-
-func (c *Client) setLive(l *live) {
-	c.reqs.mu.Lock()
-	defer c.reqs.mu.Unlock()
-	c.reqs.cur = l
-	if l == nil {
-		// The connection is gone: nothing will answer the outstanding requests on it.
-		for id, ch := range c.reqs.pending {
-			close(ch)
-			delete(c.reqs.pending, id)
-		}
-	}
-}
-
-// Online reports whether the client holds a connection to the hub now.
+// Online reports whether the client holds an authenticated connection to the hub now.
 func (c *Client) Online() bool {
-	c.reqs.mu.Lock()
-	defer c.reqs.mu.Unlock()
-	return c.reqs.cur != nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cur != nil
 }
 
-// answerRequest hands m to the request it answers, if one waits, and reports that.
-func (c *Client) answerRequest(m protocol.Message) bool {
-	var id string
-	switch m := m.(type) {
-	case *protocol.Licences:
-		id = m.ID
-	case *protocol.Error:
-		id = m.Ref
-	default:
-		if r, ok := m.(interface{ RequestID() string }); ok {
-			id = r.RequestID()
-		}
+// request sends the message build makes (with the connection's query key) under a
+// fresh request id, and waits for the hub's answer. A *protocol.Error answer is
+// returned as the error, wrapped.
+func (c *Client) request(ctx context.Context, build func(id string, key []byte) (protocol.Message, error)) (protocol.Message, error) {
+	c.mu.Lock()
+	s := c.cur
+	c.mu.Unlock()
+	if s == nil {
+		return nil, fmt.Errorf("%w: not connected", ErrOffline)
 	}
-	if id == "" {
-		return false
-	}
-	c.reqs.mu.Lock()
-	defer c.reqs.mu.Unlock()
-	ch, ok := c.reqs.pending[id]
-	if !ok {
-		return false
-	}
-	delete(c.reqs.pending, id)
-	ch <- m
-	return true
-}
-
-// request sends m (whose request id is id) and waits for the hub's answer. A
-// *protocol.Error answer is returned as the error.
-func (c *Client) request(ctx context.Context, id string, m func(key []byte) (protocol.Message, error)) (protocol.Message, error) {
-	c.reqs.mu.Lock()
-	l := c.reqs.cur
-	if l == nil {
-		c.reqs.mu.Unlock()
-		return nil, ErrOffline
-	}
-	msg, err := m(l.queryKey)
+	var b [8]byte
+	rand.Read(b[:])
+	id := requestPrefix + hex.EncodeToString(b[:])
+	m, err := build(id, s.welcome.QueryKey)
 	if err != nil {
-		c.reqs.mu.Unlock()
 		return nil, err
 	}
-	if c.reqs.pending == nil {
-		c.reqs.pending = map[string]chan protocol.Message{}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("client: %s: %w", m.MessageType(), err)
 	}
-	ch := make(chan protocol.Message, 1)
-	c.reqs.pending[id] = ch
-	c.reqs.mu.Unlock()
-	forget := func() {
-		c.reqs.mu.Lock()
-		delete(c.reqs.pending, id)
-		c.reqs.mu.Unlock()
-	}
-	if err := l.s.sendMsg(msg); err != nil {
-		forget()
+	answer := make(chan protocol.Message, 1)
+	s.qmu.Lock()
+	s.queries[id] = answer
+	s.qmu.Unlock()
+	defer func() {
+		s.qmu.Lock()
+		delete(s.queries, id)
+		s.qmu.Unlock()
+	}()
+	if err := s.sendMsg(m); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrOffline, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opt.RequestTimeout)
-	defer cancel()
+	t := time.NewTimer(c.opt.RequestTimeout)
+	defer t.Stop()
 	select {
-	case a, ok := <-ch:
-		if !ok {
-			return nil, ErrOffline
-		}
-		if e, isErr := a.(*protocol.Error); isErr {
-			return nil, e
+	case a := <-answer:
+		if e, ok := a.(*protocol.Error); ok {
+			if e.Code == protocol.CodeTryLater {
+				return nil, fmt.Errorf("%w: %w", ErrRateLimited, e)
+			}
+			return nil, fmt.Errorf("%w: %w", ErrQueryRefused, e)
 		}
 		return a, nil
+	case <-s.dead:
+		return nil, fmt.Errorf("%w: %w", ErrOffline, s.err)
+	case <-t.C:
+		return nil, fmt.Errorf("%w: %w", ErrOffline, ErrRequestTimeout)
 	case <-ctx.Done():
-		forget()
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, ErrRequestTimeout
-		}
 		return nil, ctx.Err()
 	}
 }
 
-func requestID(prefix string) string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
+// requestAnswerID returns the request id a hub message answers, for the messages that
+// answer requests; "" for any other.
+func requestAnswerID(m protocol.Message) string {
+	switch m := m.(type) {
+	case *protocol.Licences:
+		return m.ID
+	}
+	return ""
 }
 
 // ErrUnknownLicenceType is a licence query the hub refused for a type it does not know.
 var ErrUnknownLicenceType = errors.New("client: the hub does not know this licence type")
 
 // Licences asks the hub which e-licences of the given types the platform holds for the
-// holder of idNumber. Only a keyed hash of the number leaves the kiosk. None found is an
-// empty result; ErrOffline, a timeout or a busy hub are errors the kiosk answers by
-// having the resident scan.
+// holder of idNumber. Only a keyed hash of the number leaves the kiosk. None found, or a
+// hub without a licence library, is an empty result; ErrOffline, ErrRateLimited and
+// other errors are answered by having the resident scan.
 func (c *Client) Licences(ctx context.Context, idNumber string, types []licence.Type) ([]licence.Licence, error) {
 	n := identity.NormalizeNumber(idNumber)
 	if n == "" || len(types) == 0 {
 		return nil, nil
 	}
-	id := requestID("l-")
 	names := make([]string, len(types))
 	for i, t := range types {
 		names[i] = string(t)
 	}
-	a, err := c.request(ctx, id, func(key []byte) (protocol.Message, error) {
+	a, err := c.request(ctx, func(id string, key []byte) (protocol.Message, error) {
 		if len(key) == 0 {
-			return nil, errors.New("client: the hub gave no query key")
+			return nil, fmt.Errorf("%w: the hub gave no query key", ErrQueryRefused)
 		}
 		return &protocol.LicenceQuery{ID: id, IDHash: protocol.IDHash(key, n), Types: names}, nil
 	})
 	var pe *protocol.Error
 	if errors.As(err, &pe) && pe.Code == protocol.CodeUnknownLicenceType {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownLicenceType, pe.Message)
+		return nil, fmt.Errorf("%w: %w", ErrUnknownLicenceType, pe)
 	}
 	if errors.As(err, &pe) && pe.Code == protocol.CodeNotFound {
 		return nil, nil // the hub has no library: nothing to offer
@@ -171,7 +126,7 @@ func (c *Client) Licences(ctx context.Context, idNumber string, types []licence.
 	}
 	ls, ok := a.(*protocol.Licences)
 	if !ok {
-		return nil, fmt.Errorf("client: licence query answered with %s", a.MessageType())
+		return nil, fmt.Errorf("%w: licence query answered with %s", ErrQueryRefused, a.MessageType())
 	}
 	out := make([]licence.Licence, 0, len(ls.Items))
 	for _, it := range ls.Items {

@@ -135,8 +135,6 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 	}()
 	c.update(func(st *State) { st.Online, st.Revoked = true, false })
 	c.log.Info("sync connected", "hub", c.opt.Credentials.HubID, "version", s.welcome.Version)
-	c.setLive(&live{s: s, queryKey: s.welcome.QueryKey})
-	defer c.setLive(nil)
 	return true, s.loop(ctx)
 }
 
@@ -504,9 +502,6 @@ func answers(m protocol.Message, id string) bool {
 // unsolicited handles a message nobody is waiting for: pushes, and stray answers, which
 // are refused without effect (a replayed ack must not mark anything delivered).
 func (s *session) unsolicited(ctx context.Context, m protocol.Message) {
-	if s.c.answerRequest(m) {
-		return
-	}
 	switch m := m.(type) {
 	case *protocol.Catalog:
 		s.c.apply("catalog", m.Version, func() error {
