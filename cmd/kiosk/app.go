@@ -59,9 +59,10 @@ func run(ctx context.Context, o *options) error {
 		go wd.Run(ctx, fyne.Do)
 	}
 
+	var panel fyne.Window
 	if k.sim != nil && o.windowed {
-		p := simPanel(fa, k.sim)
-		p.Show()
+		panel = simPanel(fa, k.sim)
+		panel.Show()
 	}
 
 	// Ready: the first frame is painted and the UI goroutine, back from painting it,
@@ -74,6 +75,11 @@ func run(ctx context.Context, o *options) error {
 		}
 		painted := time.Since(processStart)
 		fyne.Do(func() {
+			if panel != nil {
+				if err := placeBeside(w, panel); err != nil {
+					log.Info("simulated devices window left where the window manager put it", "err", err)
+				}
+			}
 			log.Info("kiosk ready", "startup", time.Since(processStart).Round(time.Millisecond),
 				"first_frame", painted.Round(time.Millisecond), "screen", kiosk.ScreenName(), "safe_mode", k.safeMode)
 			if wd != nil {

@@ -15,6 +15,7 @@ import (
 func simPanel(a fyne.App, s *simulation) fyne.Window {
 	w := a.NewWindow("govkiosk — 模拟设备 / simulated devices")
 	status := widget.NewLabel("")
+	status.Wrapping = fyne.TextWrapWord
 	say := func(msg string, err error) {
 		if err != nil {
 			msg += ": " + err.Error()
@@ -28,18 +29,20 @@ func simPanel(a fyne.App, s *simulation) fyne.Window {
 	}
 	cards.Add(widget.NewButton("取走卡片 remove card", func() { s.card.Remove(); say("card removed", nil) }))
 
+	printed := widget.NewLabel("打印内容 receipts: " + s.printed)
+	printed.Wrapping = fyne.TextWrapBreak
 	prn := container.NewVBox(
 		widget.NewLabelWithStyle("打印机 printer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewGridWithColumns(3,
+		// Two columns, so the panel fits beside the kiosk's 1280-pixel window on a
+		// 1920-pixel display.
+		container.NewGridWithColumns(2,
 			widget.NewButton("纸正常 paper ok", func() { s.printer.SetPaper(printersim.PaperOK); say("paper ok", nil) }),
 			widget.NewButton("纸将尽 near end", func() { s.printer.SetPaper(printersim.PaperNearEnd); say("paper near end", nil) }),
 			widget.NewButton("缺纸 paper out", func() { s.printer.SetPaper(printersim.PaperOut); say("paper out", nil) }),
-		),
-		container.NewGridWithColumns(2,
 			widget.NewButton("开盖 cover open", func() { s.printer.SetCover(true); say("cover open", nil) }),
 			widget.NewButton("合盖 cover closed", func() { s.printer.SetCover(false); say("cover closed", nil) }),
 		),
-		widget.NewLabel("打印内容 receipts: "+s.printed),
+		printed,
 	)
 
 	code := widget.NewEntry()
