@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -21,7 +22,7 @@ func init() {
 	register(command{
 		name:    "devices scan",
 		summary: "find ID-card readers and receipt printers on serial ports, and known USB devices",
-		usage:   "[--ports a,b] [--json] [--timeout D] [--no-usb] [--usb-table FILE]",
+		usage:   "[--config FILE] [--data DIR] [--ports a,b] [--json] [--timeout D] [--no-usb] [--usb-table FILE]",
 		setup:   setupDevicesScan,
 	})
 }
@@ -37,7 +38,9 @@ func probers() []devices.Prober {
 }
 
 func setupDevicesScan(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-	ports := fs.String("ports", "", "comma-separated serial ports to probe instead of /dev/ttyUSB*, /dev/ttyACM*, /dev/ttyS*")
+	ports := fs.String("ports", "", "comma-separated serial ports to probe instead of the configured ports and /dev/govkiosk-*, /dev/ttyUSB*, /dev/ttyACM*, /dev/ttyS*")
+	cfgPath := fs.String("config", defaultConfigPath, "the kiosk's configuration: its devices' ports are probed too, or, while the kiosk runs, reported as in use and left alone (\"\" for none)")
+	data := fs.String("data", "", "the kiosk's data directory, to tell whether the kiosk runs (default: the configuration's data_dir)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	timeout := fs.Duration("timeout", 1500*time.Millisecond, "time allowed for one probe at one baud rate")
 	noUSB := fs.Bool("no-usb", false, "do not list USB devices")
@@ -50,6 +53,11 @@ func setupDevicesScan(fs *flag.FlagSet) func(context.Context, *env, []string) er
 			return usagef("--timeout must be positive")
 		}
 		o := devices.DiscoverOptions{Probers: probers(), Timeout: *timeout, NoUSB: *noUSB, Log: e.log}
+		conf, err := configuredDevices(e, *cfgPath, *data, fs)
+		if err != nil {
+			return err
+		}
+		o.InUse = conf.inUse
 		if *ports != "" {
 			o.Globs = []string{}
 			for _, p := range strings.Split(*ports, ",") {
@@ -57,6 +65,8 @@ func setupDevicesScan(fs *flag.FlagSet) func(context.Context, *env, []string) er
 					o.Ports = append(o.Ports, p)
 				}
 			}
+		} else {
+			o.Ports = conf.ports
 		}
 		if *table != "" {
 			f, err := os.Open(*table)
@@ -96,6 +106,9 @@ func setupDevicesScan(fs *flag.FlagSet) func(context.Context, *env, []string) er
 			if what == "" {
 				what = f.Note
 			}
+			if f.Transport == "serial" && f.Kind == "" && conf.kinds[f.Path] == config.KindBarcode {
+				what += "; configured as a barcode scanner, which says nothing until it scans: try kioskctl scanner listen --port " + f.Path
+			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.Transport, orDash(where), orDash(f.Kind), orDash(baud), what)
 		}
 		return w.Flush()
@@ -107,4 +120,71 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// defaultConfigPath is where the installed kiosk's configuration lives.
+const defaultConfigPath = "/etc/govkiosk/kiosk.toml"
+
+// configured is what the kiosk's configuration adds to a scan.
+type configured struct {
+	// ports are the configured serial ports to probe (the kiosk is not running).
+	ports []string
+	// inUse are the configured devices of a running kiosk: not probed.
+	inUse []devices.Found
+	// kinds are the configured serial ports' kinds.
+	kinds map[string]string
+}
+
+// configuredDevices reads the kiosk's configuration, when there is one, so that a scan
+// looks at the ports the kiosk's devices are configured on (a stable name, a simulator's
+// terminal) as well as the default names. While the kiosk runs, its drivers hold those
+// ports: probing them would steal their answers and reset their line speed, so they are
+// reported as in use instead. A configuration that was not asked for by name and does not
+// exist is no error.
+func configuredDevices(e *env, path, data string, fs *flag.FlagSet) (configured, error) {
+	var out configured
+	if path == "" {
+		return out, nil
+	}
+	named := false
+	fs.Visit(func(f *flag.Flag) { named = named || f.Name == "config" })
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !named {
+		return out, nil
+	}
+	cfg, err := config.Load(path)
+	var invalid *config.ValidationError
+	if errors.As(err, &invalid) && cfg != nil {
+		// A scan often comes before the configuration is complete: its devices are
+		// what matters here.
+		err = nil
+	}
+	if err != nil {
+		if named {
+			return out, err
+		}
+		fmt.Fprintf(e.stderr, "kioskctl devices scan: not using the configuration: %s\n", oneLine(err))
+		return out, nil
+	}
+	if data == "" {
+		data = cfg.DataDir
+	}
+	pid, running := kioskRunning(data)
+	out.kinds = map[string]string{}
+	for _, d := range cfg.Devices {
+		if d.Transport != config.TransportSerial || d.Path == "" {
+			continue
+		}
+		out.kinds[d.Path] = d.Kind
+		if !running {
+			out.ports = append(out.ports, d.Path)
+			continue
+		}
+		who := "the running kiosk"
+		if pid > 0 {
+			who = fmt.Sprintf("the running kiosk (process %d)", pid)
+		}
+		out.inUse = append(out.inUse, devices.Found{Transport: "serial", Path: d.Path, Baud: d.Baud, Kind: d.Kind,
+			Description: "configured as " + d.Name + "; in use by " + who + ", not probed (its health is on the technician screen)"})
+	}
+	return out, nil
 }

@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/govkiosk/govkiosk/drivers/devices"
 	"github.com/govkiosk/govkiosk/drivers/idcard"
 	"github.com/govkiosk/govkiosk/drivers/printer/printersim"
 	"github.com/govkiosk/govkiosk/drivers/transport"
+	"github.com/govkiosk/govkiosk/kiosk/config"
 )
 
 // devBench starts the real ID-card reader and printer simulators and a silent port.
@@ -117,5 +119,73 @@ func TestDevicesScanUsage(t *testing.T) {
 	}
 	if code, _, stderr := scnRun(t, "devices", "scan", "--ports", "", "--usb-table", bad); code != 1 || !strings.Contains(stderr, "USB table line 1") {
 		t.Fatalf("bad table: exit %d %q", code, stderr)
+	}
+}
+
+// TestDevicesScanFindsTheConfiguredSimulators runs the scan as a technician does, with no
+// --ports: the ID-card reader and printer simulators sit on pseudo-terminals named in the
+// kiosk's configuration, outside the default port names, and the scan finds them there.
+// While a kiosk runs on the configuration's data directory, the same ports are reported
+// as in use by it and left alone. Before, the scan looked only at the default names and
+// found neither (and would have probed a running kiosk's ports under its drivers).
+func TestDevicesScanFindsTheConfiguredSimulators(t *testing.T) {
+	reader, prn, _ := devBench(t)
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Devices = []config.Device{
+		{Name: "idcard", Kind: config.KindIDCard, Transport: config.TransportSerial, Path: reader, Baud: 115200},
+		{Name: "printer", Kind: config.KindPrinter, Transport: config.TransportSerial, Path: prn, Baud: 9600, PaperWidthMM: 80},
+	}
+	cfgFile := filepath.Join(dir, "kiosk.toml")
+	if err := cfg.Save(cfgFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	scan := func() map[string]devices.Found {
+		t.Helper()
+		code, stdout, stderr := scnRun(t, "devices", "scan", "--config", cfgFile, "--no-usb", "--json", "--timeout", "500ms")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var found []devices.Found
+		if err := json.Unmarshal([]byte(stdout), &found); err != nil {
+			t.Fatalf("%v in %q", err, stdout)
+		}
+		by := map[string]devices.Found{}
+		for _, f := range found {
+			by[f.Path] = f
+		}
+		return by
+	}
+
+	by := scan()
+	if f := by[reader]; f.Kind != config.KindIDCard || f.Baud != 115200 || !strings.HasPrefix(f.Description, "SAM ok") {
+		t.Errorf("reader on %s: %+v", reader, f)
+	}
+	if f := by[prn]; f.Kind != config.KindPrinter || !strings.HasPrefix(f.Description, "ESC/POS printer, online") {
+		t.Errorf("printer on %s: %+v", prn, f)
+	}
+
+	// A kiosk runs on the data directory: it holds the lock and wrote its process id.
+	lock, err := os.OpenFile(filepath.Join(cfg.DataDir, "kiosk.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.WriteString("4242\n"); err != nil {
+		t.Fatal(err)
+	}
+	by = scan()
+	for _, p := range []string{reader, prn} {
+		f := by[p]
+		if f.Kind == "" || !strings.Contains(f.Description, "in use by the running kiosk (process 4242), not probed") {
+			t.Errorf("%s while the kiosk runs: %+v", p, f)
+		}
 	}
 }
