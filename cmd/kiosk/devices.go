@@ -11,6 +11,7 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/devices"
 	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/drivers/idcard"
+	"github.com/govkiosk/govkiosk/drivers/ipp"
 	"github.com/govkiosk/govkiosk/drivers/printer"
 	"github.com/govkiosk/govkiosk/drivers/scanner/barcode"
 	"github.com/govkiosk/govkiosk/drivers/scanner/escl"
@@ -39,6 +40,9 @@ func newRegistry(log *slog.Logger) *devices.Registry {
 		r.Register(config.KindBarcode, t, bar)
 	}
 	r.Register(config.KindDocScanner, config.TransportESCL, doc)
+	r.Register(config.KindA4Printer, config.TransportIPP, func(d config.Device, l *slog.Logger) (devices.Device, error) {
+		return ipp.Open(d, l)
+	})
 	return r
 }
 

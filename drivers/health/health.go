@@ -43,6 +43,8 @@ const (
 	DocScanner Kind = "docscanner"
 	// Speaker is the sound output of the spoken guidance.
 	Speaker Kind = "speaker"
+	// A4Printer is the document printer certificates are printed on (IPP Everywhere).
+	A4Printer Kind = "a4printer"
 )
 
 // Status is one device's health at one moment.

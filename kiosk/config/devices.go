@@ -11,6 +11,8 @@ const (
 	KindPrinter    = "printer"
 	KindBarcode    = "barcode"
 	KindDocScanner = "docscanner"
+	// KindA4Printer is the A4 document printer certificates are printed on.
+	KindA4Printer = "a4printer"
 )
 
 // Transports a device can be reached over.
@@ -19,6 +21,7 @@ const (
 	TransportUSB    = "usb"    // USB (VID:PID), optional Interface
 	TransportTCP    = "tcp"    // Address host:port (network printers, port 9100)
 	TransportESCL   = "escl"   // Address: base URL of an eSCL scanner
+	TransportIPP    = "ipp"    // Address: printer URI of an IPP Everywhere printer
 	TransportSim    = "simulated"
 )
 

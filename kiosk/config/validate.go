@@ -70,6 +70,8 @@ var transportsOf = map[string][]string{
 	KindPrinter:    {TransportSerial, TransportUSB, TransportTCP, TransportSim},
 	KindBarcode:    {TransportSerial, TransportUSB, TransportSim},
 	KindDocScanner: {TransportESCL, TransportSim},
+	// A4 printers speak IPP Everywhere: on the network, or on USB through ipp-usb.
+	KindA4Printer: {TransportIPP},
 }
 
 var (
@@ -247,7 +249,7 @@ func (d *Device) check(p *problems, key string, names map[string]int, i int) {
 	}
 	transports, ok := transportsOf[d.Kind]
 	if !ok {
-		add("kind", "%q: use idcard, printer, barcode or docscanner", d.Kind)
+		add("kind", "%q: use idcard, printer, barcode, docscanner or a4printer", d.Kind)
 	} else if !slices.Contains(transports, d.Transport) {
 		add("transport", "%q does not work for a %s; use one of %s", d.Transport, d.Kind, strings.Join(transports, ", "))
 	}
@@ -285,9 +287,14 @@ func (d *Device) check(p *problems, key string, names map[string]int, i int) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add("address", "%q: write the scanner's eSCL address, like \"http://localhost:60000/eSCL\"", d.Address)
 		}
+	case TransportIPP:
+		u, err := url.Parse(d.Address)
+		if err != nil || !slices.Contains([]string{"ipp", "ipps", "http", "https"}, u.Scheme) || u.Host == "" {
+			add("address", "%q: write the printer's IPP address, like \"ipp://192.0.2.7/ipp/print\" (USB through ipp-usb: \"http://localhost:60000/ipp/print\")", d.Address)
+		}
 	case TransportSim:
 	default:
-		add("transport", "%q: use serial, usb, tcp, escl or simulated", d.Transport)
+		add("transport", "%q: use serial, usb, tcp, escl, ipp or simulated", d.Transport)
 	}
 	if pi := d.PollInterval.Duration; pi != 0 && (pi < MinPollInterval || pi > MaxPollInterval) {
 		add("poll_interval", "%v: use %v to %v, or leave it out for the driver's default", pi, MinPollInterval, MaxPollInterval)
