@@ -65,7 +65,7 @@ const (
 	maxDepth      = 8
 )
 
-// ErrMalformed: the bytes are not a well-formed IPP message.
+// ErrMalformed is returned for bytes that are not a well-formed IPP message.
 var ErrMalformed = errors.New("ipp: malformed message")
 
 // Value is one value of an attribute. Integers, enums and booleans are in Int (a boolean
@@ -142,8 +142,8 @@ func (a Attribute) String() string {
 
 // Helpers to build attributes.
 func attr(name string, vs ...Value) Attribute { return Attribute{Name: name, Values: vs} }
-func str(tag Tag, s string) Value            { return Value{Tag: tag, Str: s} }
-func integer(tag Tag, n int) Value           { return Value{Tag: tag, Int: int32(n)} }
+func str(tag Tag, s string) Value             { return Value{Tag: tag, Str: s} }
+func integer(tag Tag, n int) Value            { return Value{Tag: tag, Int: int32(n)} }
 
 func isIntTag(t Tag) bool { return t == TagInteger || t == TagEnum }
 

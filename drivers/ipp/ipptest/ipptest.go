@@ -225,7 +225,9 @@ func (p *Printer) flag(name, content string, on bool) {
 // OutOfPaperAfter makes the next jobs stop with the paper out after printing pages pages
 // (the printer then reports media-empty); a negative count puts paper back. The state
 // shows once a job runs into it, as on a real printer.
-func (p *Printer) OutOfPaperAfter(pages int) { p.flag("nopaper-after", strconv.Itoa(pages), pages >= 0) }
+func (p *Printer) OutOfPaperAfter(pages int) {
+	p.flag("nopaper-after", strconv.Itoa(pages), pages >= 0)
+}
 
 // LoadPaper puts sheets of A4 in the main tray, as a person does at the printer, through
 // ippeveprinter's media form; 0 empties the tray (the printer then reports media-empty).
