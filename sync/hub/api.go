@@ -165,15 +165,17 @@ type TerminalInfo struct {
 	RevokeReason string    `json:"revoke_reason,omitempty"`
 }
 
-// Terminals lists enrolled terminals by terminal code.
+// Terminals lists enrolled terminals by terminal code. A terminal is online when it is
+// connected to this replica or, on PostgreSQL, to another one (see presenceLoop).
 func (h *Hub) Terminals() []TerminalInfo {
+	elsewhere := h.presentElsewhere()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make([]TerminalInfo, 0, len(h.terms))
 	cur := h.pubVersion(kindCatalog)
 	for _, t := range h.terms {
 		ti := TerminalInfo{ID: t.rec.ID, Code: t.rec.Code, Name: t.rec.Name, EnrolledAt: t.rec.EnrolledAt,
-			Online: t.conn != nil, LastSeen: t.hb.LastSeen, Remote: t.remote, HeartbeatAt: t.hb.At,
+			Online: t.conn != nil || elsewhere[t.rec.ID], LastSeen: t.hb.LastSeen, Remote: t.remote, HeartbeatAt: t.hb.At,
 			Devices: t.hb.Devices, Queue: t.hb.Queue, App: t.hb.App, Catalog: t.hb.Catalog, Config: t.hb.Config,
 			RevokedAt: t.rec.RevokedAt, RevokedBy: t.rec.RevokedBy, RevokeReason: t.rec.RevokeReason}
 		if ti.App == "" {

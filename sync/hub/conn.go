@@ -382,6 +382,7 @@ func (c *conn) handleAuth(m protocol.Message) {
 	t.dirty = true
 	catalogV, configV, annV := h.pubVersion(kindCatalog), h.pubVersion(kindConfig), h.pubVersion(kindAnnouncements)
 	h.mu.Unlock()
+	h.notePresence()
 	if old != nil {
 		old.closeWith(closeReplaced, "replaced by a newer connection")
 	}
@@ -452,12 +453,17 @@ func (c *conn) cleanup() {
 	c.dropUpload()
 	h.mu.Lock()
 	delete(h.conns, c)
+	left := false
 	if c.term != nil && c.term.conn == c {
 		c.term.conn = nil
 		c.term.hb.LastSeen = h.opt.Now()
 		c.term.dirty = true
+		left = true
 	}
 	h.mu.Unlock()
+	if left {
+		h.notePresence()
+	}
 	if c.closing.Load() {
 		select {
 		case <-c.writerDone:

@@ -308,11 +308,13 @@ type Hub struct {
 
 	wg       sync.WaitGroup // connection goroutines and the flush loop
 	stopLoop chan struct{}
-	// stopEvents ends the replica event reader (PostgreSQL only).
+	// stopEvents ends the replica event reader and presence loop (PostgreSQL only).
 	stopEvents context.CancelFunc
-	queries    queryBudgets // progress queries per terminal
-	licenceQ   queryBudgets // licence queries per terminal
-	licences   LicenceProvider
+	// presenceWake asks the presence loop to write now (PostgreSQL only; nil on bbolt).
+	presenceWake chan struct{}
+	queries      queryBudgets // progress queries per terminal
+	licenceQ     queryBudgets // licence queries per terminal
+	licences     LicenceProvider
 	// The forwarder (only with Options.Forward).
 	forwardClient *http.Client
 	forwardWake   chan struct{}
@@ -460,8 +462,10 @@ func New(opt Options) (*Hub, error) {
 	if pg != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		h.stopEvents = cancel
-		h.wg.Add(1)
+		h.wg.Add(2)
 		go h.followEvents(ctx, lastEvent)
+		h.presenceWake = make(chan struct{}, 1)
+		go h.presenceLoop(ctx)
 	}
 	if opt.Forward != "" || len(opt.ForwardRoutes) > 0 {
 		h.forwardClient = &http.Client{Timeout: time.Minute}

@@ -250,3 +250,108 @@ func (h *Hub) tellReplicas(kind, terminalID string, v any) {
 		h.log.Warn("replica events: could not tell the other replicas", "kind", kind, "err", err)
 	}
 }
+
+// Presence: which terminals are connected to some replica. Each replica writes a row per
+// terminal connected to it (at once when one connects or leaves, and again every
+// presenceEvery), and the console counts a terminal online when it is connected here or
+// another replica's row for it is younger than presenceLease: a replica killed without
+// clearing its rows stops counting after the lease, by which time its terminals have
+// reconnected elsewhere. On bbolt there is one replica and its own connections are the
+// whole truth, so none of this runs there.
+const (
+	presenceEvery = 10 * time.Second
+	presenceLease = 3 * presenceEvery
+)
+
+// setPresence records that the terminals in ids are connected to this replica now, and
+// that no other terminal is.
+func (s *pgStore) setPresence(ctx context.Context, ids []string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "DELETE FROM presence WHERE origin = $1 AND NOT (terminal_id = ANY($2::text[]))", s.origin, ids); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO presence (terminal_id, origin, seen_at)
+			SELECT id, $2, clock_timestamp() FROM unnest($1::text[]) AS id
+			ON CONFLICT (terminal_id) DO UPDATE SET origin = EXCLUDED.origin, seen_at = EXCLUDED.seen_at`, ids, s.origin)
+		return err
+	})
+}
+
+// presentElsewhere returns the terminals other replicas hold a fresh row for.
+func (s *pgStore) presentElsewhere(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, "SELECT terminal_id FROM presence WHERE origin <> $1 AND seen_at > clock_timestamp() - $2::interval",
+		s.origin, presenceLease.String())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// notePresence asks the presence loop to write this replica's rows now.
+func (h *Hub) notePresence() {
+	if h.presenceWake == nil {
+		return
+	}
+	select {
+	case h.presenceWake <- struct{}{}:
+	default:
+	}
+}
+
+// presenceLoop keeps this replica's presence rows until ctx ends, then removes them.
+func (h *Hub) presenceLoop(ctx context.Context) {
+	defer h.wg.Done()
+	t := time.NewTicker(presenceEvery)
+	defer t.Stop()
+	write := func(ctx context.Context) {
+		h.mu.Lock()
+		ids := make([]string, 0, len(h.terms))
+		for id, term := range h.terms {
+			if term.conn != nil {
+				ids = append(ids, id)
+			}
+		}
+		h.mu.Unlock()
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := h.pg.setPresence(wctx, ids); err != nil && ctx.Err() == nil {
+			h.log.Warn("presence: could not record connected terminals", "err", err)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			// Its connections are closed: nobody is online here any more.
+			write(context.Background())
+			return
+		case <-h.presenceWake:
+		case <-t.C:
+		}
+		write(ctx)
+	}
+}
+
+// presentElsewhere returns the terminals connected to other replicas; nil on bbolt, or
+// when the database cannot say (the console then shows this replica's own).
+func (h *Hub) presentElsewhere() map[string]bool {
+	if h.pg == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := h.pg.presentElsewhere(ctx)
+	if err != nil {
+		h.log.Warn("presence: could not read other replicas' terminals", "err", err)
+		return nil
+	}
+	return m
+}

@@ -143,3 +143,57 @@ func expectPush[T protocol.Message](t *testing.T, r *rawTerm) T {
 	t.Fatalf("no %T", *new(T))
 	panic("unreachable")
 }
+
+// The console of every replica shows a terminal online wherever it is connected: as soon
+// as it connects to another replica or leaves it. Rows of a replica that died without
+// clearing them count only until their lease runs out.
+func TestReplicasShareWhoIsOnline(t *testing.T) {
+	hubs := startReplicas(t, 2)
+	a, b := hubs[0], hubs[1]
+	tk, gone := a.enroll(t), a.enroll(t)
+	online := func(th *testHub, id string) bool {
+		for _, ti := range th.Terminals() {
+			if ti.ID == id {
+				return ti.Online
+			}
+		}
+		return false
+	}
+	waitUntil := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting until %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if online(a, tk.id) || online(b, tk.id) {
+		t.Fatal("online before it connected")
+	}
+	r := b.connect(t, tk)
+	waitUntil("replica a shows the terminal connected to b online", func() bool { return online(a, tk.id) })
+	if !online(b, tk.id) {
+		t.Error("replica b does not show its own connection online")
+	}
+	r.ws.Close()
+	waitUntil("replica a shows it offline after it left b", func() bool { return !online(a, tk.id) })
+	waitUntil("replica b shows it offline", func() bool { return !online(b, tk.id) })
+
+	// A replica that died leaves its row behind: it counts within the lease, not after.
+	for _, tt := range []struct {
+		age  time.Duration
+		want bool
+	}{{time.Second, true}, {presenceLease + time.Second, false}} {
+		if _, err := a.pg.pool.Exec(t.Context(), `INSERT INTO presence (terminal_id, origin, seen_at)
+			VALUES ($1, 'r-dead', clock_timestamp() - $2::interval)
+			ON CONFLICT (terminal_id) DO UPDATE SET origin = EXCLUDED.origin, seen_at = EXCLUDED.seen_at`,
+			gone.id, tt.age.String()); err != nil {
+			t.Fatal(err)
+		}
+		if got := online(b, gone.id); got != tt.want {
+			t.Errorf("a dead replica's row %v old: online = %v, want %v", tt.age, got, tt.want)
+		}
+	}
+}
