@@ -16,6 +16,7 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/drivers/scanner/barcode"
 	"github.com/govkiosk/govkiosk/drivers/scanner/escl"
+	"github.com/govkiosk/govkiosk/drivers/transport"
 )
 
 // Scanner commands: listen to a barcode scanner, scan a page over eSCL, and the two
@@ -94,6 +95,13 @@ func setupScannerListen(fs *flag.FlagSet) func(context.Context, *env, []string) 
 		if err != nil {
 			return err
 		}
+		// A scanner not plugged in yet is waited for; a path that can never be a port
+		// or a rate no port takes is said at once.
+		var ns *transport.NotSerialError
+		var be *transport.BaudError
+		if err := transport.CheckSerial(transport.SerialConfig{Path: *port, Baud: *baud}); errors.As(err, &ns) || errors.As(err, &be) {
+			return err
+		}
 		r, err := barcode.New(barcode.Config{Name: "scanner", Open: barcode.SerialOpener(*port, *baud),
 			Frame:   barcode.FrameConfig{Terminator: t, AIM: *aim, MaxLine: *maxLine},
 			Trigger: trig, Stop: stp, Retrigger: len(trig) > 0}, e.log)
@@ -119,7 +127,7 @@ func setupScannerListen(fs *flag.FlagSet) func(context.Context, *env, []string) 
 				return <-done
 			case st := <-hs:
 				if st.State == health.Offline || st.State == health.Online {
-					fmt.Fprintf(e.stderr, "scanner %s: %s %s\n", st.State, st.Reason, st.Details["port"])
+					fmt.Fprintln(e.stderr, strings.Join(strings.Fields(fmt.Sprintf("scanner %s: %s %s %s", st.State, st.Reason, st.Details["port"], st.Details["error"])), " "))
 				}
 			case ev := <-r.Events():
 				line := scanLine{Data: ev.Scan.Data, Symbology: ev.Scan.Symbology, AIM: ev.Scan.AIM, At: ev.Scan.At}

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tarm/serial"
@@ -48,13 +52,96 @@ type serialPort struct {
 	wmu    sync.Mutex // one writer at a time
 }
 
-// OpenSerial opens a serial port at the configured baud rate, 8N1, raw mode.
+// StandardBauds are the line speeds serial devices use, for messages that say which
+// rates a port takes.
+var StandardBauds = []int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600}
+
+// otherBauds are the further rates the serial driver can set.
+var otherBauds = []int{50, 75, 110, 134, 150, 200, 300, 600, 1800, 500000, 576000, 1000000,
+	1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000}
+
+// BaudError is a line speed a serial port cannot be set to.
+type BaudError struct{ Baud int }
+
+func (e *BaudError) Error() string {
+	rates := make([]string, len(StandardBauds))
+	for i, b := range StandardBauds {
+		rates[i] = strconv.Itoa(b)
+	}
+	return fmt.Sprintf("%d is not a baud rate a serial port can be set to; use one of %s", e.Baud, strings.Join(rates, ", "))
+}
+
+// NotSerialError is a path that is not a serial port: a regular file, a directory, or a
+// device that is no terminal (/dev/null). Opening one as a port fails in the system
+// call that sets the line ("inappropriate ioctl for device"), which says nothing to a
+// technician who mistyped a path.
+type NotSerialError struct {
+	Path string
+	// What the path is instead: "a regular file", "a directory", ...
+	What string
+}
+
+func (e *NotSerialError) Error() string {
+	return fmt.Sprintf("transport: %s is not a serial port (it is %s); give the device node of the port, e.g. /dev/ttyUSB0 or a /dev/govkiosk-* name", e.Path, e.What)
+}
+
+// Is makes a NotSerialError match ErrNoDevice: there is no device at the path.
+func (e *NotSerialError) Is(target error) bool { return target == ErrNoDevice }
+
+// kindOf says in words what a non-device file is.
+func kindOf(m os.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0 && m&os.ModeCharDevice == 0:
+		return "a block device"
+	case m&os.ModeCharDevice != 0:
+		return "a character device that is not a terminal"
+	}
+	return "not a device"
+}
+
+// CheckSerial says, without opening it, what is wrong with a port that cannot work: a
+// rate no port takes (*BaudError), nothing at the path (ErrNoDevice), or a path that is
+// no device (*NotSerialError). A character device may still turn out not to be a
+// terminal when opened.
+func CheckSerial(cfg SerialConfig) error {
+	_, err := checkSerial(cfg)
+	return err
+}
+
+func checkSerial(cfg SerialConfig) (os.FileInfo, error) {
+	if cfg.Baud == 0 {
+		cfg.Baud = 115200
+	}
+	if !slices.Contains(StandardBauds, cfg.Baud) && !slices.Contains(otherBauds, cfg.Baud) {
+		return nil, fmt.Errorf("transport: open serial %s: %w", cfg.Path, &BaudError{Baud: cfg.Baud})
+	}
+	st, err := os.Stat(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("transport: open serial %s: %w", cfg.Path, errors.Join(ErrNoDevice, err))
+	}
+	if st.Mode()&os.ModeCharDevice == 0 {
+		return nil, &NotSerialError{Path: cfg.Path, What: kindOf(st.Mode())}
+	}
+	return st, nil
+}
+
+// OpenSerial opens a serial port at the configured baud rate, 8N1, raw mode. A path that
+// is no serial port fails with a *NotSerialError, a rate no port takes with a *BaudError.
 func OpenSerial(cfg SerialConfig) (Port, error) {
 	if cfg.Baud == 0 {
 		cfg.Baud = 115200
 	}
-	if _, err := os.Stat(cfg.Path); err != nil {
-		return nil, fmt.Errorf("transport: open serial %s: %w", cfg.Path, errors.Join(ErrNoDevice, err))
+	st, err := checkSerial(cfg)
+	if err != nil {
+		return nil, err
 	}
 	p, err := serial.OpenPort(&serial.Config{
 		Name:        cfg.Path,
@@ -64,6 +151,9 @@ func OpenSerial(cfg SerialConfig) (Port, error) {
 		StopBits:    serial.Stop1,
 		ReadTimeout: pollInterval,
 	})
+	if errors.Is(err, syscall.ENOTTY) {
+		return nil, &NotSerialError{Path: cfg.Path, What: kindOf(st.Mode())}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("transport: open serial %s at %d baud: %w", cfg.Path, cfg.Baud, err)
 	}

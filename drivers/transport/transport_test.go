@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/govkiosk/govkiosk/kiosk/config"
 )
 
 func openPair(t *testing.T) (*PTY, Port) {
@@ -157,6 +161,65 @@ func TestOpenSerialMissing(t *testing.T) {
 	}
 }
 
+// TestOpenSerialSaysWhatIsWrong: a path that is no serial port and a rate no port takes
+// are said in words a technician can act on. Before, they came out as the system call's
+// "inappropriate ioctl for device" and the serial library's "Unrecognized baud rate".
+func TestOpenSerialSaysWhatIsWrong(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ttyUSB0.txt")
+	if err := os.WriteFile(file, []byte("not a port"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	p, err := OpenPTY(filepath.Join(dir, "dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	cases := []struct {
+		name, path string
+		baud       int
+		want       []string
+	}{
+		{"regular file", file, 9600, []string{file + " is not a serial port (it is a regular file)", "/dev/ttyUSB0"}},
+		{"link to a file", link, 9600, []string{link + " is not a serial port (it is a regular file)"}},
+		{"directory", dir, 9600, []string{dir + " is not a serial port (it is a directory)"}},
+		{"not a terminal", "/dev/null", 9600, []string{"/dev/null is not a serial port (it is a character device that is not a terminal)"}},
+		{"bad baud", p.Path(), 12345, []string{"12345 is not a baud rate", "1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := OpenSerial(SerialConfig{Path: c.path, Baud: c.baud})
+			if err == nil {
+				s.Close()
+				t.Fatal("opened")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "ioctl") || strings.Contains(err.Error(), "Unrecognized") {
+				t.Errorf("error %q still speaks of the system call", err)
+			}
+			var ns *NotSerialError
+			var be *BaudError
+			if !errors.As(err, &ns) && !errors.As(err, &be) {
+				t.Errorf("error %T is neither a NotSerialError nor a BaudError", err)
+			}
+		})
+	}
+	// A rate the driver takes, though not a standard one, still opens.
+	s, err := OpenSerial(SerialConfig{Path: p.Path(), Baud: 500000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
 func TestWireTime(t *testing.T) {
 	for _, c := range []struct {
 		n, baud int
@@ -201,5 +264,13 @@ func TestParseUSBID(t *testing.T) {
 		if c.ok && got.String() != strings.ToLower(c.in) {
 			t.Errorf("String() = %q", got.String())
 		}
+	}
+}
+
+// TestStandardBaudsMatchTheConfiguration: the rates the port's message lists are those
+// the configuration accepts, so the two never give a technician different lists.
+func TestStandardBaudsMatchTheConfiguration(t *testing.T) {
+	if !slices.Equal(StandardBauds, config.BaudRates) {
+		t.Fatalf("transport lists %v, the configuration accepts %v", StandardBauds, config.BaudRates)
 	}
 }
