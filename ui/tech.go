@@ -415,6 +415,7 @@ func (s *techScreen) fill() {
 				}),
 				s.button("tech.save", a.T("tech.save"), s.save)))
 	case "terminal":
+		objs = append(objs, s.platformConfig()...)
 		objs = append(objs,
 			a.fact(a.T("tech.hall"), s.cfg.HallName("zh")),
 			a.note(a.T("tech.hall.note")),
@@ -581,10 +582,39 @@ func (s *techScreen) save() {
 		if err != nil {
 			return "", err
 		}
-		a.do(func() { a.ApplySettings(SettingsOf(&c)) })
+		eff := &c
+		if pc, ok := a.deps.Technician.(PlatformConfigured); ok {
+			eff = pc.Effective(&c) // the platform's settings stay over the file's
+		}
+		a.do(func() { a.ApplySettings(SettingsOf(eff)) })
 		if restart {
 			return a.T("tech.saved.restart"), nil
 		}
 		return a.T("tech.saved"), nil
 	})
+}
+
+// platformConfig says which settings the platform's configuration sets (they win over
+// this terminal's file) and whether its last push was refused, and why.
+func (s *techScreen) platformConfig() []fyne.CanvasObject {
+	a := s.a
+	pc, ok := a.deps.Technician.(PlatformConfigured)
+	if !ok {
+		return nil
+	}
+	st := pc.PlatformConfig()
+	var objs []fyne.CanvasObject
+	if st.Version == "" {
+		objs = append(objs, a.fact(a.T("tech.platform_config"), a.T("tech.platform_config.none")))
+	} else {
+		objs = append(objs, a.fact(a.T("tech.platform_config"), st.Version),
+			a.note(a.T("tech.platform_config.precedence", map[string]any{"Keys": strings.Join(st.Sets, ", ")})))
+		if st.Restart {
+			objs = append(objs, a.note(a.T("tech.platform_config.restart")))
+		}
+	}
+	if st.Refused != "" {
+		objs = append(objs, a.para(a.T("tech.platform_config.refused", map[string]any{"Version": st.Refused})+"\n"+strings.Join(st.Problems, "\n")))
+	}
+	return objs
 }

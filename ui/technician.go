@@ -43,6 +43,31 @@ type Technician interface {
 	SaveAccess(st access.State) error
 }
 
+// PlatformConfigured is implemented by a Technician whose terminal also takes its
+// configuration from the platform. The platform's settings win over the terminal's
+// file for the settings they set; the file gives the rest. The technician screen says
+// which, and whether the platform's last push applied.
+type PlatformConfigured interface {
+	// Effective returns the file's configuration c with the platform's settings over it:
+	// the configuration that runs.
+	Effective(c *config.Config) *config.Config
+	// PlatformConfig reports the platform's configuration.
+	PlatformConfig() PlatformConfig
+}
+
+// PlatformConfig is the platform's configuration as the terminal holds it.
+type PlatformConfig struct {
+	// Version is the push in force ("" none) and Sets the settings it sets, as the file
+	// writes their keys.
+	Version string
+	Sets    []string
+	// Refused is a later push the terminal refused, with the reasons; it kept Version.
+	Refused  string
+	Problems []string
+	// Restart says a setting of the push in force (devices) waits for a restart.
+	Restart bool
+}
+
 // Detected is one device a probe found.
 type Detected struct {
 	Device config.Device

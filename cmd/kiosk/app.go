@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -244,6 +245,12 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 			sim.dashboard, moved, sim.printed, demoPIN)
 	}
 
+	// The platform's configuration over the technician's file: what runs.
+	platform := loadPlatformConfig(dataDir, log.With("part", "platform-config"))
+	file := cfg
+	cfg = platform.over(file)
+	platform.started = slices.Clone(cfg.Devices)
+
 	catalogs := catalog.NewStore(initialCatalog(dataDir, log), log.With("part", "catalog"))
 
 	registry := newRegistry(log.With("part", "devices"))
@@ -280,7 +287,7 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		dataDir: dataDir, hubURL: cfg.Platform.URL, log: log, registry: registry, catalogs: catalogs, clock: clk,
 		link: client.LinkOptions{CAFile: cfg.Platform.CAFile, Pin: cfg.Platform.HubCertPin,
 			InsecureUnencrypted: cfg.Platform.InsecureUnencryptedLink},
-		keyPath: queueKey, keyReadOnly: keyFromCredentials,
+		keyPath: queueKey, keyReadOnly: keyFromCredentials, platform: platform,
 		state:     ui.NewValue(ui.SyncState{}),
 		bulletins: ui.NewValue(ui.Bulletin{}),
 	}
@@ -301,7 +308,8 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	guard := access.NewGuard(cfg.Technician.PINHash, loadAccessState(dataDir), time.Now)
 	tech := &technician{
 		log: log.With("part", "technician"), configPath: o.configPath, dataDir: dataDir, registry: registry,
-		sync: sy, cards: cards, codes: codes, printer: sink, paper: paper, scanner: scanner, guard: guard, cfg: cfg,
+		sync: sy, cards: cards, codes: codes, printer: sink, paper: paper, scanner: scanner, guard: guard, cfg: file,
+		platform: platform,
 	}
 
 	fa := h.app
@@ -354,7 +362,14 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		deps.Voice = guide
 	}
 	k.ui = ui.New(deps)
-	k.ui.ApplySettings(ui.SettingsOf(cfg)) // the palette and the voice's defaults
+	do := h.do
+	if do == nil {
+		do = fyne.Do
+	}
+	kui := k.ui
+	sy.setApply(tech.Config, func(c *config.Config) { do(func() { kui.ApplySettings(ui.SettingsOf(c)) }) })
+	// The palette and the voice's defaults, with a platform push that came during start-up.
+	k.ui.ApplySettings(ui.SettingsOf(platform.over(tech.Config())))
 	k.ui.Show(w)
 	k.win, k.tech = w, tech
 	k.problems, k.safeMode = problems, safeMode

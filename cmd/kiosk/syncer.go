@@ -16,6 +16,7 @@ import (
 	"github.com/govkiosk/govkiosk/internal/atomicfile"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/clock"
+	"github.com/govkiosk/govkiosk/kiosk/config"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/sync/client"
 	"github.com/govkiosk/govkiosk/sync/protocol"
@@ -46,14 +47,21 @@ type syncer struct {
 	// clock is the trusted time (nil in tests: the wall clock, believed).
 	clock *clock.Clock
 
+	// platform is the platform's configuration over the technician's file.
+	platform *platformConfig
+
 	state     *ui.Value[ui.SyncState]
 	bulletins *ui.Value[ui.Bulletin]
 
-	mu     sync.Mutex
-	q      *queue.Queue
-	c      *client.Client
-	cancel context.CancelFunc
-	done   chan struct{}
+	mu sync.Mutex
+	// fileConfig and applyConfig are set once the screens exist: the technician's file,
+	// and what makes a configuration take effect.
+	fileConfig  func() *config.Config
+	applyConfig func(*config.Config)
+	q           *queue.Queue
+	c           *client.Client
+	cancel      context.CancelFunc
+	done        chan struct{}
 }
 
 func (s *syncer) queueDir() string { return filepath.Join(s.dataDir, "queue") }
@@ -151,6 +159,9 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 			var v client.Versions
 			if c := s.catalogs.Current(); c != nil {
 				v.Catalog = c.Version
+			}
+			if s.platform != nil {
+				v.Config = s.platform.Version()
 			}
 			return v
 		},
@@ -262,10 +273,31 @@ func (s *syncer) onCatalog(version string, payload json.RawMessage) error {
 	return nil
 }
 
-// onConfig accepts configuration pushes but applies none yet: the terminal's file is the
-// technician's, and a push that changes devices must not take effect mid-visit.
+func (s *syncer) setApply(file func() *config.Config, apply func(*config.Config)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fileConfig, s.applyConfig = file, apply
+}
+
+// onConfig applies the platform's configuration push over the technician's file: the
+// hall's name, timeouts and voice at once, devices at the next restart. A push that does
+// not fit is refused with its reasons (the client reports them to the hub) and the
+// configuration that runs stays as it was.
 func (s *syncer) onConfig(version string, payload json.RawMessage) error {
-	s.log.Info("configuration push received (kept by the platform; local file unchanged)", "version", version, "bytes", len(payload))
+	s.mu.Lock()
+	file, apply := s.fileConfig, s.applyConfig
+	s.mu.Unlock()
+	if s.platform == nil || file == nil {
+		return errors.New("the terminal is starting; the platform pushes again")
+	}
+	c, err := s.platform.push(version, payload, file())
+	if err != nil {
+		s.log.Warn("platform configuration refused; the terminal keeps its configuration", "version", version, "err", err)
+		return err
+	}
+	apply(c)
+	s.log.Info("platform configuration applied", "version", version, "sets", s.platform.status().Sets,
+		"devices_at_restart", s.platform.status().Restart)
 	return nil
 }
 

@@ -43,6 +43,8 @@ type technician struct {
 	guard      *access.Guard
 	// apply changes what can change without a restart (hall name, timeouts).
 	apply func(*config.Config)
+	// platform is the platform's configuration over the file; nil: none.
+	platform *platformConfig
 
 	mu  sync.Mutex
 	cfg *config.Config
@@ -68,7 +70,24 @@ func (t *technician) SaveAccess(st access.State) error {
 	return atomicfile.WriteFile(filepath.Join(t.dataDir, accessFile), b, 0o600)
 }
 
-// Config returns a deep copy of the running configuration.
+// Effective returns the file's configuration c with the platform's settings over it.
+func (t *technician) Effective(c *config.Config) *config.Config {
+	if t.platform == nil {
+		return c
+	}
+	return t.platform.over(c)
+}
+
+// PlatformConfig reports the platform's configuration for the technician screen.
+func (t *technician) PlatformConfig() ui.PlatformConfig {
+	if t.platform == nil {
+		return ui.PlatformConfig{}
+	}
+	return t.platform.status()
+}
+
+// Config returns a deep copy of the technician's configuration file as it runs (the
+// platform's settings are over it; see Effective).
 func (t *technician) Config() *config.Config {
 	t.mu.Lock()
 	defer t.mu.Unlock()

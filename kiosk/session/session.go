@@ -498,6 +498,13 @@ func (s *Session) SetTimeouts(idle, warning time.Duration) {
 	s.opt.IdleTimeout, s.opt.WarningTime = idle, warning
 }
 
+// Timeouts returns the idle timeout and the warning time in force.
+func (s *Session) Timeouts() (idle, warning time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opt.IdleTimeout, s.opt.WarningTime
+}
+
 // Touch records that the resident did something (any tap or key), restarting the idle
 // timer; at "still there?" it means yes.
 func (s *Session) Touch() {

@@ -173,6 +173,9 @@ type Client struct {
 	// cur is the connection while it is authenticated, for QueryProgress.
 	cur     *session
 	cmdSeen map[string]bool
+	// configRefused is the configuration push the kiosk last refused; nil once one
+	// applied.
+	configRefused *protocol.ConfigRefusal
 	// cmdResults keeps answered commands, to answer a repeat without running it again.
 	cmdResults map[string]*protocol.CommandResult
 
@@ -323,6 +326,12 @@ func (c *Client) Stats() Stats {
 	return Stats{Connects: s.connects.Load(), Dials: s.dials.Load(), ChunksSent: s.chunks.Load(),
 		BytesSent: s.bytes.Load(), Delivered: s.delivered.Load(), Failed: s.failed.Load(), Held: s.held.Load(),
 		Heartbeats: s.heartbeats.Load(), ProtocolErrs: s.protoErrs.Load(), HubUnproven: s.unproven.Load()}
+}
+
+func (c *Client) refusedConfig() *protocol.ConfigRefusal {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.configRefused
 }
 
 func (c *Client) versions() Versions {

@@ -1,6 +1,9 @@
 package client
 
 import (
+	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,4 +52,49 @@ func TestRevokedTerminalStops(t *testing.T) {
 	if err := c.State().LastError; !strings.Contains(err, "enroll it again") {
 		t.Errorf("handshake refusal %q lacks the hub's reason", err)
 	}
+}
+
+// TestConfigPushReportsAppliedOrRefused: the hub learns from the terminal's heartbeat
+// whether its configuration push applied, and if not, why, while the terminal keeps the
+// configuration it had.
+func TestConfigPushReportsAppliedOrRefused(t *testing.T) {
+	lh := startHub(t, hub.Options{})
+	cr := lh.enroll(t)
+	q := openQueue(t, cr)
+	opt := fast(cr, q)
+	opt.HeartbeatInterval = time.Hour // only the report after a push can tell the hub
+	opt.OnConfig = func(version string, payload json.RawMessage) error {
+		if strings.Contains(string(payload), "idle_timeout") {
+			return errors.New("config: 1 problem(s):\n  session.idle_timeout: 5s is below 30s")
+		}
+		return nil
+	}
+	c := run(t, opt)
+	waitFor(t, 10*time.Second, "online", func() bool { return c.State().Online })
+	term := func() hub.TerminalInfo { return lh.Terminals()[0] }
+
+	good, err := lh.SetConfig("", []byte(`{"hall":{"name_zh":"测试大厅"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "applied at the hub", func() bool { ti := term(); return ti.ConfigApplied && ti.Config == good })
+
+	bad, err := lh.SetConfig("", []byte(`{"session":{"idle_timeout":"5s"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "refusal at the hub", func() bool { return term().ConfigRefused != nil })
+	ti := term()
+	if ti.ConfigApplied || ti.Config != good || ti.ConfigRefused.Version != bad {
+		t.Errorf("after the bad push the hub shows %+v, want %s kept and %s refused", ti, good, bad)
+	}
+	if !slices.Contains(ti.ConfigRefused.Problems, "session.idle_timeout: 5s is below 30s") {
+		t.Errorf("reasons %q", ti.ConfigRefused.Problems)
+	}
+
+	fixed, err := lh.SetConfig("", []byte(`{"hall":{"name_zh":"测试大厅二"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the next push applied", func() bool { ti := term(); return ti.Config == fixed && ti.ConfigRefused == nil })
 }

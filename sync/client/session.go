@@ -511,12 +511,21 @@ func (s *session) unsolicited(ctx context.Context, m protocol.Message) {
 			return s.c.opt.OnCatalog(m.Version, m.Payload)
 		}, func(v *Versions) *string { return &v.Catalog })
 	case *protocol.Config:
-		s.c.apply("config", m.Version, func() error {
+		err := s.c.apply("config", m.Version, func() error {
 			if s.c.opt.OnConfig == nil {
 				return nil
 			}
 			return s.c.opt.OnConfig(m.Version, m.Payload)
 		}, func(v *Versions) *string { return &v.Config })
+		s.c.mu.Lock()
+		if err != nil {
+			s.c.configRefused = refusal(m.Version, err)
+		} else {
+			s.c.configRefused = nil
+		}
+		s.c.mu.Unlock()
+		// The hub hears at once whether the push applied, and why not.
+		s.heartbeat()
 	case *protocol.Announcements:
 		s.c.apply("announcements", m.Version, func() error {
 			if s.c.opt.OnAnnouncements == nil {
@@ -547,20 +556,42 @@ func refOf(m protocol.Message) string {
 	return ""
 }
 
-// apply hands a push to the kiosk unless it already holds that version.
-func (c *Client) apply(kind, version string, call func() error, field func(*Versions) *string) {
+// apply hands a push to the kiosk unless it already holds that version, and returns the
+// kiosk's refusal.
+func (c *Client) apply(kind, version string, call func() error, field func(*Versions) *string) error {
 	have := c.versions()
 	if *field(&have) == version {
-		return
+		return nil
 	}
 	if err := call(); err != nil {
 		c.log.Warn("push not applied", "kind", kind, "version", version, "err", err)
-		return
+		return err
 	}
 	c.mu.Lock()
 	*field(&c.applied) = version
 	c.mu.Unlock()
 	c.log.Info("push applied", "kind", kind, "version", version)
+	return nil
+}
+
+// refusal turns the kiosk's reasons for refusing a configuration push, one per line,
+// into what the heartbeat reports.
+func refusal(version string, err error) *protocol.ConfigRefusal {
+	r := &protocol.ConfigRefusal{Version: version}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || len(r.Problems) == protocol.MaxConfigProblems {
+			continue
+		}
+		r.Problems = append(r.Problems, truncate(line, 256))
+	}
+	if len(r.Problems) == 0 {
+		r.Problems = []string{"refused"}
+	}
+	if !protocol.ValidVersion(version) {
+		return nil
+	}
+	return r
 }
 
 func (s *session) applyStatus(m *protocol.Status) {
@@ -645,7 +676,7 @@ func (s *session) heartbeat() {
 	}
 	v := c.versions()
 	hb := &protocol.Heartbeat{At: c.opt.Now().UTC(), App: c.opt.App,
-		Catalog: v.Catalog, Config: v.Config, Announcements: v.Announcements,
+		Catalog: v.Catalog, Config: v.Config, Announcements: v.Announcements, ConfigRefused: c.refusedConfig(),
 		Queue: protocol.QueueDepth{Queued: st.Queued, Sending: st.Sending, Failed: st.Failed, OldestQueued: st.OldestQueued.UTC(),
 			Held: st.Held, Conflicts: c.conflicts(st.Held)}}
 	if c.opt.Health != nil {

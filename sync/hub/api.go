@@ -159,6 +159,10 @@ type TerminalInfo struct {
 	Catalog      string                  `json:"catalog_version,omitempty"`
 	Config       string                  `json:"config_version,omitempty"`
 	CatalogStale bool                    `json:"catalog_stale,omitempty"`
+	// ConfigApplied is true when the terminal runs the configuration published now;
+	// ConfigRefused says which push it refused and why (it keeps Config).
+	ConfigApplied bool                    `json:"config_applied,omitempty"`
+	ConfigRefused *protocol.ConfigRefusal `json:"config_refused,omitempty"`
 	// RevokedAt is when an operator revoked the terminal; it connects no more.
 	RevokedAt    time.Time `json:"revoked_at,omitzero"`
 	RevokedBy    string    `json:"revoked_by,omitempty"`
@@ -172,7 +176,7 @@ func (h *Hub) Terminals() []TerminalInfo {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make([]TerminalInfo, 0, len(h.terms))
-	cur := h.pubVersion(kindCatalog)
+	cur, curConfig := h.pubVersion(kindCatalog), h.pubVersion(kindConfig)
 	for _, t := range h.terms {
 		ti := TerminalInfo{ID: t.rec.ID, Code: t.rec.Code, Name: t.rec.Name, EnrolledAt: t.rec.EnrolledAt,
 			Online: t.conn != nil || elsewhere[t.rec.ID], LastSeen: t.hb.LastSeen, Remote: t.remote, HeartbeatAt: t.hb.At,
@@ -182,6 +186,8 @@ func (h *Hub) Terminals() []TerminalInfo {
 			ti.App = t.rec.App
 		}
 		ti.CatalogStale = cur != "" && !t.hb.At.IsZero() && t.hb.Catalog != cur
+		ti.ConfigApplied = curConfig != "" && t.hb.Config == curConfig
+		ti.ConfigRefused = t.hb.ConfigRefused
 		if ti.Devices == nil {
 			ti.Devices = []protocol.DeviceStatus{}
 		}

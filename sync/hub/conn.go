@@ -440,7 +440,7 @@ func (c *conn) handleHeartbeat(m *protocol.Heartbeat) {
 	h.m.heartbeats.Add(1)
 	h.mu.Lock()
 	c.term.hb = heartbeatRecord{LastSeen: h.opt.Now(), At: m.At, Devices: m.Devices, Queue: m.Queue,
-		App: m.App, Catalog: m.Catalog, Config: m.Config}
+		App: m.App, Catalog: m.Catalog, Config: m.Config, ConfigRefused: m.ConfigRefused}
 	c.term.dirty = true
 	h.mu.Unlock()
 	c.reconcile(m.Catalog, m.Config, m.Announcements)

@@ -135,6 +135,8 @@ type heartbeatRecord struct {
 	App      string                  `json:"app_version"`
 	Catalog  string                  `json:"catalog_version,omitempty"`
 	Config   string                  `json:"config_version,omitempty"`
+	// ConfigRefused is the configuration push the terminal last refused, with why.
+	ConfigRefused *protocol.ConfigRefusal `json:"config_refused,omitempty"`
 }
 
 // store is the hub's bbolt database. Every write is its own fsynced transaction (or a

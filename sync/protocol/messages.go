@@ -284,7 +284,20 @@ type Heartbeat struct {
 	Config  string         `json:"config_version,omitempty"`
 	// Announcements is the announcements version the terminal holds.
 	Announcements string `json:"announcements_version,omitempty"`
+	// ConfigRefused says the terminal refused the configuration push of that version
+	// and keeps the configuration it reports in Config. Absent once a push applied.
+	ConfigRefused *ConfigRefusal `json:"config_refused,omitempty"`
 }
+
+// ConfigRefusal is a configuration push the terminal refused, with its reasons (setting
+// keys and what is wrong; never personal data).
+type ConfigRefusal struct {
+	Version  string   `json:"version"`
+	Problems []string `json:"problems"`
+}
+
+// MaxConfigProblems is the most reasons one ConfigRefusal carries.
+const MaxConfigProblems = 16
 
 // Catalog pushes the service catalog. Payload is opaque JSON the kiosk's catalog package
 // parses.
@@ -912,6 +925,19 @@ func (m *Heartbeat) Validate() error {
 		for k, v := range d.Details {
 			if len(k) == 0 || len(k) > 64 || len(v) > 256 {
 				return invalid(t, f+".details", "key or value too long")
+			}
+		}
+	}
+	if r := m.ConfigRefused; r != nil {
+		if !ValidVersion(r.Version) {
+			return invalid(t, "config_refused.version", "want 1-64 printable ASCII characters")
+		}
+		if len(r.Problems) == 0 || len(r.Problems) > MaxConfigProblems {
+			return invalid(t, "config_refused.problems", "want 1-"+strconv.Itoa(MaxConfigProblems))
+		}
+		for i, p := range r.Problems {
+			if err := checkText(t, "config_refused.problems["+strconv.Itoa(i)+"]", p, 256, true); err != nil {
+				return err
 			}
 		}
 	}

@@ -64,6 +64,8 @@ func samples() map[string]Message {
 			Devices: []DeviceStatus{},
 			Queue: QueueDepth{Queued: 1, Held: 1, Conflicts: []Conflict{{ID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c",
 				TrackingCode: "K7Q2-00042-X", Reason: "conflict: tracking code already used by another submission", Since: t0}}}},
+		"heartbeat_config_refused": &Heartbeat{At: t0, App: "1.4.0", Config: "cfg-3", Devices: []DeviceStatus{},
+			ConfigRefused: &ConfigRefusal{Version: "cfg-4", Problems: []string{"session.idle_timeout: 5s is below 30s"}}},
 		"catalog":       &Catalog{Version: "c-13", Payload: json.RawMessage(`{"items":[{"id":"hukou.move"}]}`)},
 		"config":        &Config{Version: "cfg-3", Payload: json.RawMessage(`{"idle_timeout":"90s"}`)},
 		"announcements": &Announcements{Version: "a-1", Items: []Announcement{{ID: "n1", Title: "春节办公时间", Body: "2月1日至7日休息", Level: LevelImportant, From: t0}}},
