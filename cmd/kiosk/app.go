@@ -241,8 +241,8 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		if sim.moved != "" {
 			moved = "\n                     (hub port " + sim.moved + ")"
 		}
-		fmt.Fprintf(logOut, "\n  hub dashboard:     %s%s\n  printed receipts:  %s\n  technician:        tap the four corners clockwise from top-left, PIN %s\n\n",
-			sim.dashboard, moved, sim.printed, demoPIN)
+		fmt.Fprintf(logOut, "\n  hub dashboard:     %s%s\n  hub console:       %sconsole/  (account demo, secret %s)\n  printed receipts:  %s\n  technician:        tap the four corners clockwise from top-left, PIN %s\n\n",
+			sim.dashboard, moved, sim.dashboard, sim.consoleSecret, sim.printed, demoPIN)
 	}
 
 	// The platform's configuration over the technician's file: what runs.

@@ -40,6 +40,9 @@ type simulation struct {
 	hub       *hub.Hub
 	hubURL    string
 	dashboard string
+	// consoleSecret signs the demo operator account "demo" in to the operations console
+	// (dashboard + "console/"); made afresh at every start.
+	consoleSecret string
 	// moved says why the hub is not on the port asked for, when it is not.
 	moved   string
 	printed string
@@ -160,6 +163,13 @@ func (s *simulation) startHub(ctx context.Context, o *options, dataDir string, l
 	if err := copyFS(licDir, assets.Licences()); err != nil {
 		return fmt.Errorf("local hub: licences: %w", err)
 	}
+	// The demo's operator account for the console, with a new secret each start (the
+	// accounts file keeps only its hash).
+	secret, err := hub.AddAccount(filepath.Join(dir, "operators.json"), "demo", hub.RoleAdmin, true)
+	if err != nil {
+		return fmt.Errorf("local hub: demo operator: %w", err)
+	}
+	s.consoleSecret = secret
 	h, err := hub.New(hub.Options{Dir: dir, Logger: log.With("part", "hub"), OperatorToken: "simulate", LicenceDir: licDir})
 	if err != nil {
 		return fmt.Errorf("local hub: %w", err)

@@ -135,6 +135,16 @@ type Item struct {
 	// Guide is the service guide (办事指南) shown before starting, and the whole answer
 	// for a counter-only item: where to go and what to bring.
 	Guide Text `json:"guide"`
+	// Rating is the 好差评 mark the hub publishes on items residents rate four stars or
+	// more; nil means none.
+	Rating *Rating `json:"rating,omitempty"`
+}
+
+// Rating is an item's published rating: the average of Count ratings since a date.
+type Rating struct {
+	Average float64 `json:"average"`
+	Count   int     `json:"count"`
+	Since   string  `json:"since,omitempty"` // YYYY-MM-DD
 }
 
 // Free reports whether the item costs nothing.

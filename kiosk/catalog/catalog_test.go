@@ -128,6 +128,12 @@ func TestParseProblems(t *testing.T) {
 			itemN(m, 1)["fees"] = []any{map[string]any{"title": map[string]any{"zh": "费"}, "amount_fen": -1}}
 		}), []string{"items[1].fees[0].amount_fen"}},
 		{"time limit", mutate(t, func(m map[string]any) { itemN(m, 0)["time_limit_days"] = 400 }), []string{"items[0].time_limit_days"}},
+		{"rating average", mutate(t, func(m map[string]any) {
+			itemN(m, 0)["rating"] = map[string]any{"average": 6, "count": 3}
+		}), []string{"items[0].rating"}},
+		{"rating of no ratings", mutate(t, func(m map[string]any) {
+			itemN(m, 0)["rating"] = map[string]any{"average": 4.5, "count": 0}
+		}), []string{"items[0].rating"}},
 		{"identity rule", mutate(t, func(m map[string]any) { itemN(m, 0)["identity"] = "maybe" }), []string{"items[0].identity"}},
 		{"no guide", mutate(t, func(m map[string]any) { delete(itemN(m, 0), "guide") }), []string{"items[0].guide.zh"}},
 		{"duplicate material", mutate(t, func(m map[string]any) {
@@ -345,5 +351,18 @@ func TestMinPages(t *testing.T) {
 				t.Errorf("bundle's register: %d pages, at least %d; want %d, %d", got.PageCount(), got.MinPageCount(), tc.pages, tc.min)
 			}
 		})
+	}
+}
+
+// TestPublishedRating: the hub's 好差评 mark on an item is read (and checked).
+func TestPublishedRating(t *testing.T) {
+	c, err := Parse(mutate(t, func(m map[string]any) {
+		itemN(m, 1)["rating"] = map[string]any{"average": 4.6, "count": 120, "since": "2026-11-01"}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Items[1].Rating; r == nil || r.Average != 4.6 || r.Count != 120 || r.Since != "2026-11-01" || c.Items[0].Rating != nil {
+		t.Errorf("ratings %+v %+v", c.Items[0].Rating, c.Items[1].Rating)
 	}
 }

@@ -247,6 +247,9 @@ func (c *Catalog) claim(k *checker, path, id string, ids map[string]string) {
 
 func (c *Catalog) checkItem(k *checker, p string, it *Item, cats map[string]bool, ids map[string]string) {
 	c.claim(k, p+".id", it.ID, ids)
+	if r := it.Rating; r != nil && (r.Average < 1 || r.Average > 5 || r.Count < 1) {
+		k.add(p+".rating", "average %v of %d ratings: want an average of 1-5 over at least one rating", r.Average, r.Count)
+	}
 	k.text(p+".title", it.Title, true)
 	k.pinyin(p+".pinyin", it.Pinyin, it.Title.Zh)
 	k.keywords(p+".keywords", it.Keywords)

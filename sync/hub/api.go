@@ -52,6 +52,7 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/terminals/{id}/conflicts/{submission}", h.operator(permManage, "conflict.resolve", "id", h.serveResolveConflict))
 	mux.HandleFunc("GET /api/audit", h.operator(permAudit, "audit.read", "", h.serveAudit))
 	mux.HandleFunc("GET /{$}", h.serveDashboard)
+	h.routeConsole(mux)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -385,6 +385,8 @@ func (c *conn) handleAuth(m protocol.Message) {
 	h.notePresence()
 	if old != nil {
 		old.closeWith(closeReplaced, "replaced by a newer connection")
+	} else {
+		h.connectionEvent(t.rec.ID, true, h.opt.Now().UTC())
 	}
 	c.term = t
 	c.log = c.log.With("terminal", t.rec.ID)
@@ -439,10 +441,12 @@ func (c *conn) handleHeartbeat(m *protocol.Heartbeat) {
 	h := c.h
 	h.m.heartbeats.Add(1)
 	h.mu.Lock()
+	prev := c.term.hb.Devices
 	c.term.hb = heartbeatRecord{LastSeen: h.opt.Now(), At: m.At, Devices: m.Devices, Queue: m.Queue,
 		App: m.App, Catalog: m.Catalog, Config: m.Config, ConfigRefused: m.ConfigRefused}
 	c.term.dirty = true
 	h.mu.Unlock()
+	h.observeHealth(c.term.rec.ID, prev, m.Devices, h.opt.Now().UTC())
 	c.reconcile(m.Catalog, m.Config, m.Announcements)
 }
 
@@ -463,6 +467,7 @@ func (c *conn) cleanup() {
 	h.mu.Unlock()
 	if left {
 		h.notePresence()
+		h.connectionEvent(c.term.rec.ID, false, h.opt.Now().UTC())
 	}
 	if c.closing.Load() {
 		select {

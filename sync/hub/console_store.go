@@ -88,16 +88,18 @@ type alertRecord struct {
 // rating arrives, assigned to a person, answered and closed, with a deadline.
 type caseRecord struct {
 	// ID is the rating's id: one case per rating.
-	ID         string    `json:"id"`
-	RatingRef  string    `json:"rating_ref"`
-	TerminalID string    `json:"terminal_id"`
-	Item       string    `json:"item,omitempty"`
-	Stars      int       `json:"stars"`
-	Reasons    []string  `json:"reasons,omitempty"`
-	RatedAt    time.Time `json:"rated_at"`
-	Opened     time.Time `json:"opened"`
-	Deadline   time.Time `json:"deadline"`
-	Assignee   string    `json:"assignee,omitempty"`
+	ID         string   `json:"id"`
+	RatingRef  string   `json:"rating_ref"`
+	TerminalID string   `json:"terminal_id"`
+	Item       string   `json:"item,omitempty"`
+	Stars      int      `json:"stars"`
+	Reasons    []string `json:"reasons,omitempty"`
+	// Comment is the rating's sealed comment, as the rating stores it.
+	Comment  []byte    `json:"comment,omitempty"`
+	RatedAt  time.Time `json:"rated_at"`
+	Opened   time.Time `json:"opened"`
+	Deadline time.Time `json:"deadline"`
+	Assignee string    `json:"assignee,omitempty"`
 	// Answer is the sealed reply to the resident (it may carry personal data).
 	Answer     []byte    `json:"answer,omitempty"`
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
@@ -185,8 +187,8 @@ func (s *store) healthEvents(terminalID string, limit int) ([]healthEventRecord,
 		// The keys after the prefix are 8 bytes: seek past the last one and walk back.
 		end := append(slices.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
 		c := b.Cursor()
-		k, v := c.Seek(end)
-		if k == nil {
+		var k, v []byte
+		if sk, _ := c.Seek(end); sk == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

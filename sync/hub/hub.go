@@ -296,6 +296,8 @@ type Hub struct {
 	health         storageHealth // is storage failing: /readyz and the log's rate
 	quota          quotas        // open submissions per terminal, for quotas and the sweep
 	sweepOnce      sync.Once     // the sweep of abandoned uploads starts with the first Serve
+	console        consoleState  // the operations console's sessions and placements
+	alerts         alertBook     // active device alerts by terminal and device
 
 	mu       sync.Mutex
 	closed   bool
@@ -438,6 +440,11 @@ func New(opt Options) (*Hub, error) {
 			return nil, err
 		}
 		h.licences = dl
+	}
+	if err := h.loadConsole(); err != nil {
+		st.close()
+		audit.close()
+		return nil, err
 	}
 	if opt.Forward != "" || len(opt.ForwardRoutes) > 0 {
 		st.enableOutbox()
@@ -635,4 +642,5 @@ func (h *Hub) flushHeartbeats() {
 	if err := h.st.saveHeartbeats(batch); err != nil {
 		h.log.Warn("save heartbeats", "err", err)
 	}
+	h.flushHealthEvents()
 }

@@ -420,8 +420,17 @@ func (c *conn) handleRating(m *protocol.Rating) {
 			c.reply(protocol.Errorf(protocol.CodeConflict, m.ID, "rating id already used for different content"))
 			return
 		}
+		// The first delivery may have stopped between the rating and its case.
+		if err := h.followUp(out); err != nil {
+			c.internal(m.ID, err)
+			return
+		}
 		h.m.duplicates.Add(1)
 		c.sendMsg(out.ack(true))
+		return
+	}
+	if err := h.followUp(out); err != nil {
+		c.internal(m.ID, err)
 		return
 	}
 	h.m.ratings.Add(1)

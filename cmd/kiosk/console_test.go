@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/govkiosk/govkiosk/ui/uitest"
+)
+
+// TestSimulatedHubConsoleSignIn: -simulate (make run's embedded default) prints the
+// operations console's address with a demo operator account, and that account signs in.
+func TestSimulatedHubConsoleSignIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the simulated kiosk")
+	}
+	test.NewTempApp(t)
+	loop := &uitest.Loop{}
+	logs := &logSink{}
+	o := &options{simulate: true, dataDir: t.TempDir(), hubListen: "127.0.0.1:0"}
+	k, err := assemble(context.Background(), o, host{app: fyne.CurrentApp(), window: test.NewTempWindow(t, nil), do: loop.Do, logOut: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { k.close(); loop.Drain() }()
+	m := regexp.MustCompile(`hub console: +(\S+) +\(account (\S+), secret (\S+)\)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no console address and account in the output:\n%s", logs.String())
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(m[1]+"signin", url.Values{"name": {m[2]}, "secret": {m[3]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Set-Cookie") == "" {
+		t.Errorf("sign-in with the printed account: %s", resp.Status)
+	}
+	resp, err = c.PostForm(m[1]+"signin", url.Values{"name": {m[2]}, "secret": {"not-it"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("sign-in with a wrong secret: %s", resp.Status)
+	}
+}

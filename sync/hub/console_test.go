@@ -1,0 +1,561 @@
+package hub
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/govkiosk/govkiosk/assets"
+	"github.com/govkiosk/govkiosk/kiosk/catalog"
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+func TestAlertAction(t *testing.T) {
+	for _, c := range []struct {
+		state  protocol.DeviceState
+		reason string
+		detail string
+		want   string
+	}{
+		{protocol.DeviceOnline, "", "", ""},
+		{protocol.DeviceBusy, "", "", ""},
+		{protocol.DeviceUnknown, "", "", ""},
+		{protocol.DeviceUserError, "paper out", "", ActionClear},
+		{protocol.DeviceUserError, "paper jam in the document feeder", "", ActionClear},
+		{protocol.DeviceUserError, "scanner cover open", "", ActionClear},
+		{protocol.DeviceHardwareError, "cutter error", "", ActionMaintenance},
+		{protocol.DeviceOffline, "no answer from the scanner", "", ActionMaintenance},
+		{protocol.DeviceOffline, "no port configured", "", ActionConfiguration},
+		{protocol.DeviceHardwareError, "recoverable error", "", ActionReset},
+		{protocol.DeviceHardwareError, "driver crashed", "", ActionSoftwareError},
+		{protocol.DeviceHardwareError, "whatever", ActionReset, ActionReset},
+		{protocol.DeviceHardwareError, "whatever", "reboot-the-world", ActionMaintenance},
+	} {
+		d := protocol.DeviceStatus{Device: "p", State: c.state, Reason: c.reason}
+		if c.detail != "" {
+			d.Details = map[string]string{"action": c.detail}
+		}
+		if got := alertAction(d); got != c.want {
+			t.Errorf("%s %q (action %q): %q, want %q", c.state, c.reason, c.detail, got, c.want)
+		}
+	}
+}
+
+func heartbeat(devs ...protocol.DeviceStatus) *protocol.Heartbeat {
+	return &protocol.Heartbeat{At: time.Now().UTC(), App: "test-1.0", Devices: devs}
+}
+
+func printer(state protocol.DeviceState, reason string) protocol.DeviceStatus {
+	return protocol.DeviceStatus{Device: "printer", Kind: "printer", State: state, Reason: reason, Since: time.Now().UTC()}
+}
+
+func apiGet[T any](t *testing.T, th *testHub, path, authz string) T {
+	t.Helper()
+	rec := call(th.Hub, "GET", path, authz, "127.0.0.1:5000", false, "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+	}
+	var v T
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestAlertsRaisedClearedAndAcknowledged: a paper-out printer raises a "clear" alert,
+// a person acknowledges it (audited, a viewer may not), the printer recovering clears it,
+// and a dead card reader raises "maintenance". The health events keep each change.
+func TestAlertsRaisedClearedAndAcknowledged(t *testing.T) {
+	th, secrets := opHub(t, Options{})
+	tk := th.enroll(t)
+	rt := th.connect(t, tk)
+	rt.send(heartbeat(printer(protocol.DeviceOnline, "")))
+	rt.send(heartbeat(printer(protocol.DeviceUserError, "paper out")))
+	op, viewer := basic("op-operator", secrets[RoleOperator]), basic("op-viewer", secrets[RoleViewer])
+	type list struct {
+		Alerts []AlertInfo `json:"alerts"`
+	}
+	var as []AlertInfo
+	waitFor(t, "an alert", func() bool {
+		as = apiGet[list](t, th, "/api/alerts", viewer).Alerts
+		return len(as) == 1
+	})
+	a := as[0]
+	if a.Action != ActionClear || !a.Active || a.Reason != "paper out" || a.TerminalCode != tk.code || a.AckedBy != "" {
+		t.Fatalf("alert %+v", a)
+	}
+	if rec := call(th.Hub, "POST", "/api/alerts/"+a.ID+"/ack", viewer, "127.0.0.1:5000", false, ""); rec.Code != http.StatusForbidden {
+		t.Errorf("a viewer acknowledged: %d", rec.Code)
+	}
+	rec := call(th.Hub, "POST", "/api/alerts/"+a.ID+"/ack", op, "127.0.0.1:5000", false, "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"acked_by": "op-operator"`) {
+		t.Fatalf("ack: %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(th.Hub, "POST", "/api/alerts/nope/ack", op, "127.0.0.1:5000", false, ""); rec.Code != http.StatusNotFound {
+		t.Errorf("ack of an unknown alert: %d", rec.Code)
+	}
+	entries, err := th.AuditLog(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acks []string
+	for _, e := range entries {
+		if e.Action == "alert.ack" {
+			acks = append(acks, fmt.Sprintf("%s %s %d", e.Actor, e.Target, e.Status))
+		}
+	}
+	if want := []string{"op-viewer " + a.ID + " 403", "op-operator " + a.ID + " 200", "op-operator nope 404"}; strings.Join(acks, ",") != strings.Join(want, ",") {
+		t.Errorf("audited acks %q, want %q", acks, want)
+	}
+	// Still active though acknowledged: it stays in the open list until the paper is in.
+	if open := apiGet[list](t, th, "/api/alerts?open=1", viewer).Alerts; len(open) != 1 || open[0].AckedBy != "op-operator" {
+		t.Errorf("open alerts after the ack: %+v", open)
+	}
+	rt.send(heartbeat(printer(protocol.DeviceOnline, ""), protocol.DeviceStatus{Device: "idcard", Kind: "idcard",
+		State: protocol.DeviceOffline, Reason: "no answer", Since: time.Now().UTC()}))
+	waitFor(t, "paper alert cleared, card reader alert raised", func() bool {
+		as = apiGet[list](t, th, "/api/alerts", viewer).Alerts
+		return len(as) == 2 && !as[1].Active
+	})
+	if as[0].Device != "idcard" || as[0].Action != ActionMaintenance || !as[0].Active {
+		t.Errorf("card reader alert %+v", as[0])
+	}
+	// Acknowledged and cleared: no longer open.
+	if open := apiGet[list](t, th, "/api/alerts?open=1", viewer).Alerts; len(open) != 1 || open[0].Device != "idcard" {
+		t.Errorf("open alerts: %+v", open)
+	}
+	// A restarted hub still knows the card reader's alert is active: the same report
+	// raises nothing new.
+	th.flushHealthEvents()
+	evs, _ := th.st.healthEvents(tk.id, 10)
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Device+":"+e.State)
+	}
+	if want := "idcard:offline printer:online printer:user_error printer:online terminal:online"; strings.Join(got, " ") != want {
+		t.Errorf("health events %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// TestAlertsSurviveRestart: the active alerts are loaded at start, so the same fault
+// reported after a restart is not raised twice.
+func TestAlertsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	th := startHub(t, Options{Dir: dir})
+	tk := th.enroll(t)
+	rt := th.connect(t, tk)
+	rt.send(heartbeat(printer(protocol.DeviceHardwareError, "cutter error")))
+	waitFor(t, "alert", func() bool { as, _ := th.Alerts(AlertQuery{}); return len(as) == 1 })
+	rt.ws.Close()
+	th.Close()
+	th2 := startHub(t, Options{Dir: dir})
+	rt2 := th2.connect(t, tk)
+	rt2.send(heartbeat(printer(protocol.DeviceHardwareError, "cutter error")))
+	rt2.send(heartbeat(printer(protocol.DeviceOnline, "")))
+	waitFor(t, "alert cleared", func() bool { as, _ := th2.Alerts(AlertQuery{}); return len(as) == 1 && !as[0].Active })
+}
+
+func sendRating(t *testing.T, rt *rawTerm, id, item string, stars int, created time.Time, comment string) {
+	t.Helper()
+	rt.send(&protocol.Rating{ID: id, Item: item, Stars: stars, CreatedAt: created, Comment: comment, Reasons: []string{"等候时间长"}})
+	if ack := expect[*protocol.Ack](rt); ack.ID != id {
+		t.Fatalf("ack for %s, want %s", ack.ID, id)
+	}
+}
+
+func TestRatingsSummary(t *testing.T) {
+	th, secrets := opHub(t, Options{})
+	viewer := basic("op-viewer", secrets[RoleViewer])
+	a, b := th.enroll(t), th.enroll(t)
+	if err := th.SetPlacement(a.id, "东城大厅", "东城街道", "test"); err != nil {
+		t.Fatal(err)
+	}
+	ra, rb := th.connect(t, a), th.connect(t, b)
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 10, 0, 0, 0, time.UTC) }
+	sendRating(t, ra, "r1", "hukou.move", 5, day(2), "")
+	sendRating(t, ra, "r2", "hukou.move", 4, day(3), "")
+	sendRating(t, ra, "r3", "social.card", 1, day(3), "")
+	sendRating(t, rb, "r4", "hukou.move", 2, day(10), "")
+	sendRating(t, rb, "r5", "hukou.move", 5, day(20), "") // outside the window below
+	sendRating(t, ra, "r2", "hukou.move", 4, day(3), "")  // a repeat counts once
+
+	rep := apiGet[RatingReport](t, th, "/api/ratings/summary?by=item&from=2026-11-01T00:00:00Z&to=2026-11-15T00:00:00Z", viewer)
+	if rep.Total.Count != 4 || rep.Total.Average != 3 || rep.Total.Distribution != [5]int{1, 1, 0, 1, 1} {
+		t.Errorf("total %+v", rep.Total)
+	}
+	if len(rep.Groups) != 2 || rep.Groups[0].Key != "hukou.move" || rep.Groups[0].Count != 3 || rep.Groups[0].Average != 3.67 ||
+		rep.Groups[0].Distribution != [5]int{0, 1, 0, 1, 1} || rep.Groups[1].Key != "social.card" || rep.Groups[1].Average != 1 {
+		t.Errorf("by item %+v", rep.Groups)
+	}
+	if len(rep.Days) != 3 {
+		t.Errorf("days %+v", rep.Days)
+	}
+	rep = apiGet[RatingReport](t, th, "/api/ratings/summary?by=site&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", viewer)
+	if len(rep.Groups) != 2 || rep.Groups[0].Key != "东城大厅" || rep.Groups[0].Count != 3 || rep.Groups[1].Key != "" || rep.Groups[1].Count != 2 {
+		t.Errorf("by site %+v", rep.Groups)
+	}
+	rep = apiGet[RatingReport](t, th, "/api/ratings/summary?by=terminal&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", viewer)
+	if len(rep.Groups) != 2 || rep.Groups[0].Key != a.id || !strings.HasPrefix(rep.Groups[0].Label, a.code) {
+		t.Errorf("by terminal %+v", rep.Groups)
+	}
+	for _, q := range []string{"by=resident", "from=yesterday", "from=2026-11-10&to=2026-11-01"} {
+		if rec := call(th.Hub, "GET", "/api/ratings/summary?"+q, viewer, "127.0.0.1:5000", false, ""); rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d", q, rec.Code)
+		}
+	}
+	if rec := call(th.Hub, "GET", "/api/ratings/summary", "", "127.0.0.1:5000", false, ""); rec.Code != http.StatusUnauthorized {
+		t.Errorf("anonymous summary: %d", rec.Code)
+	}
+}
+
+func TestAddWorkingDays(t *testing.T) {
+	thu := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		n    int
+		want string
+	}{{0, "2026-12-03"}, {1, "2026-12-04"}, {2, "2026-12-07"}, {5, "2026-12-10"}, {15, "2026-12-24"}} {
+		if got := addWorkingDays(thu, c.n).Format(time.DateOnly); got != c.want {
+			t.Errorf("%d working days after Thursday 3 Dec: %s, want %s", c.n, got, c.want)
+		}
+	}
+}
+
+// TestPoorRatingsOpenCases: every 1–2 star rating opens one case, due in 15 working
+// days; it is assigned, answered and closed (not closed unanswered), overdue ones are
+// flagged, and the resident's comment is shown only to roles that read personal data.
+func TestPoorRatingsOpenCases(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC).UnixNano())
+	th, secrets := opHub(t, Options{Now: func() time.Time { return time.Unix(0, now.Load()) }})
+	op, viewer := basic("op-operator", secrets[RoleOperator]), basic("op-viewer", secrets[RoleViewer])
+	tk := th.enroll(t)
+	rt := th.connect(t, tk)
+	at := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	sendRating(t, rt, "bad-1", "hukou.move", 1, at, "窗口无人")
+	sendRating(t, rt, "bad-2", "hukou.move", 2, at, "")
+	sendRating(t, rt, "ok-3", "hukou.move", 3, at, "")
+	sendRating(t, rt, "good-5", "hukou.move", 5, at, "")
+	sendRating(t, rt, "bad-1", "hukou.move", 1, at, "窗口无人") // delivered again: still one case
+	type list struct {
+		Cases []CaseInfo `json:"cases"`
+	}
+	cs := apiGet[list](t, th, "/api/cases", viewer).Cases
+	if len(cs) != 2 {
+		t.Fatalf("%d cases, want 2: %+v", len(cs), cs)
+	}
+	for _, c := range cs {
+		if c.State != CaseOpen || c.Overdue || c.Deadline.Format(time.DateOnly) != "2026-12-24" || c.Comment != "" {
+			t.Errorf("new case %+v", c)
+		}
+	}
+	post := func(authz, id, body string) (int, CaseInfo) {
+		rec := call(th.Hub, "POST", "/api/cases/"+id, authz, "127.0.0.1:5000", false, body)
+		var ci CaseInfo
+		json.Unmarshal(rec.Body.Bytes(), &ci)
+		return rec.Code, ci
+	}
+	if code, _ := post(viewer, "bad-1", `{"assignee":"li.na"}`); code != http.StatusForbidden {
+		t.Errorf("a viewer assigned a case: %d", code)
+	}
+	if code, _ := post(op, "bad-1", `{"close":true}`); code != http.StatusConflict {
+		t.Errorf("closed unanswered: %d", code)
+	}
+	if code, ci := post(op, "bad-1", `{"assignee":"li.na","deadline":"2026-12-10"}`); code != http.StatusOK || ci.State != CaseAssigned || ci.Assignee != "li.na" ||
+		ci.Deadline.In(time.Local).Format(time.DateOnly) != "2026-12-10" {
+		t.Errorf("assign: %d %+v", code, ci)
+	}
+	now.Store(time.Date(2026, 12, 11, 9, 0, 0, 0, time.UTC).UnixNano())
+	over := apiGet[list](t, th, "/api/cases?overdue=1", viewer).Cases
+	if len(over) != 1 || over[0].ID != "bad-1" {
+		t.Errorf("overdue %+v", over)
+	}
+	if code, ci := post(op, "bad-1", `{"answer":"已增派窗口人员","close":true}`); code != http.StatusOK || ci.State != CaseClosed || ci.Overdue || ci.ClosedBy != "op-operator" {
+		t.Errorf("answer and close: %d %+v", code, ci)
+	}
+	if code, _ := post(op, "bad-1", `{"assignee":"wang"}`); code != http.StatusConflict {
+		t.Errorf("changed a closed case: %d", code)
+	}
+	if code, _ := post(op, "nope", `{"assignee":"wang"}`); code != http.StatusNotFound {
+		t.Errorf("unknown case: %d", code)
+	}
+	c, err := th.Case("bad-1", true)
+	if err != nil || c.Comment != "窗口无人" || c.Answer != "已增派窗口人员" {
+		t.Errorf("case with personal data %+v, %v", c, err)
+	}
+	// The answer and the comment are sealed at rest.
+	raw, _ := th.st.getCase("bad-1")
+	if b, _ := json.Marshal(raw); strings.Contains(string(b), "窗口") || strings.Contains(string(b), "增派") {
+		t.Errorf("case stored in the clear: %s", b)
+	}
+}
+
+// TestPublishRatings: items averaging four stars or more over enough ratings are marked
+// in the catalog pushed to the terminals; the others carry no mark, and a mark from an
+// earlier publication is taken off.
+func TestPublishRatings(t *testing.T) {
+	th, secrets := opHub(t, Options{})
+	op := basic("op-operator", secrets[RoleOperator])
+	if _, err := th.SetCatalog("cat-1", []byte(`{"version":"1","items":[{"id":"a","title":{"zh":"甲"}},{"id":"b","title":{"zh":"乙"},"rating":{"average":5,"count":9,"since":"2020-01-01"}},{"id":"c"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	tk := th.enroll(t)
+	rt := th.connect(t, tk)
+	at := time.Now().UTC().Add(-time.Hour)
+	for i := range PublishMinRatings {
+		sendRating(t, rt, fmt.Sprintf("a%d", i), "a", 4+i%2, at, "")
+		sendRating(t, rt, fmt.Sprintf("b%d", i), "b", 3, at, "")
+	}
+	for i := range PublishMinRatings - 1 {
+		sendRating(t, rt, fmt.Sprintf("c%d", i), "c", 5, at, "")
+	}
+	rec := call(th.Hub, "POST", "/api/ratings/publish", op, "127.0.0.1:5000", false, "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("publish: %d %s", rec.Code, rec.Body)
+	}
+	var res struct {
+		Version   string                     `json:"catalog_version"`
+		Published map[string]PublishedRating `json:"published"`
+	}
+	json.Unmarshal(rec.Body.Bytes(), &res)
+	if len(res.Published) != 1 || res.Published["a"].Average != 4.4 || res.Published["a"].Count != 5 {
+		t.Errorf("published %+v", res.Published)
+	}
+	cat := expect[*protocol.Catalog](rt)
+	if cat.Version != res.Version {
+		t.Errorf("pushed %s, published %s", cat.Version, res.Version)
+	}
+	var got struct {
+		Version string `json:"version"`
+		Items   []struct {
+			ID     string           `json:"id"`
+			Rating *PublishedRating `json:"rating"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(cat.Payload, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != "1" || len(got.Items) != 3 || got.Items[0].Rating == nil || got.Items[0].Rating.Average != 4.4 ||
+		got.Items[1].Rating != nil || got.Items[2].Rating != nil {
+		t.Errorf("catalog pushed %s", cat.Payload)
+	}
+}
+
+// consoleClient is a browser-like client: a cookie jar, no redirects followed.
+func consoleClient(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return b.String()
+}
+
+// TestConsoleSignInAndForms: pages need a session; a wrong secret is refused and
+// audited; a form without the session's CSRF token does nothing; a viewer may look but
+// not act; sign-out ends the session.
+func TestConsoleSignInAndForms(t *testing.T) {
+	th, secrets := opHub(t, Options{})
+	tk := th.enroll(t)
+	c := consoleClient(t)
+	resp, err := c.Get(th.url("/console/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin") {
+		t.Fatalf("anonymous console: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = c.PostForm(th.url("/console/signin"), url.Values{"name": {"op-operator"}, "secret": {"wrong"}})
+	if body := readAll(t, resp); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Wrong account name or secret") {
+		t.Errorf("wrong secret: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = c.PostForm(th.url("/console/signin"), url.Values{"name": {"op-operator"}, "secret": {secrets[RoleOperator]}, "next": {"/console/alerts"}})
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/alerts" {
+		t.Fatalf("sign-in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	ck := resp.Cookies()
+	if len(ck) != 1 || !ck[0].HttpOnly || ck[0].SameSite != http.SameSiteStrictMode {
+		t.Errorf("session cookie %+v", ck)
+	}
+	resp, _ = c.Get(th.url("/console/"))
+	body := readAll(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, tk.code) || !strings.Contains(body, "op-operator") {
+		t.Fatalf("terminals page: %d %s", resp.StatusCode, body)
+	}
+	csrf := between(body, `name="csrf" value="`, `"`)
+	// No token: refused, nothing saved.
+	resp, _ = c.PostForm(th.url("/console/terminals/"+tk.id+"/placement"), url.Values{"site": {"东城大厅"}})
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusForbidden || th.placementsCopy()[tk.id].Site != "" {
+		t.Errorf("placement without a CSRF token: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(th.url("/console/terminals/"+tk.id+"/placement"), url.Values{"site": {"东城大厅"}, "township": {"东城街道"}, "csrf": {csrf}})
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusSeeOther || th.placementsCopy()[tk.id].Site != "东城大厅" {
+		t.Errorf("placement: %d", resp.StatusCode)
+	}
+	resp, _ = c.Get(th.url("/console/?site=" + url.QueryEscape("东城大厅") + "&state=offline"))
+	if body := readAll(t, resp); !strings.Contains(body, `id="t-`+tk.code+`"`) {
+		t.Errorf("filtered list lacks the terminal")
+	}
+	resp, _ = c.Get(th.url("/console/?state=online"))
+	if body := readAll(t, resp); strings.Contains(body, `id="t-`+tk.code+`"`) {
+		t.Errorf("an offline terminal is listed as online")
+	}
+	resp, _ = c.PostForm(th.url("/console/signout"), url.Values{"csrf": {csrf}})
+	readAll(t, resp)
+	resp, _ = c.Get(th.url("/console/"))
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after sign-out: %d", resp.StatusCode)
+	}
+
+	// A viewer sees, but may not save.
+	v := consoleClient(t)
+	resp, _ = v.PostForm(th.url("/console/signin"), url.Values{"name": {"op-viewer"}, "secret": {secrets[RoleViewer]}})
+	readAll(t, resp)
+	resp, _ = v.Get(th.url("/console/terminals/" + tk.id))
+	body = readAll(t, resp)
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, `id="placement"`) {
+		t.Errorf("viewer's terminal page: %d", resp.StatusCode)
+	}
+	resp, _ = v.PostForm(th.url("/console/terminals/"+tk.id+"/placement"), url.Values{"site": {"x"}, "csrf": {between(body, `name="csrf" value="`, `"`)}})
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusForbidden || th.placementsCopy()[tk.id].Site != "东城大厅" {
+		t.Errorf("viewer saved a placement: %d", resp.StatusCode)
+	}
+	entries, _ := th.AuditLog(0, 100)
+	var got []string
+	for _, e := range entries {
+		got = append(got, fmt.Sprintf("%s %s %d", e.Actor, e.Action, e.Status))
+	}
+	want := []string{"op-operator console.signin 401", "op-operator console.signin 303", "op-operator terminal.placement 303",
+		"op-operator console.signout 303", "op-viewer console.signin 303", "op-viewer terminal.placement 403"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("audit\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestConsoleNeedsTLSFromOtherMachines mirrors the operator API's rule.
+func TestConsoleNeedsTLSFromOtherMachines(t *testing.T) {
+	th, _ := opHub(t, Options{})
+	for _, p := range []string{"/console/signin", "/console/"} {
+		if rec := call(th.Hub, "GET", p, "", "192.0.2.7:4000", false, ""); rec.Code != http.StatusForbidden {
+			t.Errorf("%s from another machine without TLS: %d", p, rec.Code)
+		}
+		if rec := call(th.Hub, "GET", p, "", "192.0.2.7:4000", true, ""); rec.Code == http.StatusForbidden {
+			t.Errorf("%s from another machine over TLS: %d", p, rec.Code)
+		}
+	}
+}
+
+func between(s, a, b string) string {
+	_, rest, ok := strings.Cut(s, a)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, b)
+	return v
+}
+
+// TestConsolePagesRender visits every page with something on it; a template that fails
+// answers 500.
+func TestConsolePagesRender(t *testing.T) {
+	th, secrets := opHub(t, Options{})
+	if _, err := th.SetCatalog("", []byte(`{"items":[{"id":"hukou.move","title":{"zh":"户口迁移"}}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	tk := th.enroll(t)
+	th.SetPlacement(tk.id, "东城大厅", "东城街道", "test")
+	rt := th.connect(t, tk)
+	rt.send(heartbeat(printer(protocol.DeviceUserError, "paper out")))
+	sendRating(t, rt, "bad-1", "hukou.move", 1, time.Now().UTC().Add(-time.Hour), "太慢")
+	sendRating(t, rt, "good-1", "hukou.move", 5, time.Now().UTC().Add(-49*time.Hour), "")
+	waitFor(t, "alert", func() bool { as, _ := th.Alerts(AlertQuery{}); return len(as) == 1 })
+	c := consoleClient(t)
+	resp, _ := c.PostForm(th.url("/console/signin"), url.Values{"name": {"op-admin"}, "secret": {secrets[RoleAdmin]}})
+	readAll(t, resp)
+	for _, p := range []struct{ path, want string }{
+		{"/console/", "paper out"},
+		{"/console/?state=fault", `data-state="fault"`},
+		{"/console/terminals/" + tk.id, "user_error"},
+		{"/console/alerts", "ackbtn"},
+		{"/console/alerts?all=1&action=clear", "paper out"},
+		{"/console/ratings", "<svg"},
+		{"/console/ratings?by=site", "东城大厅"},
+		{"/console/ratings?by=terminal&from=2020-01-01", tk.code},
+		{"/console/cases", `id="c-bad-1"`},
+		{"/console/cases/bad-1", "太慢"},
+	} {
+		resp, err := c.Get(th.url(p.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, resp)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, p.want) {
+			t.Errorf("%s: %d, want %q in the page", p.path, resp.StatusCode, p.want)
+		}
+	}
+	for _, p := range []string{"/console/terminals/nope", "/console/cases/nope"} {
+		resp, _ := c.Get(th.url(p))
+		readAll(t, resp)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+}
+
+// TestPublishedCatalogParsesOnTheKiosk: the shipped catalog with the 好差评 marks added
+// is still a catalog the kiosk accepts, and carries the mark.
+func TestPublishedCatalogParsesOnTheKiosk(t *testing.T) {
+	th := startHub(t, Options{})
+	def := assets.DefaultCatalog()
+	if _, err := th.SetCatalog("", def); err != nil {
+		t.Fatal(err)
+	}
+	kc, err := catalog.Parse(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := kc.Items[0].ID
+	tk := th.enroll(t)
+	rt := th.connect(t, tk)
+	for i := range PublishMinRatings {
+		sendRating(t, rt, fmt.Sprintf("r%d", i), item, 5, time.Now().UTC().Add(-time.Minute), "")
+	}
+	marks, _, err := th.PublishRatings(time.Now().Add(-24*time.Hour), time.Now().Add(time.Hour))
+	if err != nil || len(marks) != 1 {
+		t.Fatalf("publish: %v, %v", marks, err)
+	}
+	_, payload, _ := th.Published(kindCatalog)
+	got, err := catalog.Parse(payload)
+	if err != nil {
+		t.Fatalf("the kiosk refuses the published catalog: %v", err)
+	}
+	if r := got.Items[0].Rating; r == nil || r.Average != 5 || r.Count != PublishMinRatings {
+		t.Errorf("mark on %s: %+v", item, r)
+	}
+	if got.Version != kc.Version || len(got.Items) != len(kc.Items) {
+		t.Errorf("the catalog changed beyond its marks")
+	}
+}
