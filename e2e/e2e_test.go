@@ -24,6 +24,7 @@ type world struct {
 	dir, bin, root   string
 	hubAddr, docAddr string
 	opToken          string
+	hub              *proc
 	card, printer    *proc
 	barcode          *proc
 	printedDir       string
@@ -40,7 +41,7 @@ func startWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w.hubAddr = freeAddr(t)
-	start(t, nil, filepath.Join(w.bin, "kiosk-hub"), "-listen", w.hubAddr, "-data", filepath.Join(w.dir, "hub"),
+	w.hub = start(t, nil, filepath.Join(w.bin, "kiosk-hub"), "-listen", w.hubAddr, "-data", filepath.Join(w.dir, "hub"),
 		"-key", filepath.Join(w.dir, "hub-keys", "hub.key"),
 		"-catalog", filepath.Join(w.root, "assets", "catalog", "default.json"),
 		"-enroll-code", enrollCode, "-operator-token-file", tokenFile)

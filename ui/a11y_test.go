@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/govkiosk/govkiosk/drivers/health"
+	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/ui"
 	"github.com/govkiosk/govkiosk/ui/a11y"
 	"github.com/govkiosk/govkiosk/ui/uitest"
@@ -111,6 +112,25 @@ func walkResidentScreens(t *testing.T, k *uitest.Kiosk, a *auditor, m a11yMode) 
 	visit()
 	k.Tap("home.track")
 	a.check("")
+	// What a card finds at the platform (another terminal's code masked, a note), and the
+	// same terminal's receipts alone when the platform cannot be asked.
+	k.Submitter.SetProgress(uitest.Resident().IDNumber,
+		ui.Progress{Code: "K7Q2-*****-*", Service: form.Text{Zh: "户籍证明开具", En: "Household registration certificate"},
+			Status: ui.StatusCorrection, Note: form.Text{Zh: "请补充户口簿原件，到3号窗口办理"}, Updated: uitest.StartTime},
+		ui.Progress{Code: "TEST-00001-0", Service: form.Text{Zh: "户籍证明开具", En: "Household registration certificate"},
+			Status: ui.StatusNotTaken, Updated: uitest.StartTime})
+	k.Reader.Place(uitest.Resident())
+	k.WaitScreen("query_result")
+	k.Loop.WaitFor(t, "query result", func() bool { return k.Has("query.result.K7Q2-*****-*") })
+	a.check("platform")
+	k.Submitter.SetLocal(ui.LocalOffline)
+	k.Tap("nav.back")
+	k.WaitScreen("query")
+	k.Reader.Place(uitest.Resident())
+	k.WaitScreen("query_result")
+	k.Loop.WaitFor(t, "query result", func() bool { return k.Has("query.result.K7Q2-*****-*") })
+	a.check("this terminal only")
+	k.Submitter.SetLocal("")
 	k.Tap("nav.home")
 	visit()
 	k.Tap("home.notices")

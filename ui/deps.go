@@ -123,11 +123,30 @@ type Submitter interface {
 	// Rate records a rating.
 	Rate(ctx context.Context, r Rating) error
 	// Lookup finds the progress of submissions by a tracking code or by the ID number of
-	// the person who submitted them. It returns ErrNotFound when there are none.
-	Lookup(ctx context.Context, q Query) ([]Progress, error)
+	// the person who submitted them: at the platform, for submissions made at any
+	// terminal, and from this terminal's own receipts when the platform cannot answer
+	// (Found.Local says so). Nothing found is no items, or ErrNotFound.
+	Lookup(ctx context.Context, q Query) (Found, error)
 }
 
-// ErrNotFound is what Submitter.Lookup returns when nothing matches.
+// Found is what a progress lookup found, and where it looked.
+type Found struct {
+	Items []Progress
+	// Local is set when the platform was not asked or did not answer, and says why: the
+	// items are then only this terminal's own receipts, and the screen says so.
+	Local LocalReason
+}
+
+// LocalReason says why a lookup answered only from this terminal's receipts.
+type LocalReason string
+
+// Reasons for a lookup from this terminal's receipts only.
+const (
+	LocalOffline LocalReason = "offline" // the platform cannot be reached (or refused)
+	LocalBusy    LocalReason = "busy"    // the platform asked to wait before asking again
+)
+
+// ErrNotFound is what Submitter.Lookup may return when nothing matches.
 var ErrNotFound = errors.New("ui: nothing found")
 
 // ErrStorageFull is what Submitter.Enqueue returns, wrapped, when the kiosk has no room to
@@ -162,9 +181,12 @@ type Status string
 const (
 	StatusQueued     Status = "queued"     // stored at the kiosk, not yet sent
 	StatusReceived   Status = "received"   // the platform has it
+	StatusAccepted   Status = "accepted"   // 受理: a clerk took it on
 	StatusProcessing Status = "processing" // a department is working on it
-	StatusDone       Status = "done"       // finished: collect or wait for the result
+	StatusCorrection Status = "correction" // 补正: materials to add or correct, see Note
+	StatusDone       Status = "done"       // 办结: finished, collect or wait for the result
 	StatusRejected   Status = "rejected"   // refused: see Note, or ask staff
+	StatusNotTaken   Status = "not_taken"  // 不予受理: the department will not take it on, see Note
 )
 
 // Progress is one submission's progress, without personal data.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -153,6 +154,8 @@ type queryResultScreen struct {
 	scroll fyne.CanvasObject
 	// byCard is set when the resident looked up by ID card, not by tracking code.
 	byCard bool
+	// local says that only this terminal's records are listed, when that is so.
+	local *widget.RichText
 }
 
 func (a *App) newQueryResultScreen() screen {
@@ -163,7 +166,7 @@ func (a *App) newQueryResultScreen() screen {
 	s.content = a.frame(s.screenBase, frame{title: a.T("query.title"), back: true, home: true}, scroll)
 	key, ok := a.sess.Query()
 	if !ok || a.deps.Submitter == nil {
-		s.show(nil, errors.New("ui: nothing to look up"))
+		s.show(Found{}, errors.New("ui: nothing to look up"))
 		return s
 	}
 	q := Query{Code: key.Code}
@@ -174,6 +177,9 @@ func (a *App) newQueryResultScreen() screen {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		// The ID number goes only to the submitter, which keeps it no longer than the
+		// lookup (the platform gets a keyed hash of it), and the session wipes the card
+		// it came from when the visit ends.
 		ctx, cancel := context.WithTimeout(s.ctx, lookupTimeout)
 		defer cancel()
 		res, err := a.deps.Submitter.Lookup(ctx, q)
@@ -186,26 +192,48 @@ func (a *App) newQueryResultScreen() screen {
 	return s
 }
 
-// show lists the submissions found, or says why there are none.
-func (s *queryResultScreen) show(res []Progress, err error) {
+// show lists the submissions found, or says why there are none. When the platform could
+// not be asked, it says first that only this terminal's own records are listed.
+func (s *queryResultScreen) show(res Found, err error) {
 	a := s.a
 	s.list.Objects = nil
+	if errors.Is(err, ErrNotFound) {
+		err = nil
+	}
+	if err == nil && res.Local != "" {
+		words := a.T("query.local.offline")
+		if res.Local == LocalBusy {
+			words = a.T("query.local.busy")
+		}
+		s.local = a.para(words)
+		banner := tinted(container.NewBorder(nil, nil,
+			icon(theme.InfoIcon(), theme.ColorNameWarning, theme.Size(kiosktheme.SizeNameTarget)), nil,
+			container.NewVBox(a.styled(a.T("query.local"), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true), s.local)),
+			theme.Color(kiosktheme.ColorNameLocked))
+		// In the automation map (not tappable), so a test sees that the screen says it.
+		s.els = append(s.els, Element{ID: "query.local", Obj: banner, Clip: s.scroll, Label: a.T("query.local")})
+		s.list.Add(banner)
+	}
 	switch {
-	case errors.Is(err, ErrNotFound) || err == nil && len(res) == 0:
+	case err == nil && len(res.Items) == 0:
 		s.list.Add(centered(a.heading(a.T("query.none"))))
-		if s.byCard {
+		switch {
+		case !s.byCard:
+			s.list.Add(centered(a.para(a.T("query.none.sub"))))
+		case res.Local != "":
 			// A card finds what was submitted at this terminal: the advice is about
 			// where else to ask, not about a code the resident never typed.
 			s.list.Add(centered(a.para(a.T("query.none.card"))))
-		} else {
-			s.list.Add(centered(a.para(a.T("query.none.sub"))))
+		default:
+			s.list.Add(centered(a.para(a.T("query.none.city"))))
 		}
 	case err != nil:
 		a.log.Warn("lookup failed", "err", err)
 		s.list.Add(centered(a.heading(a.T("query.error"))))
 		s.list.Add(centered(a.para(a.T("query.error.sub"))))
 	default:
-		for _, p := range res {
+		seen := map[string]bool{}
+		for i, p := range res.Items {
 			status := a.styled(a.T("status."+string(p.Status)), theme.SizeNameSubHeadingText, statusColor(p.Status), true)
 			lines := []fyne.CanvasObject{
 				container.NewBorder(nil, nil, nil, status, a.styled(a.text(p.Service), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true)),
@@ -218,9 +246,15 @@ func (s *queryResultScreen) show(res []Progress, err error) {
 				lines = append(lines, a.fact(a.T("query.note"), a.text(p.Note)))
 			}
 			row := card(container.NewVBox(lines...))
-			// Listed in the automation map (not tappable) so a test can read what was found.
-			s.els = append(s.els, Element{ID: "query.result." + p.Code, Obj: row, Clip: s.scroll,
-				Label: a.T("status." + string(p.Status))})
+			// Listed in the automation map (not tappable) so a test can read what was
+			// found. Codes found by card are masked and may repeat: the row's place
+			// then tells them apart.
+			id := "query.result." + p.Code
+			if seen[id] {
+				id = fmt.Sprintf("%s.%d", id, i)
+			}
+			seen[id] = true
+			s.els = append(s.els, Element{ID: id, Obj: row, Clip: s.scroll, Label: a.T("status." + string(p.Status))})
 			s.list.Add(row)
 		}
 	}
@@ -232,8 +266,10 @@ func statusColor(st Status) fyne.ThemeColorName {
 	switch st {
 	case StatusDone:
 		return theme.ColorNameSuccess
-	case StatusRejected:
+	case StatusRejected, StatusNotTaken:
 		return theme.ColorNameError
+	case StatusCorrection:
+		return theme.ColorNameWarning
 	}
 	return theme.ColorNamePrimary
 }

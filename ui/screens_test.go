@@ -543,15 +543,69 @@ func TestQuery(t *testing.T) {
 		t.Error("a code that finds nothing does not ask to check the code")
 	}
 
-	// A card that finds nothing: the advice is where else to ask, not to check a code.
+	// A card that finds nothing: the advice is where else to ask, not to check a code;
+	// the platform searched every terminal, and the screen says so.
 	k.Tap("nav.home")
 	k.WaitScreen("home")
 	k.Tap("home.track")
 	k.Reader.Place(uitest.Expired())
 	k.WaitScreen("query_result")
 	k.Loop.WaitFor(t, "nothing found by card", func() bool { return k.Shows("没有查到") })
-	if k.Shows("请核对办理编号") || !k.Shows("本机只能查到") {
-		t.Errorf("a card that finds nothing gets the wrong advice: %v", k.Texts())
+	if k.Shows("请核对办理编号") || !k.Shows("已查询全市各终端") || k.Shows("只显示本机") {
+		t.Errorf("a card that finds nothing at the platform gets the wrong advice: %v", k.Texts())
+	}
+
+	// The same without the platform: only this terminal's records, and the screen says so.
+	k.Submitter.SetLocal(ui.LocalOffline)
+	k.Tap("nav.home")
+	k.WaitScreen("home")
+	k.Tap("home.track")
+	k.Reader.Place(uitest.Expired())
+	k.WaitScreen("query_result")
+	k.Loop.WaitFor(t, "nothing found here", func() bool { return k.Shows("没有查到") })
+	if !k.Shows("只显示本机的办理记录") || !k.Shows("暂时连不上政务服务平台") || !k.Shows("本机只能查到") || k.Shows("已查询全市各终端") {
+		t.Errorf("an offline card lookup does not say it saw only this terminal's records: %v", k.Texts())
+	}
+}
+
+// TestQueryFromAnyTerminal: a card finds applications made at other terminals with the
+// platform's status and note, their codes masked (rows still told apart); when the
+// platform asks to wait, this terminal's own receipts are listed and the screen says so.
+func TestQueryFromAnyTerminal(t *testing.T) {
+	k := uitest.Start(t, uitest.Options{})
+	own := trackingCode(3)
+	masked := "K7Q2-*****-*"
+	k.Submitter.SetProgress(uitest.Resident().IDNumber,
+		ui.Progress{Code: masked, Service: form.Text{Zh: "户籍证明开具"}, Status: ui.StatusCorrection,
+			Note: form.Text{Zh: "请补充户口簿原件，到3号窗口办理"}, Updated: uitest.StartTime},
+		ui.Progress{Code: masked, Service: form.Text{Zh: "公积金提取"}, Status: ui.StatusNotTaken, Updated: uitest.StartTime},
+		ui.Progress{Code: own, Service: form.Text{Zh: "户籍证明开具"}, Status: ui.StatusAccepted, Updated: uitest.StartTime})
+	k.Tap("home.track")
+	k.Reader.Place(uitest.Resident())
+	k.WaitScreen("query_result")
+	k.Loop.WaitFor(t, "result by card", func() bool { return k.Has("query.result." + own) })
+	for _, want := range []string{"需补正材料", "请补充户口簿原件，到3号窗口办理", "不予受理", "已受理"} {
+		if !k.Shows(want) {
+			t.Errorf("%q not shown: %v", want, k.Texts())
+		}
+	}
+	if k.Shows("只显示本机") {
+		t.Error("the platform's answer is labelled as this terminal's own")
+	}
+	if !k.Has("query.result."+masked) || !k.Has("query.result."+masked+".1") {
+		t.Errorf("rows with the same masked code are not told apart: %v", k.IDs())
+	}
+
+	k.Submitter.SetLocal(ui.LocalBusy)
+	k.Submitter.SetProgress(uitest.Resident().IDNumber,
+		ui.Progress{Code: own, Service: form.Text{Zh: "户籍证明开具"}, Status: ui.StatusQueued, Updated: uitest.StartTime})
+	k.Tap("nav.back")
+	k.WaitScreen("query")
+	k.Reader.Place(uitest.Resident())
+	k.WaitScreen("query_result")
+	k.Loop.WaitFor(t, "own receipts", func() bool { return k.Has("query.result." + own) })
+	if !k.Shows("只显示本机的办理记录") || !k.Shows("查询繁忙") || k.Shows("需补正材料") {
+		t.Errorf("a busy platform's fallback does not say it lists only this terminal's records: %v", k.Texts())
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/kiosk/tracking"
+	"github.com/govkiosk/govkiosk/sync/client"
+	"github.com/govkiosk/govkiosk/sync/protocol"
 	"github.com/govkiosk/govkiosk/sync/queue"
 	"github.com/govkiosk/govkiosk/ui"
 )
@@ -110,14 +112,58 @@ func (m *submitter) Rate(ctx context.Context, r ui.Rating) error {
 	return err
 }
 
-// Lookup answers progress from the outbox's receipt records, which keep no personal
-// data: by tracking code (typed or scanned from the receipt), or by ID card through the
-// keyed hash of the number the queue keeps beside each receipt of a submission made with
-// that card. Both find only what this terminal took in within the queue's retention.
-func (m *submitter) Lookup(ctx context.Context, q ui.Query) ([]ui.Progress, error) {
+// Lookup asks the platform when the terminal is online, which knows the submissions made
+// at every terminal, and otherwise answers from the outbox's receipt records (which keep
+// no personal data) and says so. Online, this terminal's own submissions the platform
+// does not have yet (waiting to be sent, or refused) are listed beside its answer.
+// The ID number goes to the sync client, which sends only its keyed hash, and is
+// logged nowhere.
+func (m *submitter) Lookup(ctx context.Context, q ui.Query) (ui.Found, error) {
 	if q.Code == "" && q.IDNumber == "" {
-		return nil, ui.ErrNotFound
+		return ui.Found{}, nil
 	}
+	local, lerr := m.receipts(ctx, q)
+	c := m.s.client()
+	if c == nil {
+		return m.localOnly(local, ui.LocalOffline), lerr
+	}
+	items, err := c.QueryProgress(ctx, client.ProgressQuery{TrackingCode: q.Code, IDNumber: q.IDNumber})
+	switch {
+	case errors.Is(err, client.ErrRateLimited):
+		m.s.log.Warn("progress query: the platform asks to wait; answering from this terminal's receipts", "err", err)
+		return m.localOnly(local, ui.LocalBusy), lerr
+	case err != nil:
+		m.s.log.Warn("progress query: the platform cannot answer; answering from this terminal's receipts", "err", err)
+		return m.localOnly(local, ui.LocalOffline), lerr
+	}
+	if lerr != nil {
+		m.s.log.Warn("progress query: this terminal's receipts cannot be read; showing the platform's answer", "err", lerr)
+	}
+	out := ui.Found{Items: make([]ui.Progress, 0, len(items)+len(local))}
+	for _, it := range items {
+		out.Items = append(out.Items, m.hubProgress(it))
+	}
+	for _, r := range local {
+		// The platform has every delivered one; by code, it answered for that code.
+		if r.State != queue.Delivered && (q.Code == "" || len(items) == 0) {
+			out.Items = append(out.Items, m.progress(r))
+		}
+	}
+	return out, nil
+}
+
+func (m *submitter) localOnly(rs []*queue.Receipt, why ui.LocalReason) ui.Found {
+	out := ui.Found{Local: why, Items: make([]ui.Progress, 0, len(rs))}
+	for _, r := range rs {
+		out.Items = append(out.Items, m.progress(r))
+	}
+	return out
+}
+
+// receipts finds this terminal's receipts by tracking code (typed or scanned from the
+// receipt), or by ID card through the keyed hash of the number the queue keeps beside
+// each receipt of a submission made with that card, within the queue's retention.
+func (m *submitter) receipts(ctx context.Context, q ui.Query) ([]*queue.Receipt, error) {
 	qu, err := m.s.queue()
 	if err != nil {
 		return nil, err
@@ -128,25 +174,34 @@ func (m *submitter) Lookup(ctx context.Context, q ui.Query) ([]ui.Progress, erro
 	if q.Code == "" {
 		rs, err := qu.LookupIdentity(q.IDNumber)
 		if errors.Is(err, queue.ErrNotFound) || errors.Is(err, queue.ErrInvalid) {
-			return nil, ui.ErrNotFound
+			return nil, nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		out := make([]ui.Progress, 0, len(rs))
-		for _, r := range rs {
-			out = append(out, m.progress(r))
-		}
-		return out, nil
+		return rs, err
 	}
 	r, err := qu.Lookup(q.Code)
 	if errors.Is(err, queue.ErrNotFound) || errors.Is(err, tracking.ErrFormat) || errors.Is(err, tracking.ErrCheck) {
-		return nil, ui.ErrNotFound
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return []ui.Progress{m.progress(r)}, nil
+	return []*queue.Receipt{r}, nil
+}
+
+// hubProgress is what the query screen shows for a submission the platform reported,
+// made at this terminal or any other.
+func (m *submitter) hubProgress(it protocol.ProgressItem) ui.Progress {
+	p := ui.Progress{Code: it.TrackingCode, Service: m.title(it.Item), Status: statusOf(it.Status), Updated: it.ReceivedAt}
+	if p.Service.Zh == it.Item && it.ItemTitle != "" {
+		p.Service = form.Text{Zh: it.ItemTitle} // a service this terminal's catalog lacks
+	}
+	if !it.StatusAt.IsZero() {
+		p.Updated = it.StatusAt
+	}
+	if it.Note != "" {
+		p.Note = form.Text{Zh: it.Note}
+	}
+	return p
 }
 
 // progress is what the query screen shows for one receipt: its latest change is the
@@ -171,12 +226,24 @@ func progressStatus(r *queue.Receipt) ui.Status {
 	case queue.Failed:
 		return ui.StatusRejected
 	}
-	switch strings.ToLower(r.Status) {
-	case "processing", "accepted", "in_progress":
+	return statusOf(r.Status)
+}
+
+// statusOf maps the platform's status word (the business system's 受理 / 补正 / 办结 /
+// 不予受理, docs/HANDOFF.md, or an operator's word) to a stage of the query screen.
+func statusOf(word string) ui.Status {
+	switch strings.ToLower(word) {
+	case "accepted":
+		return ui.StatusAccepted
+	case "needs_correction":
+		return ui.StatusCorrection
+	case "processing", "in_progress":
 		return ui.StatusProcessing
 	case "done", "completed", "finished":
 		return ui.StatusDone
-	case "rejected", "refused":
+	case "rejected":
+		return ui.StatusNotTaken
+	case "refused":
 		return ui.StatusRejected
 	}
 	return ui.StatusReceived

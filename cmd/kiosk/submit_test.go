@@ -57,9 +57,9 @@ func resident(name, number string) *identity.Identity {
 	return &identity.Identity{CardType: identity.Resident, Name: name, IDNumber: number, IDNumberValid: true}
 }
 
-func progressCodes(ps []ui.Progress) []string {
+func progressCodes(f ui.Found) []string {
 	var out []string
-	for _, p := range ps {
+	for _, p := range f.Items {
 		out = append(out, p.Code)
 	}
 	return out
@@ -104,16 +104,19 @@ func TestSubmitterLookupByIDCard(t *testing.T) {
 	}{
 		{"first card", ui.Query{IDNumber: idA}, []string{a2, a1}, nil},
 		{"second card", ui.Query{IDNumber: idB}, []string{b1}, nil},
-		{"a card with nothing here", ui.Query{IDNumber: testIDNumber(t, 13)}, nil, ui.ErrNotFound},
+		{"a card with nothing here", ui.Query{IDNumber: testIDNumber(t, 13)}, nil, nil},
 		{"by tracking code, as before", ui.Query{Code: typed}, []string{typed}, nil},
-		{"nothing asked", ui.Query{}, nil, ui.ErrNotFound},
-		{"blank number", ui.Query{IDNumber: "  "}, nil, ui.ErrNotFound},
+		{"blank number", ui.Query{IDNumber: "  "}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := m.Lookup(ctx, tt.q)
 			if !errors.Is(err, tt.err) || !slices.Equal(progressCodes(got), tt.want) {
 				t.Fatalf("Lookup = %v, %v; want %v, %v", progressCodes(got), err, tt.want, tt.err)
+			}
+			// No sync client: the answer is this terminal's own, and says so.
+			if got.Local != ui.LocalOffline {
+				t.Errorf("Local = %q, want %q", got.Local, ui.LocalOffline)
 			}
 		})
 	}
@@ -122,8 +125,8 @@ func TestSubmitterLookupByIDCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0].Service.Zh != m.title("hpf-withdraw-rent").Zh || got[0].Service.Zh == "hpf-withdraw-rent" || got[0].Status != ui.StatusQueued {
-		t.Errorf("newest = %+v, want the catalog's title and queued", got[0])
+	if p := got.Items[0]; p.Service.Zh != m.title("hpf-withdraw-rent").Zh || p.Service.Zh == "hpf-withdraw-rent" || p.Status != ui.StatusQueued {
+		t.Errorf("newest = %+v, want the catalog's title and queued", p)
 	}
 
 	// Delivered: the personal data goes, the card still finds the receipt, with the
@@ -141,7 +144,7 @@ func TestSubmitterLookupByIDCard(t *testing.T) {
 	if err != nil || !slices.Equal(progressCodes(got), []string{a2, a1}) {
 		t.Fatalf("after delivery Lookup = %v, %v", progressCodes(got), err)
 	}
-	if got[0].Status != ui.StatusReceived || got[1].Status != ui.StatusProcessing || !got[1].Updated.Equal(at) {
+	if got.Items[0].Status != ui.StatusReceived || got.Items[1].Status != ui.StatusProcessing || !got.Items[1].Updated.Equal(at) {
 		t.Errorf("after delivery: %+v", got)
 	}
 	if it, err := q.Get(items[0].Submission.ID); err != nil || it.Submission.Fields != nil {

@@ -359,6 +359,10 @@ type Submitter struct {
 	subs     []Submission
 	ratings  []ui.Rating
 	Progress map[string][]ui.Progress // by code or ID number
+	// Local, set, answers as a terminal that could not ask the platform.
+	Local ui.LocalReason
+	// Queries counts the lookups.
+	Queries int
 }
 
 // NewSubmitter returns an empty submitter.
@@ -409,19 +413,31 @@ func (s *Submitter) Ratings() []ui.Rating {
 	return slices.Clone(s.ratings)
 }
 
-// Lookup answers from Progress by code, then by ID number.
-func (s *Submitter) Lookup(ctx context.Context, q ui.Query) ([]ui.Progress, error) {
+// Lookup answers from Progress by code, then by ID number, as from the platform unless
+// Local is set.
+func (s *Submitter) Lookup(ctx context.Context, q ui.Query) (ui.Found, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.Queries++
 	key := q.Code
 	if key == "" {
 		key = q.IDNumber
 	}
-	p, ok := s.Progress[key]
-	if !ok {
-		return nil, ui.ErrNotFound
-	}
-	return slices.Clone(p), nil
+	return ui.Found{Items: slices.Clone(s.Progress[key]), Local: s.Local}, nil
+}
+
+// SetProgress sets what a lookup by key (a code or an ID number) finds.
+func (s *Submitter) SetProgress(key string, p ...ui.Progress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Progress[key] = p
+}
+
+// SetLocal makes the lookups answer as a terminal that could not ask the platform.
+func (s *Submitter) SetLocal(r ui.LocalReason) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Local = r
 }
 
 // Clock is a fake clock that moves only when told.
