@@ -139,7 +139,7 @@ func setupIDCardRead(fs *flag.FlagSet) func(context.Context, *env, []string) err
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
 		if err := c.SAMStatus(ctx); err != nil {
-			return fmt.Errorf("reader on %s: %w", *port, err)
+			return noReaderAnswer(*port, fmt.Errorf("reader on %s: %w", *port, err))
 		}
 		fmt.Fprintf(e.stderr, "reader on %s ready: place a card\n", *port)
 		for {
@@ -164,6 +164,15 @@ func setupIDCardRead(fs *flag.FlagSet) func(context.Context, *env, []string) err
 			}
 		}
 	}
+}
+
+// noReaderAnswer adds, to an ID-card command that got no answer, what a technician
+// checks next.
+func noReaderAnswer(port string, err error) error {
+	if !errors.Is(err, idcard.ErrNoResponse) && !transport.IsTimeout(err) {
+		return err
+	}
+	return fmt.Errorf("%w; is it the ID-card reader? (kioskctl devices scan says what answers on each port; a reader may be set to another --baud)", err)
 }
 
 // noCardYet turns the end of the wait into a message that says so.
@@ -247,7 +256,7 @@ func setupIDCardProbe(fs *flag.FlagSet) func(context.Context, *env, []string) er
 		defer cancel()
 		desc, err := idcard.Probe(ctx, p)
 		if err != nil {
-			return err
+			return noReaderAnswer(*port, err)
 		}
 		fmt.Fprintln(e.stdout, desc)
 		return nil

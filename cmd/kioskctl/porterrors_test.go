@@ -54,3 +54,27 @@ func TestPortMistakesSaidPlainly(t *testing.T) {
 		})
 	}
 }
+
+// TestWrongDeviceOnThePortSaysSo: a printer command pointed at the ID-card reader, and a
+// reader command pointed at the printer, say that nothing of the kind answered there and
+// what to check. Before, the printer commands ended in "i/o timeout".
+func TestWrongDeviceOnThePortSaysSo(t *testing.T) {
+	reader, prn, _ := devBench(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"printer", "status", "--port", reader}, "no ESC/POS answer on " + reader + " within 2s at 9600 baud; is it the printer?"},
+		{[]string{"printer", "test", "--port", reader}, "no ESC/POS answer on " + reader + " within 2s at 9600 baud; is it the printer?"},
+		{[]string{"idcard", "probe", "--port", prn}, "is it the ID-card reader?"},
+		{[]string{"idcard", "read", "--port", prn, "--timeout", "3s"}, "is it the ID-card reader?"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args[:2], " "), func(t *testing.T) {
+			code, _, stderr := scnRun(t, c.args...)
+			if code != 1 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "kioskctl devices scan") {
+				t.Errorf("%v: exit %d, %q; want exit 1 and %q", c.args, code, stderr, c.want)
+			}
+		})
+	}
+}

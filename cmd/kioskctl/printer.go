@@ -116,8 +116,26 @@ func statusLine(p *printer.Printer) string {
 	return s
 }
 
+// replyTimeout is how long the printer commands wait for the printer's answer.
+const replyTimeout = 2 * time.Second
+
+// noESCPOSAnswer turns a printer command that got no answer into what a technician can
+// act on: whatever is on the port does not speak ESC/POS (often another device's port),
+// or the rate is wrong. Other errors pass unchanged.
+func noESCPOSAnswer(port string, baud int, err error) error {
+	if err == nil || !transport.IsTimeout(err) {
+		return err
+	}
+	if strings.HasPrefix(port, "tcp://") || strings.HasPrefix(port, "usb:") || !strings.HasPrefix(port, "/") && strings.Contains(port, ":") {
+		// A network or USB printer: no line speed to get wrong.
+		return fmt.Errorf("no ESC/POS answer on %s within %v; is it the printer?: %w", port, replyTimeout, err)
+	}
+	return fmt.Errorf("no ESC/POS answer on %s within %v at %d baud; is it the printer? (kioskctl devices scan says what answers on each port; a serial printer may be set to another --baud): %w",
+		port, replyTimeout, baud, err)
+}
+
 func newCLIPrinter(open printer.Opener, paper printer.Paper, e *env) (*printer.Printer, error) {
-	return printer.New(printer.Config{Open: open, Paper: paper, Log: e.log, ReplyTimeout: 2 * time.Second})
+	return printer.New(printer.Config{Open: open, Paper: paper, Log: e.log, ReplyTimeout: replyTimeout})
 }
 
 func setupPrinterTest(fs *flag.FlagSet) func(context.Context, *env, []string) error {
@@ -143,10 +161,10 @@ func setupPrinterTest(fs *flag.FlagSet) func(context.Context, *env, []string) er
 		}
 		defer prn.Close()
 		if err := prn.Print(ctx, printer.TestReceipt(*pf.port, paper, time.Now())); err != nil {
-			return err
+			return noESCPOSAnswer(*pf.port, *pf.baud, err)
 		}
 		if _, err := prn.Status(ctx); err != nil {
-			return err
+			return noESCPOSAnswer(*pf.port, *pf.baud, err)
 		}
 		fmt.Fprintln(e.stdout, "test receipt printed; printer", statusLine(prn))
 		return nil
@@ -172,7 +190,7 @@ func setupPrinterStatus(fs *flag.FlagSet) func(context.Context, *env, []string) 
 		defer prn.Close()
 		st, err := prn.Status(ctx)
 		if err != nil {
-			return err
+			return noESCPOSAnswer(*pf.port, *pf.baud, err)
 		}
 		fmt.Fprintln(e.stdout, statusLine(prn))
 		if s := st.String(); s != "ok" {
