@@ -15,6 +15,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -52,6 +53,7 @@ type options struct {
 	syncKey       string
 	catalog       string
 	licences      string
+	appointments  string
 	catalogVer    string
 	config        string
 	configVer     string
@@ -91,6 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.identityKey, "identity-key", "", "Ed25519 key file signing residents' identity QR codes, created if missing (default: identity.key beside -key)")
 	fs.StringVar(&o.syncKey, "sync-key", "", "Ed25519 key file the hub proves itself with to terminals on every connect, created if missing; terminals pin it at enrollment (default: sync.key beside -key)")
 	fs.StringVar(&o.licences, "licences", "", "directory of e-licence files for the reference licence provider (docs/LICENCES.md); without it residents scan every material")
+	fs.StringVar(&o.appointments, "appointments", "", "JSON file {\"default\": places, \"items\": {\"item id\": places}, \"halls\": {\"site\": {\"item id\": places}}} of counter appointment places per half-day slot; without it no appointments are booked")
 	fs.StringVar(&o.catalog, "catalog", "", "service catalog JSON file to publish")
 	fs.StringVar(&o.catalogVer, "catalog-version", "", "version name of -catalog (default: the catalog's own \"version\", else derived from its content)")
 	fs.StringVar(&o.config, "config", "", "terminal configuration JSON file to publish")
@@ -192,10 +195,14 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 			keyFile = filepath.Join(d, "hub.key")
 		}
 	}
+	appts, err := readAppointments(o.appointments)
+	if err != nil {
+		return err
+	}
 	h, err := hub.New(hub.Options{RefuseKeysInData: !o.keysInData,
 		Forward: o.forward, ForwardRoutes: fwd.routes, ForwardSecret: fwd.secret,
 		Dir: o.data, Store: o.store, KeyFile: keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
-		AccountsFile: o.accounts, AuditLogFile: o.auditLog, LicenceDir: o.licences,
+		AccountsFile: o.accounts, AuditLogFile: o.auditLog, LicenceDir: o.licences, Appointments: appts,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
 		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,
 		EnrollSourceRate: o.limits.EnrollSourceRate, EnrollSourceBurst: o.limits.EnrollSourceBurst,
@@ -341,4 +348,22 @@ func loadForwarding(o *options) (forwarding, error) {
 		f.secret = []byte(strings.TrimSpace(string(b)))
 	}
 	return f, nil
+}
+
+// readAppointments reads the -appointments file; no file books no appointments.
+func readAppointments(path string) (*hub.Appointments, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("appointments: %w", err)
+	}
+	var a hub.Appointments
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		return nil, fmt.Errorf("appointments %s: %w", path, err)
+	}
+	return &a, nil
 }

@@ -88,6 +88,12 @@ func requestAnswerID(m protocol.Message) string {
 	switch m := m.(type) {
 	case *protocol.Licences:
 		return m.ID
+	case *protocol.Slots:
+		return m.ID
+	case *protocol.Booked:
+		return m.ID
+	case *protocol.BookingCancelled:
+		return m.ID
 	}
 	return ""
 }

@@ -430,6 +430,12 @@ func (c *conn) dispatch(m protocol.Message) {
 		c.handleProgress(m)
 	case *protocol.LicenceQuery:
 		c.handleLicenceQuery(m)
+	case *protocol.SlotsQuery:
+		c.handleSlotsQuery(m)
+	case *protocol.Book:
+		c.handleBook(m)
+	case *protocol.CancelBooking:
+		c.handleCancelBooking(m)
 	case *protocol.Error:
 		c.log.Info("terminal reported an error", "code", m.Code, "ref", m.Ref)
 	default:

@@ -162,6 +162,8 @@ type Options struct {
 	// residents scan their materials.
 	Licences   LicenceProvider
 	LicenceDir string
+	// Appointments configure counter appointments (bookings.go); nil books none.
+	Appointments *Appointments
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -316,6 +318,7 @@ type Hub struct {
 	presenceWake chan struct{}
 	queries      queryBudgets // progress queries per terminal
 	licenceQ     queryBudgets // licence queries per terminal
+	bookingQ     bookingBudgets
 	licences     LicenceProvider
 	// The forwarder (only with Options.Forward).
 	forwardClient *http.Client

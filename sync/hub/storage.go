@@ -97,6 +97,8 @@ type storage interface {
 
 	// The operations console's records (console_store.go).
 	consoleStorage
+	// Counter appointments (booking_store.go).
+	bookingStorage
 
 	close() error
 }

@@ -45,6 +45,15 @@ func samples() map[string]Message {
 		"licences": &Licences{ID: "l-1", Items: []Licence{{Type: "household_register", Ref: "EL-HR-990101-0001",
 			Number: "9901**********1237", TitleZh: "居民户口簿", TitleEn: "Household register", Issuer: "样例市公安局示范派出所",
 			Issued: t0}}},
+		"slots_query": &SlotsQuery{ID: "s-1", Item: "driving-renew"},
+		"slots": &Slots{ID: "s-1", Item: "driving-renew", Hall: "示范区政务服务中心", Slots: []SlotFree{
+			{Slot: "2025-03-14/am", Capacity: 4, Booked: 4, Closed: true}, {Slot: "2025-03-14/pm", Capacity: 4, Booked: 1}}},
+		"book": &Book{ID: "b-1", BookingID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", Item: "driving-renew", Slot: "2025-03-17/am"},
+		"booked": &Booked{ID: "b-1", BookingID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", Item: "driving-renew", Slot: "2025-03-17/am",
+			Hall: "示范区政务服务中心"},
+		"cancel_booking": &CancelBooking{ID: "c-1", TrackingCode: "K7Q2-00042-X"},
+		"booking_cancelled": &BookingCancelled{ID: "c-1", BookingID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", Item: "driving-renew",
+			Slot: "2025-03-17/am"},
 		"submit": &Submit{ID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", TrackingCode: "K7Q2-00042-X",
 			Item: "hukou.move", ItemTitle: "户口迁移", CreatedAt: t0,
 			Fields:      map[string]string{"name": "测试甲", "id_number": "990101199003071237", "phone": "13800000000"},
@@ -167,6 +176,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"licence query with a number", `{"type":"licence_query","body":{"id":"l","id_hash":"990101199003071237","types":["household_register"]}}`, Terminal, ErrInvalidField},
 		{"licence type not a word", `{"type":"licence_query","body":{"id":"l","id_hash":"` + sha + `","types":["户口簿"]}}`, Terminal, ErrInvalidField},
 		{"licence without ref", `{"type":"licences","body":{"id":"l","items":[{"type":"household_register","ref":""}]}}`, Hub, ErrInvalidField},
+		{"book without slot", `{"type":"book","body":{"id":"b","booking_id":"s-1","item":"x"}}`, Terminal, ErrMissingField},
+		{"book an evening", `{"type":"book","body":{"id":"b","booking_id":"s-1","item":"x","slot":"2025-03-17/ev"}}`, Terminal, ErrInvalidField},
+		{"cancel by both", `{"type":"cancel_booking","body":{"id":"c","booking_id":"s-1","tracking_code":"K7Q2-1-X"}}`, Terminal, ErrInvalidField},
 		{"catalog without payload", `{"type":"catalog","body":{"version":"c-1"}}`, Hub, ErrMissingField},
 	}
 	for _, tt := range tests {
