@@ -17,8 +17,9 @@ import (
 )
 
 // Queue commands: look into the offline outbox without changing it and without showing
-// anything personal. They open the queue read-only, so they work while the kiosk is
-// stopped; while it runs it holds the queue and they say so (use the technician screen).
+// anything personal. They open the queue read-only. While the kiosk runs it holds the
+// queue: stats and list then read a copy of its database taken at that moment (and say
+// so), check refuses (it must see the files the database names, as they are).
 
 func init() {
 	register(command{
@@ -58,7 +59,8 @@ func queueDir(dir string) string {
 	return dir
 }
 
-// openQueueReadOnly opens the queue in dir for inspection.
+// openQueueReadOnly opens the queue in dir for inspection. While the kiosk runs it holds
+// the queue; then the check refuses, saying so once.
 func openQueueReadOnly(e *env, dir, keyFile string, args []string) (*queue.Queue, error) {
 	if dir == "" {
 		return nil, usagef("--data DIR is required")
@@ -69,20 +71,81 @@ func openQueueReadOnly(e *env, dir, keyFile string, args []string) (*queue.Queue
 	}
 	q, err := queue.Open(dir, queue.Options{ReadOnly: true, KeyFile: keyFile, LockTimeout: time.Second, Logger: e.log})
 	if errors.Is(err, queue.ErrLocked) {
-		return nil, fmt.Errorf("the queue in %s is open in the running kiosk: stop the kiosk service first, or use the technician screen: %w", dir, err)
+		return nil, fmt.Errorf("the running kiosk holds the queue in %s: stop the kiosk service first, or use the technician screen (queue stats and queue list read a copy instead)", dir)
 	}
 	return q, err
+}
+
+// openQueueOrCopy opens the queue in dir for reading. While the kiosk runs it holds the
+// queue; then a copy of its database is read, as support-bundle does, and a line on
+// standard error says so (standard output stays the report, or its JSON). close closes
+// the queue and removes the copy.
+func openQueueOrCopy(e *env, dir string, args []string) (q *queue.Queue, close func(), err error) {
+	if dir == "" {
+		return nil, nil, usagef("--data DIR is required")
+	}
+	dir = queueDir(dir)
+	if len(args) > 0 {
+		return nil, nil, usagef("unexpected arguments: %s", strings.Join(args, " "))
+	}
+	q, how, cleanup, err := openQueueCopyIfLocked(dir, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	if how != "" {
+		fmt.Fprintf(e.stderr, "kioskctl: %s\n", how)
+	}
+	return q, func() { q.Close(); cleanup() }, nil
+}
+
+// openQueueCopyIfLocked opens the queue in dir read-only, or, when the running kiosk
+// holds it, a copy of its database taken now. how is empty for the queue itself and says
+// what was read otherwise; cleanup removes the copy.
+func openQueueCopyIfLocked(dir string, e *env) (q *queue.Queue, how string, cleanup func(), err error) {
+	opt := queue.Options{ReadOnly: true, LockTimeout: time.Second}
+	if e != nil {
+		opt.Logger = e.log
+	}
+	cleanup = func() {}
+	q, err = queue.Open(dir, opt)
+	if !errors.Is(err, queue.ErrLocked) {
+		return q, "", cleanup, err
+	}
+	tmp, terr := os.MkdirTemp("", "govkiosk-queue-")
+	if terr != nil {
+		return nil, "", cleanup, terr
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	// The kiosk may be writing while the file is copied: a torn copy fails the
+	// database's check on open, and is taken again.
+	for try := 0; ; try++ {
+		_ = os.Remove(filepath.Join(tmp, "queue.db"))
+		if cerr := copyFile(filepath.Join(dir, "queue.db"), filepath.Join(tmp, "queue.db")); cerr != nil {
+			cleanup()
+			return nil, "", func() {}, fmt.Errorf("the running kiosk holds the queue in %s, and copying it failed: %w", dir, cerr)
+		}
+		q, err = queue.Open(tmp, opt)
+		if err == nil || try == 2 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		cleanup()
+		return nil, "", func() {}, fmt.Errorf("the running kiosk holds the queue in %s, and its copy did not open: %w", dir, err)
+	}
+	return q, fmt.Sprintf("the running kiosk holds the queue in %s; read from a copy taken at %s", dir, time.Now().Format(time.TimeOnly)), cleanup, nil
 }
 
 func setupQueueStats(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 	data := queueDataFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	return func(ctx context.Context, e *env, args []string) error {
-		q, err := openQueueReadOnly(e, *data, "", args)
+		q, closeQ, err := openQueueOrCopy(e, *data, args)
 		if err != nil {
 			return err
 		}
-		defer q.Close()
+		defer closeQ()
 		st, err := q.Stats()
 		if err != nil {
 			return err
@@ -126,11 +189,11 @@ func setupQueueList(fs *flag.FlagSet) func(context.Context, *env, []string) erro
 		if *limit < 0 {
 			return usagef("--limit %d: want 0 or more", *limit)
 		}
-		q, err := openQueueReadOnly(e, *data, "", args)
+		q, closeQ, err := openQueueOrCopy(e, *data, args)
 		if err != nil {
 			return err
 		}
-		defer q.Close()
+		defer closeQ()
 		// Filter before limiting, so --state failed --limit 5 shows five failed items.
 		all, err := q.List(0)
 		if err != nil {

@@ -292,8 +292,61 @@ func TestQueueCommandErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { q.Close() })
-	code, _, stderr = queueRun("queue", "list", "--data", fx.dir)
+	code, _, stderr = queueRun("queue", "check", "--data", fx.dir)
 	if code != 1 || !strings.Contains(stderr, "running kiosk") {
 		t.Errorf("locked queue: exit %d %q", code, stderr)
+	}
+}
+
+// TestQueueStatsWhileTheKioskRuns: while the kiosk holds the queue, queue stats and queue
+// list read a copy of it, as support-bundle does, and say so in one line on standard
+// error; queue check, which must see the real thing, refuses in one line that says it
+// once. Before, stats and list refused too, with the advice to stop the kiosk repeated.
+func TestQueueStatsWhileTheKioskRuns(t *testing.T) {
+	fx := newQueueFixture(t)
+	q, err := queue.Open(fx.dir, queue.Options{TerminalCode: "K7Q2", KeyFile: fx.key, MinFreeBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+
+	oneNote := func(what, stderr string) {
+		t.Helper()
+		if strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+			t.Errorf("%s: standard error is not one line: %q", what, stderr)
+		}
+	}
+	want, err := q.Stats() // as the kiosk sees it (opening it pruned the old delivered item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := queueRun("queue", "stats", "--data", fx.dir, "--json")
+	var st queue.Stats
+	jerr := json.Unmarshal([]byte(out), &st)
+	same := st.OldestQueued.Equal(want.OldestQueued)
+	st.OldestQueued, want.OldestQueued = time.Time{}, time.Time{}
+	if code != 0 || jerr != nil || !same || st != want || st.Queued != 3 {
+		t.Fatalf("stats while the kiosk runs: exit %d, stdout %q, stderr %q; the kiosk's own %+v", code, out, stderr, want)
+	}
+	if !strings.Contains(stderr, "the running kiosk holds the queue") || !strings.Contains(stderr, "read from a copy") {
+		t.Errorf("stats does not say it read a copy: %q", stderr)
+	}
+	oneNote("stats", stderr)
+
+	code, out, stderr = queueRun("queue", "list", "--data", fx.dir, "--utc")
+	if code != 0 || !strings.Contains(out, fx.codes[0]) || !strings.Contains(stderr, "read from a copy") {
+		t.Errorf("list while the kiosk runs: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	oneNote("list", stderr)
+	fx.assertNothingPersonal(t, out)
+
+	code, _, stderr = queueRun("queue", "check", "--data", fx.dir)
+	if code != 1 || strings.Count(stderr, "stop the kiosk") != 1 {
+		t.Errorf("check while the kiosk runs: exit %d, %q; want exit 1 and the advice once", code, stderr)
+	}
+	oneNote("check", stderr)
+	// Nothing of the copies is left behind.
+	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), "govkiosk-queue-*", "queue.db")); len(left) > 0 {
+		t.Errorf("copies left: %v", left)
 	}
 }

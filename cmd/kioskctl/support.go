@@ -75,7 +75,16 @@ func setupSupportBundle(fs *flag.FlagSet) func(context.Context, *env, []string) 
 			return err
 		}
 		e.log.Info("support bundle written", "path", path, "files", len(b.files), "problems", len(b.problems))
+		// The path comes first, alone on its line, for scripts. A bundle without the
+		// configuration or the queue is still written (it may be all there is to send),
+		// but whoever sends it must know what it lacks.
 		fmt.Fprintln(e.stdout, path)
+		if len(b.missing) > 0 {
+			fmt.Fprintln(e.stdout, "missing from the bundle (also in its errors.txt):")
+			for _, m := range b.missing {
+				fmt.Fprintln(e.stdout, "  "+m)
+			}
+		}
 		return nil
 	}
 }
@@ -86,6 +95,9 @@ type bundle struct {
 	now      time.Time
 	files    []bundleFile
 	problems []string
+	// missing are the parts support always needs that could not be collected (the
+	// configuration, the queue counts); each is among the problems too.
+	missing []string
 }
 
 type bundleFile struct {
@@ -101,6 +113,20 @@ func (b *bundle) problem(format string, a ...any) {
 	b.problems = append(b.problems, fmt.Sprintf(format, a...))
 }
 
+// lack records a part support always needs as missing, and as a problem.
+func (b *bundle) lack(format string, a ...any) {
+	b.problem(format, a...)
+	b.missing = append(b.missing, fmt.Sprintf(format, a...))
+}
+
+// reason says why a file could not be read, short for the common case.
+func reason(err error) string {
+	if errors.Is(err, os.ErrNotExist) {
+		return "not found"
+	}
+	return err.Error()
+}
+
 func (b *bundle) collect(ctx context.Context, cfgPath, data string, since time.Duration) {
 	b.add("README.txt", []byte(fmt.Sprintf(`govkiosk support bundle, made %s.
 Secrets are removed from the configuration (PIN hash, keys, tokens, enrollment codes,
@@ -109,7 +135,7 @@ Files: config/ versions.txt devices.txt queue.txt session.txt logs/ errors.txt
 `, b.now.UTC().Format(time.RFC3339))))
 
 	if raw, err := os.ReadFile(cfgPath); err != nil {
-		b.problem("configuration %s: %v", cfgPath, err)
+		b.lack("configuration %s: %s", cfgPath, reason(err))
 	} else {
 		b.add("config/"+filepath.Base(cfgPath), redactConfig(raw))
 	}
@@ -218,7 +244,12 @@ func (b *bundle) queueStats(data string) []byte {
 	more, _ := filepath.Glob(filepath.Join(data, "*", "queue.db"))
 	dbs = append(dbs, more...)
 	if len(dbs) == 0 {
+		why := "no queue database there"
+		if _, err := os.Stat(data); err != nil {
+			why = "the data directory: " + reason(err)
+		}
 		fmt.Fprintf(&w, "no queue database under %s\n", data)
+		b.lack("queue counts under %s: %s", data, why)
 		return w.Bytes()
 	}
 	for _, db := range dbs {
@@ -230,7 +261,7 @@ func (b *bundle) queueStats(data string) []byte {
 		stats, how, err := readQueueStats(dir)
 		if err != nil {
 			fmt.Fprintf(&w, "  counts unavailable: %v\n", err)
-			b.problem("queue %s: %v", dir, err)
+			b.lack("queue counts of %s: %v", dir, err)
 			continue
 		}
 		fmt.Fprintf(&w, "  read from: %s\n  queued %d, sending %d, delivered %d, failed %d, attachment bytes %d\n",
@@ -246,25 +277,15 @@ func (b *bundle) queueStats(data string) []byte {
 }
 
 func readQueueStats(dir string) (queue.Stats, string, error) {
-	opt := queue.Options{ReadOnly: true, LockTimeout: time.Second}
-	q, err := queue.Open(dir, opt)
-	how := "the database"
-	if errors.Is(err, queue.ErrLocked) {
-		tmp, terr := os.MkdirTemp("", "govkiosk-support-")
-		if terr != nil {
-			return queue.Stats{}, "", terr
-		}
-		defer os.RemoveAll(tmp)
-		if cerr := copyFile(filepath.Join(dir, "queue.db"), filepath.Join(tmp, "queue.db")); cerr != nil {
-			return queue.Stats{}, "", fmt.Errorf("in use by the kiosk, and copying it failed: %w", cerr)
-		}
-		q, err = queue.Open(tmp, opt)
-		how = "a copy (the running kiosk holds the database)"
-	}
+	q, how, cleanup, err := openQueueCopyIfLocked(dir, nil)
 	if err != nil {
 		return queue.Stats{}, "", err
 	}
+	defer cleanup()
 	defer q.Close()
+	if how == "" {
+		how = "the database"
+	}
 	st, err := q.Stats()
 	return st, how, err
 }

@@ -219,3 +219,49 @@ func keys(m map[string]string) []string {
 	}
 	return k
 }
+
+// TestSupportBundleSaysWhatIsMissing: with no configuration file and no queue, the bundle
+// is still written, but standard output says, after its path, that both are missing.
+// Before, it printed only the path and exited 0, as if the bundle were complete.
+func TestSupportBundleSaysWhatIsMissing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kiosk.toml")
+	data := filepath.Join(dir, "data")
+	out := filepath.Join(dir, "bundle.tar.gz")
+	var o, e bytes.Buffer
+	code := run(context.Background(), &env{stdout: &o, stderr: &e, log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		[]string{"support-bundle", "--config", cfg, "--data", data, "--out", out})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	lines := strings.Split(strings.TrimSpace(o.String()), "\n")
+	if lines[0] != out {
+		t.Errorf("first line %q, want the archive's path", lines[0])
+	}
+	for _, want := range []string{
+		"missing from the bundle",
+		"configuration " + cfg + ": not found",
+		"queue counts under " + data + ": the data directory: not found",
+	} {
+		if !strings.Contains(o.String(), want) {
+			t.Errorf("standard output lacks %q:\n%s", want, o.String())
+		}
+	}
+	files := readBundle(t, out)
+	if !strings.Contains(files["errors.txt"], "configuration "+cfg) || !strings.Contains(files["errors.txt"], "queue counts under") {
+		t.Errorf("errors.txt:\n%s", files["errors.txt"])
+	}
+
+	// With the data directory there but no queue in it, the reason says so.
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	o.Reset()
+	if code := run(context.Background(), &env{stdout: &o, stderr: &e, log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		[]string{"support-bundle", "--config", cfg, "--data", data, "--out", out}); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	if !strings.Contains(o.String(), "queue counts under "+data+": no queue database there") {
+		t.Errorf("standard output:\n%s", o.String())
+	}
+}
