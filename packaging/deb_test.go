@@ -148,9 +148,11 @@ func TestDebPackages(t *testing.T) {
 			t.Errorf("Depends %q requires postgresql; the embedded store needs none", dep)
 		}
 		checkFiles(t, contents(t, hub), map[string]string{
-			"/usr/bin/kiosk-hub":                           "-rwxr-xr-x",
-			"/usr/lib/systemd/system/govkiosk-hub.service": "-rw-r--r--",
-			"/etc/default/govkiosk-hub":                    "-rw-r--r--",
+			"/usr/bin/kiosk-hub":                                           "-rwxr-xr-x",
+			"/usr/lib/systemd/system/govkiosk-hub.service":                 "-rw-r--r--",
+			"/etc/default/govkiosk-hub":                                    "-rw-r--r--",
+			"/usr/share/govkiosk-hub/monitoring/govkiosk-hub.rules.yml":    "-rw-r--r--",
+			"/usr/share/govkiosk-hub/monitoring/govkiosk-hub.grafana.json": "-rw-r--r--",
 		})
 		checkControlArchive(t, hub, "govkiosk-hub", []string{"/etc/default/govkiosk-hub"})
 		x := extract(t, hub)

@@ -154,6 +154,8 @@ type consolePage struct {
 	Error  string
 	Data   any
 	Manage bool // the actor may act (not only view)
+	// Refresh reloads a page that follows the fleet every so many seconds.
+	Refresh int
 }
 
 func (h *Hub) renderConsole(w http.ResponseWriter, status int, name string, p consolePage) {
@@ -255,6 +257,7 @@ func (h *Hub) routeConsole(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/{$}", h.consoleRoute(permView, "", "", h.serveConsoleTerminals))
 	mux.HandleFunc("GET /console/terminals/{id}", h.consoleRoute(permView, "", "", h.serveConsoleTerminal))
 	mux.HandleFunc("POST /console/terminals/{id}/placement", h.consoleRoute(permManage, "terminal.placement", "id", h.serveConsolePlacement))
+	mux.HandleFunc("POST /console/terminals/{id}/revoke", h.consoleRoute(permManage, "terminal.revoke", "id", h.serveConsoleRevoke))
 	mux.HandleFunc("GET /console/alerts", h.consoleRoute(permView, "", "", h.serveConsoleAlerts))
 	mux.HandleFunc("POST /console/alerts/{id}/ack", h.consoleRoute(permManage, "alert.ack", "id", h.serveConsoleAck))
 	mux.HandleFunc("GET /console/ratings", h.consoleRoute(permView, "", "", h.serveConsoleRatings))
@@ -357,7 +360,8 @@ type ConsoleTerminal struct {
 	TerminalInfo
 	Site     string `json:"site,omitempty"`
 	Township string `json:"township,omitempty"`
-	// State is "online", "fault" (online with a device that cannot work) or "offline".
+	// State is "online", "fault" (online with a device that cannot work), "offline" or
+	// "revoked".
 	State  string `json:"state"`
 	Faults int    `json:"faults"`
 }
@@ -389,6 +393,9 @@ func (h *Hub) ConsoleTerminals(f TerminalFilter) []ConsoleTerminal {
 			if ct.Faults > 0 {
 				ct.State = "fault"
 			}
+		}
+		if !t.RevokedAt.IsZero() {
+			ct.State = "revoked"
 		}
 		if f.Site != "" && ct.Site != f.Site || f.Township != "" && ct.Township != f.Township ||
 			f.State != "" && ct.State != f.State || f.App != "" && ct.App != f.App {
@@ -436,7 +443,7 @@ func (h *Hub) serveConsoleTerminals(w http.ResponseWriter, r *http.Request, pg c
 		return strings.Compare(a.Site, b.Site)
 	})
 	open, _ := h.Alerts(AlertQuery{Open: true})
-	pg.Title, pg.Nav = "Terminals", "terminals"
+	pg.Title, pg.Nav, pg.Refresh = "Terminals", "terminals", 15
 	pg.Data = map[string]any{"Groups": gs, "Filter": f, "Count": len(list), "Online": online, "Total": len(all),
 		"Sites": keys(sites), "Townships": keys(towns), "Apps": keys(apps), "OpenAlerts": len(open)}
 	h.renderConsole(w, http.StatusOK, "terminals", pg)
@@ -490,6 +497,21 @@ func (h *Hub) serveConsolePlacement(w http.ResponseWriter, r *http.Request, pg c
 	http.Redirect(w, r, "/console/terminals/"+url.PathEscape(id)+"?done=placement+saved", http.StatusSeeOther)
 }
 
+func (h *Hub) serveConsoleRevoke(w http.ResponseWriter, r *http.Request, pg consolePage) {
+	id := r.PathValue("id")
+	if r.PostFormValue("confirm") != "1" {
+		pg.Error = "Tick the box to confirm: a revoked terminal cannot connect again until it is enrolled anew."
+		h.renderConsole(w, http.StatusBadRequest, "error", pg)
+		return
+	}
+	if _, err := h.RevokeTerminal(id, actorOf(r).name, strings.TrimSpace(r.PostFormValue("reason"))); err != nil {
+		pg.Error = "The terminal was not revoked: " + strings.TrimPrefix(err.Error(), "hub: ")
+		h.renderConsole(w, http.StatusConflict, "error", pg)
+		return
+	}
+	http.Redirect(w, r, "/console/terminals/"+url.PathEscape(id)+"?done=revoked", http.StatusSeeOther)
+}
+
 func (h *Hub) servePutPlacement(w http.ResponseWriter, r *http.Request) {
 	var p struct {
 		Site     string `json:"site"`
@@ -521,7 +543,7 @@ func (h *Hub) serveConsoleAlerts(w http.ResponseWriter, r *http.Request, pg cons
 		h.renderConsole(w, http.StatusInternalServerError, "error", pg)
 		return
 	}
-	pg.Title, pg.Nav = "Alerts", "alerts"
+	pg.Title, pg.Nav, pg.Refresh = "Alerts", "alerts", 15
 	pg.Data = map[string]any{"Alerts": as, "Action": q.Get("action"), "All": !open, "Actions": AlertActions}
 	h.renderConsole(w, http.StatusOK, "alerts", pg)
 }

@@ -100,7 +100,7 @@ func pageUntil(t *testing.T, ctx context.Context, url, what, expr string) {
 
 // TestConsoleInBrowser: an operator signs in, sees a terminal go offline and come
 // back, acknowledges a paper-out alert, and opens and closes the case of a one-star
-// rating, each through the pages a person uses.
+// rating, and revokes a stolen terminal, each through the pages a person uses.
 func TestConsoleInBrowser(t *testing.T) {
 	th, secrets := opHub(t, Options{})
 	if _, err := th.SetCatalog("", []byte(`{"items":[{"id":"hukou.move","title":{"zh":"户口迁移"}}]}`)); err != nil {
@@ -202,6 +202,22 @@ func TestConsoleInBrowser(t *testing.T) {
 	pageUntil(t, ctx, base+"/console/ratings", "the ratings chart", `document.querySelectorAll('#chart rect').length === 2`)
 	shot(t, ctx, dir, "9-ratings")
 
+	// The other terminal was stolen: revoked from its page.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/console/terminals/"+other.id),
+		chromedp.WaitVisible(chromedp.CSS("#revoke")),
+		chromedp.SendKeys(chromedp.CSS("#r-reason"), "stolen"),
+		chromedp.Click(chromedp.CSS("#r-confirm")),
+		chromedp.Click(chromedp.CSS("#r-revoke")),
+		chromedp.WaitVisible(chromedp.CSS("#revoked")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, "#revoked"); !strings.Contains(got, "op-operator: stolen") {
+		t.Errorf("revoked line %q", got)
+	}
+	shot(t, ctx, dir, "10-revoked")
+
 	// Every action above is in the audit log under the operator's name.
 	entries, _ := th.AuditLog(0, 100)
 	var actions []string
@@ -210,7 +226,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			actions = append(actions, e.Action)
 		}
 	}
-	if got := strings.Join(actions, " "); !strings.Contains(got, "console.signin alert.ack case.read case.update") {
+	if got := strings.Join(actions, " "); !strings.Contains(got, "console.signin alert.ack case.read case.update case.read terminal.revoke") {
 		t.Errorf("audited %q", got)
 	}
 }

@@ -6,10 +6,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/govkiosk/govkiosk/assets"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
@@ -557,5 +562,172 @@ func TestPublishedCatalogParsesOnTheKiosk(t *testing.T) {
 	}
 	if got.Version != kc.Version || len(got.Items) != len(kc.Items) {
 		t.Errorf("the catalog changed beyond its marks")
+	}
+}
+
+// TestMonitoringUsesExistingMetrics: every govkiosk_hub_ metric the shipped Prometheus
+// rules and Grafana dashboard use is one the hub exports, every action they select is an
+// alert action, and every rule says who it is for.
+func TestMonitoringUsesExistingMetrics(t *testing.T) {
+	th, secrets := opHub(t, Options{})
+	tk := th.enroll(t)
+	rt := th.connect(t, tk)
+	rt.send(heartbeat(printer(protocol.DeviceUserError, "paper out")))
+	sendRating(t, rt, "bad", "x", 1, time.Now().UTC(), "")
+	waitFor(t, "alert", func() bool { as, _ := th.Alerts(AlertQuery{}); return len(as) == 1 })
+	rec := call(th.Hub, "GET", "/metrics", "", "127.0.0.1:5000", false, "")
+	exported := map[string]bool{}
+	for line := range strings.Lines(rec.Body.String()) {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			exported[strings.Fields(name)[0]] = true
+		}
+	}
+	for _, want := range []string{`govkiosk_hub_terminal_up{site="",terminal="` + tk.code + `"} 1`,
+		`govkiosk_hub_alerts_active{action="clear"} 1`, `govkiosk_hub_alerts_unacknowledged{action="clear"} 1`,
+		`govkiosk_hub_rating_cases_open 1`, `govkiosk_hub_rating_cases_overdue 0`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	_ = secrets
+	names := regexp.MustCompile(`govkiosk_hub_[a-z_]+`)
+	actions := regexp.MustCompile(`action=~?"([^"]+)"`)
+	checkExpr := func(where, expr string) {
+		for _, n := range names.FindAllString(expr, -1) {
+			if !exported[n] {
+				t.Errorf("%s: %s is not a metric the hub exports", where, n)
+			}
+		}
+		for _, m := range actions.FindAllStringSubmatch(expr, -1) {
+			for _, a := range strings.Split(m[1], "|") {
+				if !slices.Contains(AlertActions, a) {
+					t.Errorf("%s: action %q is not an alert action", where, a)
+				}
+			}
+		}
+	}
+	raw, err := os.ReadFile("../../packaging/monitoring/govkiosk-hub.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []struct {
+				Alert       string            `yaml:"alert"`
+				Expr        string            `yaml:"expr"`
+				Labels      map[string]string `yaml:"labels"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(raw, &rules); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			n++
+			if r.Alert == "" || r.Expr == "" || r.Labels["severity"] == "" || r.Labels["team"] == "" || r.Annotations["summary"] == "" {
+				t.Errorf("rule %q in %s lacks a name, expression, severity, team or summary", r.Alert, g.Name)
+			}
+			checkExpr("rule "+r.Alert, r.Expr)
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d rules", n)
+	}
+	raw, err = os.ReadFile("../../packaging/monitoring/govkiosk-hub.grafana.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		UID    string `json:"uid"`
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatal(err)
+	}
+	if dash.UID == "" || len(dash.Panels) < 8 {
+		t.Errorf("dashboard %q with %d panels", dash.UID, len(dash.Panels))
+	}
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, q := range p.Targets {
+			checkExpr("panel "+p.Title, q.Expr)
+		}
+	}
+}
+
+// TestConsoleRevoke: an operator revokes a terminal from its page (confirmed, audited);
+// it is listed as revoked and its key is refused.
+func TestConsoleRevoke(t *testing.T) {
+	th, secrets := opHub(t, Options{})
+	tk := th.enroll(t)
+	c := consoleClient(t)
+	resp, _ := c.PostForm(th.url("/console/signin"), url.Values{"name": {"op-operator"}, "secret": {secrets[RoleOperator]}})
+	readAll(t, resp)
+	resp, _ = c.Get(th.url("/console/terminals/" + tk.id))
+	csrf := between(readAll(t, resp), `name="csrf" value="`, `"`)
+	resp, _ = c.PostForm(th.url("/console/terminals/"+tk.id+"/revoke"), url.Values{"csrf": {csrf}, "reason": {"stolen"}})
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("revoke without confirming: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(th.url("/console/terminals/"+tk.id+"/revoke"), url.Values{"csrf": {csrf}, "reason": {"stolen"}, "confirm": {"1"}})
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	resp, _ = c.Get(th.url("/console/?state=revoked"))
+	if body := readAll(t, resp); !strings.Contains(body, `id="t-`+tk.code+`" data-state="revoked"`) {
+		t.Errorf("the terminal is not listed as revoked")
+	}
+	r := &rawTerm{t: t, ws: dialWS(t, th.wsURL()), tk: tk}
+	r.send(&protocol.Hello{TerminalID: tk.id, Versions: []int{1}, App: "test"})
+	ch := expect[*protocol.Challenge](r)
+	r.send(protocol.SignChallenge(tk.key, tk.id, ch))
+	if m, err := r.recv(); err == nil {
+		if _, ok := m.(*protocol.Welcome); ok {
+			t.Errorf("a revoked terminal was welcomed")
+		}
+	}
+	entries, _ := th.AuditLog(0, 100)
+	var got []string
+	for _, e := range entries {
+		if e.Action == "terminal.revoke" {
+			got = append(got, fmt.Sprintf("%s %s %d", e.Actor, e.Target, e.Status))
+		}
+	}
+	if want := []string{"op-operator " + tk.id + " 400", "op-operator " + tk.id + " 303"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("audited %q, want %q", got, want)
+	}
+}
+
+// BenchmarkRatingsSummary: a month's summary over 10,000 stored ratings (200 terminals ×
+// 50 ratings) on the bbolt store.
+func BenchmarkRatingsSummary(b *testing.B) {
+	th := startHub(b, Options{})
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 10000 {
+		_, _, err := th.st.putRating(&ratingRecord{ID: fmt.Sprintf("r%d", i), TerminalID: fmt.Sprintf("t%d", i%200),
+			Item: fmt.Sprintf("item%d", i%40), Stars: 1 + i%5, CreatedAt: t0.Add(time.Duration(i) * 2 * time.Minute), Digest: "d"})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := th.RatingsSummary("item", t0, t0.AddDate(0, 0, 30))
+		if err != nil || rep.Total.Count != 10000 {
+			b.Fatalf("%v %+v", err, rep.Total)
+		}
 	}
 }

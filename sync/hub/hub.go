@@ -453,6 +453,7 @@ func New(opt Options) (*Hub, error) {
 		st.enableOutbox()
 	}
 	h.m = newMetrics(h)
+	h.m.reg.MustRegister(&consoleCollector{h: h})
 	h.up = websocket.Upgrader{
 		HandshakeTimeout: opt.HandshakeTimeout,
 		// ReadBufferSize 0 reuses net/http's 4 KiB reader; writes borrow pooled
