@@ -54,6 +54,7 @@ type options struct {
 	catalog       string
 	licences      string
 	appointments  string
+	publicURL     string
 	catalogVer    string
 	config        string
 	configVer     string
@@ -92,6 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.keysInData, "allow-keys-in-data", false, "accept key files inside -data (demos only: a copy of the data directory would then carry the keys that open it)")
 	fs.StringVar(&o.identityKey, "identity-key", "", "Ed25519 key file signing residents' identity QR codes, created if missing (default: identity.key beside -key)")
 	fs.StringVar(&o.syncKey, "sync-key", "", "Ed25519 key file the hub proves itself with to terminals on every connect, created if missing; terminals pin it at enrollment (default: sync.key beside -key)")
+	fs.StringVar(&o.publicURL, "public-url", "", "the hub's address as residents' phones reach it, for the QR code that verifies printed certificates (GET /verify/CODE)")
 	fs.StringVar(&o.licences, "licences", "", "directory of e-licence files for the reference licence provider (docs/LICENCES.md); without it residents scan every material")
 	fs.StringVar(&o.appointments, "appointments", "", "JSON file {\"default\": places, \"items\": {\"item id\": places}, \"halls\": {\"site\": {\"item id\": places}}} of counter appointment places per half-day slot; without it no appointments are booked")
 	fs.StringVar(&o.catalog, "catalog", "", "service catalog JSON file to publish")
@@ -202,7 +204,7 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 	h, err := hub.New(hub.Options{RefuseKeysInData: !o.keysInData,
 		Forward: o.forward, ForwardRoutes: fwd.routes, ForwardSecret: fwd.secret,
 		Dir: o.data, Store: o.store, KeyFile: keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
-		AccountsFile: o.accounts, AuditLogFile: o.auditLog, LicenceDir: o.licences, Appointments: appts,
+		AccountsFile: o.accounts, AuditLogFile: o.auditLog, LicenceDir: o.licences, Appointments: appts, PublicURL: o.publicURL,
 		HandshakeRate: o.rate, HandshakeBurst: o.burst, MaxUploads: o.maxUploads, MaxConns: o.maxConns,
 		HeartbeatInterval: o.heartbeat, IdleTimeout: o.idle, NoChunkSync: o.noChunkSync,
 		EnrollSourceRate: o.limits.EnrollSourceRate, EnrollSourceBurst: o.limits.EnrollSourceBurst,

@@ -138,6 +138,9 @@ type Item struct {
 	// Rating is the 好差评 mark the hub publishes on items residents rate four stars or
 	// more; nil means none.
 	Rating *Rating `json:"rating,omitempty"`
+	// Issues is the document the item issues (参保证明, 户籍证明...), printed at the kiosk
+	// when the platform issues it at once; nil for items that issue none.
+	Issues *Issue `json:"issues,omitempty"`
 }
 
 // Rating is an item's published rating: the average of Count ratings since a date.
@@ -145,6 +148,18 @@ type Rating struct {
 	Average float64 `json:"average"`
 	Count   int     `json:"count"`
 	Since   string  `json:"since,omitempty"` // YYYY-MM-DD
+}
+
+// Issue is a document an item issues.
+type Issue struct {
+	// Document names the document type for the platform ("ss_record"): lower-case
+	// letters, digits and _.
+	Document string `json:"document"`
+	// Title is the document's name as the resident knows it.
+	Title Text `json:"title"`
+	// Collect says when and where to collect it when it is not printed at the kiosk
+	// (the platform issues it later, or the kiosk has no A4 printer): the receipt shows it.
+	Collect Text `json:"collect"`
 }
 
 // Free reports whether the item costs nothing.

@@ -123,6 +123,8 @@ func lineCol(data []byte, off int64) (line, col int) {
 var (
 	idRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,63}$`)
 	pinyinRe = regexp.MustCompile(`^[a-z]+( [a-z]+)*$`)
+	// documentRe is a document type the platform issues ("ss_record").
+	documentRe = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
 )
 
 // checker collects problems with their paths.
@@ -287,6 +289,13 @@ func (c *Catalog) checkItem(k *checker, p string, it *Item, cats map[string]bool
 		} else if !m.Scannable && m.MinPages > 0 {
 			k.add(mp+".min_pages", "only scannable materials have pages to scan")
 		}
+	}
+	if is := it.Issues; is != nil {
+		if !documentRe.MatchString(is.Document) {
+			k.add(p+".issues.document", "%q: use 1-64 of a-z 0-9 _", is.Document)
+		}
+		k.text(p+".issues.title", is.Title, true)
+		k.text(p+".issues.collect", is.Collect, true)
 	}
 	if it.TimeLimitDays < 0 || it.TimeLimitDays > 365 {
 		k.add(p+".time_limit_days", "%d: use 0 (on the spot) to 365 working days", it.TimeLimitDays)

@@ -94,6 +94,8 @@ func requestAnswerID(m protocol.Message) string {
 		return m.ID
 	case *protocol.BookingCancelled:
 		return m.ID
+	case *protocol.Certificate:
+		return m.ID
 	}
 	return ""
 }

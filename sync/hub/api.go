@@ -51,6 +51,7 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/conflicts", h.operator(permView, "conflicts.list", "", h.serveConflicts))
 	mux.HandleFunc("POST /api/terminals/{id}/conflicts/{submission}", h.operator(permManage, "conflict.resolve", "id", h.serveResolveConflict))
 	mux.HandleFunc("GET /api/audit", h.operator(permAudit, "audit.read", "", h.serveAudit))
+	mux.HandleFunc("GET /verify/{code}", h.serveVerify)
 	mux.HandleFunc("GET /{$}", h.serveDashboard)
 	h.routeConsole(mux)
 }

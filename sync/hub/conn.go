@@ -428,6 +428,8 @@ func (c *conn) dispatch(m protocol.Message) {
 		c.h.commandDone(c.term.rec.ID, m)
 	case *protocol.ProgressQuery:
 		c.handleProgress(m)
+	case *protocol.CertificateQuery:
+		c.handleCertificateQuery(m)
 	case *protocol.LicenceQuery:
 		c.handleLicenceQuery(m)
 	case *protocol.SlotsQuery:

@@ -164,6 +164,13 @@ type Options struct {
 	LicenceDir string
 	// Appointments configure counter appointments (bookings.go); nil books none.
 	Appointments *Appointments
+	// Certificates issues the documents of items that issue one (the catalog's
+	// "issues"); nil means the reference issuer, which issues 社会保险个人参保证明 at once
+	// and says every other document is issued later.
+	Certificates CertificateIssuer
+	// PublicURL is the hub's address as residents' phones reach it, for the QR code of
+	// GET /verify/CODE on issued documents ("https://hub.example.gov.cn").
+	PublicURL string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -320,6 +327,9 @@ type Hub struct {
 	licenceQ     queryBudgets // licence queries per terminal
 	bookingQ     bookingBudgets
 	licences     LicenceProvider
+	certQ        queryBudgets // certificate queries per terminal
+	certCat      certCatalog  // the published catalog, parsed for the items that issue documents
+	issuer       CertificateIssuer
 	// The forwarder (only with Options.Forward).
 	forwardClient *http.Client
 	forwardWake   chan struct{}
@@ -433,6 +443,10 @@ func New(opt Options) (*Hub, error) {
 		st.close()
 		audit.close()
 		return nil, err
+	}
+	h.issuer = opt.Certificates
+	if h.issuer == nil {
+		h.issuer = refIssuer{}
 	}
 	h.licences = opt.Licences
 	if h.licences == nil && opt.LicenceDir != "" {

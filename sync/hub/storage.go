@@ -99,6 +99,8 @@ type storage interface {
 	consoleStorage
 	// Counter appointments (booking_store.go).
 	bookingStorage
+	// Issued documents (certificates.go).
+	certificateStorage
 
 	close() error
 }

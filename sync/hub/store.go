@@ -35,6 +35,8 @@ var (
 	bucketForward     = []byte("forward")     // submission id → forwardJob
 	bucketIDHash      = []byte("id_hash")     // ID-number hash "/" submission id → nothing
 	bucketOpenSubs    = []byte("open_subs")   // open (uncommitted) submission id → terminal id
+	bucketCerts       = []byte("certs")       // submission id → certificateRecord
+	bucketCertCodes   = []byte("cert_codes")  // verification code → submission id
 )
 
 // Errors the store returns where callers branch.
@@ -164,6 +166,11 @@ func openStore(path string, seal *sealer) (*store, error) {
 		for _, b := range [][]byte{bucketMeta, bucketTerminals, bucketTermCodes, bucketEnrollCodes,
 			bucketSubmissions, bucketTracking, bucketReceived, bucketRatings, bucketStatusQueue,
 			bucketPublished, bucketHeartbeats, bucketForward, bucketIDHash} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		for _, b := range [][]byte{bucketCerts, bucketCertCodes} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
