@@ -13,6 +13,7 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/devices"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/sync/hub"
+	"github.com/govkiosk/govkiosk/sync/protocol"
 	"github.com/govkiosk/govkiosk/ui"
 )
 
@@ -109,6 +110,26 @@ func TestSubmitterLookupAtThePlatform(t *testing.T) {
 		t.Errorf("a card nobody used: %+v, %v; want nothing, from the platform", got, err)
 	}
 
+	// B's own application the platform does not have (refused before it left B: a form
+	// value longer than the protocol carries) is listed beside the platform's answer.
+	long := strings.Repeat("长", protocol.MaxFieldValue)
+	refused, err := b.Enqueue(ctx, draft("hukou-cert", resident("测试甲", id), map[string]string{"purpose": long}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qb, _ := b.s.queue()
+	deadline = time.Now().Add(10 * time.Second)
+	for st, _ := qb.Stats(); st.Failed != 1; st, _ = qb.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("B's oversized submission was not refused: %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got, err = b.Lookup(ctx, ui.Query{IDNumber: id})
+	if err != nil || got.Local != "" || len(got.Items) != 2 || got.Items[1].Code != refused || got.Items[1].Status != ui.StatusRejected {
+		t.Fatalf("at B by card with a refused one of its own: %+v, %v; want A's from the platform and B's own refused one", got, err)
+	}
+
 	// Asked too often, the hub refuses: the answer is B's own, saying the platform is busy.
 	busy := false
 	for range 20 {
@@ -133,8 +154,9 @@ func TestSubmitterLookupAtThePlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err = b.Lookup(ctx, ui.Query{IDNumber: id})
-	if err != nil || got.Local != ui.LocalOffline || len(got.Items) != 1 || got.Items[0].Code != codeB || got.Items[0].Status != ui.StatusQueued {
-		t.Errorf("offline at B by card: %+v, %v; want only B's own waiting receipt, marked local", got, err)
+	if err != nil || got.Local != ui.LocalOffline || len(got.Items) != 2 || got.Items[0].Code != codeB || got.Items[0].Status != ui.StatusQueued ||
+		got.Items[1].Code != refused {
+		t.Errorf("offline at B by card: %+v, %v; want only B's own receipts (one waiting, one refused), marked local", got, err)
 	}
 	if got, err := b.Lookup(ctx, ui.Query{Code: codeA}); err != nil || got.Local != ui.LocalOffline || len(got.Items) != 0 {
 		t.Errorf("offline at B by A's code: %+v, %v; want nothing, marked local", got, err)
