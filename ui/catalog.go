@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -300,7 +302,8 @@ func (s *catalogScreen) toggleKeyboard() {
 	s.fill()
 }
 
-// serviceTags are a service's short facts: bundle, where to apply, time limit, fee.
+// serviceTags are a service's short facts: bundle, where to apply, time limit, fee, and
+// the 好差评 star the platform publishes for items residents rate four stars or more.
 func (a *App) serviceTags(svc *catalog.Service) []string {
 	var tags []string
 	if svc.Bundle != nil {
@@ -311,6 +314,9 @@ func (a *App) serviceTags(svc *catalog.Service) []string {
 	}
 	tags = append(tags, a.timeLimit(svc.TimeLimitDays))
 	tags = append(tags, a.fee(svc))
+	if svc.Item != nil && svc.Item.Rating != nil && svc.Item.Rating.Average >= 4 {
+		tags = append(tags, a.T("tag.rating", map[string]any{"Average": fmt.Sprintf("%.1f", svc.Item.Rating.Average)}))
+	}
 	return tags
 }
 
