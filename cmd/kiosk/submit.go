@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/form"
@@ -112,6 +113,11 @@ func (m *submitter) Rate(ctx context.Context, r ui.Rating) error {
 	return err
 }
 
+// hubQueryTimeout bounds the wait for the platform's answer to a progress query: a
+// resident waiting at the screen is better served by this terminal's own receipts after a
+// few seconds than by "looking up…" until the screen's own limit.
+const hubQueryTimeout = 6 * time.Second
+
 // Lookup asks the platform when the terminal is online, which knows the submissions made
 // at every terminal, and otherwise answers from the outbox's receipt records (which keep
 // no personal data) and says so. Online, this terminal's own submissions the platform
@@ -127,7 +133,9 @@ func (m *submitter) Lookup(ctx context.Context, q ui.Query) (ui.Found, error) {
 	if c == nil {
 		return m.localOnly(local, ui.LocalOffline), lerr
 	}
-	items, err := c.QueryProgress(ctx, client.ProgressQuery{TrackingCode: q.Code, IDNumber: q.IDNumber})
+	qctx, cancel := context.WithTimeout(ctx, hubQueryTimeout)
+	items, err := c.QueryProgress(qctx, client.ProgressQuery{TrackingCode: q.Code, IDNumber: q.IDNumber})
+	cancel()
 	switch {
 	case errors.Is(err, client.ErrRateLimited):
 		m.s.log.Warn("progress query: the platform asks to wait; answering from this terminal's receipts", "err", err)
