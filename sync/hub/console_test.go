@@ -731,3 +731,29 @@ func BenchmarkRatingsSummary(b *testing.B) {
 		}
 	}
 }
+
+// TestPoorRatingCaseAfterCrash: a hub that stored a 1-star rating and stopped before
+// opening its case (so never acknowledged it) opens the case when the terminal delivers
+// the rating again.
+func TestPoorRatingCaseAfterCrash(t *testing.T) {
+	th := startHub(t, Options{})
+	tk := th.enroll(t)
+	at := time.Now().UTC().Add(-time.Minute)
+	m := &protocol.Rating{ID: "lost-ack", Item: "hukou.move", Stars: 1, CreatedAt: at, Reasons: []string{"等候时间长"}}
+	// What handleRating stores, without the case: the crash came in between.
+	if _, _, err := th.st.putRating(&ratingRecord{ID: m.ID, TerminalID: tk.id, Item: m.Item, Stars: m.Stars, Reasons: m.Reasons,
+		CreatedAt: m.CreatedAt, Digest: digestOf(m), ReceivedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := th.Cases(CaseQuery{}); len(cs) != 0 {
+		t.Fatalf("cases before the repeat: %+v", cs)
+	}
+	rt := th.connect(t, tk)
+	rt.send(m)
+	if ack := expect[*protocol.Ack](rt); !ack.Duplicate {
+		t.Errorf("the repeat was not answered as a duplicate: %+v", ack)
+	}
+	if cs, _ := th.Cases(CaseQuery{}); len(cs) != 1 || cs[0].ID != "lost-ack" || cs[0].State != CaseOpen {
+		t.Errorf("cases after the repeat: %+v", cs)
+	}
+}
