@@ -257,6 +257,9 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	if err := registry.Load(cfg.Devices); err != nil {
 		problems.add(stepDevices, fmt.Errorf("devices: %w", err))
 	}
+	if err := writeDevicesFile(dataDir, cfg.Devices); err != nil {
+		log.Warn("cannot say in the data directory which devices the kiosk holds; kioskctl devices scan will not know them", "err", err)
+	}
 	regDone := make(chan struct{})
 	go func() {
 		defer close(regDone)

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,6 +92,13 @@ func TestAutoDetectFindsTheSimulatedDevices(t *testing.T) {
 		if st.State != health.Online {
 			t.Errorf("after detection %s is %s (%s)", st.Device, st.State, st.Reason)
 		}
+	}
+	// The kiosk said in its data directory which ports it holds, for kioskctl's scan.
+	var held []config.Device
+	if b, err := os.ReadFile(filepath.Join(k.dataDir, devicesFile)); err != nil {
+		t.Error(err)
+	} else if err := json.Unmarshal(b, &held); err != nil || !slices.Equal(held, cfg.Devices) {
+		t.Errorf("%s lists %+v (%v), want %+v", devicesFile, held, err, cfg.Devices)
 	}
 	tctx, tcancel := context.WithTimeout(ctx, 20*time.Second)
 	defer tcancel()

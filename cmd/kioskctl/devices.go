@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -40,7 +41,7 @@ func probers() []devices.Prober {
 func setupDevicesScan(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 	ports := fs.String("ports", "", "comma-separated serial ports to probe instead of the configured ports and /dev/govkiosk-*, /dev/ttyUSB*, /dev/ttyACM*, /dev/ttyS*")
 	cfgPath := fs.String("config", defaultConfigPath, "the kiosk's configuration: its devices' ports are probed too, or, while the kiosk runs, reported as in use and left alone (\"\" for none)")
-	data := fs.String("data", "", "the kiosk's data directory, to tell whether the kiosk runs (default: the configuration's data_dir)")
+	data := fs.String("data", "", "the kiosk's data directory, to tell whether the kiosk runs and which ports it holds (default: the configuration's data_dir, else /var/lib/govkiosk; a kiosk run with -simulate keeps it in ~/.cache/govkiosk)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	timeout := fs.Duration("timeout", 1500*time.Millisecond, "time allowed for one probe at one baud rate")
 	noUSB := fs.Bool("no-usb", false, "do not list USB devices")
@@ -137,54 +138,77 @@ type configured struct {
 
 // configuredDevices reads the kiosk's configuration, when there is one, so that a scan
 // looks at the ports the kiosk's devices are configured on (a stable name, a simulator's
-// terminal) as well as the default names. While the kiosk runs, its drivers hold those
-// ports: probing them would steal their answers and reset their line speed, so they are
-// reported as in use instead. A configuration that was not asked for by name and does not
-// exist is no error.
+// terminal) as well as the default names. While the kiosk runs (the data directory's
+// lock is held), its drivers hold those ports: probing them would steal their answers and
+// reset their line speed, so they are reported as in use instead, from the list the
+// running kiosk wrote of what it opened (with -simulate, the only place the simulators'
+// terminals are named), or else from the configuration. A configuration that was not
+// asked for by name and does not exist is no error.
 func configuredDevices(e *env, path, data string, fs *flag.FlagSet) (configured, error) {
 	var out configured
-	if path == "" {
-		return out, nil
-	}
-	named := false
-	fs.Visit(func(f *flag.Flag) { named = named || f.Name == "config" })
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !named {
-		return out, nil
-	}
-	cfg, err := config.Load(path)
-	var invalid *config.ValidationError
-	if errors.As(err, &invalid) && cfg != nil {
-		// A scan often comes before the configuration is complete: its devices are
-		// what matters here.
-		err = nil
-	}
-	if err != nil {
-		if named {
+	var devs []config.Device
+	if path != "" {
+		named := false
+		fs.Visit(func(f *flag.Flag) { named = named || f.Name == "config" })
+		cfg, err := config.Load(path)
+		var invalid *config.ValidationError
+		switch {
+		case errors.As(err, &invalid) && cfg != nil:
+			// A scan often comes before the configuration is complete: its devices
+			// are what matters here.
+		case errors.Is(err, os.ErrNotExist) && !named:
+			cfg = nil
+		case err != nil && named:
 			return out, err
+		case err != nil:
+			fmt.Fprintf(e.stderr, "kioskctl devices scan: not using the configuration: %s\n", oneLine(err))
+			cfg = nil
 		}
-		fmt.Fprintf(e.stderr, "kioskctl devices scan: not using the configuration: %s\n", oneLine(err))
-		return out, nil
+		if cfg != nil {
+			devs = cfg.Devices
+			if data == "" {
+				data = cfg.DataDir
+			}
+		}
 	}
 	if data == "" {
-		data = cfg.DataDir
+		data = config.DefaultDataDir
 	}
 	pid, running := kioskRunning(data)
+	if running {
+		if b, err := os.ReadFile(filepath.Join(data, kioskDevicesFile)); err == nil {
+			var held []config.Device
+			if json.Unmarshal(b, &held) == nil {
+				devs = held
+			}
+		}
+	}
 	out.kinds = map[string]string{}
-	for _, d := range cfg.Devices {
-		if d.Transport != config.TransportSerial || d.Path == "" {
-			continue
+	who := "the running kiosk"
+	if pid > 0 {
+		who = fmt.Sprintf("the running kiosk (process %d)", pid)
+	}
+	for _, d := range devs {
+		serial := d.Transport == config.TransportSerial && d.Path != ""
+		if serial {
+			out.kinds[d.Path] = d.Kind
 		}
-		out.kinds[d.Path] = d.Kind
-		if !running {
+		switch {
+		case serial && !running:
 			out.ports = append(out.ports, d.Path)
-			continue
+		case running && (d.Path != "" || d.Address != "" || d.USB != ""):
+			// Network and USB devices too: a USB one is then not listed twice.
+			f := devices.Found{Transport: d.Transport, Path: d.Path, Baud: d.Baud, USB: d.USB, Kind: d.Kind,
+				Description: "configured as " + d.Name + "; in use by " + who + ", not probed (its health is on the technician screen)"}
+			if f.Path == "" {
+				f.Path = d.Address
+			}
+			out.inUse = append(out.inUse, f)
 		}
-		who := "the running kiosk"
-		if pid > 0 {
-			who = fmt.Sprintf("the running kiosk (process %d)", pid)
-		}
-		out.inUse = append(out.inUse, devices.Found{Transport: "serial", Path: d.Path, Baud: d.Baud, Kind: d.Kind,
-			Description: "configured as " + d.Name + "; in use by " + who + ", not probed (its health is on the technician screen)"})
 	}
 	return out, nil
 }
+
+// kioskDevicesFile, in the data directory, is where the running kiosk lists the devices
+// it opened (cmd/kiosk writes it at start).
+const kioskDevicesFile = "devices.json"

@@ -189,3 +189,61 @@ func TestDevicesScanFindsTheConfiguredSimulators(t *testing.T) {
 		}
 	}
 }
+
+// TestDevicesScanBesideTheSimulatedKiosk: the simulated kiosk (make run) has no
+// configuration file; its simulators' terminals are named only in the list the running
+// kiosk writes into its data directory. A technician's scan given that directory reports
+// them as in use by the kiosk instead of probing them under its drivers.
+func TestDevicesScanBesideTheSimulatedKiosk(t *testing.T) {
+	reader, prn, _ := devBench(t)
+	data := t.TempDir()
+	held := []config.Device{
+		{Name: "idcard", Kind: config.KindIDCard, Transport: config.TransportSerial, Path: reader, Baud: 115200},
+		{Name: "printer", Kind: config.KindPrinter, Transport: config.TransportSerial, Path: prn, Baud: 115200},
+		{Name: "docscanner", Kind: config.KindDocScanner, Transport: config.TransportESCL, Address: "http://127.0.0.1:1/eSCL"},
+	}
+	b, err := json.Marshal(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "devices.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scan := func() map[string]devices.Found {
+		t.Helper()
+		code, stdout, stderr := scnRun(t, "devices", "scan", "--config", "", "--data", data, "--ports", reader+","+prn,
+			"--no-usb", "--json", "--timeout", "500ms")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var found []devices.Found
+		if err := json.Unmarshal([]byte(stdout), &found); err != nil {
+			t.Fatalf("%v in %q", err, stdout)
+		}
+		by := map[string]devices.Found{}
+		for _, f := range found {
+			by[f.Path] = f
+		}
+		return by
+	}
+	// The kiosk has stopped (no lock held): the list is old news, the ports are probed.
+	if f := scan()[reader]; !strings.HasPrefix(f.Description, "SAM ok") {
+		t.Errorf("reader with no kiosk running: %+v", f)
+	}
+
+	lock, err := os.OpenFile(filepath.Join(data, "kiosk.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	by := scan()
+	for _, d := range held {
+		f := by[d.Path+d.Address]
+		if f.Kind != d.Kind || !strings.Contains(f.Description, "configured as "+d.Name+"; in use by the running kiosk, not probed") {
+			t.Errorf("%s while the simulated kiosk runs: %+v", d.Path, f)
+		}
+	}
+}
