@@ -12,7 +12,7 @@ const (
 	TypeLicences     Type = "licences"      // hub: the answer to a licence query
 )
 
-// CodeUnknownLicenceType: a licence query named a type the platform does not know. The
+// CodeUnknownLicenceType says a licence query named a type the platform does not know. The
 // query changed nothing; the terminal asks again without it (its catalog is newer or
 // older than the hub's list).
 const CodeUnknownLicenceType Code = "unknown_licence_type"
