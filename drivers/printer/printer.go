@@ -66,6 +66,10 @@ type Printer struct {
 	port   transport.Port
 	render Renderer
 	buf    [64]byte
+	// recovery is where the driver is with the current recoverable error (DLE EOT 3
+	// bit 2): tried once with DLE ENQ, and whether that failed. It resets when the
+	// error is gone.
+	recoveryTried, recoveryFailed bool
 }
 
 // New makes a printer driver. It opens nothing until first used.
@@ -193,7 +197,48 @@ func (p *Printer) status(ctx context.Context) (escpos.Status, error) {
 	if err != nil {
 		return escpos.Status{}, p.fail("status", err)
 	}
-	return st, nil
+	return p.recover(ctx, st), nil
+}
+
+// recoverWait is how long a printer gets to come back after DLE ENQ before the driver
+// asks its status again.
+const recoverWait = 200 * time.Millisecond
+
+// recover tries, once per occurrence, to clear a recoverable error (DLE EOT 3 bit 2)
+// with DLE ENQ 2 (recover after clearing the buffers: a half-printed job is printed
+// again whole, never resumed mid-receipt) and returns the status after it. Only when
+// that fails does the error stay, marked for a technician. Call with mu held.
+func (p *Printer) recover(ctx context.Context, st escpos.Status) escpos.Status {
+	if !st.MechanicalError {
+		p.recoveryTried, p.recoveryFailed = false, false
+		return st
+	}
+	if p.recoveryTried {
+		return st
+	}
+	p.recoveryTried = true
+	p.log.Warn("recoverable error: asking the printer to recover (DLE ENQ 2)")
+	if _, err := p.port.Write(escpos.Recover(true)); err != nil {
+		p.recoveryFailed = true
+		return st
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(recoverWait):
+	}
+	after, _, err := p.query(ctx)
+	if err != nil {
+		p.recoveryFailed = true
+		return st
+	}
+	if after.MechanicalError {
+		p.recoveryFailed = true
+		p.log.Warn("recoverable error: recovery failed; a technician is needed")
+		return after
+	}
+	p.recoveryTried = false
+	p.log.Info("recoverable error: recovered")
+	return after
 }
 
 // deadline is now+d, or ctx's deadline if sooner.
@@ -467,7 +512,15 @@ func (p *Printer) record(st escpos.Status, err error) {
 			state = health.HardwareError
 		}
 		reason = strings.TrimPrefix(reason, "printer: ")
-		p.setHealth(state, reason, p.details(st, true))
+		details := p.details(st, true)
+		if se.MechanicalError && p.recoveryFailed {
+			// DLE ENQ did not clear it: say so, and that it needs a technician (the
+			// hub's alert action).
+			reason += "; recovery by DLE ENQ failed"
+			details["recovery"] = "failed"
+			details["action"] = "maintenance"
+		}
+		p.setHealth(state, reason, details)
 	case err != nil:
 		reason := strings.TrimPrefix(oneLine(err.Error()), ErrOffline.Error()+": ")
 		if transport.IsTimeout(err) {

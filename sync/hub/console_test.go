@@ -39,6 +39,7 @@ func TestAlertAction(t *testing.T) {
 		{protocol.DeviceOffline, "no port configured", "", ActionConfiguration},
 		{protocol.DeviceHardwareError, "recoverable error", "", ActionReset},
 		{protocol.DeviceHardwareError, "driver crashed", "", ActionSoftwareError},
+		{protocol.DeviceHardwareError, "mechanical error; recovery by DLE ENQ failed", ActionMaintenance, ActionMaintenance},
 		{protocol.DeviceHardwareError, "whatever", ActionReset, ActionReset},
 		{protocol.DeviceHardwareError, "whatever", "reboot-the-world", ActionMaintenance},
 	} {

@@ -119,6 +119,8 @@ type Machine struct {
 	Dots int
 	// OnRealtime is called for each DLE EOT n (1 ≤ n ≤ 4).
 	OnRealtime func(n StatusKind)
+	// OnRecover is called for each DLE ENQ n (n = 1 or 2), found like DLE EOT.
+	OnRecover func(n byte)
 	// OnTransmit is called for GS r n when the machine reaches it in order.
 	OnTransmit func(n byte)
 	// OnLine is called for each printed line.
@@ -218,12 +220,15 @@ func (m *Machine) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-// realtime finds DLE EOT n in the raw stream, across Write calls, before any parsing.
+// realtime finds DLE EOT n and DLE ENQ n in the raw stream, across Write calls, before any parsing.
 func (m *Machine) realtime(p []byte) {
 	a, b := m.rt[0], m.rt[1]
 	for _, c := range p {
 		if a == DLE && b == EOT && c >= 1 && c <= 4 && m.OnRealtime != nil {
 			m.OnRealtime(StatusKind(c))
+		}
+		if a == DLE && b == ENQ && (c == 1 || c == 2) && m.OnRecover != nil {
+			m.OnRecover(c)
 		}
 		a, b = b, c
 	}
@@ -839,7 +844,7 @@ func (m *Machine) dle(b []byte, off int64) int {
 		return 0
 	}
 	switch b[1] {
-	case EOT, 0x05:
+	case EOT, ENQ:
 		if len(b) < 3 {
 			return 0
 		}

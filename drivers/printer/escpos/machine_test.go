@@ -343,3 +343,17 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+func TestMachineRecoverRequests(t *testing.T) {
+	var got []byte
+	m := &Machine{OnRecover: func(n byte) { got = append(got, n) }}
+	data := append(append([]byte("abc"), Recover(true)...), Recover(false)...)
+	data = append(data, DLE, ENQ, 7) // not a recovery request
+	for _, b := range data {         // in pieces, as bytes arrive
+		m.Write([]byte{b})
+	}
+	m.Flush()
+	if string(got) != "\x02\x01" {
+		t.Errorf("recover requests %v, want [2 1]", got)
+	}
+}

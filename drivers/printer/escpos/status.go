@@ -30,6 +30,20 @@ var StatusKinds = [4]StatusKind{PrinterStatus, OfflineCause, ErrorCause, PaperSe
 // Query returns the bytes of DLE EOT n.
 func Query(n StatusKind) []byte { return []byte{DLE, EOT, byte(n)} }
 
+// ENQ is the second byte of DLE ENQ n, the real-time request to recover from an error.
+const ENQ = 0x05
+
+// Recover returns DLE ENQ n: recover from a recoverable error (DLE EOT 3 bit 2) and
+// restart printing from the line where it occurred (n = 1), or after clearing the
+// receive and print buffers (n = 2, clearBuffers). The reference's other way out is
+// opening and closing the cover.
+func Recover(clearBuffers bool) []byte {
+	if clearBuffers {
+		return []byte{DLE, ENQ, 2}
+	}
+	return []byte{DLE, ENQ, 1}
+}
+
 // QueryAll is DLE EOT 1, 2, 3 and 4 in one write. The reference allows up to eight
 // real-time requests in a row as long as nothing else is sent until all are answered.
 func QueryAll() []byte {

@@ -52,15 +52,18 @@ type Simulator struct {
 	paper     Paper
 	cover     bool
 	cutterErr bool
-	paperLeft int // dots of paper left before it runs out; < 0 is unlimited
-	cur       escpos.Receipt
-	receipts  []escpos.Receipt
-	problems  []escpos.Problem
-	dropped   int
-	saved     int
-	changed   chan struct{}
-	font      *Font
-	fontTried bool
+	// recoverable is a recoverable error (DLE EOT 3 bit 2); stuck ones survive DLE ENQ.
+	recoverable, stuck bool
+	recoveries         int // DLE ENQ requests received
+	paperLeft          int // dots of paper left before it runs out; < 0 is unlimited
+	cur                escpos.Receipt
+	receipts           []escpos.Receipt
+	problems           []escpos.Problem
+	dropped            int
+	saved              int
+	changed            chan struct{}
+	font               *Font
+	fontTried          bool
 }
 
 // New makes a simulator with paper loaded and the cover closed.
@@ -102,6 +105,9 @@ func (s *Simulator) SetPaper(p Paper) {
 func (s *Simulator) SetCover(open bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.cover && !open && s.recoverable && !s.stuck {
+		s.recoverable = false // opening and closing the cover recovers too
+	}
 	s.cover = open
 	s.log.Info("cover", "open", open)
 	s.notify()
@@ -113,6 +119,35 @@ func (s *Simulator) SetCutterError(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cutterErr = on
+	s.notify()
+}
+
+// SetRecoverableError raises (or clears) a recoverable error, DLE EOT 3 bit 2: the
+// printer stops until DLE ENQ 1 or 2 recovers it, or, when stuck, until it is cleared
+// here (a fault that needs a technician).
+func (s *Simulator) SetRecoverableError(on, stuck bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recoverable, s.stuck = on, on && stuck
+	s.log.Info("recoverable error", "on", on, "stuck", s.stuck)
+	s.notify()
+}
+
+// Recoveries is how many DLE ENQ requests the printer received.
+func (s *Simulator) Recoveries() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recoveries
+}
+
+func (s *Simulator) recover(n byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recoveries++
+	if s.recoverable && !s.stuck {
+		s.recoverable = false
+		s.log.Info("recovered by DLE ENQ", "n", n)
+	}
 	s.notify()
 }
 
@@ -138,10 +173,12 @@ func (s *Simulator) status() escpos.Status {
 		PaperOut:     s.paper == PaperOut,
 		PaperEndStop: s.paper == PaperOut,
 		CutterError:  s.cutterErr,
+		// The reference's recoverable error bit, which this package names mechanical.
+		MechanicalError: s.recoverable,
 	}
-	st.ErrorOccurred = st.CutterError
-	st.WaitingRecovery = st.CutterError
-	st.Offline = st.CoverOpen || st.PaperOut || st.CutterError
+	st.ErrorOccurred = st.CutterError || st.MechanicalError
+	st.WaitingRecovery = st.CutterError || st.MechanicalError
+	st.Offline = st.CoverOpen || st.PaperOut || st.CutterError || st.MechanicalError
 	return st
 }
 
@@ -230,6 +267,7 @@ func (s *Simulator) Serve(rw io.ReadWriter) error {
 				reply(0x00) // drawer kick-out connector pin 3 low
 			}
 		},
+		OnRecover: s.recover,
 		OnLine:    s.line,
 		OnCut:     s.cut,
 		OnProblem: s.problem,
