@@ -36,7 +36,7 @@ func TestResidentWritesChineseOnTheRealKiosk(t *testing.T) {
 	s.settle()
 	s.tap("ime.mode.handwriting")
 	s.settle()
-	s.drawMedians(filepath.Join(w.root, "e2e", "testdata", "fu-medians.json"))
+	s.drawMedians(filepath.Join(w.root, "ime", "handwriting", "testdata", "fu-medians.json"))
 	s.shot("handwriting-candidates")
 	s.chooseCandidates("福")
 	s.tap("ime.mode.pinyin")

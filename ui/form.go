@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -26,11 +27,14 @@ type formScreen struct {
 	order   []string
 	active  string
 	buf     []rune
-	scroll  *container.Scroll
-	panel   *fyne.Container
-	summary *widget.RichText
-	next    *touch.Button
-	input   []Element
+	// composing is the Chinese keyboard's composition in progress (pinyin letters and
+	// the parts already chosen), shown in the active field but not yet in the form.
+	composing string
+	scroll    *container.Scroll
+	panel     *fyne.Container
+	summary   *widget.RichText
+	next      *touch.Button
+	input     []Element
 	// lockedNote is the translation key saying where prefilled values came from.
 	lockedNote string
 }
@@ -98,7 +102,8 @@ func (s *formScreen) show(id string) {
 		w.Value = identity.MaskNumber(w.Value)
 	}
 	if id == s.active && !w.Locked && fd.Input() != form.InputChoice {
-		w.Value = s.typed(fd)
+		// The composition shows where the text will go, after what is written.
+		w.Value = s.typed(fd) + s.composing
 	}
 	w.Placeholder = a.T("form.placeholder")
 	w.Error = ""
@@ -158,6 +163,7 @@ func maxRunes(fd *form.Field) int {
 func (s *formScreen) activate(id string) {
 	prev := s.active
 	s.active = id
+	s.composing = ""
 	if prev != "" && prev != id {
 		s.f.Check(prev)
 		s.show(prev)
@@ -194,7 +200,7 @@ func (s *formScreen) reveal(id string) {
 func (s *formScreen) buildInput(fd *form.Field) {
 	a := s.a
 	s.input = nil
-	head := a.styled(a.text(fd.Label), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true)
+	var head fyne.CanvasObject = a.styled(a.text(fd.Label), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true)
 	var center, foot fyne.CanvasObject
 	switch in := fd.Input(); {
 	case s.f.Locked(fd.ID):
@@ -219,8 +225,19 @@ func (s *formScreen) buildInput(fd *form.Field) {
 		center = scroll
 	case in == form.InputKeyboard && (a.deps.IME.Pinyin != nil || a.deps.IME.Handwriting != nil):
 		kb := touch.NewChineseKeyboard(a.deps.IME, a.imeLabels())
+		// The field's name goes in the keyboard's top row, as plain text without the
+		// paragraph's padding: the keyboard then fits beside the form in elder mode.
+		title := canvas.NewText(a.text(fd.Label), theme.Color(theme.ColorNameForeground))
+		title.TextSize = theme.Size(theme.SizeNameSubHeadingText)
+		title.TextStyle = fyne.TextStyle{Bold: true}
+		kb.SetHeader(container.NewCenter(title))
+		head = nil
 		kb.OnText = func(text string) { a.touch(); s.insert(fd, text) }
-		kb.OnComposing = func(string) { a.touch() }
+		kb.OnComposing = func(pre string) {
+			a.touch()
+			s.composing = pre
+			s.show(fd.ID)
+		}
 		kb.OnChange = a.touch
 		kb.OnBackspace = func() { a.touch(); s.backspace(fd) }
 		kb.OnClear = func() { a.touch(); s.clear(fd) }

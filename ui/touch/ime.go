@@ -78,6 +78,9 @@ type ChineseKeyboard struct {
 	prev     *Button
 	next     *Button
 	preedit  *widget.Label
+	top      *fyne.Container
+	modeBox  *fyne.Container
+	candRow  *fyne.Container
 	body     *fyne.Container
 	content  fyne.CanvasObject
 	modeKeys []*Button
@@ -108,9 +111,13 @@ func NewChineseKeyboard(ime IME, labels IMELabels) *ChineseKeyboard {
 		modes = append(modes, b)
 	}
 	k.body = container.NewStack()
-	top := container.NewBorder(nil, nil, container.NewHBox(modes...), nil, k.preedit)
-	candRow := container.NewBorder(nil, nil, k.prev, k.next, container.NewGridWithColumns(candSlots, bar...))
-	k.content = container.NewBorder(container.NewVBox(top, candRow), nil, nil, nil, k.body)
+	k.preedit.Truncation = fyne.TextTruncateEllipsis // the whole composition shows in the field
+	k.modeBox = container.NewHBox(modes...)
+	k.top = container.NewStack()
+	k.SetHeader(nil)
+	top := k.top
+	k.candRow = container.New(candBar{}, append([]fyne.CanvasObject{k.prev, k.next}, bar...)...)
+	k.content = container.NewBorder(container.NewVBox(top, k.candRow), nil, nil, nil, k.body)
 	start := ModePinyin
 	if ime.Pinyin == nil {
 		start = ModeABC
@@ -118,6 +125,23 @@ func NewChineseKeyboard(ime IME, labels IMELabels) *ChineseKeyboard {
 	k.SetMode(start)
 	return k
 }
+
+// SetHeader puts obj (the name of the field being written) in the keyboard's top row,
+// beside the mode keys and in place of the keyboard's own composition line: a host that
+// sets a header shows the composition in its field (OnComposing). That is one row less
+// than a title above the keyboard, which lets the keyboard fit beside the form in elder
+// mode. A nil obj brings the composition line back.
+func (k *ChineseKeyboard) SetHeader(obj fyne.CanvasObject) {
+	row := container.NewBorder(nil, nil, nil, k.modeBox, k.preedit)
+	if obj != nil {
+		row = container.NewBorder(nil, nil, obj, k.modeBox)
+	}
+	k.top.Objects = []fyne.CanvasObject{row}
+	k.top.Refresh()
+}
+
+// Preedit returns the composition in progress ("经营fan'wei"), or "".
+func (k *ChineseKeyboard) Preedit() string { return k.preedit.Text }
 
 // Mode returns the current mode.
 func (k *ChineseKeyboard) Mode() IMEMode { return k.mode }
@@ -216,8 +240,18 @@ func (k *ChineseKeyboard) pinyinBody() fyne.CanvasObject {
 	if k.comp == nil {
 		return k.off()
 	}
+	var punct []fyne.CanvasObject
+	for i, r := range []rune(imePunct) {
+		punct = append(punct, k.newKey("keyboard.punct."+string(rune('0'+i)), string(r), func() {
+			k.finishComposition()
+			k.emit(string(r))
+		}))
+	}
+	// Five rows, so that the keyboard with its mode keys and candidates fits beside the
+	// form in elder mode: the first punctuation marks fill the letters' last row, the
+	// others sit beside the space bar.
 	var rows []fyne.CanvasObject
-	for _, row := range []string{"qwertyuiop", "asdfghjkl'", "zxcvbnm"} {
+	for i, row := range []string{"qwertyuiop", "asdfghjkl'", "zxcvbnm"} {
 		var keys []fyne.CanvasObject
 		for _, r := range row {
 			id := "keyboard." + string(r)
@@ -226,21 +260,20 @@ func (k *ChineseKeyboard) pinyinBody() fyne.CanvasObject {
 			}
 			keys = append(keys, k.addKey(id, string(r), func() { k.letter(r) }))
 		}
+		if i == 2 {
+			keys = append(keys, punct[:3]...)
+		}
 		rows = append(rows, container.New(&keyRow{cols: 10}, keys...))
 	}
-	var punct []fyne.CanvasObject
-	for i, r := range []rune(imePunct) {
-		punct = append(punct, k.addKey("keyboard.punct."+string(rune('0'+i)), string(r), func() {
-			k.finishComposition()
-			k.emit(string(r))
-		}))
+	rows = append(rows, k.bottomRow(punct[3:]...))
+	for i, p := range punct {
+		k.keys = append(k.keys, Key{ID: "keyboard.punct." + string(rune('0'+i)), Button: p.(*Button)})
 	}
-	rows = append(rows, container.New(&keyRow{cols: 10}, punct...))
-	rows = append(rows, k.bottomRow())
 	return container.New(keyRows{}, rows...)
 }
 
-func (k *ChineseKeyboard) bottomRow() fyne.CanvasObject {
+// bottomRow is clear, any extra keys, the space bar and backspace.
+func (k *ChineseKeyboard) bottomRow(extra ...fyne.CanvasObject) fyne.CanvasObject {
 	clr := k.addKey("keyboard.clear", k.labels.Clear, k.clear)
 	space := k.addKey("keyboard.space", k.labels.Space, func() {
 		if k.comp != nil && k.comp.Active() {
@@ -250,7 +283,60 @@ func (k *ChineseKeyboard) bottomRow() fyne.CanvasObject {
 		k.emit(" ")
 	})
 	back := k.addKey("keyboard.back", k.labels.Backspace, k.backspace)
-	return container.NewBorder(nil, nil, clr, back, space)
+	if len(extra) == 0 {
+		return container.NewBorder(nil, nil, clr, back, space)
+	}
+	// Clear and backspace one and a half keys wide, the space bar three, the extra keys one.
+	objs := []fyne.CanvasObject{clr}
+	weights := []float32{1.5}
+	for _, e := range extra {
+		objs = append(objs, e)
+		weights = append(weights, 1)
+	}
+	objs = append(objs, space, back)
+	weights = append(weights, 3, 1.5)
+	return container.New(&weightRow{weights: weights}, objs...)
+}
+
+// weightRow lays keys out side by side across the whole width, each as wide as its
+// weight in units; a unit is at least as wide as every key needs.
+type weightRow struct{ weights []float32 }
+
+func (l *weightRow) total() float32 {
+	var t float32
+	for _, w := range l.weights {
+		t += w
+	}
+	return t
+}
+
+func (l *weightRow) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	if len(objects) != len(l.weights) || len(objects) == 0 {
+		return
+	}
+	pad := theme.Size(theme.SizeNamePadding)
+	unit := max((s.Width-pad*float32(len(objects)-1))/l.total(), 0)
+	x := float32(0)
+	for i, o := range objects {
+		w := unit * l.weights[i]
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, s.Height))
+		x += w + pad
+	}
+}
+
+func (l *weightRow) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	if len(objects) != len(l.weights) || len(objects) == 0 {
+		return fyne.Size{}
+	}
+	pad := theme.Size(theme.SizeNamePadding)
+	var unit, h float32
+	for i, o := range objects {
+		m := o.MinSize()
+		unit = max(unit, m.Width/l.weights[i])
+		h = max(h, m.Height)
+	}
+	return fyne.NewSize(unit*l.total()+pad*float32(len(objects)-1), h)
 }
 
 func (k *ChineseKeyboard) handBody() fyne.CanvasObject {
@@ -439,6 +525,7 @@ func (k *ChineseKeyboard) refreshBar() {
 	}
 	setEnabled(k.prev, hasPrev)
 	setEnabled(k.next, hasNext)
+	k.candRow.Refresh() // the widths follow the new texts
 	if k.OnChange != nil {
 		k.OnChange()
 	}
@@ -455,6 +542,107 @@ func setEnabled(b *Button, on bool) {
 // CreateRenderer lays the keyboard out.
 func (k *ChineseKeyboard) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(k.content)
+}
+
+// candBar lays the candidate bar out: "previous page" at the left, "next page" at the
+// right, the candidate slots between them. Its minimum width does not depend on the
+// candidates' texts, so a long phrase (日用百货零售) never widens the keyboard, which would
+// squeeze the form beside it or, in elder mode, push the keyboard below the screen's edge.
+// The slots share the width equally; a candidate wider than its share takes the room it
+// needs from the narrower ones. Objects: prev, next, then the slots.
+type candBar struct{}
+
+func (candBar) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	if len(objects) < 2 {
+		return fyne.Size{}
+	}
+	pad := theme.Size(theme.SizeNamePadding)
+	var h float32
+	for _, o := range objects {
+		h = max(h, o.MinSize().Height)
+	}
+	slots := float32(len(objects) - 2)
+	// A slot is at least one and a half touch targets wide: room for a two-character word.
+	return fyne.NewSize(objects[0].MinSize().Width+objects[1].MinSize().Width+slots*1.5*h+(slots+1)*pad, h)
+}
+
+func (candBar) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	if len(objects) < 2 {
+		return
+	}
+	pad := theme.Size(theme.SizeNamePadding)
+	prev, next, slots := objects[0], objects[1], objects[2:]
+	pw, nw := prev.MinSize().Width, next.MinSize().Width
+	prev.Move(fyne.NewPos(0, 0))
+	prev.Resize(fyne.NewSize(pw, s.Height))
+	next.Move(fyne.NewPos(s.Width-nw, 0))
+	next.Resize(fyne.NewSize(nw, s.Height))
+	if len(slots) == 0 {
+		return
+	}
+	inner := s.Width - pw - nw - pad*float32(len(slots)+1)
+	widths := candWidths(slots, inner)
+	x := pw + pad
+	for i, o := range slots {
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(widths[i], s.Height))
+		x += widths[i] + pad
+	}
+}
+
+// candWidths shares width out among the slots: equal shares, except that a shown
+// candidate wider than its share gets its minimum width and the others share the rest.
+// When even that does not fit, each shown candidate gets a share in proportion to its
+// minimum width.
+func candWidths(slots []fyne.CanvasObject, width float32) []float32 {
+	mins := make([]float32, len(slots))
+	var total float32
+	for i, o := range slots {
+		if o.Visible() {
+			mins[i] = o.MinSize().Width
+			total += mins[i]
+		}
+	}
+	out := make([]float32, len(slots))
+	if total > width {
+		for i := range out {
+			if total > 0 {
+				out[i] = max(width, 0) * mins[i] / total
+			}
+		}
+		return out
+	}
+	wide := make([]bool, len(slots))
+	for {
+		rest, n := width, 0
+		for i := range slots {
+			if wide[i] {
+				rest -= mins[i]
+			} else {
+				n++
+			}
+		}
+		share := float32(0)
+		if n > 0 {
+			share = rest / float32(n)
+		}
+		grew := false
+		for i := range slots {
+			if !wide[i] && mins[i] > share {
+				wide[i], grew = true, true
+			}
+		}
+		if grew {
+			continue
+		}
+		for i := range out {
+			out[i] = share
+			if wide[i] {
+				out[i] = mins[i]
+			}
+		}
+		return out
+	}
 }
 
 // Pad is the handwriting pad: one character at a time, drawn with a finger. Touches
