@@ -47,6 +47,7 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/commands/{id}", h.operator(permView, "command.result", "id", h.serveCommandResult))
 	mux.HandleFunc("GET /api/forward/dead", h.operator(permView, "forward.dead_letters", "", h.serveDeadLetters))
 	mux.HandleFunc("POST /api/forward/dead/{id}/retry", h.operator(permManage, "forward.retry", "id", h.serveRetryDeadLetter))
+	mux.HandleFunc("POST /api/forward/dead/ratings/{id}/retry", h.operator(permManage, "forward.retry_rating", "id", h.serveRetryDeadRating))
 	mux.HandleFunc("POST /api/handoff/status", h.serveHandoffStatus)
 	mux.HandleFunc("GET /api/conflicts", h.operator(permView, "conflicts.list", "", h.serveConflicts))
 	mux.HandleFunc("POST /api/terminals/{id}/conflicts/{submission}", h.operator(permManage, "conflict.resolve", "id", h.serveResolveConflict))

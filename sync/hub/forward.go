@@ -26,6 +26,13 @@ import (
 // an idempotency key and an HMAC-SHA256 signature, and retries with exponential
 // backoff and full jitter. After ForwardAttempts failures the job is parked as a dead
 // letter that operators list and retry. Intake never waits for any of this.
+//
+// A resident's rating (好差评) usually arrives after its submission, so it is handed
+// off as its own event to the same endpoint: storing a new rating that names a
+// submission queues it in the same outbox, in the same transaction, with its own
+// idempotency key. A rating job waits, without using up attempts, until its
+// submission is committed and handed off, so the business system never sees a rating
+// of a case it does not have.
 
 // Headers of a hand-off request (and of a status update coming back).
 const (
@@ -67,8 +74,23 @@ func verifyHandoff(secret []byte, now time.Time, skew time.Duration, tsHeader, s
 	return nil
 }
 
+// Events of the hand-off body's "event" field.
+const (
+	HandoffEventSubmission = "submission"
+	HandoffEventRating     = "rating"
+)
+
+// ratingJobPrefix marks a rating's forwarding job. "/" is outside the protocol's id
+// alphabet, so no submission id starts with it.
+const ratingJobPrefix = "rating/"
+
+// handedOff reports whether a rating goes to the business system: one that names a
+// submission. A rating of a visit without a submission stays at the hub.
+func (r *ratingRecord) handedOff() bool { return r.SubmissionID != "" || r.TrackingCode != "" }
+
 // HandoffSubmission is the body the hub POSTs to the business system.
 type HandoffSubmission struct {
+	Event          string              `json:"event"` // HandoffEventSubmission
 	IdempotencyKey string              `json:"idempotency_key"`
 	HubID          string              `json:"hub_id"`
 	HubRef         string              `json:"hub_ref"`
@@ -81,6 +103,27 @@ type HandoffSubmission struct {
 	ReceivedAt     time.Time           `json:"received_at"`
 	Fields         map[string]string   `json:"fields"`
 	Attachments    []HandoffAttachment `json:"attachments"`
+}
+
+// HandoffRating is the body the hub POSTs when a resident rates a submission's service.
+type HandoffRating struct {
+	Event string `json:"event"` // HandoffEventRating
+	// IdempotencyKey is the hub id, "/rating/" and the rating id.
+	IdempotencyKey string `json:"idempotency_key"`
+	HubID          string `json:"hub_id"`
+	// HubRef is the rating's own reference (R…); SubmissionHubRef the submission's.
+	HubRef           string    `json:"hub_ref"`
+	RatingID         string    `json:"rating_id"`
+	SubmissionID     string    `json:"submission_id"`
+	SubmissionHubRef string    `json:"submission_hub_ref"`
+	TrackingCode     string    `json:"tracking_code"`
+	TerminalID       string    `json:"terminal_id"`
+	Item             string    `json:"item"`
+	Stars            int       `json:"stars"`
+	Reasons          []string  `json:"reasons"`
+	Comment          string    `json:"comment,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+	ReceivedAt       time.Time `json:"received_at"`
 }
 
 // HandoffAttachment is an attachment, inline: a submission's files are small (the
@@ -137,14 +180,32 @@ func (h *Hub) forwardLoop(ctx context.Context) {
 	}
 }
 
+// errWaitSubmission is a rating whose submission is not committed or not handed off
+// yet: its job waits without using up an attempt.
+var errWaitSubmission = errors.New("waiting for its submission's hand-off")
+
 func (h *Hub) forwardOne(ctx context.Context, j *forwardJob) {
-	err := h.deliver(ctx, j.SubmissionID)
+	var err error
+	if id, ok := strings.CutPrefix(j.Key, ratingJobPrefix); ok {
+		err = h.deliverRating(ctx, id)
+	} else {
+		err = h.deliver(ctx, j.Key)
+	}
 	if ctx.Err() != nil {
 		return // shutting down: the lease runs out and a replica tries again
 	}
+	if errors.Is(err, errWaitSubmission) {
+		// Not a failure: look again a little later (jittered, as for retries).
+		wait := min(h.opt.ForwardBackoff<<3, time.Minute)
+		next := h.opt.Now().Add(wait/2 + time.Duration(rand.Int64N(int64(wait/2)+1)))
+		if err := h.st.forwardFailed(j.Key, j.Attempts, next, false, err.Error()); err != nil {
+			h.log.Warn("forward: postpone rating", "id", j.Key, "err", err)
+		}
+		return
+	}
 	if err == nil {
-		if err := h.st.forwardDone(j.SubmissionID); err != nil {
-			h.log.Warn("forward: mark delivered", "id", j.SubmissionID, "err", err)
+		if err := h.st.forwardDone(j.Key); err != nil {
+			h.log.Warn("forward: mark delivered", "id", j.Key, "err", err)
 		}
 		h.m.forwarded.Add(1)
 		return
@@ -155,12 +216,12 @@ func (h *Hub) forwardOne(ctx context.Context, j *forwardJob) {
 	// hit by every hub at the same instant.
 	backoff := min(h.opt.ForwardBackoff<<min(attempts-1, 20), 10*time.Minute)
 	next := h.opt.Now().Add(time.Duration(rand.Int64N(int64(backoff)) + 1))
-	if err := h.st.forwardFailed(j.SubmissionID, attempts, next, dead, err.Error()); err != nil {
-		h.log.Warn("forward: record failure", "id", j.SubmissionID, "err", err)
+	if err := h.st.forwardFailed(j.Key, attempts, next, dead, err.Error()); err != nil {
+		h.log.Warn("forward: record failure", "id", j.Key, "err", err)
 	}
 	h.m.forwardFailures.Add(1)
 	if dead {
-		h.log.Warn("forward: parked as a dead letter", "id", j.SubmissionID, "attempts", attempts, "err", err)
+		h.log.Warn("forward: parked as a dead letter", "id", j.Key, "attempts", attempts, "err", err)
 	}
 }
 
@@ -173,7 +234,7 @@ func (h *Hub) deliver(ctx context.Context, id string) error {
 	if rec == nil || rec.State != stateCommitted {
 		return fmt.Errorf("submission %s is not committed", id)
 	}
-	body := HandoffSubmission{IdempotencyKey: h.id + "/" + rec.ID, HubID: h.id, HubRef: rec.HubRef, SubmissionID: rec.ID,
+	body := HandoffSubmission{Event: HandoffEventSubmission, IdempotencyKey: h.id + "/" + rec.ID, HubID: h.id, HubRef: rec.HubRef, SubmissionID: rec.ID,
 		TrackingCode: rec.TrackingCode, TerminalID: rec.TerminalID, Item: rec.Item, ItemTitle: rec.ItemTitle,
 		CreatedAt: rec.CreatedAt, ReceivedAt: rec.ReceivedAt, Attachments: []HandoffAttachment{}}
 	plain, err := h.seal.open(rec.Fields, []byte("fields:"+rec.ID))
@@ -190,19 +251,67 @@ func (h *Hub) deliver(ctx context.Context, id string) error {
 		}
 		body.Attachments = append(body.Attachments, HandoffAttachment{Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256, Data: data})
 	}
+	return h.post(ctx, rec.Item, body.IdempotencyKey, body)
+}
+
+// deliverRating POSTs one rating once its submission is handed off; an error means
+// try again (errWaitSubmission: not yet).
+func (h *Hub) deliverRating(ctx context.Context, id string) error {
+	r, err := h.st.rating(id)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("rating %s is not stored", id)
+	}
+	var sub *submissionRecord
+	if r.SubmissionID != "" {
+		sub, err = h.st.submission(r.SubmissionID)
+	} else {
+		sub, err = h.st.byTracking(r.TrackingCode)
+	}
+	if err != nil {
+		return err
+	}
+	if sub == nil || sub.State != stateCommitted {
+		return errWaitSubmission // still in the terminal's outbox, or uploading
+	}
+	if queued, err := h.st.forwardQueued(sub.ID); err != nil {
+		return err
+	} else if queued {
+		return errWaitSubmission // on its way, or a dead letter an operator may retry
+	}
+	body := HandoffRating{Event: HandoffEventRating, IdempotencyKey: h.id + "/" + ratingJobPrefix + r.ID, HubID: h.id,
+		HubRef: r.HubRef, RatingID: r.ID, SubmissionID: sub.ID, SubmissionHubRef: sub.HubRef, TrackingCode: sub.TrackingCode,
+		TerminalID: r.TerminalID, Item: sub.Item, Stars: r.Stars, Reasons: r.Reasons, CreatedAt: r.CreatedAt, ReceivedAt: r.ReceivedAt}
+	if body.Reasons == nil {
+		body.Reasons = []string{}
+	}
+	if len(r.Comment) > 0 {
+		plain, err := h.seal.open(r.Comment, []byte("rating:"+r.ID))
+		if err != nil {
+			return fmt.Errorf("open comment: %w", err)
+		}
+		body.Comment = string(plain)
+	}
+	return h.post(ctx, sub.Item, body.IdempotencyKey, body)
+}
+
+// post sends one signed hand-off request to the endpoint for item.
+func (h *Hub) post(ctx context.Context, item, key string, body any) error {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
 	rctx, cancel := context.WithTimeout(ctx, forwardTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, h.forwardURL(rec.Item), bytes.NewReader(raw))
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, h.forwardURL(item), bytes.NewReader(raw))
 	if err != nil {
 		return err
 	}
 	now := h.opt.Now()
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderIdempotencyKey, body.IdempotencyKey)
+	req.Header.Set(HeaderIdempotencyKey, key)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, SignHandoff(h.opt.ForwardSecret, now, raw))
 	resp, err := h.forwardClient.Do(req)
@@ -217,7 +326,8 @@ func (h *Hub) deliver(ctx context.Context, id string) error {
 	return nil
 }
 
-// DeadLetters lists the submissions whose hand-off was given up, for operators.
+// DeadLetters lists the submissions and ratings whose hand-off was given up, for
+// operators.
 func (h *Hub) DeadLetters() ([]DeadLetter, error) {
 	jobs, err := h.st.deadLetters()
 	if err != nil {
@@ -225,18 +335,32 @@ func (h *Hub) DeadLetters() ([]DeadLetter, error) {
 	}
 	out := make([]DeadLetter, 0, len(jobs))
 	for _, j := range jobs {
-		d := DeadLetter{SubmissionID: j.SubmissionID, Attempts: j.Attempts, LastError: j.LastError}
-		if rec, err := h.st.submission(j.SubmissionID); err == nil && rec != nil {
-			d.HubRef, d.Item, d.TrackingCode = rec.HubRef, rec.Item, maskCode(rec.TrackingCode)
+		d := DeadLetter{Kind: HandoffEventSubmission, SubmissionID: j.Key, Attempts: j.Attempts, LastError: j.LastError}
+		if id, ok := strings.CutPrefix(j.Key, ratingJobPrefix); ok {
+			d.Kind, d.RatingID, d.SubmissionID = HandoffEventRating, id, ""
+			if r, err := h.st.rating(id); err == nil && r != nil {
+				d.SubmissionID, d.Item, d.TrackingCode = r.SubmissionID, r.Item, maskCode(r.TrackingCode)
+			}
+		}
+		if d.SubmissionID != "" {
+			if rec, err := h.st.submission(d.SubmissionID); err == nil && rec != nil {
+				d.Item, d.TrackingCode = rec.Item, maskCode(rec.TrackingCode)
+				if d.Kind == HandoffEventSubmission {
+					d.HubRef = rec.HubRef
+				}
+			}
 		}
 		out = append(out, d)
 	}
 	return out, nil
 }
 
-// DeadLetter is a parked hand-off. The tracking code is masked: the list is for
-// operators, who retry by submission id.
+// DeadLetter is a parked hand-off of a submission or of a rating (Kind). The tracking
+// code is masked: the list is for operators, who retry by submission id, or by rating
+// id for a rating.
 type DeadLetter struct {
+	Kind         string `json:"kind"` // HandoffEventSubmission or HandoffEventRating
+	RatingID     string `json:"rating_id,omitempty"`
 	SubmissionID string `json:"submission_id"`
 	HubRef       string `json:"hub_ref"`
 	Item         string `json:"item"`
@@ -259,6 +383,15 @@ func (h *Hub) RetryDeadLetter(submissionID string) error {
 	return nil
 }
 
+// RetryDeadRating puts a parked rating hand-off back in the queue (ErrNotFound if it
+// is not parked).
+func (h *Hub) RetryDeadRating(ratingID string) error {
+	if !protocol.ValidID(ratingID) {
+		return ErrNotFound
+	}
+	return h.RetryDeadLetter(ratingJobPrefix + ratingID)
+}
+
 func (h *Hub) wakeForwarder() {
 	if h.forwardWake == nil {
 		return
@@ -279,9 +412,17 @@ func (h *Hub) serveDeadLetters(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Hub) serveRetryDeadLetter(w http.ResponseWriter, r *http.Request) {
-	switch err := h.RetryDeadLetter(r.PathValue("id")); {
+	h.writeRetried(w, h.RetryDeadLetter(r.PathValue("id")))
+}
+
+func (h *Hub) serveRetryDeadRating(w http.ResponseWriter, r *http.Request) {
+	h.writeRetried(w, h.RetryDeadRating(r.PathValue("id")))
+}
+
+func (h *Hub) writeRetried(w http.ResponseWriter, err error) {
+	switch {
 	case errors.Is(err, ErrNotFound):
-		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no dead letter with that submission id"))
+		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no dead letter with that id"))
 	case err != nil:
 		writeJSONError(w, http.StatusServiceUnavailable, protocol.Errorf(protocol.CodeTryLater, "", "storage unavailable"))
 	default:

@@ -416,7 +416,11 @@ func (s *pgStore) putRating(rec *ratingRecord) (*ratingRecord, bool, error) {
 		}
 		if tag.RowsAffected() == 1 {
 			out = &r
-			return nil
+			if !s.outbox || !r.handedOff() {
+				return nil
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO forward_queue (submission_id, next_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", ratingJobPrefix+r.ID, r.ReceivedAt)
+			return err
 		}
 		existed = true
 		out, err = scanJSON[ratingRecord](tx.QueryRow(ctx, "SELECT rec FROM ratings WHERE id = $1", r.ID))
@@ -871,12 +875,26 @@ func (s *pgStore) claimForward(now time.Time, lease time.Duration, limit int) ([
 	var out []*forwardJob
 	for rows.Next() {
 		var j forwardJob
-		if err := rows.Scan(&j.SubmissionID, &j.Attempts, &j.NextAt, &j.LeaseUntil, &j.LastError); err != nil {
+		if err := rows.Scan(&j.Key, &j.Attempts, &j.NextAt, &j.LeaseUntil, &j.LastError); err != nil {
 			return nil, err
 		}
 		out = append(out, &j)
 	}
 	return out, rows.Err()
+}
+
+func (s *pgStore) rating(id string) (*ratingRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return scanJSON[ratingRecord](s.pool.QueryRow(ctx, "SELECT rec FROM ratings WHERE id = $1", id))
+}
+
+func (s *pgStore) forwardQueued(key string) (bool, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var found bool
+	err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM forward_queue WHERE submission_id = $1)", key).Scan(&found)
+	return found, err
 }
 
 func (s *pgStore) forwardDone(id string) error {
@@ -909,7 +927,7 @@ func (s *pgStore) deadLetters() ([]*forwardJob, error) {
 	var out []*forwardJob
 	for rows.Next() {
 		j := forwardJob{Dead: true}
-		if err := rows.Scan(&j.SubmissionID, &j.Attempts, &j.NextAt, &j.LastError); err != nil {
+		if err := rows.Scan(&j.Key, &j.Attempts, &j.NextAt, &j.LastError); err != nil {
 			return nil, err
 		}
 		out = append(out, &j)

@@ -59,8 +59,12 @@ type storage interface {
 	bySubject(idHash string, limit int) ([]*submissionRecord, error)
 
 	// putRating stores a rating unless its id exists, in which case the stored one is
-	// returned with existed set.
+	// returned with existed set. With the outbox on, a new rating that names a
+	// submission (by id or tracking code) is queued for forwarding in the same
+	// transaction, as ratingJobPrefix and its id.
 	putRating(rec *ratingRecord) (out *ratingRecord, existed bool, err error)
+	// rating returns a rating by id.
+	rating(id string) (*ratingRecord, error)
 
 	// queueStatus records a status change on the submission (ErrNotFound when unknown)
 	// and queues the update for its terminal, atomically.
@@ -85,15 +89,17 @@ type storage interface {
 	enableOutbox()
 	// claimForward leases up to limit due, live forwarding jobs until now+lease.
 	claimForward(now time.Time, lease time.Duration, limit int) ([]*forwardJob, error)
+	// forwardQueued reports whether a job is queued under key, due, leased or dead.
+	forwardQueued(key string) (bool, error)
 	// forwardDone removes a delivered job.
-	forwardDone(submissionID string) error
+	forwardDone(key string) error
 	// forwardFailed records a failed attempt: the job is due again at next, or parked
 	// as a dead letter.
-	forwardFailed(submissionID string, attempts int, next time.Time, dead bool, lastErr string) error
+	forwardFailed(key string, attempts int, next time.Time, dead bool, lastErr string) error
 	// deadLetters lists parked jobs.
 	deadLetters() ([]*forwardJob, error)
 	// retryDead makes a parked job due at now with its attempts reset.
-	retryDead(submissionID string, now time.Time) (bool, error)
+	retryDead(key string, now time.Time) (bool, error)
 
 	// The operations console's records (console_store.go).
 	consoleStorage
@@ -105,14 +111,18 @@ type storage interface {
 	close() error
 }
 
-// forwardJob is a committed submission on its way to the business system.
+// forwardJob is a committed submission, or a rating of one, on its way to the
+// business system.
 type forwardJob struct {
-	SubmissionID string    `json:"submission_id"`
-	Attempts     int       `json:"attempts"`
-	NextAt       time.Time `json:"next_at"`
-	LeaseUntil   time.Time `json:"lease_until,omitzero"`
-	Dead         bool      `json:"dead,omitempty"`
-	LastError    string    `json:"last_error,omitempty"`
+	// Key is the submission id, or ratingJobPrefix and the rating id (the prefix is
+	// outside the protocol's id alphabet, so the two never meet). Stored as
+	// "submission_id", its name from before ratings were handed off.
+	Key        string    `json:"submission_id"`
+	Attempts   int       `json:"attempts"`
+	NextAt     time.Time `json:"next_at"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	Dead       bool      `json:"dead,omitempty"`
+	LastError  string    `json:"last_error,omitempty"`
 }
 
 // attachmentStorage keeps attachment bytes, sealed, while they arrive in chunks and

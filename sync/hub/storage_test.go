@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -435,7 +436,7 @@ func TestStorageForwardQueue(t *testing.T) {
 		st.commitSubmission(r.ID, now)
 		st.commitSubmission(r.ID, now) // a repeat queues nothing more
 		jobs, err := st.claimForward(now, time.Minute, 10)
-		if err != nil || len(jobs) != 1 || jobs[0].SubmissionID != r.ID {
+		if err != nil || len(jobs) != 1 || jobs[0].Key != r.ID {
 			t.Fatalf("claim: %+v %v", jobs, err)
 		}
 		if again, _ := st.claimForward(now.Add(time.Second), time.Minute, 10); len(again) != 0 {
@@ -469,6 +470,57 @@ func TestStorageForwardQueue(t *testing.T) {
 		}
 		if jobs, _ = st.claimForward(now.Add(time.Hour), time.Minute, 10); len(jobs) != 0 {
 			t.Fatalf("delivered job still queued: %+v", jobs)
+		}
+	})
+}
+
+// A new rating that names a submission is queued for forwarding with the rating, once;
+// a rating of a visit alone is not, nor anything while the outbox is off.
+func TestStorageRatingForwardQueue(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		now := time.Unix(1700000000, 0).UTC()
+		put := func(r ratingRecord) {
+			t.Helper()
+			r.CreatedAt, r.ReceivedAt, r.Stars, r.Digest = now, now, 4, "d-"+r.ID
+			if _, _, err := st.putRating(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put(ratingRecord{ID: "r-before", TerminalID: "t-TRM7", SubmissionID: "s-rt"}) // outbox off
+		st.enableOutbox()
+		put(ratingRecord{ID: "r-sub", TerminalID: "t-TRM7", SubmissionID: "s-rt", Comment: []byte("sealed")})
+		put(ratingRecord{ID: "r-sub", TerminalID: "t-TRM7", SubmissionID: "s-rt"}) // a repeat queues nothing more
+		put(ratingRecord{ID: "r-code", TerminalID: "t-TRM7", TrackingCode: trackingCode(t, "TRM7", 1)})
+		put(ratingRecord{ID: "r-visit", TerminalID: "t-TRM7", Item: "item"})
+		jobs, err := st.claimForward(now, time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, j := range jobs {
+			keys = append(keys, j.Key)
+		}
+		slices.Sort(keys)
+		if want := []string{"rating/r-code", "rating/r-sub"}; !slices.Equal(keys, want) {
+			t.Fatalf("queued %q, want %q", keys, want)
+		}
+		for key, want := range map[string]bool{"rating/r-sub": true, "rating/r-visit": false, "rating/r-before": false, "r-sub": false} {
+			if got, err := st.forwardQueued(key); err != nil || got != want {
+				t.Errorf("forwardQueued(%s) = %v, %v; want %v", key, got, err, want)
+			}
+		}
+		r, err := st.rating("r-sub")
+		if err != nil || r == nil || r.SubmissionID != "s-rt" || string(r.Comment) != "sealed" || r.HubRef == "" {
+			t.Fatalf("rating: %+v %v", r, err)
+		}
+		if r, err := st.rating("r-none"); r != nil || err != nil {
+			t.Fatalf("unknown rating: %+v %v", r, err)
+		}
+		if err := st.forwardDone("rating/r-sub"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.forwardQueued("rating/r-sub"); got {
+			t.Error("delivered rating still queued")
 		}
 	})
 }

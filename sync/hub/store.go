@@ -531,7 +531,7 @@ func (s *store) commitSubmission(id string, now time.Time) (*submissionRecord, e
 			return err
 		}
 		if s.outbox {
-			if err := putJSON(tx.Bucket(bucketForward), []byte(id), forwardJob{SubmissionID: id, NextAt: now}); err != nil {
+			if err := putJSON(tx.Bucket(bucketForward), []byte(id), forwardJob{Key: id, NextAt: now}); err != nil {
 				return err
 			}
 		}
@@ -570,9 +570,27 @@ func (s *store) putRating(rec *ratingRecord) (out *ratingRecord, existed bool, e
 		r := *rec
 		r.HubRef = fmt.Sprintf("R%09d", seq)
 		out, existed = &r, false
+		if s.outbox && r.handedOff() {
+			if err := putJSON(tx.Bucket(bucketForward), []byte(ratingJobPrefix+r.ID), forwardJob{Key: ratingJobPrefix + r.ID, NextAt: r.ReceivedAt}); err != nil {
+				return err
+			}
+		}
 		return putJSON(b, []byte(r.ID), &r)
 	})
 	return out, existed, err
+}
+
+func (s *store) rating(id string) (*ratingRecord, error) {
+	var r ratingRecord
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		ok, err = getJSON(tx.Bucket(bucketRatings), []byte(id), &r)
+		return err
+	})
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // recentSubmissions returns up to limit committed submissions, newest first, that keep
@@ -747,13 +765,22 @@ func (s *store) claimForward(now time.Time, lease time.Duration, limit int) ([]*
 			out = append(out, &j)
 		}
 		for _, j := range out {
-			if err := putJSON(b, []byte(j.SubmissionID), j); err != nil {
+			if err := putJSON(b, []byte(j.Key), j); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+func (s *store) forwardQueued(key string) (bool, error) {
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketForward).Get([]byte(key)) != nil
+		return nil
+	})
+	return found, err
 }
 
 func (s *store) forwardDone(id string) error {
@@ -766,7 +793,7 @@ func (s *store) forwardFailed(id string, attempts int, next time.Time, dead bool
 		if b.Get([]byte(id)) == nil {
 			return ErrNotFound
 		}
-		return putJSON(b, []byte(id), forwardJob{SubmissionID: id, Attempts: attempts, NextAt: next, Dead: dead, LastError: lastErr})
+		return putJSON(b, []byte(id), forwardJob{Key: id, Attempts: attempts, NextAt: next, Dead: dead, LastError: lastErr})
 	})
 }
 
@@ -797,7 +824,7 @@ func (s *store) retryDead(id string, now time.Time) (bool, error) {
 			return err
 		}
 		found = true
-		return putJSON(b, []byte(id), forwardJob{SubmissionID: id, NextAt: now, LastError: j.LastError})
+		return putJSON(b, []byte(id), forwardJob{Key: id, NextAt: now, LastError: j.LastError})
 	})
 	return found, err
 }

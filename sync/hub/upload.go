@@ -434,6 +434,7 @@ func (c *conn) handleRating(m *protocol.Rating) {
 		return
 	}
 	h.m.ratings.Add(1)
+	h.wakeForwarder() // a rating of a submission may be queued for hand-off
 	h.health.ok()
 	c.sendMsg(out.ack(false))
 }
