@@ -67,6 +67,9 @@ type App struct {
 	reasons []string
 	// printErr is why the last print failed, for the receipt screen's words.
 	printErr error
+	// cert is how printing the visit's issued document went ("" when the service issues
+	// none), for the receipt and its screen.
+	cert CertificateOutcome
 	// thumbs are the previews of the visit's scanned pages by material: personal data,
 	// dropped with the visit.
 	thumbs map[string][]image.Image

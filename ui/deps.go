@@ -71,6 +71,35 @@ type Printer interface {
 	Health() Feed[health.Status]
 }
 
+// Certificates prints on the A4 printer the documents that items issue at once (立等可取,
+// the catalog's "issues"): right after the submission, the platform issues the document
+// and the kiosk prints it.
+type Certificates interface {
+	// PrintCertificate gets the document of the submission with this tracking code, made
+	// by the resident with this ID number, and prints it. It says how that went; an
+	// error is logged, the outcome is what the resident is told.
+	PrintCertificate(ctx context.Context, code, idNumber string) (CertificateOutcome, error)
+}
+
+// CertificateOutcome is how printing an issued document went.
+type CertificateOutcome string
+
+// Certificate outcomes.
+const (
+	// CertPrinted: the document came out of the A4 printer.
+	CertPrinted CertificateOutcome = "printed"
+	// CertLater: the platform issues it later; the receipt says when and where.
+	CertLater CertificateOutcome = "later"
+	// CertOffline: the platform could not be asked in time (the network, a busy hub).
+	CertOffline CertificateOutcome = "offline"
+	// CertPaperOut: the A4 printer is out of paper, or ran out during the job.
+	CertPaperOut CertificateOutcome = "paper_out"
+	// CertRefused: the printer refused the document.
+	CertRefused CertificateOutcome = "refused"
+	// CertNoPrinter: there is no A4 printer, or it cannot print now (jam, door open).
+	CertNoPrinter CertificateOutcome = "no_printer"
+)
+
 // PrinterFault is a printer condition the resident can be told about in plain words.
 type PrinterFault string
 
@@ -245,6 +274,9 @@ type Deps struct {
 	Scanner   DocScanner
 	Printer   Printer
 	Submitter Submitter
+	// Certificates prints issued documents on A4; nil prints none (the receipt says
+	// when and where to collect them).
+	Certificates Certificates
 	Sync      Feed[SyncState]
 	Bulletins Feed[Bulletin]
 

@@ -277,6 +277,7 @@ func (a *App) afterWipe() {
 	a.showScreen(blank)
 	a.reasons = nil
 	a.printErr = nil
+	a.cert = ""
 	a.dropThumbs()
 	if a.deps.IME.Pinyin != nil {
 		a.deps.IME.Pinyin.Reset() // what this resident chose must not rank for the next

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 	"github.com/govkiosk/govkiosk/kiosk/receipt"
 	"github.com/govkiosk/govkiosk/ui/kiosktheme"
@@ -100,15 +101,71 @@ func (a *App) newSubmitFailedScreen() screen {
 	return s
 }
 
-// newPrintingScreen prints the receipt in the background.
+// certificateTimeout bounds getting an issued document from the platform and printing it
+// on A4: the submission is delivered first, and the resident waits for the paper.
+const certificateTimeout = 90 * time.Second
+
+// issued returns the document the visit's service issues, or nil.
+func (a *App) issued() *catalog.Issue {
+	svc := a.sess.Service()
+	if svc == nil {
+		return nil
+	}
+	for _, it := range svc.Items {
+		if it.Issues != nil {
+			return it.Issues
+		}
+	}
+	return nil
+}
+
+// newPrintingScreen prints the service's issued document on A4 (once it printed, a
+// reprint of the receipt leaves it) and then the receipt, in the background.
 func (a *App) newPrintingScreen() screen {
-	s, _ := a.waitScreen("printing", a.T("print.title"), a.T("print.wait"))
-	doc := a.receipt()
+	issue := a.issued()
+	wait := a.T("print.wait")
+	if issue != nil && a.cert != CertPrinted {
+		wait = a.T("print.cert.wait", map[string]any{"Title": a.text(issue.Title)})
+	}
+	s, _ := a.waitScreen("printing", a.T("print.title"), wait)
 	a.printErr = nil
+	code := a.sess.TrackingCode()
+	idNumber := ""
+	if id := a.sess.Identity(); id != nil {
+		idNumber = id.IDNumber
+	}
+	if issue == nil || a.cert == CertPrinted {
+		a.printReceipt()
+		return s
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		cert := CertNoPrinter
+		if a.deps.Certificates != nil && idNumber != "" {
+			ctx, cancel := context.WithTimeout(a.ctx, certificateTimeout)
+			out, err := a.deps.Certificates.PrintCertificate(ctx, code, idNumber)
+			cancel()
+			if err != nil {
+				a.log.Warn("certificate not printed", "outcome", string(out), "err", err)
+			}
+			cert = out
+		}
+		a.do(func() {
+			a.cert = cert
+			a.printReceipt()
+		})
+	}()
+	return s
+}
+
+// printReceipt prints the receipt in the background and moves the session on.
+func (a *App) printReceipt() {
+	doc := a.receipt()
 	if a.deps.Printer == nil {
 		a.printErr = &PrinterError{Fault: FaultOffline}
 		a.run("printed", func() error { return a.sess.Printed(false) })
-		return s
+		return
 	}
 	a.wg.Add(1)
 	go func() {
@@ -124,7 +181,6 @@ func (a *App) newPrintingScreen() screen {
 			a.run("printed", func() error { return a.sess.Printed(err == nil) })
 		})
 	}()
-	return s
 }
 
 // receipt builds the visit's receipt: no full name or number on paper that may be left
@@ -146,6 +202,14 @@ func (a *App) receipt() *receipt.Document {
 		d.ID(a.T("review.idnumber"), id.IDNumber)
 	}
 	d.Field(a.T("receipt.doc.time"), a.clock.Now().Format("2006-01-02 15:04"))
+	if issue := a.issued(); issue != nil {
+		d.Separator()
+		if a.cert == CertPrinted {
+			d.Text(a.T("receipt.doc.cert.printed", map[string]any{"Title": a.text(issue.Title)}))
+		} else {
+			d.Text(a.text(issue.Collect))
+		}
+	}
 	d.Separator().Tracking(a.T("receipt.code"), code).QR(code, a.T("receipt.doc.qr"))
 	d.Footer(a.T("receipt.doc.footer")).Feed(2).Cut(false)
 	return d
@@ -199,9 +263,33 @@ func (a *App) newReceiptScreen() screen {
 			a.note(a.T("receipt.noprint.staff")), layout.NewSpacer())
 		body = container.New(a.split(0.6), left, container.NewCenter(qr))
 	}
+	if words := a.certificateWords(); words != "" {
+		body = container.NewBorder(nil, a.para(words), nil, nil, body)
+	}
 	s.content = a.frame(s.screenBase, frame{title: a.T("receipt.title"), home: true,
 		left: []fyne.CanvasObject{s.reprint}, actions: []fyne.CanvasObject{s.done}}, body)
 	return s
+}
+
+// certificateWords tells the resident about the visit's issued document: printed, or why
+// not and what to do; "" when the service issues none.
+func (a *App) certificateWords() string {
+	issue := a.issued()
+	if issue == nil || a.cert == "" {
+		return ""
+	}
+	title := map[string]any{"Title": a.text(issue.Title)}
+	switch a.cert {
+	case CertPrinted:
+		return a.T("receipt.cert.printed", title)
+	case CertPaperOut:
+		return a.T("receipt.cert.paper", title)
+	case CertRefused:
+		return a.T("receipt.cert.refused", title)
+	case CertOffline, CertNoPrinter:
+		return a.T("receipt.cert.notnow", title) + " " + a.text(issue.Collect)
+	}
+	return a.text(issue.Collect)
 }
 
 // printFaultWords says why the receipt did not print, in words a resident understands.

@@ -21,6 +21,7 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/idcard"
 	"github.com/govkiosk/govkiosk/drivers/printer"
 	"github.com/govkiosk/govkiosk/drivers/scanner/barcode"
+	"github.com/govkiosk/govkiosk/drivers/ipp"
 	"github.com/govkiosk/govkiosk/drivers/scanner/escl"
 	"github.com/govkiosk/govkiosk/kiosk/access"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
@@ -273,6 +274,7 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	prn, _, _ := deviceOfKind[*printer.Printer](registry, cfg, config.KindPrinter)
 	bar, _, _ := deviceOfKind[*barcode.Reader](registry, cfg, config.KindBarcode)
 	doc, _, _ := deviceOfKind[*escl.Device](registry, cfg, config.KindDocScanner)
+	a4, _, _ := deviceOfKind[*ipp.Device](registry, cfg, config.KindA4Printer)
 	cards := newCardSource(ctx, reader, "idcard", log)
 	codes := newCodeSource(ctx, bar)
 	sink := newPrinterSink(prn)
@@ -337,6 +339,7 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		Scanner:           scanner,
 		Printer:           sink,
 		Submitter:         &submitter{s: sy, catalogs: catalogs},
+		Certificates:      newCertificatePrinter(sy, a4, log.With("part", "certificates")),
 		Sync:              sy.state,
 		Bulletins:         sy.bulletins,
 		Access:            guard,
