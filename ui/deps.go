@@ -274,11 +274,12 @@ type Deps struct {
 	Scanner   DocScanner
 	Printer   Printer
 	Submitter Submitter
+	Sync      Feed[SyncState]
+	Bulletins Feed[Bulletin]
+
 	// Certificates prints issued documents on A4; nil prints none (the receipt says
 	// when and where to collect them).
 	Certificates Certificates
-	Sync      Feed[SyncState]
-	Bulletins Feed[Bulletin]
 
 	// Voice speaks each screen's instruction; nil keeps the kiosk silent.
 	Voice Voice

@@ -18,8 +18,8 @@ import (
 type certificatePrinter struct {
 	hub    func() *client.Client
 	outbox func() (*queue.Queue, error)
-	a4  *ipp.Device // nil: no A4 printer configured
-	log *slog.Logger
+	a4     *ipp.Device // nil: no A4 printer configured
+	log    *slog.Logger
 	// fetchFor bounds the wait for the hub to have the submission (the outbox delivers
 	// it within moments when online) and retry is the pause between asks.
 	fetchFor, retry time.Duration
