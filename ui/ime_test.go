@@ -197,3 +197,51 @@ func TestChineseKeyboardFitsBesideTheForm(t *testing.T) {
 		t.Errorf("candidates are %.0f px tall in elder mode, %.0f otherwise", candHeight[true], candHeight[false])
 	}
 }
+
+// TestTechnicianWritesHallNameInChinese: the hall's Chinese name is written with the
+// Chinese keyboard in the technician's settings, the composition shown in the field, and
+// saved; what the technician chose is not learned for the next resident.
+func TestTechnicianWritesHallNameInChinese(t *testing.T) {
+	d, err := pinyin.Load(filepath.Join("..", "ime", "pinyin", "testdata", "mini.dict.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := pinyin.NewSession(d)
+	k := uitest.Start(t, uitest.Options{Fonts: true, Deps: func(deps *ui.Deps) { deps.IME = touch.IME{Pinyin: sess} }})
+	corners(k)
+	signIn(t, k)
+	k.Tap("tech.section.terminal")
+	k.Tap("tech.hall.zh")
+	k.Tap("keyboard.clear")
+	for _, r := range "xian" {
+		k.Tap("keyboard." + string(r))
+	}
+	field := k.App.Element("tech.hall.zh").(*touch.Field)
+	if field.Value != "xian" {
+		t.Errorf("while composing the field shows %q", field.Value)
+	}
+	k.Drain()
+	uitest.AssertImage(t, "tech_hall_zh", k.Capture())
+	k.Tap("ime.cand.1") // 现
+	k.Tap("keyboard.clear")
+	for _, r := range "jiuyefuwu" {
+		k.Tap("keyboard." + string(r))
+	}
+	k.Tap("ime.cand.0") // 就业服务
+	if field.Value != "就业服务" {
+		t.Fatalf("the field shows %q", field.Value)
+	}
+	k.Tap("tech.save")
+	k.Loop.WaitFor(t, "saved", func() bool { return k.Shows("已保存") || k.Shows("设置有误") || k.Shows("失败") })
+	if got := k.Tech.Saved().Hall.NameZh; got != "就业服务" {
+		t.Fatalf("saved hall name %q: %v", got, k.Texts())
+	}
+	if c := sess.Candidates("xian", 2); c[0].Text != "现" {
+		t.Fatalf("the choice was not learned while the settings were open: %v", c)
+	}
+	k.Tap("tech.exit")
+	k.WaitScreen("home")
+	if c := sess.Candidates("xian", 2); c[0].Text == "现" {
+		t.Errorf("the technician's choice outlived the settings: %v", c)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -194,6 +195,7 @@ type techScreen struct {
 	panel   *fyne.Container
 	out     *widget.RichText
 	kb      *touch.Keyboard
+	cn      *touch.ChineseKeyboard // for the hall's Chinese name, when the kiosk has it
 	kbBox   *fyne.Container
 	editing *techField
 	enroll  string
@@ -208,6 +210,9 @@ type techField struct {
 	w   *touch.Field
 	get func() string
 	set func(string)
+	// chinese fields are written with the Chinese keyboard, at most limit characters.
+	chinese bool
+	limit   int
 }
 
 // openSettings shows the technician settings in place of the resident screens.
@@ -228,6 +233,9 @@ func (a *App) openSettings() {
 // closeSettings returns to the resident screens.
 func (a *App) closeSettings() {
 	a.tech = false
+	if a.deps.IME.Pinyin != nil {
+		a.deps.IME.Pinyin.Reset() // what the technician chose is not learned for residents
+	}
 	a.applyVoice()
 	a.curState = ""
 	a.showState(a.sess.State())
@@ -285,7 +293,15 @@ func (s *techScreen) build() {
 	s.kbBox.Hide()
 	s.dynamic = func() []Element {
 		out := slices.Clone(s.dyn)
-		if s.editing != nil {
+		switch {
+		case s.editing != nil && s.editing.chinese && s.cn != nil:
+			for _, k := range s.cn.Keys() {
+				out = append(out, Element{ID: k.ID, Obj: k.Button})
+			}
+			if p := s.cn.Pad(); p != nil {
+				out = append(out, Element{ID: "ime.pad", Obj: p})
+			}
+		case s.editing != nil:
 			for _, k := range s.kb.Keys() {
 				out = append(out, Element{ID: k.ID, Obj: k.Button})
 			}
@@ -317,9 +333,34 @@ func (s *techScreen) type_(f func(string) string) {
 		return
 	}
 	v := f(s.editing.get())
+	if l := s.editing.limit; l > 0 && len([]rune(v)) > l {
+		v = string([]rune(v)[:l])
+	}
 	s.editing.set(v)
 	s.editing.w.Value = v
 	s.editing.w.Refresh()
+}
+
+// chineseKeyboard builds the Chinese keyboard for a field: pinyin and handwriting, the
+// composition shown in the field after its text.
+func (s *techScreen) chineseKeyboard(f *techField, label string) *touch.ChineseKeyboard {
+	a := s.a
+	cn := touch.NewChineseKeyboard(a.deps.IME, a.imeLabels())
+	title := canvas.NewText(label, theme.Color(theme.ColorNameForeground))
+	title.TextSize = theme.Size(theme.SizeNameSubHeadingText)
+	title.TextStyle = fyne.TextStyle{Bold: true}
+	cn.SetHeader(container.NewCenter(title))
+	cn.OnText = func(text string) { s.poke(); s.type_(func(v string) string { return v + text }) }
+	cn.OnBackspace = s.kb.OnBackspace
+	cn.OnClear = s.kb.OnClear
+	cn.OnComposing = func(pre string) {
+		s.poke()
+		f.w.Value = f.get() + pre
+		f.w.Refresh()
+	}
+	cn.OnChange = func() { s.poke(); a.scheduleMap() }
+	cn.OnKeys = a.scheduleMap
+	return cn
 }
 
 // field is an editable text setting; tapping it brings up the keyboard.
@@ -329,20 +370,46 @@ func (s *techField) active(on bool) {
 }
 
 func (s *techScreen) field(id, label string, get func() string, set func(string)) fyne.CanvasObject {
-	f := &techField{w: touch.NewField(label, nil), get: get, set: set}
-	f.w.Value = get()
+	return s.newField(&techField{w: touch.NewField(label, nil), get: get, set: set}, id, label)
+}
+
+func (s *techScreen) newField(f *techField, id, label string) fyne.CanvasObject {
+	f.w.Value = f.get()
 	f.w.OnTapped = s.act(func() {
 		if s.editing != nil {
 			s.editing.active(false)
 		}
 		s.editing = f
 		f.active(true)
+		if f.chinese {
+			s.cn = s.chineseKeyboard(f, label)
+			s.kbBox.Objects = []fyne.CanvasObject{s.cn}
+		} else {
+			s.kbBox.Objects = []fyne.CanvasObject{s.kb}
+		}
+		s.kbBox.Refresh()
 		s.kbBox.Show()
 		s.content.Refresh()
 		s.a.scheduleMap()
 	})
 	s.dyn = append(s.dyn, Element{ID: id, Obj: f.w})
 	return f.w
+}
+
+// hallLimit is the longest Chinese hall name the technician can type: it must fit the
+// start screen's header and the receipt's line.
+const hallLimit = 30
+
+// hallName is the hall's Chinese name: written with the Chinese keyboard when the kiosk
+// has it, else shown with a note on where to change it.
+func (s *techScreen) hallName() fyne.CanvasObject {
+	a := s.a
+	if a.deps.IME.Pinyin == nil && a.deps.IME.Handwriting == nil {
+		return container.NewVBox(a.fact(a.T("tech.hall"), s.cfg.HallName("zh")), a.note(a.T("tech.hall.note")))
+	}
+	f := &techField{w: touch.NewField(a.T("tech.hall"), nil), chinese: true, limit: hallLimit,
+		get: func() string { return s.cfg.Hall.NameZh }, set: func(v string) { s.cfg.Hall.NameZh = v }}
+	return s.newField(f, "tech.hall.zh", a.T("tech.hall"))
 }
 
 // stepper is a duration setting changed in steps between lo and hi, with "−" and "+"
@@ -417,8 +484,7 @@ func (s *techScreen) fill() {
 	case "terminal":
 		objs = append(objs, s.platformConfig()...)
 		objs = append(objs,
-			a.fact(a.T("tech.hall"), s.cfg.HallName("zh")),
-			a.note(a.T("tech.hall.note")),
+			s.hallName(),
 			s.field("tech.hall.en", a.T("tech.hall.en"), func() string { return s.cfg.Hall.NameEn }, func(v string) { s.cfg.Hall.NameEn = v }),
 			s.stepper("tech.idle", a.T("tech.idle"), &s.cfg.Session.IdleTimeout.Duration, 30*time.Second, config.MinIdleTimeout, config.MaxIdleTimeout),
 			s.stepper("tech.warning", a.T("tech.warning"), &s.cfg.Session.WarningTime.Duration, 5*time.Second, config.MinWarningTime, config.MaxWarningTime),
