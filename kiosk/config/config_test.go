@@ -15,8 +15,11 @@ func TestExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("example.toml: %v", err)
 	}
-	if c.TerminalID != "SZ-FT-07" || len(c.Devices) != 4 {
-		t.Errorf("terminal %q with %d devices; want SZ-FT-07 with 4", c.TerminalID, len(c.Devices))
+	if c.TerminalID != "SZ-FT-07" || len(c.Devices) != 5 {
+		t.Errorf("terminal %q with %d devices; want SZ-FT-07 with 5", c.TerminalID, len(c.Devices))
+	}
+	if d := c.Device("a4printer"); d == nil || d.Kind != KindA4Printer || d.Transport != TransportIPP {
+		t.Errorf("a4printer device = %+v", d)
 	}
 	if d := c.Device("idcard"); d == nil || d.Baud != 115200 || d.PollInterval.Duration != 300*time.Millisecond {
 		t.Errorf("idcard device = %+v", d)
