@@ -188,3 +188,19 @@ func FuzzCompareVersions(f *testing.F) {
 		}
 	})
 }
+
+func TestArgsRoundTrip(t *testing.T) {
+	priv, pub := testKey(t)
+	r := signed(t, priv, []byte("deb"), "2.0")
+	back, err := FromArgs(r.Args())
+	if err != nil || back.VerifySignature(pub) != nil || !bytes.Equal(back.Marshal(), r.Marshal()) {
+		t.Fatalf("FromArgs(Args) = %+v, %v", back, err)
+	}
+	for _, k := range []string{"signature", "size", "sha256", "channel"} {
+		a := r.Args()
+		a[k] = "!"
+		if _, err := FromArgs(a); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s garbled: %v", k, err)
+		}
+	}
+}

@@ -53,6 +53,9 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/terminals/{id}/conflicts/{submission}", h.operator(permManage, "conflict.resolve", "id", h.serveResolveConflict))
 	mux.HandleFunc("GET /api/audit", h.operator(permAudit, "audit.read", "", h.serveAudit))
 	mux.HandleFunc("GET /verify/{code}", h.serveVerify)
+	mux.HandleFunc("POST /api/releases", h.operator(permManage, "release.publish", "", h.servePublishRelease))
+	mux.HandleFunc("GET /api/releases", h.operator(permView, "releases.list", "", h.serveReleases))
+	mux.HandleFunc("GET /releases/{file}", h.serveReleaseFile)
 	mux.HandleFunc("GET /{$}", h.serveDashboard)
 	h.routeConsole(mux)
 }

@@ -32,6 +32,10 @@ import (
 
 // Options configure a Hub. Zero values take the defaults in their comments.
 type Options struct {
+	// ReleaseKey is the release public key: published releases must be signed by it.
+	// Nil checks only that the package is the one its manifest names (terminals check
+	// the signature themselves in any case).
+	ReleaseKey ed25519.PublicKey
 	// Dir is the data directory: hub.db and attachments/ (bbolt store), and the keys
 	// by default. Required.
 	Dir string

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -162,7 +163,8 @@ func (h *Hub) applyEvent(e storedEvent) {
 		h.learnTerminal(e.terminalID)
 	case eventPublished:
 		var kind string
-		if json.Unmarshal(e.payload, &kind) != nil {
+		if json.Unmarshal(e.payload, &kind) != nil || strings.HasPrefix(kind, "release.") {
+			// A release is announced by its command, which replicas share already.
 			return
 		}
 		rec, err := h.st.published(kind)

@@ -1,0 +1,164 @@
+package hub
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/govkiosk/govkiosk/internal/update"
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+func releaseKeys(t *testing.T) (ed25519.PrivateKey, ed25519.PublicKey) {
+	t.Helper()
+	privFile, pubFile, err := update.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := update.ParsePrivateKey(privFile)
+	pub, _ := update.ParsePublicKey(pubFile)
+	return priv, pub
+}
+
+func signRelease(t *testing.T, key ed25519.PrivateKey, deb []byte, version, channel string) []byte {
+	t.Helper()
+	m, err := update.Describe(bytes.NewReader(deb), "govkiosk", version, "amd64", channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := update.Sign(m, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Marshal()
+}
+
+// postRelease publishes over real HTTP as multipart: manifest, then package.
+func postRelease(t *testing.T, th *testHub, authz string, manifest, deb []byte) (int, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("manifest", "govkiosk.deb.release")
+	fw.Write(manifest)
+	fw, _ = mw.CreateFormFile("package", "govkiosk.deb")
+	fw.Write(deb)
+	mw.Close()
+	req, _ := http.NewRequest("POST", th.url("/api/releases"), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", authz)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestPublishRelease: an operator publishes a signed release on the pilot channel; a
+// viewer may not; a package that is not the signed one and a manifest signed by another
+// key are refused. A connected terminal is told with an update command carrying the
+// signed manifest, downloads the package (and resumes it with a Range request), and
+// every attempt is in the audit log.
+func TestPublishRelease(t *testing.T) {
+	priv, pub := releaseKeys(t)
+	other, _ := releaseKeys(t)
+	th, secrets := opHub(t, Options{ReleaseKey: pub})
+	tk := th.enroll(t)
+	r := th.connect(t, tk)
+	op := basic("op-operator", secrets[RoleOperator])
+	deb := bytes.Repeat([]byte("synthetic .deb body "), 1000)
+	manifest := signRelease(t, priv, deb, "1.3.0", update.ChannelPilot)
+
+	if code, body := postRelease(t, th, basic("op-viewer", secrets[RoleViewer]), manifest, deb); code != 403 {
+		t.Fatalf("viewer published: %d %s", code, body)
+	}
+	tampered := append([]byte(nil), deb...)
+	tampered[100] ^= 1
+	if code, body := postRelease(t, th, op, manifest, tampered); code != 400 || !strings.Contains(body, "does not match") {
+		t.Fatalf("tampered package: %d %s", code, body)
+	}
+	if code, body := postRelease(t, th, op, signRelease(t, other, deb, "1.3.0", update.ChannelPilot), deb); code != 400 || !strings.Contains(body, "signature") {
+		t.Fatalf("other key: %d %s", code, body)
+	}
+	if code, body := postRelease(t, th, op, manifest, deb); code != 200 {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+
+	cmd := expect[*protocol.Command](r)
+	if cmd.Name != CommandUpdate || cmd.Args["version"] != "1.3.0" || cmd.Args["channel"] != "pilot" {
+		t.Fatalf("command %+v", cmd)
+	}
+	rel, err := update.FromArgs(cmd.Args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rel.Accept(pub, update.Installed{Package: "govkiosk", Version: "1.2.0", Arch: "amd64"}); err != nil {
+		t.Fatalf("the announced release does not verify: %v", err)
+	}
+
+	// Download, then resume from byte 5000.
+	resp, err := http.Get(th.url(cmd.Args["path"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || rel.VerifyPackage(bytes.NewReader(got)) != nil {
+		t.Fatalf("download: %d, %d bytes", resp.StatusCode, len(got))
+	}
+	req, _ := http.NewRequest("GET", th.url(cmd.Args["path"]), nil)
+	req.Header.Set("Range", "bytes=5000-")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(rest, deb[5000:]) {
+		t.Fatalf("resume: %d, %d bytes", resp.StatusCode, len(rest))
+	}
+	for _, bad := range []string{"/releases/../hub.db", "/releases/" + strings.Repeat("0", 64) + ".deb", "/releases/x.deb"} {
+		if resp, err := http.Get(th.url(bad)); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != 404 {
+				t.Errorf("GET %s: %d", bad, resp.StatusCode)
+			}
+		}
+	}
+
+	// The channel's release, listed and kept across a restart.
+	th.Close()
+	th2 := startHub(t, th.opt)
+	rec := call(th2.Hub, "GET", "/api/releases", op, "127.0.0.1:4000", false, "")
+	var list map[string]struct {
+		Manifest update.Manifest `json:"manifest"`
+		By       string          `json:"by"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil || list["pilot"].Manifest.Version != "1.3.0" || list["pilot"].By != "op-operator" {
+		t.Fatalf("releases %d %s", rec.Code, rec.Body)
+	}
+	if _, ok := list["all"]; ok {
+		t.Errorf("a pilot release listed on all: %s", rec.Body)
+	}
+
+	entries, err := th2.AuditLog(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for _, e := range entries {
+		if e.Action == "release.publish" {
+			seen = append(seen, e.Actor+"/"+e.Purpose+"/"+itoa(e.Status))
+		}
+	}
+	want := []string{"op-viewer//403", "op-operator//400", "op-operator//400", "op-operator/pilot 1.3.0/200"}
+	if strings.Join(seen, "|") != strings.Join(want, "|") {
+		t.Errorf("audit %q, want %q", seen, want)
+	}
+}
