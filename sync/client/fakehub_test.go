@@ -1,8 +1,10 @@
 package client
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -247,10 +249,22 @@ func TestHandshakeWithTheWrongHub(t *testing.T) {
 			enqueue(t, q, "", 10)
 			opt := fast(fh.creds, q)
 			opt.BackoffMin, opt.BackoffMax = time.Second, time.Second
+			// The backoff is full jitter, so the client may come back within
+			// milliseconds; the fake hub drops that connection (1006), which would
+			// replace the refusal this test reads. Reconnects wait until the test ends.
+			var dials atomic.Int32
+			opt.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if dials.Add(1) > 1 {
+					<-ctx.Done()
+					return nil, ctx.Err()
+				}
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			}
 			c := run(t, opt)
 			waitFor(t, 5*time.Second, "handshake refused", func() bool { return c.State().LastError != "" })
 			if st := c.State(); st.Online || !strings.Contains(st.LastError, tt.want) {
-				t.Errorf("state %+v, want offline with %q", st, tt.want)
+				t.Errorf("state %+v after %d dials, want offline with %q", st, dials.Load(), tt.want)
 			}
 			if c.Stats().Connects != 0 {
 				t.Error("client counted the connection as established")

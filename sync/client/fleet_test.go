@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/govkiosk/govkiosk/sync/hub"
-	"github.com/govkiosk/govkiosk/sync/protocol"
 	"github.com/govkiosk/govkiosk/sync/queue"
 )
 
@@ -200,51 +198,65 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 	}
 }
 
+// heldClock stands still until released, then runs with real time: the hub's token
+// bucket refills only when the test says so, however slow the machine is.
+type heldClock struct {
+	mu      sync.Mutex
+	at      time.Time
+	running bool
+	since   time.Time
+}
+
+func (c *heldClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.running {
+		return c.at
+	}
+	return c.at.Add(time.Since(c.since))
+}
+
+func (c *heldClock) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running, c.since = true, time.Now()
+}
+
 // The hub turns away handshakes over its rate with 503 and a delay; the terminal waits
 // that long (plus jitter) instead of hammering, then gets in.
+//
+// The hub's clock stands still until the second terminal has been turned away twice:
+// on the real clock the bucket refilled (4/s) while a loaded machine was still opening
+// the second terminal's outbox, and the terminal got in at once.
 func TestHandshakeRateLimitedThenAdmitted(t *testing.T) {
-	lh := startHub(t, hub.Options{HandshakeRate: 4, HandshakeBurst: 1, RetryAfter: 100 * time.Millisecond})
+	clock := &heldClock{at: time.Now()}
+	lh := startHub(t, hub.Options{HandshakeRate: 4, HandshakeBurst: 1, RetryAfter: 100 * time.Millisecond, Now: clock.now})
 	a := lh.enroll(t) // enrollment has its own budget: the handshake token is still there
-	time.Sleep(300 * time.Millisecond)
 	ca := run(t, fast(a, openQueue(t, a)))
 	waitFor(t, 5*time.Second, "first terminal online", func() bool { return ca.State().Online })
-	time.Sleep(300 * time.Millisecond)
+	// The first terminal took the only token, and the clock stands still.
 	b := lh.enroll(t)
-	// A plain GET on the connect path spends the token the next handshake would need.
-	if resp, err := http.Get("http://" + lh.addr + protocol.ConnectPath); err == nil {
-		resp.Body.Close()
-	}
 	qb := openQueue(t, b)
 	enqueue(t, qb, "", 1000)
-	states := make(chan State, 64)
 	cb, err := New(fast(b, qb))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, stop := cb.Subscribe()
-	defer stop()
-	go func() {
-		for st := range ch {
-			select {
-			case states <- st:
-			default:
-			}
-		}
-	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
+	start := time.Now()
 	go func() { done <- cb.Run(ctx) }()
 	defer func() { cancel(); <-done }()
+	waitFor(t, 10*time.Second, "the second terminal dialling a third time", func() bool { return cb.Stats().Dials >= 3 })
+	elapsed := time.Since(start)
+	if st := cb.State(); !strings.Contains(st.LastError, "try_later") || st.Online || lh.Stats().HandshakesRefused < 2 {
+		t.Fatalf("the second terminal was not turned away: state %+v, hub %+v", st, lh.Stats())
+	}
+	// Each refusal asks for at least 350 ms (250 ms until a token, plus RetryAfter).
+	// A terminal that ignored it would redial within its 10-20 ms backoff.
+	if elapsed < 700*time.Millisecond {
+		t.Errorf("two refusals and a third dial within %v: the terminal did not wait as asked", elapsed)
+	}
+	clock.release()
 	waitFor(t, 10*time.Second, "second terminal delivered", func() bool { return delivered(qb) == 1 })
-	refused := false
-	for len(states) > 0 {
-		st := <-states
-		refused = refused || strings.Contains(st.LastError, "try_later")
-	}
-	if !refused || lh.Stats().HandshakesRefused == 0 {
-		t.Errorf("the second terminal was never turned away (refused=%v, hub %+v)", refused, lh.Stats())
-	}
-	if dials := cb.Stats().Dials; dials > 10 {
-		t.Errorf("%d dials: the terminal did not wait as asked", dials)
-	}
 }
