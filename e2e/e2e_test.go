@@ -40,11 +40,18 @@ func startWorld(t *testing.T) *world {
 	if err := os.WriteFile(tokenFile, []byte(w.opToken), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	appts := filepath.Join(w.dir, "appointments.json")
+	if err := os.WriteFile(appts, []byte(`{"items": {"driving-renew": 1}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	w.hubAddr = freeAddr(t)
 	w.hub = start(t, nil, filepath.Join(w.bin, "kiosk-hub"), "-listen", w.hubAddr, "-data", filepath.Join(w.dir, "hub"),
 		"-key", filepath.Join(w.dir, "hub-keys", "hub.key"),
 		"-catalog", filepath.Join(w.root, "assets", "catalog", "default.json"),
-		"-enroll-code", enrollCode, "-operator-token-file", tokenFile)
+		"-enroll-code", enrollCode, "-operator-token-file", tokenFile,
+		// The sample cards' synthetic e-licences, and one place per half-day for the
+		// driving-licence renewal, so a slot fills with one resident.
+		"-licences", filepath.Join(w.root, "assets", "licences"), "-appointments", appts)
 	eventually(t, 15*time.Second, "hub /healthz", func() error {
 		_, err := getText("http://" + w.hubAddr + "/healthz")
 		return err

@@ -73,6 +73,11 @@ type App struct {
 	// thumbs are the previews of the visit's scanned pages by material: personal data,
 	// dropped with the visit.
 	thumbs map[string][]image.Image
+	// calendar is the appointment calendar the platform gave last, for the visit; nil
+	// until it answered. heldBooking is a place booked for the visit's submission and not
+	// yet submitted: given back if the visit ends without a submission.
+	calendar    *calendarState
+	heldBooking string
 
 	// layoutPending is set while a relayout is queued; relayingOut while one runs.
 	layoutPending bool

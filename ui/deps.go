@@ -10,9 +10,11 @@ import (
 
 	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/kiosk/access"
+	"github.com/govkiosk/govkiosk/kiosk/booking"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
+	"github.com/govkiosk/govkiosk/kiosk/licence"
 	"github.com/govkiosk/govkiosk/kiosk/receipt"
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/ui/fonts"
@@ -250,6 +252,31 @@ type Bulletin struct {
 	Notices       []Notice
 }
 
+// LicenceSource asks the platform which e-licences a resident holds (docs/LICENCES.md).
+// It sends only a keyed hash of the number. Offline, a busy platform, or nothing found:
+// the resident scans, so any error is simply no offer.
+type LicenceSource interface {
+	Licences(ctx context.Context, idNumber string, types []licence.Type) ([]licence.Licence, error)
+}
+
+// Appointments books counter visits at the platform (docs/PROTOCOL.md, book). Every call
+// needs the network; an error that is not one of booking.ErrFull, ErrPast or
+// ErrUnavailable is taken as "the platform cannot be asked now".
+type Appointments interface {
+	// Slots is the item's calendar in this hall: the half-days of the next 14 days.
+	Slots(ctx context.Context, item string) ([]booking.Free, string, error)
+	// Book takes a place for the submission bookingID.
+	Book(ctx context.Context, bookingID, item string, slot booking.Slot) (booking.Booking, error)
+	// CancelBooking gives back the place this kiosk booked for bookingID.
+	CancelBooking(ctx context.Context, bookingID string) (booking.Booking, error)
+	// CancelByTrackingCode gives back the place booked for a submission made anywhere.
+	CancelByTrackingCode(ctx context.Context, code string) (booking.Booking, error)
+}
+
+// ErrNoBooking is what Appointments.CancelByTrackingCode returns, wrapped, when the
+// platform holds no appointment for the code.
+var ErrNoBooking = errors.New("ui: no such appointment")
+
 // CatalogSource gives the current service catalog. A session keeps the catalog it
 // started with; pushes take effect at the next visit. *catalog.Store is one.
 type CatalogSource interface {
@@ -276,6 +303,11 @@ type Deps struct {
 	Submitter Submitter
 	Sync      Feed[SyncState]
 	Bulletins Feed[Bulletin]
+	// Licences offers e-licences instead of scans; nil means every material is scanned.
+	Licences LicenceSource
+	// Appointments books counter visits; nil means booking is never possible (the
+	// screen says it needs the network).
+	Appointments Appointments
 
 	// Certificates prints issued documents on A4; nil prints none (the receipt says
 	// when and where to collect them).

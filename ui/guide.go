@@ -121,6 +121,9 @@ func (a *App) steps(svc *catalog.Service) []string {
 	if len(svc.Scannable()) > 0 {
 		st = append(st, a.T("steps.materials"))
 	}
+	if svc.Arranged() {
+		st = append(st, a.T("steps.arrange"))
+	}
 	return append(st, a.T("steps.review"))
 }
 

@@ -276,6 +276,7 @@ func (s *identifyScreen) onCard(id *identity.Identity, err error) {
 	switch {
 	case err == nil:
 		setText(s.message, "")
+		a.askLicences(id)
 	case errors.Is(err, session.ErrCardExpired):
 		setText(s.message, a.T("identify.error.expired"))
 	case errors.Is(err, session.ErrCardInvalid):

@@ -47,6 +47,9 @@ type materialRow struct {
 	count  *widget.RichText
 	scan   *touch.Button
 	retake *touch.Button
+	// licence offers an e-licence instead of scanning; nil for a material no e-licence
+	// can stand in for.
+	licence *licenceRow
 }
 
 func (a *App) newMaterialsScreen() screen {
@@ -74,6 +77,9 @@ func (a *App) newMaterialsScreen() screen {
 		s.rows[m.ID] = r
 		s.addIn("materials.scan."+m.ID, r.scan, scroll)
 		s.addIn("materials.retake."+m.ID, r.retake, scroll)
+		if m.Licence != "" {
+			r.licence = s.newLicenceRow(m.ID, scroll)
+		}
 		need := a.T("guide.material.optional")
 		if m.Mandatory {
 			need = a.T("guide.material.mandatory")
@@ -83,7 +89,11 @@ func (a *App) newMaterialsScreen() screen {
 		// The page previews sit beside the facts, not under them, so they stay in view
 		// with elder mode's larger type.
 		facts := container.NewVBox(a.styled(need+" · "+a.tr.N("materials.pages", m.PageCount()), theme.SizeNameText, kiosktheme.ColorNameMuted, false), r.count)
-		list.Add(card(container.NewVBox(head, container.NewBorder(nil, nil, facts, nil, container.NewHScroll(r.thumbs)))))
+		body := container.NewVBox(head, container.NewBorder(nil, nil, facts, nil, container.NewHScroll(r.thumbs)))
+		if r.licence != nil {
+			body.Add(r.licence.box)
+		}
+		list.Add(card(body))
 		s.fillRow(r)
 	}
 	if len(others) > 0 {
@@ -116,6 +126,16 @@ func (a *App) newMaterialsScreen() screen {
 func (s *materialsScreen) fillRow(r *materialRow) {
 	a := s.a
 	thumbs := a.thumbs[r.m.ID]
+	if s.fillLicence(r) {
+		// Taken from the e-licence: nothing to scan, nothing to show.
+		r.thumbs.Objects = nil
+		r.thumbs.Refresh()
+		setText(r.count, "")
+		r.scan.Hide()
+		r.retake.Hide()
+		return
+	}
+	r.scan.Show()
 	r.thumbs.Objects = nil
 	scale := a.theme.Scale()
 	for i, t := range thumbs {

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/govkiosk/govkiosk/kiosk/booking"
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/kiosk/tracking"
 	"github.com/govkiosk/govkiosk/ui/kiosktheme"
@@ -24,10 +25,13 @@ const lookupTimeout = 15 * time.Second
 // code to the scanner, or place the ID card for everything the card holder submitted.
 type queryScreen struct {
 	*screenBase
-	a       *App
-	code    []rune
-	field   *touch.Field
-	lookup  *touch.Button
+	a      *App
+	code   []rune
+	field  *touch.Field
+	lookup *touch.Button
+	// cancel gives back the appointment booked with the typed tracking code (only
+	// where the kiosk can book).
+	cancel  *touch.Button
 	kb      *touch.Keyboard
 	message *widget.RichText
 }
@@ -61,6 +65,12 @@ func (a *App) newQueryScreen() screen {
 	}
 	s.lookup = touch.NewPrimary(a.T("query.lookup"), theme.SearchIcon(), a.act(s.submit))
 	s.add("query.lookup", s.lookup)
+	actions := []fyne.CanvasObject{s.lookup}
+	if a.deps.Appointments != nil {
+		s.cancel = touch.NewButton(a.T("query.cancel"), theme.CancelIcon(), a.act(s.cancelBooking))
+		s.add("query.cancel", s.cancel)
+		actions = []fyne.CanvasObject{s.cancel, s.lookup}
+	}
 
 	left := container.NewVBox(s.field, s.message)
 	ways := []fyne.CanvasObject{
@@ -70,7 +80,7 @@ func (a *App) newQueryScreen() screen {
 	}
 	body := container.New(a.split(0.6), left, card(container.NewVBox(ways...)))
 	s.content = a.frame(s.screenBase, frame{title: a.T("query.title"), back: true, home: true,
-		actions: []fyne.CanvasObject{s.lookup}, below: s.kb}, body)
+		actions: actions, below: s.kb}, body)
 	for _, k := range s.kb.Keys() {
 		s.fix(k.Button)
 	}
@@ -84,6 +94,49 @@ func (s *queryScreen) show() {
 	s.field.Refresh()
 	setText(s.message, "")
 	setEnabled(s.lookup, len(s.code) > 0)
+	if s.cancel != nil {
+		setEnabled(s.cancel, len(s.code) > 0)
+	}
+}
+
+// cancelBooking gives back the appointment booked for the typed tracking code, made at
+// any kiosk: the code on the receipt is what proves the resident may.
+func (s *queryScreen) cancelBooking() {
+	a := s.a
+	code, err := tracking.Normalize(string(s.code))
+	if err != nil {
+		setText(s.message, a.T("query.code.bad"))
+		return
+	}
+	setEnabled(s.cancel, false)
+	ctx, cancel := context.WithTimeout(s.ctx, lookupTimeout)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer cancel()
+		b, err := a.deps.Appointments.CancelByTrackingCode(ctx, code)
+		a.do(func() {
+			if s.ctx.Err() != nil {
+				return
+			}
+			setEnabled(s.cancel, true)
+			switch {
+			case err == nil:
+				setText(s.message, a.T("query.cancel.done", map[string]any{"When": a.slotWhen(b.Slot)}))
+				setColor(s.message, theme.ColorNameSuccess)
+				return
+			case errors.Is(err, booking.ErrPast):
+				setText(s.message, a.T("query.cancel.past"))
+			case errors.Is(err, booking.ErrFull), errors.Is(err, booking.ErrUnavailable), errors.Is(err, ErrNotFound),
+				errors.Is(err, ErrNoBooking):
+				setText(s.message, a.T("query.cancel.none"))
+			default:
+				a.log.Info("appointment not cancelled", "err", err)
+				setText(s.message, a.T("query.cancel.offline"))
+			}
+			setColor(s.message, theme.ColorNameError)
+		})
+	}()
 }
 
 // submit checks the typed code (a mistyped one fails its check character rather than

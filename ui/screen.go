@@ -242,6 +242,8 @@ func (a *App) buildState(st session.State) screen {
 		return a.newFormScreen()
 	case session.StateMaterials:
 		return a.newMaterialsScreen()
+	case session.StateArrange:
+		return a.newArrangeScreen()
 	case session.StateReview:
 		return a.newReviewScreen()
 	case session.StateSubmitting:
@@ -279,6 +281,10 @@ func (a *App) afterWipe() {
 	a.printErr = nil
 	a.cert = ""
 	a.dropThumbs()
+	a.calendar = nil
+	if a.heldBooking != "" {
+		a.cancelBooking(a.heldBooking) // the visit ended without submitting
+	}
 	if a.deps.IME.Pinyin != nil {
 		a.deps.IME.Pinyin.Reset() // what this resident chose must not rank for the next
 	}

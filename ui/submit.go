@@ -76,6 +76,7 @@ func (a *App) newSubmittingScreen() screen {
 				return
 			}
 			a.log.Info("submission stored", "service", draft.ServiceID)
+			a.heldBooking = "" // the booking belongs to the submission now
 			a.run("submitted", func() error { return a.sess.Submitted(code) })
 		})
 	}()
@@ -200,6 +201,17 @@ func (a *App) receipt() *receipt.Document {
 	if id := a.sess.Identity(); id != nil {
 		d.Field(a.T("review.name"), identity.MaskedName(id.Name))
 		d.ID(a.T("review.idnumber"), id.IDNumber)
+	}
+	if svc != nil && svc.Appointment {
+		if b, ok := a.sess.Booking(); ok {
+			d.Field(a.T("receipt.doc.appointment"), a.slotWhen(b.Slot))
+		} else {
+			d.Text(a.T("receipt.doc.appointment.none"))
+		}
+	}
+	if svc != nil && svc.Post {
+		dl, _ := a.sess.Delivery()
+		d.Field(a.T("receipt.doc.delivery"), a.T("arrange.delivery."+string(dl)))
 	}
 	d.Field(a.T("receipt.doc.time"), a.clock.Now().Format("2006-01-02 15:04"))
 	if issue := a.issued(); issue != nil {

@@ -340,6 +340,8 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		Printer:           sink,
 		Submitter:         &submitter{s: sy, catalogs: catalogs},
 		Certificates:      newCertificatePrinter(sy, a4, log.With("part", "certificates")),
+		Licences:          licenceSource{sy},
+		Appointments:      appointments{sy},
 		Sync:              sy.state,
 		Bulletins:         sy.bulletins,
 		Access:            guard,

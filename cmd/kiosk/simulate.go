@@ -149,6 +149,9 @@ func (s *simulation) goServe(f func() error) {
 	}()
 }
 
+// simSlotPlaces is how many residents one half-day slot takes in the simulation.
+const simSlotPlaces = 2
+
 // startHub runs the reference hub on loopback with the default catalog and two notices.
 func (s *simulation) startHub(ctx context.Context, o *options, dataDir string, log *slog.Logger) error {
 	dir := o.hubData
@@ -170,7 +173,9 @@ func (s *simulation) startHub(ctx context.Context, o *options, dataDir string, l
 		return fmt.Errorf("local hub: demo operator: %w", err)
 	}
 	s.consoleSecret = secret
-	h, err := hub.New(hub.Options{Dir: dir, Logger: log.With("part", "hub"), OperatorToken: "simulate", LicenceDir: licDir})
+	h, err := hub.New(hub.Options{Dir: dir, Logger: log.With("part", "hub"), OperatorToken: "simulate", LicenceDir: licDir,
+		// Few places, so a demo shows a slot filling up and a cancel freeing it.
+		Appointments: &hub.Appointments{Default: 0, Items: map[string]int{"driving-renew": simSlotPlaces, "marriage-appt": simSlotPlaces}}})
 	if err != nil {
 		return fmt.Errorf("local hub: %w", err)
 	}

@@ -67,7 +67,19 @@ func (m *submitter) Enqueue(ctx context.Context, d session.Draft) (string, error
 		// itself; no copy travels.
 		fields["_licence."+l.MaterialID] = string(l.Type) + ":" + l.Ref
 	}
-	sub := queue.NewSubmission{Item: d.ServiceID, ItemTitle: m.title(d.ServiceID).Zh, Fields: fields}
+	if b := d.Booking; b != nil {
+		// The counter appointment the hub confirmed for this very submission id.
+		fields["_appointment"] = b.Slot.String()
+	}
+	if d.Delivery != "" {
+		fields["_delivery"] = string(d.Delivery)
+		if d.Address != "" {
+			fields["_delivery.address"] = d.Address
+		}
+	}
+	// A booking was made for the id the visit chose in advance: the submission keeps it,
+	// so the booking follows its tracking code at the hub.
+	sub := queue.NewSubmission{ID: d.ID, Item: d.ServiceID, ItemTitle: m.title(d.ServiceID).Zh, Fields: fields}
 	if d.Identity != nil {
 		// Only a number the card (or identity code) gave, never one typed into the form:
 		// placing that card later lists this submission, and a typed number could be

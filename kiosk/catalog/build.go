@@ -56,6 +56,8 @@ func itemService(it *Item) *Service {
 		Kiosk:         it.Channels.Kiosk,
 		Form:          it.Form,
 		Guide:         it.Guide,
+		Appointment:   it.Appointment,
+		Post:          it.Post,
 	}
 }
 

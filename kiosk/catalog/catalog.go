@@ -141,6 +141,12 @@ type Item struct {
 	// Issues is the document the item issues (参保证明, 户籍证明...), printed at the kiosk
 	// when the platform issues it at once; nil for items that issue none.
 	Issues *Issue `json:"issues,omitempty"`
+	// Appointment items end with a counter visit the resident books at the kiosk: a
+	// half-day slot the platform manages (预约).
+	Appointment bool `json:"appointment,omitempty"`
+	// Post items may have their result posted to the resident's home (邮寄到家) instead
+	// of collected at the counter.
+	Post bool `json:"post,omitempty"`
 }
 
 // Rating is an item's published rating: the average of Count ratings since a date.
@@ -242,6 +248,10 @@ type Service struct {
 	Form form.Schema
 	// Guide is the item's or the bundle's guide.
 	Guide Text
+	// Appointment and Post are the item's (Item.Appointment, Item.Post); a bundle
+	// books no appointment and collects at the counter.
+	Appointment bool
+	Post        bool
 
 	search searchKeys
 }
@@ -249,6 +259,10 @@ type Service struct {
 // CounterOnly reports whether the service cannot be applied for at the kiosk: the
 // resident reads the guide and goes to a counter.
 func (s *Service) CounterOnly() bool { return !s.Kiosk }
+
+// Arranged reports whether the service has an arrangements step: a counter appointment
+// to book or a delivery to choose.
+func (s *Service) Arranged() bool { return s.Appointment || s.Post }
 
 // Scannable returns the materials to scan at the kiosk, in order.
 func (s *Service) Scannable() []Material {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govkiosk/govkiosk/kiosk/booking"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 )
@@ -41,6 +42,9 @@ const testCatalog = `{
      "time_limit_days": 5, "channels": {"kiosk": true}, "guide": {"zh": "说明"},
      "materials": [{"id": "lease", "title": {"zh": "租赁合同"}, "scannable": true, "mandatory": true, "pages": 4, "min_pages": 2}],
      "form": {"fields": []}},
+    {"id": "booked", "title": {"zh": "预约办理"}, "category": "cat", "department": {"zh": "测试局"},
+     "time_limit_days": 5, "channels": {"kiosk": true, "counter": true}, "guide": {"zh": "说明"},
+     "appointment": true, "post": true, "form": {"fields": []}},
     {"id": "counter", "title": {"zh": "窗口办理"}, "category": "cat", "department": {"zh": "测试局"},
      "time_limit_days": 5, "channels": {"counter": true}, "guide": {"zh": "请到窗口"}, "form": {"fields": []}}
   ]
@@ -184,6 +188,12 @@ func driveTo(t testing.TB, st State) (*Session, *fakeClock, *recorder) {
 		must(t, s.Lookup(QueryKey{Kind: QueryCode, Code: "T1-000001-K"}))
 	}
 	steps[StateNotices] = func() { must(t, s.OpenNotices()) }
+	steps[StateArrange] = func() {
+		must(t, s.Start())
+		must(t, s.Choose(svc("booked")))
+		must(t, s.Begin())
+		must(t, s.Identify(synthIdentity(t)))
+	}
 	f, ok := steps[st]
 	if !ok {
 		t.Fatalf("no path to %s", st)
@@ -250,6 +260,10 @@ func fire(t testing.TB, s *Session, ev Event) error {
 		return s.OpenRate()
 	case EventOpenNotices:
 		return s.OpenNotices()
+	case EventArrange:
+		return s.SetDelivery(booking.Counter, "")
+	case EventArrangeDone:
+		return s.ArrangeDone()
 	}
 	t.Fatalf("no way to fire %s", ev)
 	return nil

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/govkiosk/govkiosk/kiosk/booking"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
@@ -143,6 +144,15 @@ type Draft struct {
 	// Licences are the e-licences the resident agreed to use instead of scans: the
 	// submission carries their references, not copies.
 	Licences []licence.Use
+	// ID is the submission's id when the visit made one in advance (a booking was made
+	// for it); empty lets the outbox make one.
+	ID string
+	// Booking is the counter appointment the platform confirmed, if any.
+	Booking *booking.Booking
+	// Delivery is how the result is received, and Address where it is posted: personal
+	// data.
+	Delivery booking.Delivery
+	Address  string
 }
 
 // Session is the kiosk's one resident session, reused visit after visit. It is safe for
@@ -178,8 +188,14 @@ type Session struct {
 	short     []Shortfall
 	// offers are the e-licences the platform holds for the resident (OfferLicences);
 	// licences the ones agreed to, by material id.
-	offers    []licence.Licence
-	licences  map[string]licence.Licence
+	offers   []licence.Licence
+	licences map[string]licence.Licence
+	// The arrangements (arrange.go): the submission's id made in advance, the booking the
+	// platform confirmed, and the delivery chosen.
+	subID     string
+	booking   *booking.Booking
+	delivery  booking.Delivery
+	address   string
 	code      string
 	printed   bool
 	submitErr error
@@ -436,7 +452,12 @@ func (s *Session) Draft() (Draft, error) {
 	if s.state != StateSubmitting {
 		return Draft{}, &TransitionError{State: s.state, Event: EventSubmitted}
 	}
-	d := Draft{ServiceID: s.svc.ID, Identity: s.id, Short: slices.Clone(s.short)}
+	d := Draft{ServiceID: s.svc.ID, Identity: s.id, Short: slices.Clone(s.short), ID: s.subID,
+		Delivery: s.delivery, Address: s.address}
+	if s.booking != nil {
+		b := *s.booking
+		d.Booking = &b
+	}
 	for _, it := range s.svc.Items {
 		d.ItemIDs = append(d.ItemIDs, it.ID)
 	}

@@ -25,6 +25,9 @@ const (
 	StateForm State = "form"
 	// StateMaterials scans the required materials, page by page, with retake.
 	StateMaterials State = "materials"
+	// StateArrange books the counter appointment and chooses how the result is
+	// delivered, for services that have either (catalog.Service.Arranged).
+	StateArrange State = "arrange"
 	// StateReview shows everything before submitting.
 	StateReview State = "review"
 	// StateSubmitting waits while the submission is made durable. It accepts no back or
@@ -57,7 +60,7 @@ const (
 
 // States lists every state.
 var States = []State{
-	StateIdle, StateChoose, StateGuide, StateIdentify, StateForm, StateMaterials, StateReview,
+	StateIdle, StateChoose, StateGuide, StateIdentify, StateForm, StateMaterials, StateArrange, StateReview,
 	StateSubmitting, StateSubmitFailed, StatePrinting, StateReceipt, StateRate, StateWipe,
 	StateWarning, StateConfirmHome, StateQuery, StateQueryResult, StateNotices,
 }
@@ -94,6 +97,8 @@ const (
 	EventLookup        Event = "lookup"
 	EventOpenRate      Event = "open_rate"
 	EventOpenNotices   Event = "open_notices"
+	EventArrange       Event = "arrange"
+	EventArrangeDone   Event = "arrange_done"
 )
 
 // Events lists every event.
@@ -102,7 +107,7 @@ var Events = []Event{
 	EventScan, EventMaterialsDone, EventConfirm, EventSubmitted, EventSubmitFailed, EventRetry,
 	EventPrinted, EventReprint, EventFinish, EventRate, EventSkipRate, EventBack, EventHome,
 	EventConfirmHome, EventStillHere, EventTimeout, EventOpenQuery, EventLookup, EventOpenRate,
-	EventOpenNotices,
+	EventOpenNotices, EventArrange, EventArrangeDone,
 }
 
 // legal is which events each state accepts. Where an event leads can depend on the
@@ -114,6 +119,7 @@ var legal = map[State][]Event{
 	StateIdentify:     {EventIdentify, EventSkipIdentify, EventBack, EventHome, EventTimeout},
 	StateForm:         {EventFormDone, EventBack, EventHome, EventTimeout},
 	StateMaterials:    {EventScan, EventMaterialsDone, EventBack, EventHome, EventTimeout},
+	StateArrange:      {EventArrange, EventArrangeDone, EventBack, EventHome, EventTimeout},
 	StateReview:       {EventConfirm, EventBack, EventHome, EventTimeout},
 	StateSubmitting:   {EventSubmitted, EventSubmitFailed},
 	StateSubmitFailed: {EventRetry, EventBack, EventHome, EventTimeout},

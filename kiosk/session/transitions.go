@@ -213,7 +213,7 @@ func (s *Session) materialsDone(fewer bool) error {
 			return e
 		}
 		s.short = e.Short
-		s.enter(StateReview)
+		s.enter(s.nextStep(StateMaterials))
 		return nil
 	})
 }
@@ -355,7 +355,7 @@ func (s *Session) Back() error {
 			s.dropService()
 			s.svc = nil
 			s.enter(StateChoose)
-		case StateIdentify, StateForm, StateMaterials, StateReview:
+		case StateIdentify, StateForm, StateMaterials, StateArrange, StateReview:
 			s.enter(s.prevStep(s.state))
 		case StateSubmitFailed:
 			s.enter(StateReview)
@@ -541,6 +541,9 @@ func (s *Session) steps() []State {
 	if len(s.svc.Scannable()) > 0 {
 		st = append(st, StateMaterials)
 	}
+	if s.svc.Arranged() {
+		st = append(st, StateArrange)
+	}
 	return append(st, StateReview)
 }
 
@@ -598,6 +601,9 @@ func (s *Session) needsConfirm() bool {
 	if s.form != nil && s.form.Dirty() {
 		return true
 	}
+	if s.booking != nil || s.address != "" {
+		return true // a place held at the counter, or an address typed
+	}
 	for _, p := range s.scans {
 		if len(p) > 0 {
 			return true
@@ -633,6 +639,7 @@ func (s *Session) dropService() {
 	}
 	s.clearScans()
 	s.dropLicences()
+	s.dropArrangements()
 	s.skippedID = false
 }
 

@@ -43,6 +43,10 @@ var table = map[State]map[Event]outcome{
 		EventScan: {to: StateMaterials}, EventMaterialsDone: {to: StateMaterials, err: ErrMaterialsMissing},
 		EventBack: {to: StateForm}, EventHome: {to: StateConfirmHome}, EventTimeout: {to: StateWarning},
 	},
+	StateArrange: {
+		EventArrange: {to: StateArrange}, EventArrangeDone: {to: StateReview}, EventBack: {to: StateIdentify},
+		EventHome: {to: StateIdle}, EventTimeout: {to: StateWarning},
+	},
 	StateReview: {
 		EventConfirm: {to: StateSubmitting}, EventBack: {to: StateMaterials}, EventHome: {to: StateConfirmHome},
 		EventTimeout: {to: StateWarning},

@@ -15,9 +15,11 @@ import (
 
 	"github.com/govkiosk/govkiosk/drivers/health"
 	"github.com/govkiosk/govkiosk/kiosk/access"
+	"github.com/govkiosk/govkiosk/kiosk/booking"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/config"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
+	"github.com/govkiosk/govkiosk/kiosk/licence"
 	"github.com/govkiosk/govkiosk/kiosk/receipt"
 	"github.com/govkiosk/govkiosk/kiosk/session"
 	"github.com/govkiosk/govkiosk/kiosk/tracking"
@@ -348,6 +350,14 @@ type Submission struct {
 	Pages     int
 	// Short is what the draft recorded of materials sent with fewer pages.
 	Short []session.Shortfall
+	// Licences are the e-licences used instead of scans.
+	Licences []licence.Use
+	// ID is the submission id the visit chose (for its booking); Booking, Delivery and
+	// Address are the arrangements.
+	ID       string
+	Booking  *booking.Booking
+	Delivery booking.Delivery
+	Address  string
 }
 
 // Submitter is a fake queue: it keeps submissions and ratings in memory and answers
@@ -380,7 +390,8 @@ func (s *Submitter) Enqueue(ctx context.Context, d session.Draft) (string, error
 	if err != nil {
 		return "", err
 	}
-	sub := Submission{Code: code, ServiceID: d.ServiceID, ItemIDs: slices.Clone(d.ItemIDs), Values: map[string]string{}, Pages: len(d.Scans), Short: slices.Clone(d.Short)}
+	sub := Submission{Code: code, ServiceID: d.ServiceID, ItemIDs: slices.Clone(d.ItemIDs), Values: map[string]string{}, Pages: len(d.Scans), Short: slices.Clone(d.Short),
+		Licences: slices.Clone(d.Licences), ID: d.ID, Booking: d.Booking, Delivery: d.Delivery, Address: d.Address}
 	for k, v := range d.Values {
 		sub.Values[k] = v
 	}
@@ -567,4 +578,148 @@ func (t *Technician) SaveAccess(st access.State) error {
 	defer t.mu.Unlock()
 	t.Access = st
 	return nil
+}
+
+// Licences is a fake e-licence library: the licences of each ID number, or Err for
+// every question (offline).
+type Licences struct {
+	mu    sync.Mutex
+	by    map[string][]licence.Licence
+	err   error
+	asked int
+}
+
+// NewLicences returns a library that holds nothing.
+func NewLicences() *Licences { return &Licences{by: map[string][]licence.Licence{}} }
+
+// Hold gives the holder of idNumber these licences.
+func (l *Licences) Hold(idNumber string, ls ...licence.Licence) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.by[idNumber] = append(l.by[idNumber], ls...)
+}
+
+// FailWith makes every question fail with err (nil: answer again).
+func (l *Licences) FailWith(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.err = err
+}
+
+// Asked is how many questions were asked.
+func (l *Licences) Asked() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.asked
+}
+
+// Licences answers from what Hold gave.
+func (l *Licences) Licences(ctx context.Context, idNumber string, types []licence.Type) ([]licence.Licence, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.asked++
+	if l.err != nil {
+		return nil, l.err
+	}
+	var out []licence.Licence
+	for _, x := range l.by[idNumber] {
+		if slices.Contains(types, x.Type) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// Appointments is a fake platform calendar: every half-day of the 14 days from the
+// clock's today has Places places, weekends closed; Offline fails every call.
+type Appointments struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	Places  int
+	taken   map[string][]string // slot → booking ids
+	offline bool
+}
+
+// NewAppointments returns a calendar with places per half-day, on the given clock.
+func NewAppointments(now func() time.Time, places int) *Appointments {
+	return &Appointments{now: now, Places: places, taken: map[string][]string{}}
+}
+
+// SetOffline makes every call fail as if the platform could not be reached.
+func (p *Appointments) SetOffline(off bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.offline = off
+}
+
+// Taken is how many places of a slot are booked.
+func (p *Appointments) Taken(slot string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.taken[slot])
+}
+
+var errFakeOffline = errors.New("uitest: platform offline")
+
+// Slots lists the calendar.
+func (p *Appointments) Slots(ctx context.Context, item string) ([]booking.Free, string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.offline {
+		return nil, "", errFakeOffline
+	}
+	var r booking.Rules
+	var out []booking.Free
+	for _, d := range r.Window(p.now()) {
+		for _, h := range []booking.Half{booking.AM, booking.PM} {
+			s := booking.Slot{Date: d, Half: h}
+			out = append(out, booking.Free{Slot: s, Capacity: p.Places, Booked: len(p.taken[s.String()]),
+				Closed: r.Bookable(s, p.now()) != nil})
+		}
+	}
+	return out, "示例大厅", nil
+}
+
+// Book takes a place unless the slot is full or not bookable.
+func (p *Appointments) Book(ctx context.Context, id, item string, slot booking.Slot) (booking.Booking, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.offline {
+		return booking.Booking{}, errFakeOffline
+	}
+	var r booking.Rules
+	if err := r.Bookable(slot, p.now()); err != nil {
+		return booking.Booking{}, err
+	}
+	k := slot.String()
+	if slices.Contains(p.taken[k], id) {
+		return booking.Booking{ID: id, Item: item, Slot: slot}, nil
+	}
+	if len(p.taken[k]) >= p.Places {
+		return booking.Booking{}, booking.ErrFull
+	}
+	p.taken[k] = append(p.taken[k], id)
+	return booking.Booking{ID: id, Item: item, Slot: slot}, nil
+}
+
+// CancelBooking gives a place back.
+func (p *Appointments) CancelBooking(ctx context.Context, id string) (booking.Booking, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.offline {
+		return booking.Booking{}, errFakeOffline
+	}
+	for k, ids := range p.taken {
+		if i := slices.Index(ids, id); i >= 0 {
+			p.taken[k] = slices.Delete(ids, i, i+1)
+			s, _ := booking.Parse(k)
+			return booking.Booking{ID: id, Slot: s}, nil
+		}
+	}
+	return booking.Booking{}, errors.New("uitest: no such booking")
+}
+
+// CancelByTrackingCode is not known to the fake: tracking codes live in Submitter.
+func (p *Appointments) CancelByTrackingCode(ctx context.Context, code string) (booking.Booking, error) {
+	return booking.Booking{}, errors.New("uitest: no such booking")
 }

@@ -78,6 +78,8 @@ type Options struct {
 	MapPath string
 	// Voice gives the UI the fake voice (k.Voice), and with it the sound buttons.
 	Voice bool
+	// Appointments gives the UI the fake calendar (k.Appointments, 2 places a half-day).
+	Appointments bool
 	// Deps, when set, adjusts the dependencies before the UI is built.
 	Deps func(*ui.Deps)
 }
@@ -100,6 +102,9 @@ type Kiosk struct {
 	Tech      *Technician
 	Guard     *access.Guard
 	Voice     *Voice
+	Licences  *Licences
+	// Appointments is the fake calendar; wired only with Options.Appointments.
+	Appointments *Appointments
 }
 
 // Start builds the UI with fakes in a test window and shows the start screen. Everything
@@ -111,7 +116,7 @@ func Start(t testing.TB, o Options) *Kiosk {
 	k := &Kiosk{t: t, Loop: &Loop{}, Clock: NewClock(StartTime), Reader: NewReader(), Barcode: NewBarcode(),
 		QR: &QR{Codes: map[string]*identity.Identity{}}, Scanner: NewScanner(), Printer: NewPrinter(),
 		Submitter: NewSubmitter(), Sync: NewFeed(ui.SyncState{Online: true}), Bulletins: NewFeed(ui.Bulletin{}),
-		Tech: NewTechnician(), Voice: NewVoice()}
+		Tech: NewTechnician(), Voice: NewVoice(), Licences: NewLicences()}
 	k.Guard = access.NewGuard(pinHash, access.State{}, k.Clock.Now)
 	deps := ui.Deps{
 		Catalog:    StaticCatalog{C: Catalog()},
@@ -125,6 +130,7 @@ func Start(t testing.TB, o Options) *Kiosk {
 		Bulletins:  k.Bulletins,
 		Access:     k.Guard,
 		Technician: k.Tech,
+		Licences:   k.Licences,
 		Hall:       form.Text{Zh: "示例市政务服务中心", En: "Sample City Government Service Centre"},
 		Session: session.Options{
 			Clock:       k.Clock,
@@ -141,6 +147,10 @@ func Start(t testing.TB, o Options) *Kiosk {
 	}
 	if o.Voice {
 		deps.Voice = k.Voice
+	}
+	k.Appointments = NewAppointments(k.Clock.Now, 2)
+	if o.Appointments {
+		deps.Appointments = k.Appointments
 	}
 	if o.Deps != nil {
 		o.Deps(&deps)
