@@ -136,6 +136,7 @@ type assembled struct {
 	log     *slog.Logger
 	sim     *simulation
 	tech    *technician
+	ops     *remoteOps
 	dataDir string
 	closers []func() // run last first by close
 	// problems are the start-up failures that put the kiosk in safe mode.
@@ -303,6 +304,9 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		problems.add(stepQueue, err)
 	}
 	k.closers = append(k.closers, sy.close)
+	if safeModeRequested(dataDir) {
+		problems.add(stepPlatform, errRemoteSafeMode)
+	}
 	safeMode := o.safeMode || len(problems) > 0
 	problems.log(log)
 
@@ -364,7 +368,12 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		SafeReason:   problems.text(),
 		// Exit 0: the kiosk session takes it as a clean stop, forgets the crashes that
 		// led to safe mode and starts the kiosk again, normally.
-		OnRestart: func() { fa.Quit() },
+		OnRestart: func() {
+			if err := clearSafeModeRequest(dataDir); err != nil {
+				log.Error("the platform's safe mode request could not be cleared", "err", err)
+			}
+			fa.Quit()
+		},
 	}
 	if guide != nil {
 		deps.Voice = guide
@@ -376,6 +385,9 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	}
 	kui := k.ui
 	sy.setApply(tech.Config, func(c *config.Config) { do(func() { kui.ApplySettings(ui.SettingsOf(c)) }) })
+	k.ops = &remoteOps{log: log.With("part", "remote"), dataDir: dataDir, configPath: o.configPath, ui: k.ui, win: w, do: do,
+		quit: func() { fa.Quit() }}
+	sy.setOps(k.ops)
 	// The palette and the voice's defaults, with a platform push that came during start-up.
 	k.ui.ApplySettings(ui.SettingsOf(platform.over(tech.Config())))
 	k.ui.Show(w)

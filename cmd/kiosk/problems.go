@@ -21,6 +21,8 @@ const (
 	stepFonts   startStep = "fonts"
 	stepDevices startStep = "devices"
 	stepQueue   startStep = "offline queue"
+	// stepPlatform is safe mode the platform's operator asked for.
+	stepPlatform startStep = "platform"
 )
 
 // startupProblem is one start-up failure the kiosk survived in safe mode: what failed,
@@ -56,11 +58,12 @@ func (ps startupProblems) text() form.Text {
 }
 
 var stepZh = map[startStep]string{
-	stepConfig:  "配置文件",
-	stepDataDir: "数据目录",
-	stepFonts:   "字体",
-	stepDevices: "设备",
-	stepQueue:   "离线队列",
+	stepConfig:   "配置文件",
+	stepDataDir:  "数据目录",
+	stepFonts:    "字体",
+	stepDevices:  "设备",
+	stepQueue:    "离线队列",
+	stepPlatform: "平台",
 }
 
 // advice is what a technician does about a start-up failure. The errors it tells apart
@@ -68,6 +71,11 @@ var stepZh = map[startStep]string{
 // docs/technician-recovery.md says the same at length.
 func advice(step startStep, err error) form.Text {
 	switch {
+	case errors.Is(err, errRemoteSafeMode):
+		return form.Text{
+			Zh: "平台管理员远程让本机进入安全模式，自助办理已暂停。检查完毕后点“正常重启”，或由平台远程重启。",
+			En: "the platform's operator put this kiosk in safe mode remotely; self-service is paused. When the check is done, tap Restart normally, or the platform restarts it remotely.",
+		}
 	case errors.Is(err, queue.ErrKey):
 		return form.Text{
 			Zh: "队列密钥缺失或不符。请从本终端的密钥备份恢复队列密钥（默认 /etc/govkiosk/queue.key，演示模式为数据目录下 keys/queue.key）后点“正常重启”；不要新建密钥，新密钥读不了已保存的申请。",

@@ -33,6 +33,8 @@ type soakKiosk struct {
 	t    *testing.T
 	k    *assembled
 	loop *uitest.Loop
+	// stop closes the kiosk before the test ends (a restart); nil in the soak.
+	stop func()
 }
 
 func (s *soakKiosk) tap(id string) {

@@ -58,10 +58,12 @@ type syncer struct {
 	// and what makes a configuration take effect.
 	fileConfig  func() *config.Config
 	applyConfig func(*config.Config)
-	q           *queue.Queue
-	c           *client.Client
-	cancel      context.CancelFunc
-	done        chan struct{}
+	// ops carries out the platform's remote operations once the screens exist.
+	ops    *remoteOps
+	q      *queue.Queue
+	c      *client.Client
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func (s *syncer) queueDir() string { return filepath.Join(s.dataDir, "queue") }
@@ -273,6 +275,12 @@ func (s *syncer) onCatalog(version string, payload json.RawMessage) error {
 	return nil
 }
 
+func (s *syncer) setOps(ops *remoteOps) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops = ops
+}
+
 func (s *syncer) setApply(file func() *config.Config, apply func(*config.Config)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -322,9 +330,27 @@ func (s *syncer) onAnnouncements(version string, items []protocol.Announcement) 
 }
 
 // onCommand answers an operator's commands: reload re-reads the saved catalog,
-// collect_logs reports the queue and devices (the support bundle tool collects more).
+// collect_logs reports the queue and devices; screenshot, restart, safe_mode and
+// support_bundle are the remote operations (remote.go).
 func (s *syncer) onCommand(ctx context.Context, cmd protocol.Command) (string, error) {
+	s.mu.Lock()
+	ops := s.ops
+	s.mu.Unlock()
 	switch cmd.Name {
+	case protocol.CommandScreenshot, protocol.CommandRestart, protocol.CommandSafeMode, protocol.CommandSupportBundle:
+		if ops == nil {
+			return "", errors.New("the kiosk is starting; try again in a minute")
+		}
+	}
+	switch cmd.Name {
+	case protocol.CommandScreenshot:
+		return ops.screenshot(ctx)
+	case protocol.CommandRestart:
+		return ops.restart(ctx, cmd, false)
+	case protocol.CommandSafeMode:
+		return ops.restart(ctx, cmd, true)
+	case protocol.CommandSupportBundle:
+		return ops.supportBundle(ctx, cmd)
 	case "collect_logs":
 		snap := s.registry.Snapshot()
 		out := map[string]any{"version": version, "devices": snap.Devices}

@@ -177,7 +177,7 @@ type Client struct {
 	// applied.
 	configRefused *protocol.ConfigRefusal
 	// cmdResults keeps answered commands, to answer a repeat without running it again.
-	cmdResults map[string]*protocol.CommandResult
+	cmdResults map[string][]*protocol.CommandResult
 
 	// held keeps the attachment being uploaded across reconnects, so a link that
 	// flaps does not cost a decryption of the whole file per connection. Only the Run
@@ -246,7 +246,7 @@ func New(opt Options) (*Client, error) {
 	return &Client{
 		opt: opt, log: opt.Logger.With("terminal", opt.Credentials.TerminalID), connect: connect,
 		wake: make(chan struct{}, 1), now: make(chan struct{}, 1),
-		subs: map[int]chan State{}, cmdSeen: map[string]bool{}, cmdResults: map[string]*protocol.CommandResult{},
+		subs: map[int]chan State{}, cmdSeen: map[string]bool{}, cmdResults: map[string][]*protocol.CommandResult{},
 		stamps: map[string]time.Time{},
 	}, nil
 }

@@ -1,6 +1,9 @@
 package client
 
 import (
+	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/govkiosk/govkiosk/sync/hub"
+	"github.com/govkiosk/govkiosk/sync/protocol"
 )
 
 // TestRevokedTerminalStops: the real client, connected to the real hub, is revoked by
@@ -97,4 +101,28 @@ func TestConfigPushReportsAppliedOrRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "the next push applied", func() bool { ti := term(); return ti.Config == fixed && ti.ConfigRefused == nil })
+}
+
+// TestLongCommandOutputInParts: an output longer than one frame (a screenshot) reaches
+// the hub whole, in parts, and the hub serves it as the command's file.
+func TestLongCommandOutputInParts(t *testing.T) {
+	lh := startHub(t, hub.Options{})
+	cr := lh.enroll(t)
+	q := openQueue(t, cr)
+	img := randomBytes(5*protocol.MaxCommandOutput+123, 4)
+	opt := fast(cr, q)
+	opt.OnCommand = func(ctx context.Context, cmd protocol.Command) (string, error) {
+		return base64.StdEncoding.EncodeToString(img), nil
+	}
+	c := run(t, opt)
+	waitFor(t, 10*time.Second, "online", func() bool { return c.State().Online })
+	id, err := lh.SendCommand(cr.TerminalID, protocol.CommandScreenshot, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the result", func() bool { _, ok := lh.CommandResult(id); return ok })
+	got, ct, _, err := lh.CommandFile(id)
+	if err != nil || ct != "image/png" || !bytes.Equal(got, img) {
+		t.Fatalf("file: %d bytes, %q, %v; want the %d bytes sent", len(got), ct, err, len(img))
+	}
 }

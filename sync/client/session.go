@@ -623,9 +623,13 @@ func (s *session) runCommand(ctx context.Context, m *protocol.Command) {
 		clear(c.cmdSeen)
 		clear(c.cmdResults)
 	}
-	if res := c.cmdResults[m.ID]; res != nil {
+	if parts := c.cmdResults[m.ID]; parts != nil {
 		c.mu.Unlock()
-		s.sendMsg(res)
+		for _, res := range parts {
+			if s.sendMsg(res) != nil {
+				return
+			}
+		}
 		return
 	}
 	if c.cmdSeen[m.ID] {
@@ -644,16 +648,47 @@ func (s *session) runCommand(ctx context.Context, m *protocol.Command) {
 		case c.opt.OnCommand != nil:
 			out, err = c.opt.OnCommand(ctx, cmd)
 		}
-		res := &protocol.CommandResult{ID: cmd.ID, OK: err == nil, Output: truncate(out, protocol.MaxCommandOutput)}
-		if err != nil {
-			res.Error = truncate(err.Error(), protocol.MaxText)
-		}
+		parts := resultParts(cmd.ID, out, err)
 		c.mu.Lock()
-		c.cmdResults[cmd.ID] = res
+		if len(parts) == 1 {
+			c.cmdResults[cmd.ID] = parts
+		} else {
+			// A big output (a screenshot, a bundle) is not kept: a repeat runs again.
+			delete(c.cmdSeen, cmd.ID)
+		}
 		c.mu.Unlock()
-		c.log.Info("command done", "command", cmd.ID, "name", cmd.Name, "ok", res.OK)
-		s.sendMsg(res) // lost if the connection died; resent when the hub repeats the command
+		c.log.Info("command done", "command", cmd.ID, "name", cmd.Name, "ok", err == nil, "parts", len(parts))
+		for _, res := range parts {
+			// Lost if the connection died; resent whole when the hub repeats the command.
+			if s.sendMsg(res) != nil {
+				return
+			}
+		}
 	}()
+}
+
+// resultParts cuts a command's output into results of at most MaxCommandOutput bytes,
+// split on UTF-8 boundaries. An output over MaxCommandParts parts is not sent: the
+// result says so.
+func resultParts(id, out string, err error) []*protocol.CommandResult {
+	if err == nil && len(out) > protocol.MaxCommandParts*protocol.MaxCommandOutput {
+		out, err = "", fmt.Errorf("the output of %d bytes is over the %d bytes a result may carry", len(out), protocol.MaxCommandParts*protocol.MaxCommandOutput)
+	}
+	var parts []*protocol.CommandResult
+	for {
+		chunk := truncate(out, protocol.MaxCommandOutput)
+		out = out[len(chunk):]
+		parts = append(parts, &protocol.CommandResult{ID: id, Output: chunk, Part: len(parts), More: out != ""})
+		if out == "" || chunk == "" {
+			break
+		}
+	}
+	last := parts[len(parts)-1]
+	last.OK = err == nil
+	if err != nil {
+		last.Error = truncate(err.Error(), protocol.MaxText)
+	}
+	return parts
 }
 
 // truncate cuts s to at most n bytes on a UTF-8 boundary.

@@ -43,6 +43,7 @@ func (h *Hub) routeAPI(mux *http.ServeMux) {
 		mux.HandleFunc("PUT /api/"+kind, h.operator(permManage, kind+".publish", "", h.servePutPublished(kind)))
 	}
 	mux.HandleFunc("POST /api/terminals/{id}/commands", h.operator(permManage, "command.send", "id", h.serveCommand))
+	h.routeOperations(mux)
 	mux.HandleFunc("POST /api/terminals/{id}/revoke", h.operator(permManage, "terminal.revoke", "id", h.serveRevoke))
 	mux.HandleFunc("GET /api/commands/{id}", h.operator(permView, "command.result", "id", h.serveCommandResult))
 	mux.HandleFunc("GET /api/forward/dead", h.operator(permView, "forward.dead_letters", "", h.serveDeadLetters))

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -286,7 +287,14 @@ type commandState struct {
 	terminalID string
 	created    time.Time
 	result     *protocol.CommandResult
+	answered   time.Time
+	// parts joins a result that comes in parts; next is the part expected.
+	parts strings.Builder
+	next  int
 }
+
+// maxCommandResult bounds a whole result joined from its parts.
+const maxCommandResult = protocol.MaxCommandParts * protocol.MaxCommandOutput
 
 // SendCommand asks a terminal to run a command (protocol.CommandCollectLogs,
 // protocol.CommandReload) and returns the command id; the result arrives later, see
@@ -332,7 +340,9 @@ func (h *Hub) CommandResult(id string) (*protocol.CommandResult, bool) {
 func (h *Hub) commandDone(terminalID string, r *protocol.CommandResult) {
 	if h.recordResult(terminalID, r) {
 		// The operator may ask the replica that sent the command.
-		h.tellReplicas(eventResult, terminalID, r)
+		if full, ok := h.CommandResult(r.ID); ok {
+			h.tellReplicas(eventResult, terminalID, full)
+		}
 	}
 }
 
@@ -344,7 +354,35 @@ func (h *Hub) recordResult(terminalID string, r *protocol.CommandResult) bool {
 	if cs == nil || cs.terminalID != terminalID || cs.result != nil {
 		return false
 	}
-	cs.result = r
-	h.log.Info("command answered", "command", r.ID, "name", cs.cmd.Name, "terminal", terminalID, "ok", r.OK, "output_bytes", len(r.Output))
+	if r.Part != cs.next {
+		// A part out of order: only a fresh start (the terminal answering a resent
+		// command) is taken, from the beginning.
+		if r.Part != 0 {
+			return false
+		}
+		cs.parts.Reset()
+		cs.next = 0
+	}
+	if cs.parts.Len()+len(r.Output) > maxCommandResult {
+		cs.parts.Reset()
+		cs.result = &protocol.CommandResult{ID: r.ID, Error: "the result is over the hub's limit"}
+		cs.answered = h.opt.Now()
+		return true
+	}
+	if r.More {
+		cs.parts.WriteString(r.Output)
+		cs.next++
+		return false
+	}
+	full := *r
+	if cs.next > 0 {
+		cs.parts.WriteString(r.Output)
+		full.Output = cs.parts.String()
+		cs.parts.Reset()
+	}
+	full.Part, full.More = 0, false
+	cs.result = &full
+	cs.answered = h.opt.Now()
+	h.log.Info("command answered", "command", r.ID, "name", cs.cmd.Name, "terminal", terminalID, "ok", r.OK, "output_bytes", len(full.Output))
 	return true
 }

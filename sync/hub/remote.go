@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -121,4 +122,142 @@ func (h *Hub) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, ti)
 	}
+}
+
+// Operations sent through the command channel, each with its own route so the audit log
+// names it. The command's result (GET /api/commands/{id}) says whether it was done; the
+// screenshot's and the support bundle's bytes come from GET /api/commands/{id}/file.
+var operations = map[string]struct {
+	name string
+	args func(r *http.Request) (map[string]string, error)
+}{
+	"screenshot":     {name: protocol.CommandScreenshot},
+	"restart":        {name: protocol.CommandRestart},
+	"safe-mode":      {name: protocol.CommandSafeMode},
+	"support-bundle": {name: protocol.CommandSupportBundle, args: bundleArgs},
+}
+
+func bundleArgs(r *http.Request) (map[string]string, error) {
+	since := r.URL.Query().Get("since")
+	if since == "" {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(since)
+	if err != nil || d <= 0 || d > 7*24*time.Hour {
+		return nil, fmt.Errorf("%w: since: a duration up to 168h, like 24h", ErrInvalid)
+	}
+	return map[string]string{"since": since}, nil
+}
+
+func (h *Hub) routeOperations(mux *http.ServeMux) {
+	for path, op := range operations {
+		mux.HandleFunc("POST /api/terminals/{id}/"+path, h.operator(permManage, "terminal."+op.name, "id",
+			func(w http.ResponseWriter, r *http.Request) {
+				var args map[string]string
+				if op.args != nil {
+					var err error
+					if args, err = op.args(r); err != nil {
+						writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "%v", err))
+						return
+					}
+				}
+				h.sendOperation(w, r.PathValue("id"), op.name, args)
+			}))
+	}
+	mux.HandleFunc("GET /api/terminals/{id}/screenshot", h.operator(permView, "terminal.screenshot.read", "id", h.serveLastScreenshot))
+	mux.HandleFunc("GET /api/commands/{id}/file", h.operator(permManage, "command.file", "id", h.serveCommandFile))
+}
+
+func (h *Hub) sendOperation(w http.ResponseWriter, terminalID, name string, args map[string]string) {
+	id, err := h.SendCommand(terminalID, name, args)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no such terminal"))
+	case errors.Is(err, ErrRevoked):
+		writeJSONError(w, http.StatusConflict, protocol.Errorf(protocol.CodeRevoked, "", "the terminal is revoked"))
+	case err != nil:
+		writeJSONError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadMessage, "", "%v", err))
+	default:
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": id})
+	}
+}
+
+// fileTypes are the commands whose output is a file, base64, with its content type.
+var fileTypes = map[string]string{
+	protocol.CommandScreenshot:    "image/png",
+	protocol.CommandSupportBundle: "application/gzip",
+}
+
+// CommandFile returns the file a screenshot or support-bundle command brought back, with
+// its content type and the command's name. ErrNotFound until it answered successfully.
+func (h *Hub) CommandFile(id string) (data []byte, contentType, name string, err error) {
+	h.mu.Lock()
+	cs := h.commands[id]
+	var out string
+	if cs != nil && cs.result != nil && cs.result.OK {
+		out, name = cs.result.Output, cs.cmd.Name
+	}
+	h.mu.Unlock()
+	ct, ok := fileTypes[name]
+	if !ok {
+		return nil, "", "", ErrNotFound
+	}
+	b, err := base64.StdEncoding.DecodeString(out)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("%w: the terminal's file is not base64", ErrInvalid)
+	}
+	return b, ct, name, nil
+}
+
+// LastScreenshot returns the newest screenshot a terminal sent (the hub keeps command
+// results for a day) and when it arrived; ErrNotFound if none.
+func (h *Hub) LastScreenshot(terminalID string) ([]byte, time.Time, error) {
+	h.mu.Lock()
+	var best *commandState
+	for _, cs := range h.commands {
+		if cs.terminalID == terminalID && cs.cmd.Name == protocol.CommandScreenshot && cs.result != nil && cs.result.OK &&
+			(best == nil || cs.answered.After(best.answered)) {
+			best = cs
+		}
+	}
+	var id string
+	var at time.Time
+	if best != nil {
+		id, at = best.cmd.ID, best.answered
+	}
+	h.mu.Unlock()
+	if id == "" {
+		return nil, time.Time{}, ErrNotFound
+	}
+	b, _, _, err := h.CommandFile(id)
+	return b, at, err
+}
+
+func (h *Hub) serveCommandFile(w http.ResponseWriter, r *http.Request) {
+	b, ct, name, err := h.CommandFile(r.PathValue("id"))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no file: the command is unknown, not answered yet, failed, or brings back no file"))
+		return
+	case err != nil:
+		writeJSONError(w, http.StatusBadGateway, protocol.Errorf(protocol.CodeBadMessage, "", "%v", err))
+		return
+	}
+	ext := map[string]string{protocol.CommandScreenshot: ".png", protocol.CommandSupportBundle: ".tar.gz"}[name]
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+r.PathValue("id")+ext+`"`)
+	w.Write(b)
+}
+
+func (h *Hub) serveLastScreenshot(w http.ResponseWriter, r *http.Request) {
+	b, at, err := h.LastScreenshot(r.PathValue("id"))
+	if err != nil {
+		writeJSONError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "", "no screenshot of this terminal"))
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Taken-At", at.UTC().Format(time.RFC3339))
+	w.Write(b)
 }

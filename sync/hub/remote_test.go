@@ -1,7 +1,9 @@
 package hub
 
 import (
+	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -185,3 +187,72 @@ func TestReplicasRevoke(t *testing.T) {
 		t.Fatalf("the other replica answered %+v", m)
 	}
 }
+
+// TestOperationsThroughTheCommandChannel: the operations' routes send their commands (a
+// viewer may not), a screenshot coming back in parts is joined in order (a stray part is
+// ignored) and served as the command's file and the terminal's last screenshot.
+func TestOperationsThroughTheCommandChannel(t *testing.T) {
+	th, secrets := opHub(t, Options{})
+	tk := th.enroll(t)
+	r := th.connect(t, tk)
+	op, viewer := basic("op-operator", secrets[RoleOperator]), basic("op-viewer", secrets[RoleViewer])
+
+	for path, name := range map[string]string{"restart": protocol.CommandRestart, "safe-mode": protocol.CommandSafeMode,
+		"support-bundle?since=48h": protocol.CommandSupportBundle} {
+		if rec := call(th.Hub, "POST", "/api/terminals/"+tk.id+"/"+path, viewer, "127.0.0.1:4000", false, ""); rec.Code != 403 {
+			t.Errorf("viewer %s: %d", path, rec.Code)
+		}
+		rec := call(th.Hub, "POST", "/api/terminals/"+tk.id+"/"+path, op, "127.0.0.1:4000", false, "")
+		if rec.Code != 202 {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+		}
+		cmd := expect[*protocol.Command](r)
+		if cmd.Name != name || (name == protocol.CommandSupportBundle && cmd.Args["since"] != "48h") {
+			t.Errorf("%s sent %+v", path, cmd)
+		}
+	}
+	if rec := call(th.Hub, "POST", "/api/terminals/"+tk.id+"/support-bundle?since=soon", op, "127.0.0.1:4000", false, ""); rec.Code != 400 {
+		t.Errorf("a bad since: %d", rec.Code)
+	}
+
+	rec := call(th.Hub, "POST", "/api/terminals/"+tk.id+"/screenshot", op, "127.0.0.1:4000", false, "")
+	var sent struct{ ID string }
+	if rec.Code != 202 || json.Unmarshal(rec.Body.Bytes(), &sent) != nil {
+		t.Fatalf("screenshot: %d %s", rec.Code, rec.Body)
+	}
+	cmd := expect[*protocol.Command](r)
+	if cmd.ID != sent.ID || cmd.Name != protocol.CommandScreenshot {
+		t.Fatalf("command %+v", cmd)
+	}
+	png := randomBytes(3*protocol.MaxCommandOutput, 9) // stands in for the image
+	b64 := base64.StdEncoding.EncodeToString(png)
+	var parts []string
+	for len(b64) > 0 {
+		n := min(len(b64), protocol.MaxCommandOutput)
+		parts = append(parts, b64[:n])
+		b64 = b64[n:]
+	}
+	if len(parts) < 4 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	for i, p := range parts {
+		if i == 2 {
+			r.send(&protocol.CommandResult{ID: cmd.ID, Output: "stray", Part: 7, More: true}) // out of order: ignored
+		}
+		r.send(&protocol.CommandResult{ID: cmd.ID, OK: i == len(parts)-1, Output: p, Part: i, More: i < len(parts)-1})
+	}
+	waitFor(t, "the joined result", func() bool { _, ok := th.CommandResult(cmd.ID); return ok })
+	file := call(th.Hub, "GET", "/api/commands/"+cmd.ID+"/file", op, "127.0.0.1:4000", false, "")
+	if file.Code != 200 || file.Header().Get("Content-Type") != "image/png" || !bytes.Equal(file.Body.Bytes(), png) {
+		t.Fatalf("file: %d %s, %d bytes (want %d)", file.Code, file.Header().Get("Content-Type"), file.Body.Len(), len(png))
+	}
+	last := call(th.Hub, "GET", "/api/terminals/"+tk.id+"/screenshot", viewer, "127.0.0.1:4000", false, "")
+	if last.Code != 200 || !bytes.Equal(last.Body.Bytes(), png) || last.Header().Get("X-Taken-At") == "" {
+		t.Errorf("last screenshot for a viewer: %d, %d bytes", last.Code, last.Body.Len())
+	}
+	if rec := call(th.Hub, "GET", "/api/terminals/"+other(th, t).id+"/screenshot", viewer, "127.0.0.1:4000", false, ""); rec.Code != 404 {
+		t.Errorf("screenshot of a terminal that sent none: %d", rec.Code)
+	}
+}
+
+func other(th *testHub, t *testing.T) *termKey { return th.enroll(t) }

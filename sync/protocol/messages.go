@@ -363,7 +363,25 @@ const (
 	// "action", ResolveReissue or ResolveRelease. The result's output of a re-issue is
 	// the new tracking code, for the operator to pass on to the resident.
 	CommandResolveConflict = "resolve_conflict"
+	// CommandScreenshot asks for a PNG of the kiosk's window, base64 in the output. A
+	// kiosk with a resident's visit in progress refuses with an error starting
+	// ErrTextInUse: a screenshot never carries a resident's data.
+	CommandScreenshot = "screenshot"
+	// CommandRestart restarts the kiosk between visits (at once when none is in
+	// progress, else when it ends), in normal mode.
+	CommandRestart = "restart"
+	// CommandSafeMode restarts the kiosk between visits into safe mode: self-service
+	// paused, the technician screen open, until a technician or CommandRestart ends it.
+	CommandSafeMode = "safe_mode"
+	// CommandSupportBundle asks for the redacted support bundle (kioskctl
+	// support-bundle's .tar.gz), base64 in the output. Arg "since" (a Go duration, at
+	// most 7 days) bounds the logs; default 24h.
+	CommandSupportBundle = "support_bundle"
 )
+
+// ErrTextInUse begins the error of a command the kiosk refuses because a resident's visit
+// is in progress.
+const ErrTextInUse = "in use"
 
 // Actions of CommandResolveConflict.
 const (
@@ -380,12 +398,16 @@ type Command struct {
 	Args map[string]string `json:"args,omitempty"`
 }
 
-// CommandResult answers a Command.
+// CommandResult answers a Command. An output longer than MaxCommandOutput (a screenshot,
+// a support bundle) goes in parts: Part counts from 0, More is set on every part but the
+// last, and the receiver joins the outputs in order; OK and Error are those of the last.
 type CommandResult struct {
 	ID     string `json:"id"`
 	OK     bool   `json:"ok"`
 	Output string `json:"output,omitempty"`
 	Error  string `json:"error,omitempty"`
+	Part   int    `json:"part,omitempty"`
+	More   bool   `json:"more,omitempty"`
 }
 
 // Error says a message could not be used. Ref is the id of the item it concerns (a
@@ -1092,6 +1114,9 @@ func (m *CommandResult) Validate() error {
 	}
 	if err := checkText(t, "output", m.Output, MaxCommandOutput, false); err != nil {
 		return err
+	}
+	if m.Part < 0 || m.Part >= MaxCommandParts {
+		return invalid(t, "part", "out of range")
 	}
 	return checkText(t, "error", m.Error, MaxText, false)
 }

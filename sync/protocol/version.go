@@ -61,6 +61,9 @@ const (
 	// MaxCommandOutput is the longest command result output in bytes; it leaves room
 	// for the rest of the frame under MaxClientText.
 	MaxCommandOutput = 48 << 10
+	// MaxCommandParts is the most parts one command result may come in, so a whole
+	// output is at most MaxCommandParts × MaxCommandOutput (24 MiB).
+	MaxCommandParts = 512
 )
 
 var supported = []int{1, 2}
