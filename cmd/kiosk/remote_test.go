@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -294,7 +293,11 @@ func TestRemoteSafeMode(t *testing.T) {
 // through the hub: kioskctl support-bundle's archive, whole.
 func TestSupportBundleFetched(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "kioskctl")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "../kioskctl")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command builds kioskctl for this test: %v", err)
+	}
+	build := exec.Command(goBin, "build", "-o", bin, "../kioskctl")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build kioskctl: %v\n%s", err, out)
 	}
