@@ -272,3 +272,20 @@ func TestHandshakeWithTheWrongHub(t *testing.T) {
 		})
 	}
 }
+
+// A hub that refuses the handshake sends its error frame and closes the connection at
+// once (the reference hub closes with 1008). The reader has queued the error before the
+// session dies, and the handshake must report that error, not the close: select alone
+// picks either at random.
+func TestHandshakeReadsTheRefusalBeforeTheClose(t *testing.T) {
+	for i := range 200 {
+		s := &session{in: make(chan protocol.Message, 1), dead: make(chan struct{})}
+		s.in <- protocol.Errorf(protocol.CodeAuthFailed, "", "unknown terminal")
+		s.err = errors.New("websocket: close 1008 (policy violation): auth_failed")
+		close(s.dead)
+		m, err := s.next(context.Background(), time.Second)
+		if e, ok := m.(*protocol.Error); err != nil || !ok || e.Code != protocol.CodeAuthFailed {
+			t.Fatalf("try %d: %v, %v; want the auth_failed frame", i, m, err)
+		}
+	}
+}

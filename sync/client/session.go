@@ -311,6 +311,13 @@ func (s *session) next(ctx context.Context, timeout time.Duration) (protocol.Mes
 	case m := <-s.in:
 		return m, nil
 	case <-s.dead:
+		// A hub that refuses the handshake sends its error and closes at once; the
+		// reader queued the error before it saw the close, and the error says why.
+		select {
+		case m := <-s.in:
+			return m, nil
+		default:
+		}
 		return nil, s.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
