@@ -100,6 +100,11 @@ func walkResidentScreens(t *testing.T, k *uitest.Kiosk, a *auditor, m a11yMode) 
 	k.Tap("review.confirm")
 	k.WaitScreen("receipt")
 	a.check("paper out")
+	k.Tap("receipt.reprint") // the paper is still out
+	k.Loop.WaitFor(t, "the reprint's failure said", func() bool {
+		return k.App.ScreenName() == "receipt" && (k.Shows("2 次") || k.Shows("2 times"))
+	})
+	a.check("reprint failed")
 	k.Tap("receipt.done")
 	a.check("")
 	k.Tap("rate.star.2")

@@ -70,6 +70,10 @@ type App struct {
 	// cert is how printing the visit's issued document went ("" when the service issues
 	// none), for the receipt and its screen.
 	cert CertificateOutcome
+	// printTries counts the tries to print printCode's receipt, so the receipt screen can
+	// say that a reprint failed too (it otherwise came back word for word).
+	printTries int
+	printCode  string
 	// thumbs are the previews of the visit's scanned pages by material: personal data,
 	// dropped with the visit.
 	thumbs map[string][]image.Image

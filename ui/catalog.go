@@ -50,6 +50,11 @@ type catalogScreen struct {
 	cols, rows int
 	fitSize    fyne.Size // the list's area rows was fitted to
 	empty      fyneText
+	// find, in the action bar, opens and closes the keyboard; the search row above the
+	// cards shows only while typing or while a search narrows the list, leaving its room
+	// to the cards (two rows instead of one in elder mode at 1920×1080).
+	find      *touch.Button
+	searchRow fyne.CanvasObject
 }
 
 func (a *App) newCatalogScreen() screen {
@@ -76,7 +81,9 @@ func (a *App) newCatalogScreen() screen {
 	}
 	s.search = touch.NewField("", a.act(s.toggleKeyboard))
 	s.search.Placeholder = a.T("catalog.search.placeholder")
-	s.add("catalog.search", s.search)
+	s.add("catalog.search.field", s.search)
+	s.find = touch.NewButton(a.T("catalog.search.open"), theme.SearchIcon(), a.act(s.toggleKeyboard))
+	s.add("catalog.search", s.find)
 	s.clear = touch.NewButton(a.T("catalog.search.clear"), theme.ContentClearIcon(), a.act(func() { s.setQuery(nil) }))
 	s.add("catalog.search.clear", s.clear)
 	s.prev = touch.NewButton(a.T("catalog.prev"), theme.NavigateBackIcon(), a.act(func() { s.turn(-1) }))
@@ -112,11 +119,13 @@ func (a *App) newCatalogScreen() screen {
 		cols = 1 // a portrait screen is too narrow for two cards and the categories
 	}
 	s.cols = cols
-	s.grid = container.NewGridWithColumns(cols)
+	s.grid = container.New(&cardRows{cols: cols})
 	hint := a.note(a.T("catalog.search.hint"))
 	searchRow := container.NewBorder(nil, hint, nil, s.clear, s.search)
 	s.hint = hint
 	hint.Hide()
+	s.searchRow = searchRow
+	searchRow.Hide()
 	s.right = container.NewBorder(searchRow, nil, nil, nil,
 		container.New(&layoutHook{after: s.fitRows}, container.NewStack(s.grid, container.NewCenter(s.empty))))
 	left := a.scroll(container.NewVBox(cats...))
@@ -131,6 +140,7 @@ func (a *App) newCatalogScreen() screen {
 	// The pages' buttons sit in the action bar and the keyboard under the list, both
 	// always in view: the list scrolls when a page is taller than the display.
 	s.content = a.frame(s.screenBase, frame{title: a.T("catalog.title"), back: true, home: true,
+		left:    []fyne.CanvasObject{s.find},
 		actions: []fyne.CanvasObject{s.prev, container.NewCenter(s.pageLabel), s.next}, below: s.kbBox}, body)
 	for _, k := range s.keyboard.Keys() {
 		s.fix(k.Button)
@@ -231,6 +241,19 @@ func (s *catalogScreen) fill() {
 	s.search.Value = string(s.query)
 	s.search.Active = s.typing
 	s.search.Refresh()
+	if show := s.typing || len(s.query) > 0; show != s.searchRow.Visible() {
+		if show {
+			s.searchRow.Show()
+		} else {
+			s.searchRow.Hide()
+		}
+		s.right.Refresh() // a shown or hidden child changes the layout of its parent only
+	}
+	if s.typing {
+		s.find.SetText(a.T("catalog.search.done"))
+	} else {
+		s.find.SetText(a.T("catalog.search.open"))
+	}
 	all := s.services()
 	size := s.pageSize()
 	pages := max((len(all)+size-1)/size, 1)

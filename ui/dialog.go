@@ -70,8 +70,12 @@ type warningDialog struct {
 
 func (a *App) newWarningDialog() screen {
 	d := &warningDialog{screenBase: a.newBase("still_there"), a: a}
-	d.count = centered(a.styled("", theme.SizeNameSubHeadingText, theme.ColorNameForeground, false))
-	d.count.Wrapping = fyne.TextWrapWord
+	// The number and its unit sit on a line of their own that never wraps, and the
+	// sentence around it holds no number: as one wrapped sentence the number was cut from
+	// its unit ("16 / 秒后") and the text reflowed, moving the dialog, every second.
+	d.count = centered(a.styled("", theme.SizeNameHeadingText, theme.ColorNamePrimary, true))
+	d.count.Wrapping = fyne.TextWrapOff
+	clears := centered(a.para(a.T("warning.clears")))
 	stay := touch.NewPrimary(a.T("warning.stay"), theme.ConfirmIcon(), func() { a.run("still here", a.sess.StillHere) })
 	leave := touch.NewButton(a.T("warning.leave"), theme.HomeIcon(), a.home)
 	leave.Large = true
@@ -79,7 +83,7 @@ func (a *App) newWarningDialog() screen {
 	d.add("still_there.leave", leave)
 	d.content = a.dialogBox(container.NewVBox(
 		container.NewCenter(icon(theme.QuestionIcon(), theme.ColorNamePrimary, theme.Size(kiosktheme.SizeNameTarget)*1.5)),
-		centered(a.heading(a.T("warning.title"))), d.count,
+		centered(a.heading(a.T("warning.title"))), clears, d.count,
 		container.NewGridWithColumns(2, leave, stay)))
 	d.setRemaining(a.sess.Remaining())
 	return d
@@ -89,7 +93,7 @@ func (a *App) newWarningDialog() screen {
 // while time is left.
 func (d *warningDialog) setRemaining(r time.Duration) {
 	secs := int(math.Ceil(r.Seconds()))
-	setText(d.count, d.a.tr.N("warning.count", max(secs, 0)))
+	setText(d.count, d.a.tr.N("warning.seconds", max(secs, 0)))
 }
 
 // newConfirmHomeDialog asks before a visit with entered data is thrown away.

@@ -36,13 +36,14 @@
 //
 // Screen names: home, catalog, guide, identify, form, materials, review, submitting,
 // submit_failed, printing, receipt, rate, thanks, query, query_result, notices; the
-// dialogs still_there, confirm_home and tech_pin; tech_settings; safe_mode (in place of
+// dialogs still_there, confirm_home, tech_pin and tech_unsaved; tech_settings; safe_mode (in place of
 // home when Deps.SafeMode is set). Element ids are stable:
 //
 //	nav.back, nav.home                  the top bar of every screen that has them
 //	home.apply, home.track, home.rate, home.notices, home.elder, home.lang
 //	catalog.category.all, catalog.category.bundles, catalog.category.<category id>,
-//	catalog.service.<service id>, catalog.search, catalog.search.clear,
+//	catalog.service.<service id>, catalog.search (opens and closes the keyboard),
+//	catalog.search.field and catalog.search.clear (while typing or searching),
 //	catalog.page.prev, catalog.page.next
 //	guide.begin                         absent for a service applied for at the counter
 //	identify.qr, identify.staff, identify.skip (skip only where identity is optional)
@@ -65,6 +66,7 @@
 //	still_there.continue, still_there.leave
 //	confirm_home.stay, confirm_home.leave
 //	tech_pin.ok, tech_pin.cancel (with keypad.*)
+//	tech_unsaved.stay, tech_unsaved.discard (tech.exit with an edit not saved)
 //	tech.section.<devices|queue|platform|terminal|logs>, tech.exit, tech.save,
 //	tech.detect, tech.adopt.<n>, tech.test_read, tech.test_print, tech.test_scan,
 //	tech.test_document, tech.queue, tech.sync_now, tech.enroll, tech.export_logs,

@@ -48,3 +48,11 @@ func (a *App) DumpWide(limitW, limitH float32) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// DialogContent is the content of the dialog shown now, or nil.
+func (a *App) DialogContent() fyne.CanvasObject {
+	if a.dialog == nil {
+		return nil
+	}
+	return a.dialog.base().content
+}

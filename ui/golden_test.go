@@ -128,6 +128,19 @@ func TestGoldenWaysOut(t *testing.T) {
 	uitest.AssertImage(t, "still_there_zh", k.Capture())
 }
 
+// TestGoldenReprintFailed draws the receipt screen after 重新打印 failed too.
+func TestGoldenReprintFailed(t *testing.T) {
+	k := uitest.Start(t, uitest.Options{Fonts: true})
+	path["review"](t, k)
+	k.Printer.FailWith(&ui.PrinterError{Fault: ui.FaultPaperOut})
+	k.Tap("review.confirm")
+	k.WaitScreen("receipt")
+	k.Tap("receipt.reprint")
+	k.Loop.WaitFor(t, "the reprint's failure said", func() bool { return k.App.ScreenName() == "receipt" && k.Shows("共试了 2 次") })
+	k.Drain()
+	uitest.AssertImage(t, "receipt_reprint_failed_zh", k.Capture())
+}
+
 // TestGoldenPortrait draws the form on a portrait screen: fields above, keypad below.
 func TestGoldenPortrait(t *testing.T) {
 	k := uitest.Start(t, uitest.Options{Fonts: true, Size: uitest.Portrait})
@@ -154,6 +167,10 @@ func TestGoldenTechnician(t *testing.T) {
 	k.Tap("tech.device.idcard.path")
 	k.Type("keyboard", "/dev/tty")
 	uitest.AssertImage(t, "tech_settings_zh", k.Capture())
+	k.Tap("tech.exit") // the path typed above is not saved
+	k.WaitScreen("tech_unsaved")
+	k.Drain()
+	uitest.AssertImage(t, "tech_unsaved_zh", k.Capture())
 }
 
 // TestGoldenSafeMode draws what safe mode shows: the paused start screen, and the

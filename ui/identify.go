@@ -79,14 +79,15 @@ func (a *App) newIdentifyScreen() screen {
 		a.note(a.T("identify.place.sub")),
 		s.status,
 		s.message,
-		layout.NewSpacer(),
-		a.styled(a.T("identify.other"), theme.SizeNameText, kiosktheme.ColorNameMuted, true),
-		container.NewHBox(alts...),
 		s.help,
+		layout.NewSpacer(),
 	)
 	body := container.New(a.split(0.5), container.NewCenter(picture), right)
+	// The other ways (a code, staff) sit in the action bar, always in view: under the
+	// instructions they fell below the fold at 1280×800 in English and elder mode, where
+	// a resident whose card will not read needs them most.
 	s.content = a.frame(s.screenBase, frame{title: a.text(svc.Title), back: true, home: true,
-		steps: a.steps(svc), step: 2, actions: actions}, body)
+		steps: a.steps(svc), step: 2, left: alts, actions: actions}, body)
 
 	s.showHealth(a.readerHealth())
 	a.watchHealth(s.screenBase, a.deps.Identity, s.showHealth)

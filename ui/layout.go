@@ -222,3 +222,49 @@ func (l *shrinkToFit) segment() (*widget.TextSegment, bool) {
 	seg, ok := l.rt.Segments[0].(*widget.TextSegment)
 	return seg, ok
 }
+
+// cardRows lays cards out cols to a row, every row as tall as the tallest card on the
+// page, from the top. Unlike Fyne's grid it does not share out spare height: a page that
+// fits one row left that row's cards stretched to the whole list (elder catalog at
+// 1920×1080), mostly empty.
+type cardRows struct{ cols int }
+
+func (l *cardRows) cell(objects []fyne.CanvasObject, width float32) (w, h float32) {
+	pad := theme.Size(theme.SizeNamePadding)
+	w = (width - float32(l.cols-1)*pad) / float32(l.cols)
+	for _, o := range objects {
+		if !o.Visible() {
+			continue
+		}
+		// A card's height depends on its width (its texts wrap): size the width first.
+		o.Resize(fyne.NewSize(w, o.Size().Height))
+		h = max(h, o.MinSize().Height)
+	}
+	return w, h
+}
+
+func (l *cardRows) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	pad := theme.Size(theme.SizeNamePadding)
+	w, h := l.cell(objects, s.Width)
+	for i, o := range objects {
+		row, col := i/l.cols, i%l.cols
+		o.Move(fyne.NewPos(float32(col)*(w+pad), float32(row)*(h+pad)))
+		o.Resize(fyne.NewSize(w, h))
+	}
+}
+
+func (l *cardRows) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	pad := theme.Size(theme.SizeNamePadding)
+	var w, h float32
+	for _, o := range objects {
+		if o.Visible() {
+			m := o.MinSize()
+			w, h = max(w, m.Width), max(h, m.Height)
+		}
+	}
+	rows := (len(objects) + l.cols - 1) / l.cols
+	if rows == 0 {
+		return fyne.Size{}
+	}
+	return fyne.NewSize(float32(l.cols)*w+float32(l.cols-1)*pad, float32(rows)*h+float32(rows-1)*pad)
+}

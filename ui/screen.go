@@ -280,6 +280,7 @@ func (a *App) afterWipe() {
 	a.reasons = nil
 	a.printErr = nil
 	a.cert = ""
+	a.printTries, a.printCode = 0, ""
 	a.dropThumbs()
 	a.calendar = nil
 	if a.heldBooking != "" {

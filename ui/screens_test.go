@@ -758,6 +758,8 @@ func TestTechnician(t *testing.T) {
 		t.Errorf("an invalid configuration was applied (%d applies, want %d)", n, applied)
 	}
 	k.Tap("tech.exit")
+	k.WaitScreen("tech_unsaved") // the invalid edit was not saved
+	k.Tap("tech_unsaved.discard")
 	k.WaitScreen("home")
 	if st := k.App.Session().State(); st != session.StateIdle {
 		t.Errorf("session %s after the technician left", st)

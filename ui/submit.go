@@ -163,6 +163,10 @@ func (a *App) newPrintingScreen() screen {
 // printReceipt prints the receipt in the background and moves the session on.
 func (a *App) printReceipt() {
 	doc := a.receipt()
+	if code := a.sess.TrackingCode(); code != a.printCode {
+		a.printTries, a.printCode = 0, code
+	}
+	a.printTries++
 	if a.deps.Printer == nil {
 		a.printErr = &PrinterError{Fault: FaultOffline}
 		a.run("printed", func() error { return a.sess.Printed(false) })
@@ -268,11 +272,21 @@ func (a *App) newReceiptScreen() screen {
 		qr := a.qrImage(code)
 		msg := a.styled(a.printFaultWords(), theme.SizeNameSubHeadingText, theme.ColorNameWarning, true)
 		msg.Wrapping = fyne.TextWrapWord
-		left := container.NewVBox(layout.NewSpacer(), msg,
+		lines := []fyne.CanvasObject{layout.NewSpacer()}
+		if a.printTries > 1 && a.printCode == code {
+			// A reprint that failed again: say so, or the screen looks as if nothing
+			// had been tried.
+			again := a.styled(a.T("receipt.retry.failed", map[string]any{"Count": a.printTries}),
+				theme.SizeNameText, theme.ColorNameWarning, true)
+			again.Wrapping = fyne.TextWrapWord
+			lines = append(lines, again)
+		}
+		lines = append(lines, msg,
 			a.para(a.T("receipt.noprint.what")),
 			a.styled(a.T("receipt.code"), theme.SizeNameText, kiosktheme.ColorNameMuted, false),
 			tinted(codeText, theme.Color(kiosktheme.ColorNameCard)),
 			a.note(a.T("receipt.noprint.staff")), layout.NewSpacer())
+		left := container.NewVBox(lines...)
 		body = container.New(a.split(0.6), left, container.NewCenter(qr))
 	}
 	if words := a.certificateWords(); words != "" {

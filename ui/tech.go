@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -203,6 +204,9 @@ type techScreen struct {
 	last    time.Time
 	dyn     []Element
 	found   []Detected
+	// saved is the configuration as last saved (or as opened): exit asks before it drops
+	// an edit that differs from it.
+	saved *config.Config
 }
 
 // techField is a text setting bound to the configuration copy.
@@ -225,6 +229,7 @@ func (a *App) openSettings() {
 	if s.cfg == nil {
 		s.cfg = config.Default()
 	}
+	s.saved = cloneConfig(s.cfg)
 	s.build()
 	a.showScreen(s)
 	a.closeWhenIdle(s.screenBase, techIdle, func() time.Time { return s.last }, a.closeSettings)
@@ -270,7 +275,7 @@ func (s *techScreen) build() {
 		}
 		nav = append(nav, s.add("tech.restart", restart))
 	}
-	exit := touch.NewButton(a.T("tech.exit"), theme.LogoutIcon(), s.act(a.closeSettings))
+	exit := touch.NewButton(a.T("tech.exit"), theme.LogoutIcon(), s.act(s.exit))
 	nav = append(nav, s.add("tech.exit", exit))
 	s.out = a.styled("", theme.SizeNameText, kiosktheme.ColorNameMuted, false)
 	s.out.Wrapping = fyne.TextWrapWord
@@ -317,6 +322,65 @@ func (s *techScreen) build() {
 	s.content = a.frame(s.screenBase, frame{title: a.T("tech.title")}, body)
 	s.rebuild = func() screen { s.build(); return s }
 	s.fill()
+}
+
+// exportLogs writes the logs to a USB stick and says where, or that there is no stick.
+func (s *techScreen) exportLogs() {
+	a := s.a
+	noStick, saved := a.T("tech.logs.nostick"), a.T("tech.logs.saved", map[string]any{"Path": "{path}"})
+	s.task("export_logs", func(ctx context.Context) (string, error) {
+		p, err := a.deps.Technician.ExportLogs(ctx)
+		if errors.Is(err, ErrNoRemovableMedium) {
+			return "", errors.New(noStick)
+		}
+		if err != nil {
+			return "", err
+		}
+		return strings.Replace(saved, "{path}", p, 1), nil
+	})
+}
+
+// exit leaves the settings, asking first when an edit was not saved (it used to be
+// dropped without a word).
+func (s *techScreen) exit() {
+	if sameConfig(s.cfg, s.saved) {
+		s.a.closeSettings()
+		return
+	}
+	a := s.a
+	d := a.newBase("tech_unsaved")
+	stay := touch.NewPrimary(a.T("tech.unsaved.stay"), theme.NavigateBackIcon(), s.act(func() { a.showDialog(nil) }))
+	discard := touch.NewButton(a.T("tech.unsaved.discard"), theme.LogoutIcon(), s.act(func() {
+		a.showDialog(nil)
+		a.closeSettings()
+	}))
+	discard.Large = true
+	discard.Importance = touch.Danger
+	d.add("tech_unsaved.stay", stay)
+	d.add("tech_unsaved.discard", discard)
+	d.content = a.dialogBox(container.NewVBox(
+		centered(a.heading(a.T("tech.unsaved.title"))), centered(a.para(a.T("tech.unsaved.text"))),
+		layout.NewSpacer(), container.NewGridWithColumns(2, discard, stay)))
+	a.showDialog(d)
+}
+
+// cloneConfig copies a configuration deeply enough that editing one leaves the other.
+func cloneConfig(c *config.Config) *config.Config {
+	out := *c
+	out.Devices = slices.Clone(c.Devices)
+	return &out
+}
+
+// sameConfig compares two configurations, an empty device list equal to none.
+func sameConfig(x, y *config.Config) bool {
+	a, b := cloneConfig(x), cloneConfig(y)
+	if len(a.Devices) == 0 {
+		a.Devices = nil
+	}
+	if len(b.Devices) == 0 {
+		b.Devices = nil
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // show switches section.
@@ -494,7 +558,7 @@ func (s *techScreen) fill() {
 		objs = append(objs, s.accessSettings()...)
 	case "logs":
 		objs = append(objs, a.para(a.T("tech.logs.note")),
-			s.button("tech.export_logs", a.T("tech.export_logs"), func() { s.task("export_logs", a.deps.Technician.ExportLogs) }))
+			s.button("tech.export_logs", a.T("tech.export_logs"), s.exportLogs))
 	}
 	s.panel.Objects = objs
 	s.panel.Refresh()
@@ -652,7 +716,10 @@ func (s *techScreen) save() {
 		if pc, ok := a.deps.Technician.(PlatformConfigured); ok {
 			eff = pc.Effective(&c) // the platform's settings stay over the file's
 		}
-		a.do(func() { a.ApplySettings(SettingsOf(eff)) })
+		a.do(func() {
+			s.saved = cloneConfig(&c)
+			a.ApplySettings(SettingsOf(eff))
+		})
 		if restart {
 			return a.T("tech.saved.restart"), nil
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/govkiosk/govkiosk/kiosk/access"
@@ -36,7 +37,7 @@ type Technician interface {
 	// Enroll enrolls the terminal with the platform at url using a one-time code.
 	Enroll(ctx context.Context, url, code string) error
 	// ExportLogs writes the logs (no personal data in them) to removable media and returns
-	// where.
+	// where. With no removable medium it writes nothing and returns ErrNoRemovableMedium.
 	ExportLogs(ctx context.Context) (string, error)
 	// SaveAccess persists the PIN lockout state after every PIN check, so a restart does
 	// not reset the count.
@@ -86,3 +87,7 @@ type QueueStatus struct {
 	Online   bool
 	LastSync time.Time
 }
+
+// ErrNoRemovableMedium is what Technician.ExportLogs returns, wrapped, when no USB stick
+// (or other removable medium) is mounted: the screen asks for one.
+var ErrNoRemovableMedium = errors.New("ui: no removable medium")

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +47,9 @@ type technician struct {
 	apply func(*config.Config)
 	// platform is the platform's configuration over the file; nil: none.
 	platform *platformConfig
+	// media lists where USB sticks are mounted (nil: removableMounts of the kernel's
+	// mount table).
+	media func() []string
 
 	mu  sync.Mutex
 	cfg *config.Config
@@ -266,32 +271,84 @@ func (t *technician) Enroll(ctx context.Context, url, code string) error {
 }
 
 // ExportLogs writes a support summary (versions, device health, queue counts: nothing
-// personal) to the first writable removable medium, or to the data directory.
+// personal) to the first writable removable medium. With none mounted it writes nothing
+// and returns ui.ErrNoRemovableMedium: the screen asks for a USB stick, and it used to
+// write to the data directory while saying "insert a USB stick first".
 func (t *technician) ExportLogs(ctx context.Context) (string, error) {
-	summary := map[string]any{"version": version, "at": time.Now(), "devices": t.registry.Snapshot().Devices}
-	if q, err := t.sync.queue(); err == nil {
-		if st, err := q.Stats(); err == nil {
-			summary["queue"] = st
-		}
+	var dirs []string
+	if t.media != nil {
+		dirs = t.media()
+	} else {
+		dirs = removableMounts(defaultMountTable)
 	}
-	if c := t.sync.client(); c != nil {
-		summary["sync"] = c.State()
+	if len(dirs) == 0 {
+		return "", ui.ErrNoRemovableMedium
+	}
+	summary := map[string]any{"version": version, "at": time.Now(), "devices": t.registry.Snapshot().Devices}
+	if t.sync != nil {
+		if q, err := t.sync.queue(); err == nil {
+			if st, err := q.Stats(); err == nil {
+				summary["queue"] = st
+			}
+		}
+		if c := t.sync.client(); c != nil {
+			summary["sync"] = c.State()
+		}
 	}
 	b, err := json.MarshalIndent(summary, "", "  ")
 	if err != nil {
 		return "", err
 	}
 	name := "govkiosk-support-" + time.Now().Format("20060102-150405") + ".json"
-	dirs, _ := filepath.Glob("/media/*/*")
-	dirs = append(dirs, filepath.Join(t.dataDir, "exports"))
+	var errs []error
 	for _, d := range dirs {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		p := filepath.Join(d, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		p := filepath.Join(d, name)
-		if err := os.WriteFile(p, b, 0o600); err == nil {
-			return p, nil
+		return p, nil
+	}
+	return "", fmt.Errorf("no removable medium took the export: %w", errors.Join(errs...))
+}
+
+// defaultMountTable is where the kernel lists this process's mounts.
+const defaultMountTable = "/proc/self/mounts"
+
+// removableMounts lists the mount points of removable media in a mount table: those
+// under /media/ or /run/media/, where usbmount and the desktop's automounter put USB
+// sticks.
+func removableMounts(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		dir := unescapeMount(f[1])
+		if strings.HasPrefix(dir, "/media/") || strings.HasPrefix(dir, "/run/media/") {
+			out = append(out, dir)
 		}
 	}
-	return "", errors.New("no writable place for the export")
+	return out
+}
+
+// unescapeMount undoes the mount table's octal escapes (a space is written \040).
+func unescapeMount(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

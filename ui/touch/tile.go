@@ -2,6 +2,7 @@ package touch
 
 import (
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -63,7 +64,7 @@ func (t *Tile) CreateRenderer() fyne.WidgetRenderer {
 		icon: canvas.NewImageFromResource(nil), title: canvas.NewText("", color.Black),
 		sub: widget.NewRichText(&widget.TextSegment{})}
 	r.icon.FillMode = canvas.ImageFillContain
-	r.sub.Wrapping = fyne.TextWrapWord
+	r.sub.Wrapping = fyne.TextWrapOff // Layout breaks its lines, between words only
 	r.Refresh()
 	return r
 }
@@ -93,20 +94,22 @@ func (r *tileRenderer) Layout(s fyne.Size) {
 	is := r.iconSize()
 	ts := r.title.MinSize()
 	subH := float32(0)
-	if r.t.Subtitle != "" {
-		subH = r.sub.MinSize().Height
-		r.sub.Resize(fyne.NewSize(s.Width-2*pad, subH))
+	fits := r.setSubLines(s.Width - 2*pad)
+	if fits {
 		subH = r.sub.MinSize().Height
 	}
 	// On a short tile (elder mode on a smaller display) the subtitle gives way to the
-	// title rather than running out of the tile.
-	r.sub.Hidden = r.t.Subtitle == "" || pad/2+ts.Height+subH+pad/2 > s.Height
+	// title rather than running out of the tile, and to the icon: a subtitle wrapped onto
+	// a second line took the icon's room, so two of four English tiles had none.
+	iconMin := size(theme.SizeNameInlineIcon, r.t)
+	r.sub.Hidden = !fits || pad/2+ts.Height+subH+pad/2 > s.Height ||
+		(s.Height-pad-ts.Height-subH-pad/2 < iconMin && s.Height-pad-ts.Height-pad/2 >= iconMin)
 	if r.sub.Hidden {
 		subH = 0
 	}
 	// On a short tile (elder mode on a landscape screen) the icon gives way to the words.
 	is = min(is, s.Height-pad-ts.Height-subH-pad/2)
-	r.icon.Hidden = is < size(theme.SizeNameInlineIcon, r.t)
+	r.icon.Hidden = is < iconMin
 	if r.icon.Hidden {
 		is = 0
 	}
@@ -120,6 +123,29 @@ func (r *tileRenderer) Layout(s fyne.Size) {
 	y += ts.Height
 	r.sub.Resize(fyne.NewSize(s.Width-2*pad, subH))
 	r.sub.Move(fyne.NewPos(pad, y))
+}
+
+// setSubLines breaks the subtitle into lines of at most width, between words (and after
+// Chinese punctuation) only. It reports false when there is no subtitle, or a word alone
+// is wider than the tile.
+func (r *tileRenderer) setSubLines(width float32) bool {
+	seg, ok := r.sub.Segments[0].(*widget.TextSegment)
+	if !ok || r.t.Subtitle == "" {
+		return false
+	}
+	textSize := size(theme.SizeNameText, r.t)
+	width -= 2 * size(theme.SizeNameInnerPadding, r.t) // the rich text's own margins
+	lines, fits := wrapWhole(r.t.Subtitle, width, func(s string) float32 {
+		return fyne.MeasureText(s, textSize, seg.Style.TextStyle).Width
+	})
+	if !fits {
+		return false
+	}
+	if text := strings.Join(lines, "\n"); seg.Text != text {
+		seg.Text = text
+		r.sub.Refresh()
+	}
+	return true
 }
 
 func (r *tileRenderer) Refresh() {
