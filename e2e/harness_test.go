@@ -553,9 +553,15 @@ func (s *screen) openService(category, service string) {
 	s.tap("home.apply")
 	s.wait("catalog", 10*time.Second)
 	s.tap("catalog.category." + category)
-	time.Sleep(300 * time.Millisecond) // the list re-lays out for the category
+	// Let the list settle: on a loaded machine it was still moving after a fixed pause,
+	// and the tap opened the card that had moved under the pointer.
+	s.settle()
 	s.tap("catalog.service." + service)
 	s.wait("guide", 10*time.Second)
+	s.settle()
+	if m, _ := s.read(); !strings.Contains(strings.Join(ids(m), " "), "guide.begin") {
+		s.t.Fatalf("guide without a begin button: %v", ids(m))
+	}
 	s.tap("guide.begin")
 	s.wait("identify", 10*time.Second)
 }

@@ -16,7 +16,7 @@ import (
 // the two scanned pages.
 func TestELicenceAndAScanOnTheRealKiosk(t *testing.T) {
 	w, s, _ := kioskTest(t)
-	s.openServiceSettled("business", "gtgsh-setup")
+	s.openService("business", "gtgsh-setup")
 	w.card.send(t, "place resident")
 	s.wait("form", 20*time.Second)
 	// The texts in the keyboard's letters mode: what this test is about is the materials
@@ -86,7 +86,7 @@ func TestELicenceAndAScanOnTheRealKiosk(t *testing.T) {
 func TestAppointmentUntilFullOnTheRealKiosk(t *testing.T) {
 	w, s, _ := kioskTest(t)
 	visit := func() {
-		s.openServiceSettled("traffic", "driving-renew")
+		s.openService("traffic", "driving-renew")
 		w.card.send(t, "place resident")
 		s.wait("form", 20*time.Second)
 		w.card.send(t, "remove")
@@ -191,23 +191,4 @@ func TestAppointmentUntilFullOnTheRealKiosk(t *testing.T) {
 		s.shot("still-full")
 		t.Fatalf("%s after the cancel: found %v, disabled %v; want it free", slot, found, off)
 	}
-}
-
-// openServiceSettled is openService that lets the category's list settle before it taps
-// the service: on a loaded machine the list was still moving after openService's fixed
-// pause, and the tap opened the card that had moved under the pointer.
-func (s *screen) openServiceSettled(category, service string) {
-	s.t.Helper()
-	s.tap("home.apply")
-	s.wait("catalog", 10*time.Second)
-	s.tap("catalog.category." + category)
-	s.settle()
-	s.tap("catalog.service." + service)
-	s.wait("guide", 10*time.Second)
-	s.settle()
-	if m, _ := s.read(); !strings.Contains(strings.Join(ids(m), " "), "guide.begin") {
-		s.t.Fatalf("guide without a begin button: %v", ids(m))
-	}
-	s.tap("guide.begin")
-	s.wait("identify", 10*time.Second)
 }
