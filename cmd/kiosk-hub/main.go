@@ -17,6 +17,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -32,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/govkiosk/govkiosk/internal/update"
 	"github.com/govkiosk/govkiosk/sync/hub"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
@@ -63,6 +65,7 @@ type options struct {
 	tlsKey        string
 	tokenFile     string
 	accounts      string
+	releaseKey    string
 	auditLog      string
 	keysInData    bool
 	enrollCode    string
@@ -104,6 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate (PEM) for wss:// and https://; needs -tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key (PEM) for -tls-cert")
 	fs.StringVar(&o.tokenFile, "operator-token-file", "", "file holding the operator API token (without it the operator API is off)")
+	fs.StringVar(&o.releaseKey, "release-key", "", "release public key file (kioskctl release keygen): published releases must be signed by it")
 	fs.StringVar(&o.accounts, "accounts", "", "operator accounts file (kiosk-hub account add), default DATA/operators.json")
 	fs.StringVar(&o.auditLog, "audit-log", "", "append-only, hash-chained audit log of operator actions, default DATA/audit.log")
 	fs.StringVar(&o.enrollCode, "enroll-code", "", "pre-create this one-time enrollment code (at least 8 letters or digits), for a demo")
@@ -201,7 +205,17 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 	if err != nil {
 		return err
 	}
-	h, err := hub.New(hub.Options{RefuseKeysInData: !o.keysInData,
+	var releaseKey ed25519.PublicKey
+	if o.releaseKey != "" {
+		b, err := os.ReadFile(o.releaseKey)
+		if err != nil {
+			return err
+		}
+		if releaseKey, err = update.ParsePublicKey(b); err != nil {
+			return fmt.Errorf("-release-key %s: %w", o.releaseKey, err)
+		}
+	}
+	h, err := hub.New(hub.Options{RefuseKeysInData: !o.keysInData, ReleaseKey: releaseKey,
 		Forward: o.forward, ForwardRoutes: fwd.routes, ForwardSecret: fwd.secret,
 		Dir: o.data, Store: o.store, KeyFile: keyFile, IdentityKeyFile: o.identityKey, SyncKeyFile: o.syncKey, Logger: log, OperatorToken: token,
 		AccountsFile: o.accounts, AuditLogFile: o.auditLog, LicenceDir: o.licences, Appointments: appts, PublicURL: o.publicURL,
