@@ -258,6 +258,7 @@ func (h *Hub) routeConsole(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/terminals/{id}", h.consoleRoute(permView, "", "", h.serveConsoleTerminal))
 	mux.HandleFunc("POST /console/terminals/{id}/placement", h.consoleRoute(permManage, "terminal.placement", "id", h.serveConsolePlacement))
 	mux.HandleFunc("POST /console/terminals/{id}/revoke", h.consoleRoute(permManage, "terminal.revoke", "id", h.serveConsoleRevoke))
+	h.routeConsoleOperations(mux)
 	mux.HandleFunc("GET /console/alerts", h.consoleRoute(permView, "", "", h.serveConsoleAlerts))
 	mux.HandleFunc("POST /console/alerts/{id}/ack", h.consoleRoute(permManage, "alert.ack", "id", h.serveConsoleAck))
 	mux.HandleFunc("GET /console/ratings", h.consoleRoute(permView, "", "", h.serveConsoleRatings))
@@ -483,7 +484,17 @@ func (h *Hub) serveConsoleTerminal(w http.ResponseWriter, r *http.Request, pg co
 	}
 	as, _ := h.Alerts(AlertQuery{TerminalID: t.ID, Limit: 20})
 	pg.Title, pg.Nav = "Terminal "+t.Code, "terminals"
-	pg.Data = map[string]any{"T": t, "Events": evs, "Alerts": as}
+	cmds := h.TerminalCommands(t.ID)
+	for _, c := range cmds {
+		if c.Waiting && t.Online {
+			pg.Refresh = 5 // until the terminal answers
+			break
+		}
+	}
+	_, shotAt, shotErr := h.LastScreenshot(t.ID)
+	cfgVersion, cfgPayload, _ := h.Published(kindConfig)
+	pg.Data = map[string]any{"T": t, "Events": evs, "Alerts": as, "Commands": cmds,
+		"Shot": shotErr == nil, "ShotAt": shotAt, "ConfigVersion": cfgVersion, "ConfigPayload": string(cfgPayload)}
 	h.renderConsole(w, http.StatusOK, "terminal", pg)
 }
 

@@ -138,7 +138,11 @@ var operations = map[string]struct {
 }
 
 func bundleArgs(r *http.Request) (map[string]string, error) {
-	since := r.URL.Query().Get("since")
+	return bundleSince(r.URL.Query().Get("since"))
+}
+
+// bundleSince checks a support bundle's "since" (empty: the kiosk's default, 24h).
+func bundleSince(since string) (map[string]string, error) {
 	if since == "" {
 		return nil, nil
 	}
