@@ -40,6 +40,9 @@ const learnBoost = 12.0
 // perStart caps the words of one length offered from the start of the input.
 const perStart = 100
 
+// innerKeep: words kept per span inside the input, which only feed the composed sentences.
+const innerKeep = 3
+
 // maxCandidates caps the list so a one-letter input stays fast; paging goes up to here.
 const maxCandidates = 300
 
@@ -133,17 +136,18 @@ func (s *Session) Candidates(input string, limit int) []Candidate {
 			}
 		}
 		end := consumedEnd(in, seg.tokens[n-1].end)
-		// A composed sentence only from the cheapest cuts (fang'an and fan'gan tie): one from
-		// a worse cut is mostly noise such as 敬意嗯范围.
-		if seg.cost == segs[0].cost && !math.IsInf(best[0], -1) && next[0] != nil && next[0].n < n {
-			var text strings.Builder
-			var syl []uint16
-			for i := 0; i < n; i += next[i].n {
-				text.WriteString(next[i].text)
-				syl = append(syl, next[i].syl...)
+		// Composed sentences only from the cheapest cuts (fang'an and fan'gan tie): one from
+		// a worse cut is mostly noise such as 敬意嗯范围. Besides the best, a few runners-up:
+		// with initials (jycs) the most frequent words often make the wrong phrase (建议测试
+		// before 经营场所), and the resident needs the others on the first page.
+		if seg.cost == segs[0].cost && !math.IsInf(best[0], -1) && next[0] != nil {
+			for k, p := range s.sentences(lat, n) {
+				sc := p.score - penalty + float64(si)*0.01
+				if k > 0 {
+					sc -= altPenalty
+				}
+				all = append(all, &ranked{Candidate{Text: p.text, Consumed: end, syl: p.syl, score: sc}, 0, n})
 			}
-			all = append(all, &ranked{Candidate{Text: text.String(), Consumed: end, syl: syl,
-				score: best[0] - penalty + float64(si)*0.01}, 0, n})
 		}
 		for _, m := range lat[0] {
 			if m.n < n && math.IsInf(best[m.n], -1) {
@@ -193,6 +197,80 @@ func (s *Session) Candidates(input string, limit int) []Candidate {
 	return out
 }
 
+// sentencePaths is one composed conversion of the whole input.
+type sentencePath struct {
+	text  string
+	syl   []uint16
+	score float64
+}
+
+// Composed sentences: how many are offered, and how much a runner-up is lowered so that a
+// whole-input dictionary word of similar weight still comes before it.
+const (
+	maxSentences = 3
+	sentenceBeam = 8
+	altPenalty   = 1.0
+)
+
+// sentences returns the best conversions of all n tokens from two words up, best first
+// and distinct, at most maxSentences: a beam over the lattice from the start.
+func (s *Session) sentences(lat [][]match, n int) []sentencePath {
+	type path struct {
+		score float64
+		m     *match
+		prev  *path
+	}
+	beams := make([][]*path, n+1)
+	beams[0] = []*path{{}}
+	for i := 0; i < n; i++ {
+		for _, p := range beams[i] {
+			for k := range lat[i] {
+				m := &lat[i][k]
+				if i == 0 && m.n == n {
+					continue // a single word is a whole-input candidate already
+				}
+				q := &path{score: p.score + m.score - wordPenalty, m: m, prev: p}
+				b := beams[i+m.n]
+				if len(b) == sentenceBeam && b[len(b)-1].score >= q.score {
+					continue
+				}
+				at := sort.Search(len(b), func(j int) bool { return b[j].score < q.score })
+				b = append(b, nil)
+				copy(b[at+1:], b[at:])
+				b[at] = q
+				if len(b) > sentenceBeam {
+					b = b[:sentenceBeam]
+				}
+				beams[i+m.n] = b
+			}
+		}
+	}
+	var out []sentencePath
+	seen := map[string]bool{}
+	for _, p := range beams[n] {
+		var parts []*match
+		for q := p; q.m != nil; q = q.prev {
+			parts = append(parts, q.m)
+		}
+		var text strings.Builder
+		var syl []uint16
+		for k := len(parts) - 1; k >= 0; k-- {
+			text.WriteString(parts[k].text)
+			syl = append(syl, parts[k].syl...)
+		}
+		t := text.String()
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, sentencePath{t, syl, p.score})
+		if len(out) == maxSentences {
+			break
+		}
+	}
+	return out
+}
+
 // wordPenalty is charged per word of a composed sentence, so one dictionary phrase beats
 // the same characters pieced from shorter words.
 const wordPenalty = 2.0
@@ -213,6 +291,7 @@ func (s *Session) lattice(toks []token) [][]match {
 	maxLen := max(d.maxLen, s.userMax)
 	key := make([]byte, 0, maxLen)
 	ekey := make([]byte, 0, 2*maxLen)
+	var top []match
 	for i := 0; i < n; i++ {
 		key = key[:0]
 		for l := 1; l <= maxLen && i+l <= n; l++ {
@@ -231,9 +310,9 @@ func (s *Session) lattice(toks []token) [][]match {
 			// span; words at the start are the candidates the resident pages through.
 			keep := perStart
 			if i > 0 {
-				keep = 1
+				keep = innerKeep
 			}
-			bestAt := -1
+			top := top[:0]
 			for _, idx := range list {
 				e := d.word(idx)
 				syl := d.wordSyl(e)
@@ -243,13 +322,10 @@ func (s *Session) lattice(toks []token) [][]match {
 				}
 				sc := float64(e.weight) + s.boost[e.text] - inexact
 				m := match{from: i, n: l, text: e.text, syl: syl, score: sc}
-				if keep == 1 {
-					if bestAt < 0 {
-						bestAt = len(lat[i])
-						lat[i] = append(lat[i], m)
-					} else if sc > lat[i][bestAt].score {
-						lat[i][bestAt] = m
-					}
+				if i > 0 {
+					// Keep the best few by score (a learned boost or an inexact syllable can
+					// reorder the list).
+					top = insertTop(top, m, keep)
 					// The list is by weight: past a handful only a learned boost could win.
 					if perLen++; perLen >= 64 && len(s.boost) == 0 {
 						break
@@ -261,6 +337,7 @@ func (s *Session) lattice(toks []token) [][]match {
 					break
 				}
 			}
+			lat[i] = append(lat[i], top...)
 			for _, u := range s.user[string(key)] {
 				if ok, inexact := matchSpan(span, u.syl); ok {
 					sc := s.learnedScore(u) - inexact
@@ -270,6 +347,21 @@ func (s *Session) lattice(toks []token) [][]match {
 		}
 	}
 	return lat
+}
+
+// insertTop puts m into top, kept best first and at most keep long.
+func insertTop(top []match, m match, keep int) []match {
+	if len(top) == keep && top[len(top)-1].score >= m.score {
+		return top
+	}
+	at := sort.Search(len(top), func(j int) bool { return top[j].score < m.score })
+	top = append(top, match{})
+	copy(top[at+1:], top[at:])
+	top[at] = m
+	if len(top) > keep {
+		top = top[:keep]
+	}
+	return top
 }
 
 // allExact: every token is a whole syllable that stands only for itself.

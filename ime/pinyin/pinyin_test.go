@@ -49,6 +49,8 @@ func TestCandidatesMini(t *testing.T) {
 		{in: "fangan", has: []string{"方案", "反感"}},
 		{in: "riyongbaihuolingshou", first: "日用百货零售"},
 		{in: "JINGYING", first: "经营"},
+		// m is a syllable (呒) and an initial: inside the input it also stands for mian.
+		{in: "mg", has: []string{"面馆"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -70,6 +72,23 @@ func TestCandidatesMini(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With initials the most frequent words make the first composition (经营测试); the
+// intended phrase made of rarer words (经营场所) must still be on the first page.
+func TestRunnerUpSentencesOnFirstPage(t *testing.T) {
+	d := miniDict(t)
+	got := texts(NewSession(d).Candidates("jycs", 5))
+	if len(got) == 0 || got[0] != "经营测试" {
+		t.Fatalf("first of %v, want 经营测试 (the test's premise)", got)
+	}
+	if !slices.Contains(got, "经营场所") {
+		t.Errorf("经营场所 not among the first 5: %v", got)
+	}
+	// The single whole-input word still comes before the runner-ups of similar weight.
+	if got := texts(NewSession(d).Candidates("jyfw", 5)); got[0] != "经营范围" {
+		t.Errorf("jyfw: %v, want 经营范围 first", got)
 	}
 }
 
@@ -135,8 +154,11 @@ func TestLearnedPhraseWithinVisit(t *testing.T) {
 		t.Fatalf("fwry after learning: %v", got)
 	}
 	s.Reset()
-	if got := texts(s.Candidates("fwry", 0)); slices.Contains(got, "范围日用") {
-		t.Fatalf("phrase survived Reset: %v", got)
+	// After Reset the session answers as a new one: 范围日用 may still be composed from the
+	// dictionary's words, but no longer as a learned word in front.
+	got, fresh := texts(s.Candidates("fwry", 0)), texts(NewSession(d).Candidates("fwry", 0))
+	if !slices.Equal(got, fresh) {
+		t.Fatalf("phrase survived Reset: %v, a new session gives %v", got, fresh)
 	}
 }
 

@@ -129,6 +129,15 @@ func (d *Dict) segment(s string) []segmentation {
 			for k, p := range best[i] {
 				addPath(&best[j], segPath{cost: p.cost + cost, prev: k, from: i, tok: tok})
 			}
+			// m and n are syllables (呒, 嗯) and also initials: inside the input, "mg" is
+			// more often 面馆 than 呒个, so they also stand for any syllable they begin.
+			if tok.id >= 0 && !last && isInitial(text) {
+				ini := tok
+				ini.id = -1
+				for k, p := range best[i] {
+					addPath(&best[j], segPath{cost: p.cost + costInitial, prev: k, from: i, tok: ini})
+				}
+			}
 		}
 	}
 	var out []segmentation
