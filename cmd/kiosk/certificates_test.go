@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,11 +14,8 @@ import (
 	"time"
 
 	"github.com/govkiosk/govkiosk/assets"
-	"github.com/govkiosk/govkiosk/drivers/devices"
 	"github.com/govkiosk/govkiosk/drivers/ipp"
 	"github.com/govkiosk/govkiosk/drivers/ipp/ipptest"
-	"github.com/govkiosk/govkiosk/kiosk/catalog"
-	"github.com/govkiosk/govkiosk/sync/hub"
 	"github.com/govkiosk/govkiosk/ui"
 )
 
@@ -32,40 +28,10 @@ import (
 // an item issued later, and a kiosk without an A4 printer, print nothing.
 func TestCertificatePrintedOnA4(t *testing.T) {
 	ctx := context.Background()
-	h, err := hub.New(hub.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, addr, _, terminal := loopbackPlatform(t, log)
 	if _, err := h.SetCatalog("", assets.DefaultCatalog()); err != nil {
 		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.Serve(ln)
-	c, err := catalog.Parse(assets.DefaultCatalog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalogs := catalog.NewStore(c, nil)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	terminal := func() *submitter {
-		t.Helper()
-		code, _, err := h.CreateEnrollCode(time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		root := t.TempDir()
-		sy := &syncer{dataDir: filepath.Join(root, "data"), keyPath: filepath.Join(root, "keys", "queue.key"), log: log,
-			registry: devices.NewRegistry(log, devices.Options{}), catalogs: catalogs,
-			state: ui.NewValue(ui.SyncState{}), bulletins: ui.NewValue(ui.Bulletin{})}
-		if err := sy.enroll(ctx, "ws://"+ln.Addr().String(), code); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(sy.close)
-		return &submitter{s: sy, catalogs: catalogs}
 	}
 	printer := ipptest.Start(t, ipptest.Options{})
 	cl, err := ipp.NewClient(printer.URL, ipp.ClientOptions{JobPoll: 50 * time.Millisecond})
@@ -108,7 +74,7 @@ func TestCertificatePrintedOnA4(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no verification code on the printed document:\n%s", text)
 	}
-	resp, err := http.Get("http://" + ln.Addr().String() + "/verify/" + m[1])
+	resp, err := http.Get("http://" + addr + "/verify/" + m[1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,39 +25,9 @@ import (
 // platform is busy. The ID number is in no log line.
 func TestSubmitterLookupAtThePlatform(t *testing.T) {
 	ctx := context.Background()
-	h, err := hub.New(hub.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.Serve(ln)
-	c, err := catalog.Parse(assets.DefaultCatalog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalogs := catalog.NewStore(c, nil)
 	logs := &logSink{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	terminal := func() *submitter {
-		t.Helper()
-		code, _, err := h.CreateEnrollCode(time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		root := t.TempDir()
-		sy := &syncer{dataDir: filepath.Join(root, "data"), keyPath: filepath.Join(root, "keys", "queue.key"), log: log,
-			registry: devices.NewRegistry(log, devices.Options{}), catalogs: catalogs,
-			state: ui.NewValue(ui.SyncState{}), bulletins: ui.NewValue(ui.Bulletin{})}
-		if err := sy.enroll(ctx, "ws://"+ln.Addr().String(), code); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(sy.close)
-		return &submitter{s: sy, catalogs: catalogs}
-	}
+	h, _, c, terminal := loopbackPlatform(t, log)
 	online := func(m *submitter, want bool) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
@@ -164,4 +134,44 @@ func TestSubmitterLookupAtThePlatform(t *testing.T) {
 	if strings.Contains(logs.String(), id) {
 		t.Error("the ID number is in the log")
 	}
+}
+
+// loopbackPlatform starts a real hub on loopback and returns it, its address, the shipped
+// catalog, and a way to enroll a terminal wired as the kiosk wires it (a syncer with its
+// own data directory, behind a submitter).
+func loopbackPlatform(t *testing.T, log *slog.Logger) (*hub.Hub, string, *catalog.Catalog, func() *submitter) {
+	t.Helper()
+	h, err := hub.New(hub.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go h.Serve(ln)
+	c, err := catalog.Parse(assets.DefaultCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalogs := catalog.NewStore(c, nil)
+	addr := ln.Addr().String()
+	terminal := func() *submitter {
+		t.Helper()
+		code, _, err := h.CreateEnrollCode(time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root := t.TempDir()
+		sy := &syncer{dataDir: filepath.Join(root, "data"), keyPath: filepath.Join(root, "keys", "queue.key"), log: log,
+			registry: devices.NewRegistry(log, devices.Options{}), catalogs: catalogs,
+			state: ui.NewValue(ui.SyncState{}), bulletins: ui.NewValue(ui.Bulletin{})}
+		if err := sy.enroll(context.Background(), "ws://"+addr, code); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(sy.close)
+		return &submitter{s: sy, catalogs: catalogs}
+	}
+	return h, addr, c, terminal
 }
