@@ -42,10 +42,11 @@ func simPanel(a fyne.App, s *simulation) fyne.Window {
 			widget.NewButton("开盖 cover open", func() { s.printer.SetCover(true); say("cover open", nil) }),
 			widget.NewButton("合盖 cover closed", func() { s.printer.SetCover(false); say("cover closed", nil) }),
 			// DLE EOT 3 bit 2: the kiosk clears the first with DLE ENQ by itself; the
-			// second stays, and the hub's console raises a maintenance alert.
-			widget.NewButton("可恢复错误 recoverable error", func() { s.printer.SetRecoverableError(true, false); say("recoverable error", nil) }),
-			widget.NewButton("故障 fault (needs technician)", func() { s.printer.SetRecoverableError(true, true); say("printer fault", nil) }),
-			widget.NewButton("排除故障 fault cleared", func() { s.printer.SetRecoverableError(false, false); say("printer fault cleared", nil) }),
+			// second (a fault that needs a technician) stays, and the hub's console raises a
+			// maintenance alert. Short labels: the grid is as wide as its widest cell.
+			widget.NewButton("可恢复 recoverable", func() { s.printer.SetRecoverableError(true, false); say("recoverable error", nil) }),
+			widget.NewButton("故障 fault", func() { s.printer.SetRecoverableError(true, true); say("printer fault", nil) }),
+			widget.NewButton("排除 clear fault", func() { s.printer.SetRecoverableError(false, false); say("printer fault cleared", nil) }),
 		),
 		printed,
 	)
