@@ -144,11 +144,7 @@ func (p *platformConfig) status() ui.PlatformConfig {
 func problemLines(err error) []string {
 	var ve *config.ValidationError
 	if errors.As(err, &ve) {
-		var out []string
-		for _, pr := range ve.Problems {
-			out = append(out, pr.String())
-		}
-		return out
+		return ve.Reasons()
 	}
 	return []string{err.Error()}
 }

@@ -47,6 +47,16 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
+// Reasons are the problems as "key: message" lines, for a report that lists them one by
+// one (the sync client's refusal of a pushed configuration).
+func (e *ValidationError) Reasons() []string {
+	out := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p.String()
+	}
+	return out
+}
+
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 

@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -69,7 +69,7 @@ func TestConfigPushReportsAppliedOrRefused(t *testing.T) {
 	opt.HeartbeatInterval = time.Hour // only the report after a push can tell the hub
 	opt.OnConfig = func(version string, payload json.RawMessage) error {
 		if strings.Contains(string(payload), "idle_timeout") {
-			return errors.New("config: 1 problem(s):\n  session.idle_timeout: 5s is below 30s")
+			return fmt.Errorf("platform config: %w", listedReasons{"session.idle_timeout: 5s is below 30s", "hall.name_zh: empty"})
 		}
 		return nil
 	}
@@ -92,8 +92,8 @@ func TestConfigPushReportsAppliedOrRefused(t *testing.T) {
 	if ti.ConfigApplied || ti.Config != good || ti.ConfigRefused.Version != bad {
 		t.Errorf("after the bad push the hub shows %+v, want %s kept and %s refused", ti, good, bad)
 	}
-	if !slices.Contains(ti.ConfigRefused.Problems, "session.idle_timeout: 5s is below 30s") {
-		t.Errorf("reasons %q", ti.ConfigRefused.Problems)
+	if want := []string{"session.idle_timeout: 5s is below 30s", "hall.name_zh: empty"}; !slices.Equal(ti.ConfigRefused.Problems, want) {
+		t.Errorf("reasons %q, want %q (each reason, no heading)", ti.ConfigRefused.Problems, want)
 	}
 
 	fixed, err := lh.SetConfig("", []byte(`{"hall":{"name_zh":"测试大厅二"}}`))
@@ -126,3 +126,13 @@ func TestLongCommandOutputInParts(t *testing.T) {
 		t.Fatalf("file: %d bytes, %q, %v; want the %d bytes sent", len(got), ct, err, len(img))
 	}
 }
+
+// listedReasons is an error that lists its reasons, as the kiosk's configuration check
+// does; its text has a heading line the refusal must not report as a reason.
+type listedReasons []string
+
+func (l listedReasons) Error() string {
+	return fmt.Sprintf("config: %d problem(s):\n  %s", len(l), strings.Join(l, "\n  "))
+}
+
+func (l listedReasons) Reasons() []string { return l }

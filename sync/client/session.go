@@ -585,7 +585,14 @@ func (c *Client) apply(kind, version string, call func() error, field func(*Vers
 // into what the heartbeat reports.
 func refusal(version string, err error) *protocol.ConfigRefusal {
 	r := &protocol.ConfigRefusal{Version: version}
-	for _, line := range strings.Split(err.Error(), "\n") {
+	lines := strings.Split(err.Error(), "\n")
+	// An error that lists its reasons is reported reason by reason, without the heading
+	// its text starts with ("config: 2 problem(s):"), which is no reason.
+	var listed interface{ Reasons() []string }
+	if errors.As(err, &listed) {
+		lines = listed.Reasons()
+	}
+	for _, line := range lines {
 		line = strings.TrimSpace(line)
 		if line == "" || len(r.Problems) == protocol.MaxConfigProblems {
 			continue
