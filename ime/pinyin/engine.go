@@ -290,7 +290,7 @@ func (s *Session) lattice(toks []token) [][]match {
 	lat := make([][]match, n)
 	maxLen := max(d.maxLen, s.userMax)
 	key := make([]byte, 0, maxLen)
-	ekey := make([]byte, 0, 2*maxLen)
+	ekey := make([]uint16, 0, maxLen)
 	var top []match
 	for i := 0; i < n; i++ {
 		key = key[:0]
@@ -302,9 +302,9 @@ func (s *Session) lattice(toks []token) [][]match {
 			if allExact(span) {
 				ekey = ekey[:0]
 				for _, t := range span {
-					ekey = append(ekey, byte(t.id>>8), byte(t.id))
+					ekey = append(ekey, uint16(t.id))
 				}
-				list = d.exact[string(ekey)]
+				list = d.exactWords(ekey)
 			}
 			// Words further in only feed the best conversion, which needs the best word per
 			// span; words at the start are the candidates the resident pages through.
