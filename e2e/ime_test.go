@@ -152,11 +152,20 @@ func (s *screen) chooseCandidates(text string) {
 	s.t.Helper()
 	left := text
 	for left != "" {
-		cands := s.candidates()
+		// The bar is read until it offers a piece of what is left: on a loaded machine
+		// the automation map can still hold the previous composition's candidates when
+		// the screen has already moved on.
+		var cands map[string]string
 		best, bestID := "", ""
-		for id, c := range cands {
-			if strings.HasPrefix(left, c) && len(c) > len(best) {
-				best, bestID = c, id
+		for deadline := time.Now().Add(10 * time.Second); bestID == "" && time.Now().Before(deadline); {
+			cands = s.candidates()
+			for id, c := range cands {
+				if strings.HasPrefix(left, c) && len(c) > len(best) {
+					best, bestID = c, id
+				}
+			}
+			if bestID == "" {
+				time.Sleep(200 * time.Millisecond)
 			}
 		}
 		if bestID == "" {
