@@ -93,11 +93,11 @@ func TestSimPanelPrinterFault(t *testing.T) {
 		}
 		test.Tap(found)
 	}
-	tap("故障 fault (needs technician)")
+	tap("故障 fault")
 	if st := k.sim.printer.Status(); !st.MechanicalError {
 		t.Errorf("after the fault button: %+v", st)
 	}
-	tap("排除故障 fault cleared")
+	tap("排除 clear fault")
 	if st := k.sim.printer.Status(); st.MechanicalError {
 		t.Errorf("after clearing: %+v", st)
 	}
