@@ -181,37 +181,32 @@ func (m *Slots) Validate() error {
 	return nil
 }
 
+// checkPlace checks what Book, Booked and BookingCancelled share: the request id, the
+// booking id, the item and the slot, and the hall where the message carries one.
+func checkPlace(t Type, id, bookingID, item, slot, hall string) error {
+	if err := checkID(t, "id", id); err != nil {
+		return err
+	}
+	if err := checkID(t, "booking_id", bookingID); err != nil {
+		return err
+	}
+	if err := checkItem(t, item); err != nil {
+		return err
+	}
+	if err := checkText(t, "hall", hall, 256, false); err != nil {
+		return err
+	}
+	return checkSlot(t, slot)
+}
+
 // Validate implements Message.
 func (m *Book) Validate() error {
-	const t = TypeBook
-	if err := checkID(t, "id", m.ID); err != nil {
-		return err
-	}
-	if err := checkID(t, "booking_id", m.BookingID); err != nil {
-		return err
-	}
-	if err := checkItem(t, m.Item); err != nil {
-		return err
-	}
-	return checkSlot(t, m.Slot)
+	return checkPlace(TypeBook, m.ID, m.BookingID, m.Item, m.Slot, "")
 }
 
 // Validate implements Message.
 func (m *Booked) Validate() error {
-	const t = TypeBooked
-	if err := checkID(t, "id", m.ID); err != nil {
-		return err
-	}
-	if err := checkID(t, "booking_id", m.BookingID); err != nil {
-		return err
-	}
-	if err := checkItem(t, m.Item); err != nil {
-		return err
-	}
-	if err := checkText(t, "hall", m.Hall, 256, false); err != nil {
-		return err
-	}
-	return checkSlot(t, m.Slot)
+	return checkPlace(TypeBooked, m.ID, m.BookingID, m.Item, m.Slot, m.Hall)
 }
 
 // Validate implements Message.
@@ -235,15 +230,5 @@ func (m *CancelBooking) Validate() error {
 
 // Validate implements Message.
 func (m *BookingCancelled) Validate() error {
-	const t = TypeBookingCancelled
-	if err := checkID(t, "id", m.ID); err != nil {
-		return err
-	}
-	if err := checkID(t, "booking_id", m.BookingID); err != nil {
-		return err
-	}
-	if err := checkItem(t, m.Item); err != nil {
-		return err
-	}
-	return checkSlot(t, m.Slot)
+	return checkPlace(TypeBookingCancelled, m.ID, m.BookingID, m.Item, m.Slot, "")
 }
