@@ -3,7 +3,8 @@
 // hardware error or in user error, plus device-specific details (paper near end, cover
 // open, SAM ok, card present...).
 //
-// It holds only data and a small change notifier: no device I/O.
+// It holds only data, a small change notifier and a poller that asks a device through
+// the device's own Prober: no device I/O of its own.
 package health
 
 import (

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -18,15 +17,10 @@ import (
 type Device struct {
 	name     string
 	c        *Client
-	poll     time.Duration
 	log      *slog.Logger
 	tracker  *health.Tracker
+	poller   *health.Poller
 	printing sync.Mutex // one job at a time from this kiosk
-
-	mu     sync.Mutex
-	busy   bool
-	cancel context.CancelFunc
-	closed bool
 }
 
 // NewDevice wraps c; poll is the status interval (0: 5 s).
@@ -37,8 +31,11 @@ func NewDevice(name string, c *Client, poll time.Duration, log *slog.Logger) *De
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Device{name: name, c: c, poll: poll, log: log.With("device", name),
+	d := &Device{name: name, c: c, log: log.With("device", name),
 		tracker: health.NewTracker(name, health.A4Printer)}
+	d.poller = health.NewPoller(d.tracker, health.ProbeFunc(d.probe), poll,
+		"no answer from the printer", map[string]string{"url": c.URL()}, d.log)
+	return d
 }
 
 // Name is the configured name.
@@ -97,49 +94,22 @@ func StatusHealth(st *PrinterStatus) (health.State, string, map[string]string) {
 	return health.Online, reason, details
 }
 
-// check polls the status once and records it.
-func (d *Device) check(ctx context.Context) {
+// probe asks the printer's state once.
+func (d *Device) probe(ctx context.Context) (health.State, string, map[string]string, error) {
 	st, err := d.c.Status(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			d.tracker.Set(health.Offline, "no answer from the printer", map[string]string{"url": d.c.URL()})
-			d.log.Debug("ipp: status failed", "err", err)
-		}
-		return
+		return "", "", nil, err
 	}
 	state, reason, details := StatusHealth(st)
-	d.mu.Lock()
-	busy := d.busy
-	d.mu.Unlock()
-	if busy && state == health.Online {
-		state = health.Busy
-	}
 	details["url"] = d.c.URL()
-	d.tracker.Set(state, reason, details)
+	return state, reason, details, nil
 }
 
+// check polls the status once and records it.
+func (d *Device) check(ctx context.Context) { d.poller.Check(ctx) }
+
 // Run polls the printer's state until ctx ends or Close; it returns nil then.
-func (d *Device) Run(ctx context.Context) error {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	d.cancel = cancel
-	d.mu.Unlock()
-	defer cancel()
-	t := time.NewTicker(d.poll)
-	defer t.Stop()
-	for {
-		d.check(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
+func (d *Device) Run(ctx context.Context) error { return d.poller.Run(ctx) }
 
 // Print prints a PDF and waits for the job to end, showing the device busy meanwhile, and
 // checks the state afterwards so paper out or a jam shows at once. Errors are those of
@@ -147,18 +117,9 @@ func (d *Device) Run(ctx context.Context) error {
 func (d *Device) Print(ctx context.Context, jobName string, pdf []byte) (*JobStatus, error) {
 	d.printing.Lock()
 	defer d.printing.Unlock()
-	d.mu.Lock()
-	d.busy = true
-	d.mu.Unlock()
-	cur := d.tracker.Current()
-	if cur.State == health.Online {
-		d.tracker.Set(health.Busy, "", maps.Clone(cur.Details))
-	}
+	d.poller.Begin()
 	js, err := d.c.Print(ctx, jobName, pdf)
-	d.mu.Lock()
-	d.busy = false
-	d.mu.Unlock()
-	d.check(context.WithoutCancel(ctx))
+	d.poller.End(ctx)
 	if err != nil {
 		d.log.Info("ipp: print failed", "err", err)
 		return js, fmt.Errorf("%s: %w", d.name, err)
@@ -167,12 +128,4 @@ func (d *Device) Print(ctx context.Context, jobName string, pdf []byte) (*JobSta
 }
 
 // Close stops Run.
-func (d *Device) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.closed = true
-	if d.cancel != nil {
-		d.cancel()
-	}
-	return nil
-}
+func (d *Device) Close() error { return d.poller.Close() }

@@ -16,15 +16,10 @@ import (
 type Device struct {
 	name     string
 	c        *Client
-	poll     time.Duration
 	log      *slog.Logger
 	tracker  *health.Tracker
+	poller   *health.Poller
 	scanning sync.Mutex // one scan at a time, as the scanner takes one job at a time
-
-	mu     sync.Mutex
-	busy   bool
-	cancel context.CancelFunc
-	closed bool
 }
 
 // NewDevice wraps c; poll is the status interval (0: 5 s).
@@ -32,8 +27,11 @@ func NewDevice(name string, c *Client, poll time.Duration, log *slog.Logger) *De
 	if poll <= 0 {
 		poll = 5 * time.Second
 	}
-	return &Device{name: name, c: c, poll: poll, log: log.With("device", name),
+	d := &Device{name: name, c: c, log: log.With("device", name),
 		tracker: health.NewTracker(name, health.DocScanner)}
+	d.poller = health.NewPoller(d.tracker, health.ProbeFunc(d.probe), poll,
+		"no answer from the scanner", map[string]string{"url": c.URL()}, d.log)
+	return d
 }
 
 // Name is the configured name.
@@ -69,77 +67,30 @@ func StatusHealth(st *Status) (health.State, string, map[string]string) {
 	return health.Online, "", details
 }
 
-// check polls the status once and records it.
-func (d *Device) check(ctx context.Context) {
+// probe asks the scanner's status once.
+func (d *Device) probe(ctx context.Context) (health.State, string, map[string]string, error) {
 	st, err := d.c.Status(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			d.tracker.Set(health.Offline, "no answer from the scanner", map[string]string{"url": d.c.URL()})
-			d.log.Debug("escl: status failed", "err", err)
-		}
-		return
+		return "", "", nil, err
 	}
 	state, reason, details := StatusHealth(st)
-	d.mu.Lock()
-	busy := d.busy
-	d.mu.Unlock()
-	if busy && state == health.Online {
-		state = health.Busy
-	}
 	details["url"] = d.c.URL()
-	d.tracker.Set(state, reason, details)
+	return state, reason, details, nil
 }
 
 // Run polls the scanner's status until ctx ends or Close; it returns nil then.
-func (d *Device) Run(ctx context.Context) error {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	d.cancel = cancel
-	d.mu.Unlock()
-	defer cancel()
-	t := time.NewTicker(d.poll)
-	defer t.Stop()
-	for {
-		d.check(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
+func (d *Device) Run(ctx context.Context) error { return d.poller.Run(ctx) }
 
 // Scan scans with the device's client, showing the device busy meanwhile, and checks
 // the status afterwards so a jam or an empty feeder shows at once.
 func (d *Device) Scan(ctx context.Context, s Settings) ([]Page, error) {
 	d.scanning.Lock()
 	defer d.scanning.Unlock()
-	d.mu.Lock()
-	d.busy = true
-	d.mu.Unlock()
-	cur := d.tracker.Current()
-	if cur.State == health.Online {
-		d.tracker.Set(health.Busy, "", cur.Details)
-	}
+	d.poller.Begin()
 	pages, err := d.c.Scan(ctx, s)
-	d.mu.Lock()
-	d.busy = false
-	d.mu.Unlock()
-	d.check(context.WithoutCancel(ctx))
+	d.poller.End(ctx)
 	return pages, err
 }
 
 // Close stops Run.
-func (d *Device) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.closed = true
-	if d.cancel != nil {
-		d.cancel()
-	}
-	return nil
-}
+func (d *Device) Close() error { return d.poller.Close() }

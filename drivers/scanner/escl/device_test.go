@@ -105,7 +105,7 @@ func TestOpenFromConfig(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d, err := Open(config.Device{Name: "doc", Kind: config.KindDocScanner, Transport: config.TransportESCL,
 		Address: "http://localhost:60000"}, log)
-	if err != nil || d.Name() != "doc" || d.c.URL() != "http://localhost:60000/eSCL" || d.poll != 5*time.Second {
+	if err != nil || d.Name() != "doc" || d.c.URL() != "http://localhost:60000/eSCL" || d.poller.Interval() != 5*time.Second {
 		t.Fatalf("%+v, %v", d, err)
 	}
 	for _, c := range []config.Device{
