@@ -311,6 +311,7 @@ type Hub struct {
 	sweepOnce      sync.Once     // the sweep of abandoned uploads starts with the first Serve
 	console        consoleState  // the operations console's sessions and placements
 	alerts         alertBook     // active device alerts by terminal and device
+	releaseMu      sync.Mutex    // one copy of a release from the store at a time
 
 	mu       sync.Mutex
 	closed   bool

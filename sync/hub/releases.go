@@ -98,6 +98,17 @@ func (h *Hub) PublishRelease(manifest []byte, pkg io.Reader, by string) (update.
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return update.Release{}, err
 	}
+	// Into the store first, so every replica can serve it; the file stays as this
+	// replica's cached copy.
+	f, err := os.Open(tmp.Name())
+	if err != nil {
+		return update.Release{}, err
+	}
+	err = h.st.putReleaseBlob(r.SHA256, r.Size, f)
+	f.Close()
+	if err != nil {
+		return update.Release{}, fmt.Errorf("hub: store release: %w", err)
+	}
 	if err := os.Rename(tmp.Name(), filepath.Join(h.releaseDir(), r.SHA256+".deb")); err != nil {
 		return update.Release{}, err
 	}
@@ -197,9 +208,14 @@ func (h *Hub) serveReleaseFile(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := os.Open(filepath.Join(h.releaseDir(), sum+".deb"))
-	if err != nil {
+	f, err := h.openRelease(sum)
+	if errors.Is(err, ErrNotFound) {
 		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		h.log.Error("open release", "sha256", sum, "err", err)
+		http.Error(w, "reading the release failed", http.StatusInternalServerError)
 		return
 	}
 	defer f.Close()
@@ -210,4 +226,48 @@ func (h *Hub) serveReleaseFile(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
 	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// openRelease opens this replica's copy of a stored package, first copying it from the
+// store when this replica has none (another replica received it, or the disk was
+// replaced). The copy is checked against its SHA-256 before it is used.
+func (h *Hub) openRelease(sum string) (*os.File, error) {
+	path := filepath.Join(h.releaseDir(), sum+".deb")
+	if f, err := os.Open(path); err == nil {
+		return f, nil
+	}
+	h.releaseMu.Lock()
+	defer h.releaseMu.Unlock()
+	if f, err := os.Open(path); err == nil {
+		return f, nil // another download copied it meanwhile
+	}
+	if err := os.MkdirAll(h.releaseDir(), 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(h.releaseDir(), ".fetch-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	hash := sha256.New()
+	if err := h.st.releaseBlob(sum, io.MultiWriter(tmp, hash)); err != nil {
+		return nil, err
+	}
+	if hex.EncodeToString(hash.Sum(nil)) != sum {
+		return nil, fmt.Errorf("hub: stored release %s does not match its SHA-256", sum)
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, err
+	}
+	return os.Open(path)
 }

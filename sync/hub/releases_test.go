@@ -7,6 +7,8 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -161,4 +163,73 @@ func TestPublishRelease(t *testing.T) {
 	if strings.Join(seen, "|") != strings.Join(want, "|") {
 		t.Errorf("audit %q, want %q", seen, want)
 	}
+}
+
+// TestReleaseServedWithoutTheLocalCopy: the package is in the store, not only on the
+// disk of the hub that received it. Here the bbolt hub loses its Dir/releases (a new
+// disk, a restore from the database backup) and still serves the package whole and
+// resumable.
+func TestReleaseServedWithoutTheLocalCopy(t *testing.T) {
+	priv, pub := releaseKeys(t)
+	th, _ := opHub(t, Options{ReleaseKey: pub})
+	deb := bytes.Repeat([]byte("synthetic .deb body, spanning chunks "), 3*releaseChunk/37+5)
+	r, err := th.PublishRelease(signRelease(t, priv, deb, "1.4.0", update.ChannelAll), bytes.NewReader(deb), "op-operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th.Close()
+	if err := os.RemoveAll(filepath.Join(th.opt.Dir, "releases")); err != nil {
+		t.Fatal(err)
+	}
+	th2 := startHub(t, th.opt)
+	if got := download(t, th2, UpdateArgs(r)["path"], ""); !bytes.Equal(got, deb) {
+		t.Fatalf("downloaded %d bytes, want the %d published", len(got), len(deb))
+	}
+	if got := download(t, th2, UpdateArgs(r)["path"], "bytes=1048570-"); !bytes.Equal(got, deb[1048570:]) {
+		t.Fatalf("resumed %d bytes, want %d", len(got), len(deb)-1048570)
+	}
+}
+
+// TestReplicasServeReleases: with PostgreSQL, a release published on one replica is
+// downloaded from another (the terminal's connection may land anywhere behind the
+// balancer).
+func TestReplicasServeReleases(t *testing.T) {
+	priv, pub := releaseKeys(t)
+	hubs := startReplicas(t, 2)
+	for _, h := range hubs {
+		h.opt.ReleaseKey = pub
+	}
+	deb := bytes.Repeat([]byte("synthetic release for replicas "), 70000)
+	r, err := hubs[0].PublishRelease(signRelease(t, priv, deb, "1.4.0", update.ChannelPilot), bytes.NewReader(deb), "op-operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := download(t, hubs[1], UpdateArgs(r)["path"], ""); !bytes.Equal(got, deb) {
+		t.Fatalf("the other replica served %d bytes, want the %d published", len(got), len(deb))
+	}
+	if got := download(t, hubs[1], UpdateArgs(r)["path"], "bytes=2000000-"); !bytes.Equal(got, deb[2000000:]) {
+		t.Fatalf("resumed %d bytes", len(got))
+	}
+	rel, _, err := hubs[1].Release(update.ChannelPilot)
+	if err != nil || rel.Version != "1.4.0" {
+		t.Fatalf("the other replica lists %+v, %v", rel, err)
+	}
+}
+
+func download(t *testing.T, th *testHub, path, rng string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest("GET", th.url(path), nil)
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if want := map[bool]int{false: 200, true: 206}[rng != ""]; resp.StatusCode != want {
+		t.Fatalf("GET %s (%s): %d %s", path, rng, resp.StatusCode, b)
+	}
+	return b
 }

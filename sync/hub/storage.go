@@ -107,6 +107,8 @@ type storage interface {
 	bookingStorage
 	// Issued documents (certificates.go).
 	certificateStorage
+	// Release packages (release_store.go).
+	releaseStorage
 
 	close() error
 }

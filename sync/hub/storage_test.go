@@ -617,3 +617,34 @@ func TestStorageOpenSubmissionsAndDrop(t *testing.T) {
 		}
 	})
 }
+
+// TestStorageReleaseBlobs: a package spanning several chunks comes back byte for byte,
+// an unknown one is ErrNotFound, a half-read source stores nothing visible, and storing
+// the same package again is harmless.
+func TestStorageReleaseBlobs(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		pkg := make([]byte, 2*releaseChunk+12345)
+		for i := range pkg {
+			pkg[i] = byte(i * 7)
+		}
+		sum := sha256Hex(pkg)
+		var out bytes.Buffer
+		if err := st.releaseBlob(sum, &out); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("unknown package: %v", err)
+		}
+		if err := st.putReleaseBlob(sum, int64(len(pkg)), bytes.NewReader(pkg[:releaseChunk+10])); err == nil {
+			t.Fatal("a short source was stored")
+		}
+		if err := st.releaseBlob(sum, &out); !errors.Is(err, ErrNotFound) || out.Len() != 0 {
+			t.Fatalf("half a package is visible: %v, %d bytes", err, out.Len())
+		}
+		for range 2 {
+			if err := st.putReleaseBlob(sum, int64(len(pkg)), bytes.NewReader(pkg)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.releaseBlob(sum, &out); err != nil || !bytes.Equal(out.Bytes(), pkg) {
+			t.Fatalf("read back %d bytes, %v", out.Len(), err)
+		}
+	})
+}
