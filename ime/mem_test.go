@@ -45,6 +45,8 @@ func BenchmarkEngineMemory(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		// A field with a kind derives the kinds' word lists, kept with the dictionary.
+		pinyin.NewSession(d).SetKind(pinyin.KindAddress)
 		runtime.GC()
 		mid := pssKB(b)
 		z, err := handwriting.OpenZinnia(handwriting.DefaultModelPath)

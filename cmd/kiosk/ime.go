@@ -16,6 +16,7 @@ func loadIME(log *slog.Logger) (touch.IME, func()) {
 	if d, err := pinyin.Load(pinyin.DefaultDictPath); err != nil {
 		log.Warn("pinyin input off: reinstall rime-data-pinyin-simp", "err", err)
 	} else {
+		d.PrepareKinds() // not at the first address field a resident opens
 		ime.Pinyin = pinyin.NewSession(d)
 	}
 	z, err := handwriting.OpenZinnia(handwriting.DefaultModelPath)

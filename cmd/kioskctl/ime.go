@@ -20,7 +20,7 @@ func init() {
 	register(command{
 		name:    "ime pinyin",
 		summary: "print the candidates for pinyin input, best first, one per line",
-		usage:   "[--limit N] [--json] [--dict FILE] PINYIN",
+		usage:   "[--limit N] [--json] [--dict FILE] [--kind KIND] PINYIN",
 		setup:   setupIMEPinyin,
 	})
 	register(command{
@@ -59,12 +59,16 @@ func setupIMEPinyin(fs *flag.FlagSet) func(context.Context, *env, []string) erro
 	limit := fs.Int("limit", 10, "print at most N candidates")
 	asJSON := fs.Bool("json", false, "print JSON: text and how many input letters each covers")
 	dict := fs.String("dict", pinyin.DefaultDictPath, "the Rime pinyin dictionary")
+	kind := fs.String("kind", "", "rank as in a field of this kind: address, business_scope, organization, name, purpose (default free text)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) != 1 {
 			return usagef("want one PINYIN argument")
 		}
 		if *limit <= 0 {
 			return usagef("--limit must be positive")
+		}
+		if k := pinyin.Kind(*kind); !k.Valid() {
+			return usagef("--kind %q: use address, business_scope, organization, name or purpose", *kind)
 		}
 		d, err := pinyin.Load(*dict)
 		if err != nil {
@@ -74,7 +78,9 @@ func setupIMEPinyin(fs *flag.FlagSet) func(context.Context, *env, []string) erro
 			return err
 		}
 		var out []imeCandidate
-		for _, c := range pinyin.NewSession(d).Candidates(args[0], *limit) {
+		sess := pinyin.NewSession(d)
+		sess.SetKind(pinyin.Kind(*kind))
+		for _, c := range sess.Candidates(args[0], *limit) {
 			out = append(out, imeCandidate{Text: c.Text, Consumed: c.Consumed})
 		}
 		return printCandidates(e.stdout, out, *asJSON)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,6 +40,11 @@ func TestIMEPinyin(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || len(got) != 2 || got[0].Text != "西安" || got[0].Consumed != 5 {
 		t.Fatalf("json: %d %q", code, out)
 	}
+	// In an address field, as the form ranks: jd offers 街道 among the first two.
+	code, out, errs = runCmd("ime", "pinyin", "--kind", "address", "--limit", "2", "jd")
+	if code != 0 || !slices.Contains(strings.Split(strings.TrimSpace(out), "\n"), "街道") {
+		t.Fatalf("--kind address: %d %q %q", code, out, errs)
+	}
 	// An impossible syllable: no candidates, no error.
 	if code, out, errs := runCmd("ime", "pinyin", "iiii"); code != 0 || out != "" || errs != "" {
 		t.Fatalf("impossible input: %d %q %q", code, out, errs)
@@ -54,6 +60,7 @@ func TestIMEErrors(t *testing.T) {
 	}{
 		{[]string{"ime", "pinyin"}, 2, "PINYIN"},
 		{[]string{"ime", "pinyin", "--limit", "0", "a"}, 2, "--limit"},
+		{[]string{"ime", "pinyin", "--kind", "street", "a"}, 2, "--kind"},
 		{[]string{"ime", "pinyin", "--dict", filepath.Join(dir, "none"), "a"}, 1, "rime-data-pinyin-simp"},
 		{[]string{"ime", "recognize", "--model", filepath.Join(dir, "none"), filepath.Join("testdata", "ten.ink.json")}, 1, "tegaki-zinnia"},
 		{[]string{"ime", "recognize", filepath.Join(dir, "none.json")}, 1, "read strokes"},

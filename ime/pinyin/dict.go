@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -57,6 +58,11 @@ type Dict struct {
 	follow  map[rune][]int32
 	maxLen  int
 	floorLP float64 // log probability given to a word of weight 0
+	// kinds: per entry, the field kinds it belongs to (kindBits); kindIndex: per kind, per
+	// key of index, the positions in that list of the kind's words. Derived on first use.
+	kinds     []uint8
+	kindIndex map[uint8]map[string][]int32
+	kindOnce  sync.Once
 }
 
 // sylSet is a set of syllable ids (the data has ~415 syllables).

@@ -26,6 +26,9 @@ type Session struct {
 	// user: phrases chosen in this visit that the dictionary lacks, by initials.
 	user    map[string][]userWord
 	userMax int
+	// kind: what the field being filled asks for (SetKind); its words rank higher.
+	kind    Kind
+	kindBit uint8
 }
 
 type userWord struct {
@@ -60,6 +63,7 @@ func (s *Session) Reset() {
 	clear(s.boost)
 	clear(s.user)
 	s.userMax = 0
+	s.SetKind(KindText)
 }
 
 // Learn records that the resident chose c, so it ranks higher for the rest of the visit.
@@ -292,19 +296,28 @@ func (s *Session) lattice(toks []token) [][]match {
 	key := make([]byte, 0, maxLen)
 	ekey := make([]uint16, 0, maxLen)
 	var top []match
+	// The field's kind (SetKind): its words of a span are also looked up in the kind's own
+	// list, so one far down the list by weight is found without scanning the whole list.
+	var kindIdx map[string][]int32
+	if s.kindBit != 0 {
+		kindIdx = d.kindIndex[s.kindBit]
+	}
 	for i := 0; i < n; i++ {
 		key = key[:0]
 		for l := 1; l <= maxLen && i+l <= n; l++ {
 			key = append(key, toks[i+l-1].text[0])
 			span := toks[i : i+l]
-			perLen := 0
 			list := d.index[string(key)]
+			var kind []int32 // positions in list of the kind's words
 			if allExact(span) {
 				ekey = ekey[:0]
 				for _, t := range span {
 					ekey = append(ekey, uint16(t.id))
 				}
+				// Few words share an exact reading: scanning them finds the kind's too.
 				list = d.exactWords(ekey)
+			} else {
+				kind = kindIdx[string(key)]
 			}
 			// Words further in only feed the best conversion, which needs the best word per
 			// span; words at the start are the candidates the resident pages through.
@@ -313,27 +326,50 @@ func (s *Session) lattice(toks []token) [][]match {
 				keep = innerKeep
 			}
 			top := top[:0]
-			for _, idx := range list {
-				e := d.word(idx)
-				syl := d.wordSyl(e)
-				ok, inexact := matchSpan(span, syl)
-				if !ok {
-					continue
+			// First by weight; then the kind's words the first scan did not reach. The best
+			// keep by weight and prior are among the two.
+			scanned := len(list)
+			for pass := 0; pass < 2; pass++ {
+				perLen := 0
+				count := len(list)
+				if pass == 1 {
+					count = len(kind)
 				}
-				sc := float64(e.weight) + s.boost[e.text] - inexact
-				m := match{from: i, n: l, text: e.text, syl: syl, score: sc}
-				if i > 0 {
-					// Keep the best few by score (a learned boost or an inexact syllable can
-					// reorder the list).
-					top = insertTop(top, m, keep)
-					// The list is by weight: past a handful only a learned boost could win.
-					if perLen++; perLen >= 64 && len(s.boost) == 0 {
+				for j := 0; j < count; j++ {
+					pos := j
+					if pass == 1 {
+						if pos = int(kind[j]); pos < scanned {
+							continue
+						}
+					}
+					idx := list[pos]
+					e := d.word(idx)
+					syl := d.wordSyl(e)
+					ok, inexact := matchSpan(span, syl)
+					if !ok {
+						continue
+					}
+					sc := float64(e.weight) + s.boost[e.text] + s.prior(idx) - inexact
+					m := match{from: i, n: l, text: e.text, syl: syl, score: sc}
+					perLen++
+					if i > 0 {
+						// Keep the best few by score (a learned boost, the field's prior or an
+						// inexact syllable can reorder the list).
+						top = insertTop(top, m, keep)
+						// The list is by weight: past a handful only a learned boost could win.
+						if perLen >= 64 && len(s.boost) == 0 {
+							scanned = min(scanned, pos+1)
+							break
+						}
+						continue
+					}
+					lat[i] = append(lat[i], m)
+					if perLen >= keep {
+						scanned = min(scanned, pos+1)
 						break
 					}
-					continue
 				}
-				lat[i] = append(lat[i], m)
-				if perLen++; perLen >= keep {
+				if kind == nil {
 					break
 				}
 			}

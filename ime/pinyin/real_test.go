@@ -3,6 +3,7 @@ package pinyin
 import (
 	"errors"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -45,6 +46,65 @@ func TestInstalledDictionary(t *testing.T) {
 		got := NewSession(d).Candidates(tt.in, 5)
 		if len(got) == 0 || got[0].Text != tt.want {
 			t.Errorf("%s: got %v, want %s first", tt.in, texts(got), tt.want)
+		}
+	}
+}
+
+// TestFieldKindPrior: with initials only, general frequency buries the word a form's
+// field asks for (jd: 觉得, 决定 … 街道 22nd); the field's kind raises its words. Cases
+// are not taken from the evaluation list.
+func TestFieldKindPrior(t *testing.T) {
+	d := installedDict(t)
+	tests := []struct {
+		in   string
+		kind Kind
+		want string
+		top  int // must be within the first top candidates
+	}{
+		{"jd", KindAddress, "街道", 2},
+		{"xhq", KindAddress, "徐汇区", 1},
+		{"fzpf", KindBusinessScope, "服装批发", 1},
+		{"yy", KindOrganization, "医院", 1},
+		{"zm", KindPurpose, "证明", 1},
+	}
+	for _, tt := range tests {
+		s := NewSession(d)
+		s.SetKind(tt.kind)
+		if got := texts(s.Candidates(tt.in, tt.top)); !slices.Contains(got, tt.want) {
+			t.Errorf("%s in a %s field: got %v, want %s among the first %d", tt.in, tt.kind, got, tt.want, tt.top)
+		}
+		// The prior lasts until the next field or the end of the visit.
+		s.Reset()
+		if s.Kind() != KindText {
+			t.Errorf("Reset kept the kind %q", s.Kind())
+		}
+		if got, free := texts(s.Candidates(tt.in, 5)), texts(NewSession(d).Candidates(tt.in, 5)); !slices.Equal(got, free) {
+			t.Errorf("%s after Reset: %v, a new session gives %v", tt.in, got, free)
+		}
+	}
+}
+
+// TestKindRule: the kinds' words are derived from the dictionary by their heads and stems.
+func TestKindRule(t *testing.T) {
+	d := installedDict(t)
+	tests := []struct {
+		text string
+		kind Kind
+		want bool
+	}{
+		{"街道", KindAddress, true},  // ends in 街道
+		{"人民", KindAddress, true},  // stem: 人民路 is a word
+		{"知道", KindAddress, false}, // 道 alone is not an address head
+		{"批发", KindBusinessScope, true},
+		{"服装", KindBusinessScope, true}, // stem: 服装店
+		{"医院", KindOrganization, true},
+		{"申请", KindPurpose, true},
+		{"街道", KindName, false}, // names have no prior
+		{"街道", KindText, false},
+	}
+	for _, tt := range tests {
+		if got := d.KindOf(tt.text, tt.kind); got != tt.want {
+			t.Errorf("KindOf(%s, %q) = %v, want %v", tt.text, tt.kind, got, tt.want)
 		}
 	}
 }
