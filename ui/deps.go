@@ -78,8 +78,9 @@ type Printer interface {
 // and the kiosk prints it.
 type Certificates interface {
 	// PrintCertificate gets the document of the submission with this tracking code, made
-	// by the resident with this ID number, and prints it. It says how that went; an
-	// error is logged, the outcome is what the resident is told.
+	// by the resident with this ID number, and prints it: right after the visit's own
+	// submission, or as a reprint at any kiosk (the query screen's 补打证明). It says how
+	// that went; an error is logged, the outcome is what the resident is told.
 	PrintCertificate(ctx context.Context, code, idNumber string) (CertificateOutcome, error)
 }
 
@@ -100,6 +101,11 @@ const (
 	CertRefused CertificateOutcome = "refused"
 	// CertNoPrinter: there is no A4 printer, or it cannot print now (jam, door open).
 	CertNoPrinter CertificateOutcome = "no_printer"
+	// CertUnknown: the platform has no submission with this tracking code for this
+	// resident (a mistaken code, or another resident's: the two read alike).
+	CertUnknown CertificateOutcome = "unknown"
+	// CertNone: the submission's service issues no document.
+	CertNone CertificateOutcome = "none"
 )
 
 // PrinterFault is a printer condition the resident can be told about in plain words.

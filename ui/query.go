@@ -31,9 +31,16 @@ type queryScreen struct {
 	lookup *touch.Button
 	// cancel gives back the appointment booked with the typed tracking code (only
 	// where the kiosk can book).
-	cancel  *touch.Button
-	kb      *touch.Keyboard
-	message *widget.RichText
+	cancel *touch.Button
+	// reprint prints again, on this kiosk's A4 printer, the document issued for the
+	// typed tracking code (only where the kiosk has one): the resident's ID card then
+	// proves the document is theirs. reprintCode is the code waiting for that card;
+	// printing is set while the document is being fetched and printed.
+	reprint     *touch.Button
+	reprintCode string
+	printing    bool
+	kb          *touch.Keyboard
+	message     *widget.RichText
 }
 
 func (a *App) newQueryScreen() screen {
@@ -71,6 +78,11 @@ func (a *App) newQueryScreen() screen {
 		s.add("query.cancel", s.cancel)
 		actions = []fyne.CanvasObject{s.cancel, s.lookup}
 	}
+	if a.deps.Certificates != nil {
+		s.reprint = touch.NewButton(a.T("query.reprint"), theme.DocumentPrintIcon(), a.act(s.askCard))
+		s.add("query.reprint", s.reprint)
+		actions = append([]fyne.CanvasObject{s.reprint}, actions...)
+	}
 
 	left := container.NewVBox(s.field, s.message)
 	ways := []fyne.CanvasObject{
@@ -92,11 +104,100 @@ func (a *App) newQueryScreen() screen {
 func (s *queryScreen) show() {
 	s.field.Value = string(s.code)
 	s.field.Refresh()
+	if s.printing {
+		return // the code stays what is being printed; the message says how it goes
+	}
+	// Editing the code ends a reprint that waited for a card.
+	s.reprintCode = ""
 	setText(s.message, "")
 	setEnabled(s.lookup, len(s.code) > 0)
 	if s.cancel != nil {
 		setEnabled(s.cancel, len(s.code) > 0)
 	}
+	if s.reprint != nil {
+		setEnabled(s.reprint, len(s.code) > 0)
+	}
+}
+
+// askCard starts a reprint of the document issued for the typed tracking code: the code
+// is checked, then the resident places their ID card, which the platform checks against
+// the submission's applicant (the document is personal; the code alone is printed on a
+// receipt that may be lost).
+func (s *queryScreen) askCard() {
+	a := s.a
+	code, err := tracking.Normalize(string(s.code))
+	if err != nil {
+		setText(s.message, a.T("query.code.bad"))
+		setColor(s.message, theme.ColorNameError)
+		return
+	}
+	s.reprintCode = code
+	setText(s.message, a.T("query.reprint.card"))
+	setColor(s.message, theme.ColorNamePrimary)
+	a.say("voice.query.reprint", "")
+}
+
+// printAgain fetches and prints the document for the waiting code and the card's holder.
+// The ID number goes only to Certificates, which sends the platform a keyed hash of it.
+func (s *queryScreen) printAgain(idNumber string) {
+	a := s.a
+	code := s.reprintCode
+	s.reprintCode = ""
+	s.printing = true
+	setEnabled(s.reprint, false)
+	setEnabled(s.lookup, false)
+	if s.cancel != nil {
+		setEnabled(s.cancel, false)
+	}
+	setText(s.message, a.T("query.reprint.printing"))
+	setColor(s.message, theme.ColorNamePrimary)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(s.ctx, certificateTimeout)
+		out, err := a.deps.Certificates.PrintCertificate(ctx, code, idNumber)
+		cancel()
+		if err != nil {
+			a.log.Warn("certificate not reprinted", "outcome", string(out), "err", err)
+		}
+		a.do(func() {
+			if s.ctx.Err() != nil {
+				return
+			}
+			a.touch()
+			s.printing = false
+			s.show()
+			words, colour := a.reprintWords(out)
+			setText(s.message, words)
+			setColor(s.message, colour)
+			if out == CertPrinted {
+				a.say("voice.query.reprint.printed", "")
+			} else {
+				a.say("voice.query.reprint.failed", "")
+			}
+		})
+	}()
+}
+
+// reprintWords tells the resident how a reprint went and what to do next.
+func (a *App) reprintWords(out CertificateOutcome) (string, fyne.ThemeColorName) {
+	switch out {
+	case CertPrinted:
+		return a.T("query.reprint.printed"), theme.ColorNameSuccess
+	case CertUnknown:
+		return a.T("query.reprint.unknown"), theme.ColorNameError
+	case CertNone:
+		return a.T("query.reprint.none"), theme.ColorNameError
+	case CertLater:
+		return a.T("query.reprint.later"), theme.ColorNameError
+	case CertPaperOut:
+		return a.T("query.reprint.paper"), theme.ColorNameError
+	case CertRefused:
+		return a.T("query.reprint.refused"), theme.ColorNameError
+	case CertNoPrinter:
+		return a.T("query.reprint.noprinter"), theme.ColorNameError
+	}
+	return a.T("query.reprint.offline"), theme.ColorNameError
 }
 
 // cancelBooking gives back the appointment booked for the typed tracking code, made at
@@ -187,6 +288,16 @@ func (a *App) listenQuery(s *queryScreen) {
 						return
 					}
 					a.touch()
+					if s.printing {
+						id.Wipe() // one reprint at a time
+						return
+					}
+					if s.reprintCode != "" {
+						n := id.IDNumber
+						id.Wipe()
+						s.printAgain(n)
+						return
+					}
 					if err := a.sess.Lookup(session.QueryKey{Kind: session.QueryIDCard, Identity: id}); err != nil {
 						id.Wipe()
 					}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/govkiosk/govkiosk/drivers/ipp"
 	"github.com/govkiosk/govkiosk/sync/client"
+	"github.com/govkiosk/govkiosk/sync/protocol"
 	"github.com/govkiosk/govkiosk/sync/queue"
 	"github.com/govkiosk/govkiosk/ui"
 )
@@ -35,8 +36,15 @@ func (p *certificatePrinter) PrintCertificate(ctx context.Context, code, idNumbe
 		return ui.CertNoPrinter, errors.New("no A4 printer configured")
 	}
 	cert, err := p.fetch(ctx, code, idNumber)
+	if errors.Is(err, client.ErrNoSuchSubmission) {
+		// A mistyped code and another resident's read alike: the hub says neither.
+		return ui.CertUnknown, err
+	}
 	if err != nil {
 		return ui.CertOffline, err
+	}
+	if cert.State == protocol.CertificateNone {
+		return ui.CertNone, nil
 	}
 	if !cert.Issued() {
 		return ui.CertLater, nil

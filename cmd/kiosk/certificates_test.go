@@ -16,6 +16,7 @@ import (
 	"github.com/govkiosk/govkiosk/assets"
 	"github.com/govkiosk/govkiosk/drivers/ipp"
 	"github.com/govkiosk/govkiosk/drivers/ipp/ipptest"
+	"github.com/govkiosk/govkiosk/kiosk/tracking"
 	"github.com/govkiosk/govkiosk/ui"
 )
 
@@ -59,8 +60,16 @@ func TestCertificatePrintedOnA4(t *testing.T) {
 	printer.OutOfPaperAfter(-1)
 	printer.LoadPaper(t, 250)
 	atB := newCertificatePrinter(b.s, a4, log)
-	if out, err := atB.PrintCertificate(ctx, code, testIDNumber(t, 42)); out != ui.CertOffline {
-		t.Errorf("another resident's reprint: %s (%v); want nothing found", out, err)
+	// Another resident's card and a code nobody submitted read alike: nothing found.
+	if out, err := atB.PrintCertificate(ctx, code, testIDNumber(t, 42)); out != ui.CertUnknown {
+		t.Errorf("another resident's reprint: %s (%v); want %s", out, err, ui.CertUnknown)
+	}
+	unused, err := tracking.New(code[:4], 99999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := atB.PrintCertificate(ctx, unused, id); out != ui.CertUnknown {
+		t.Errorf("a code nobody submitted: %s (%v); want %s", out, err, ui.CertUnknown)
 	}
 	if out, err := atB.PrintCertificate(ctx, code, id); out != ui.CertPrinted {
 		t.Fatalf("reprint at B: %s (%v)", out, err)
@@ -100,6 +109,13 @@ func TestCertificatePrintedOnA4(t *testing.T) {
 	}
 	if out, err := atA.PrintCertificate(ctx, later, id); out != ui.CertLater {
 		t.Errorf("an item issued later: %s (%v)", out, err)
+	}
+	plain, err := a.Enqueue(ctx, draft("hpf-withdraw-rent", resident("测试甲", id), map[string]string{"monthly_rent": "2500"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := atA.PrintCertificate(ctx, plain, id); out != ui.CertNone {
+		t.Errorf("an item that issues no document: %s (%v); want %s", out, err, ui.CertNone)
 	}
 	none := newCertificatePrinter(a.s, nil, log)
 	if out, _ := none.PrintCertificate(ctx, code, id); out != ui.CertNoPrinter {
