@@ -51,11 +51,10 @@ func devBench(t *testing.T) (reader, prn, silent string) {
 	return rs.Path(), pp.Path(), quiet.Path()
 }
 
-func TestDevicesScanFindsReaderAndPrinter(t *testing.T) {
-	reader, prn, silent := devBench(t)
-	missing := filepath.Join(t.TempDir(), "ttyUSB7")
-	code, stdout, stderr := scnRun(t, "devices", "scan", "--ports", strings.Join([]string{reader, prn, silent, missing}, ","),
-		"--json", "--timeout", "700ms")
+// scanFound runs `kioskctl devices scan ARGS --json` and returns what it found, also by path.
+func scanFound(t *testing.T, args ...string) ([]devices.Found, map[string]devices.Found) {
+	t.Helper()
+	code, stdout, stderr := scnRun(t, append(append([]string{"devices", "scan"}, args...), "--json")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -67,6 +66,33 @@ func TestDevicesScanFindsReaderAndPrinter(t *testing.T) {
 	for _, f := range found {
 		by[f.Path] = f
 	}
+	return found, by
+}
+
+// holdKioskLock takes the data directory's lock as a running kiosk does, until the test
+// ends, and writes pid into it unless pid is "".
+func holdKioskLock(t *testing.T, dataDir, pid string) {
+	t.Helper()
+	lock, err := os.OpenFile(filepath.Join(dataDir, "kiosk.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Close() })
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if pid == "" {
+		return
+	}
+	if _, err := lock.WriteString(pid + "\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDevicesScanFindsReaderAndPrinter(t *testing.T) {
+	reader, prn, silent := devBench(t)
+	missing := filepath.Join(t.TempDir(), "ttyUSB7")
+	found, by := scanFound(t, "--ports", strings.Join([]string{reader, prn, silent, missing}, ","), "--timeout", "700ms")
 	if f := by[reader]; f.Kind != "idcard" || f.Baud != 115200 || !strings.HasPrefix(f.Description, "SAM ok") {
 		t.Errorf("reader: %+v", f)
 	}
@@ -146,18 +172,7 @@ func TestDevicesScanFindsTheConfiguredSimulators(t *testing.T) {
 	}
 	scan := func() map[string]devices.Found {
 		t.Helper()
-		code, stdout, stderr := scnRun(t, "devices", "scan", "--config", cfgFile, "--no-usb", "--json", "--timeout", "500ms")
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr)
-		}
-		var found []devices.Found
-		if err := json.Unmarshal([]byte(stdout), &found); err != nil {
-			t.Fatalf("%v in %q", err, stdout)
-		}
-		by := map[string]devices.Found{}
-		for _, f := range found {
-			by[f.Path] = f
-		}
+		_, by := scanFound(t, "--config", cfgFile, "--no-usb", "--timeout", "500ms")
 		return by
 	}
 
@@ -170,17 +185,7 @@ func TestDevicesScanFindsTheConfiguredSimulators(t *testing.T) {
 	}
 
 	// A kiosk runs on the data directory: it holds the lock and wrote its process id.
-	lock, err := os.OpenFile(filepath.Join(cfg.DataDir, "kiosk.lock"), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lock.WriteString("4242\n"); err != nil {
-		t.Fatal(err)
-	}
+	holdKioskLock(t, cfg.DataDir, "4242")
 	by = scan()
 	for _, p := range []string{reader, prn} {
 		f := by[p]
@@ -211,19 +216,7 @@ func TestDevicesScanBesideTheSimulatedKiosk(t *testing.T) {
 	}
 	scan := func() map[string]devices.Found {
 		t.Helper()
-		code, stdout, stderr := scnRun(t, "devices", "scan", "--config", "", "--data", data, "--ports", reader+","+prn,
-			"--no-usb", "--json", "--timeout", "500ms")
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr)
-		}
-		var found []devices.Found
-		if err := json.Unmarshal([]byte(stdout), &found); err != nil {
-			t.Fatalf("%v in %q", err, stdout)
-		}
-		by := map[string]devices.Found{}
-		for _, f := range found {
-			by[f.Path] = f
-		}
+		_, by := scanFound(t, "--config", "", "--data", data, "--ports", reader+","+prn, "--no-usb", "--timeout", "500ms")
 		return by
 	}
 	// The kiosk has stopped (no lock held): the list is old news, the ports are probed.
@@ -231,14 +224,7 @@ func TestDevicesScanBesideTheSimulatedKiosk(t *testing.T) {
 		t.Errorf("reader with no kiosk running: %+v", f)
 	}
 
-	lock, err := os.OpenFile(filepath.Join(data, "kiosk.lock"), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		t.Fatal(err)
-	}
+	holdKioskLock(t, data, "")
 	by := scan()
 	for _, d := range held {
 		f := by[d.Path+d.Address]

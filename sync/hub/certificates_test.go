@@ -27,6 +27,18 @@ func ssRecord(t *testing.T, tk *termKey) *protocol.Submit {
 	return s
 }
 
+// certHub starts a hub on the shipped catalog, whose items issue the certificates, with
+// one terminal enrolled and connected.
+func certHub(t *testing.T, opt Options) (*testHub, *termKey, *rawTerm) {
+	t.Helper()
+	th := startHub(t, opt)
+	if _, err := th.SetCatalog("", assets.DefaultCatalog()); err != nil {
+		t.Fatal(err)
+	}
+	tk := th.enroll(t)
+	return th, tk, th.connect(t, tk)
+}
+
 func getVerify(t *testing.T, th *testHub, code, accept string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, th.url("/verify/"+code), nil)
@@ -47,12 +59,7 @@ func getVerify(t *testing.T, th *testHub, code, accept string) (int, string) {
 // asking again gives the same document; GET /verify/CODE confirms it with the masked
 // name only, also when typed in lower case without dashes; an unknown code is not genuine.
 func TestCertificateIssuedAndVerified(t *testing.T) {
-	th := startHub(t, Options{PublicURL: "https://hub.example.test/"})
-	if _, err := th.SetCatalog("", assets.DefaultCatalog()); err != nil {
-		t.Fatal(err)
-	}
-	tk := th.enroll(t)
-	r := th.connect(t, tk)
+	th, tk, r := certHub(t, Options{PublicURL: "https://hub.example.test/"})
 	sub := ssRecord(t, tk)
 	r.upload(sub, nil)
 
@@ -110,12 +117,7 @@ func TestCertificateIssuedAndVerified(t *testing.T) {
 // tracking code and the applicant's ID hash; with another resident's hash, or with the
 // code of an unknown submission, it gets not_found alike.
 func TestCertificateReprintAnywhere(t *testing.T) {
-	th := startHub(t, Options{})
-	if _, err := th.SetCatalog("", assets.DefaultCatalog()); err != nil {
-		t.Fatal(err)
-	}
-	tk := th.enroll(t)
-	r := th.connect(t, tk)
+	th, tk, r := certHub(t, Options{})
 	sub := ssRecord(t, tk)
 	r.upload(sub, nil)
 	r.send(&protocol.CertificateQuery{ID: "rq-1", SubmissionID: sub.ID})
@@ -160,12 +162,7 @@ func (failingIssuer) Issue(context.Context, IssueRequest) (*IssuedDocument, erro
 // receipt then says when and where), an item that issues none answers none, and a
 // platform that fails answers try_later without storing anything.
 func TestCertificateNotAtOnce(t *testing.T) {
-	th := startHub(t, Options{})
-	if _, err := th.SetCatalog("", assets.DefaultCatalog()); err != nil {
-		t.Fatal(err)
-	}
-	tk := th.enroll(t)
-	r := th.connect(t, tk)
+	_, tk, r := certHub(t, Options{})
 	hukou := synthetic(t, tk)
 	hukou.Item = "hukou-cert"
 	r.upload(hukou, nil)
@@ -180,12 +177,7 @@ func TestCertificateNotAtOnce(t *testing.T) {
 		t.Errorf("certificate %+v; want none", c)
 	}
 
-	down := startHub(t, Options{Certificates: failingIssuer{}})
-	if _, err := down.SetCatalog("", assets.DefaultCatalog()); err != nil {
-		t.Fatal(err)
-	}
-	dk := down.enroll(t)
-	dr := down.connect(t, dk)
+	down, dk, dr := certHub(t, Options{Certificates: failingIssuer{}})
 	sub := ssRecord(t, dk)
 	dr.upload(sub, nil)
 	dr.send(&protocol.CertificateQuery{ID: "rq-3", SubmissionID: sub.ID})
