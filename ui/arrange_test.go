@@ -90,6 +90,9 @@ func TestAppointmentBookedUntilFull(t *testing.T) {
 	if p := k.Printer.Printed(); len(p) != 1 || !strings.Contains(p[0], "2026-03-19") || !strings.Contains(p[0], "到窗口领取") {
 		t.Errorf("the receipt does not carry the appointment and the delivery:\n%s", strings.Join(p, "\n"))
 	}
+	if !k.Appointments.Confirmed(subs[0].ID) {
+		t.Error("the receipt names an appointment the platform only holds for a while (never confirmed)")
+	}
 	k.Tap("receipt.done")
 	k.Tap("rate.skip")
 	k.WaitScreen("thanks")
@@ -114,6 +117,28 @@ func TestAppointmentBookedUntilFull(t *testing.T) {
 	toArrange(t, k)
 	if o := k.App.Element(thursdayAM); o == nil || !o.(*touch.Button).Disabled() || !k.Shows("上午 已满") {
 		t.Fatalf("a full slot is offered; texts %q", strings.Join(k.Texts(), " | "))
+	}
+}
+
+// The platform gave the held place away before the resident submitted (the hold ran
+// out): neither the submission nor the receipt names an appointment that is not kept.
+func TestAppointmentHoldLostBeforeSubmit(t *testing.T) {
+	k := startArrange(t, uitest.Options{})
+	toArrange(t, k)
+	k.Tap(thursdayAM)
+	k.Loop.WaitFor(t, "booked", func() bool { _, ok := k.App.Session().Booking(); return ok })
+	k.Tap("arrange.next")
+	k.WaitScreen("review")
+	k.Appointments.LoseHold(k.App.Session().SubmissionID())
+	k.Tap("review.confirm")
+	k.WaitScreen("receipt")
+	subs := k.Submitter.Submissions()
+	if len(subs) != 1 || subs[0].Booking != nil {
+		t.Fatalf("submission %+v; want no booking", subs)
+	}
+	p := k.Printer.Printed()
+	if len(p) != 1 || strings.Contains(p[0], "2026-03-19") || !strings.Contains(p[0], "尚未预约") {
+		t.Errorf("the receipt names a lost appointment:\n%s", strings.Join(p, "\n"))
 	}
 }
 

@@ -273,6 +273,9 @@ type Appointments interface {
 	Slots(ctx context.Context, item string) ([]booking.Free, string, error)
 	// Book takes a place for the submission bookingID.
 	Book(ctx context.Context, bookingID, item string, slot booking.Slot) (booking.Booking, error)
+	// ConfirmBooking keeps the place booked for bookingID for good (the resident
+	// submits); until then the platform only holds it for a while.
+	ConfirmBooking(ctx context.Context, bookingID string) (booking.Booking, error)
 	// CancelBooking gives back the place this kiosk booked for bookingID.
 	CancelBooking(ctx context.Context, bookingID string) (booking.Booking, error)
 	// CancelByTrackingCode gives back the place booked for a submission made anywhere.

@@ -66,10 +66,27 @@ func (a *App) newSubmittingScreen() screen {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		// The platform only holds a booked place for a while (a kiosk that dies
+		// mid-visit never gives it back): keep it for good before the submission and
+		// the receipt name it. A place that cannot be kept is left out of both, so a
+		// receipt never shows an appointment the platform may give away.
+		lost := ""
+		if b := draft.Booking; b != nil && a.deps.Appointments != nil {
+			ctx, cancel := context.WithTimeout(a.ctx, bookingWait)
+			if _, err := a.deps.Appointments.ConfirmBooking(ctx, b.ID); err != nil {
+				a.log.Warn("booking not confirmed; the receipt leaves it out", "booking", b.ID, "err", err)
+				lost, draft.Booking = b.ID, nil
+			}
+			cancel()
+		}
 		// Not the screen's context: a submission under way is finished even if the
 		// screen changes, so it is never half stored.
 		code, err := a.deps.Submitter.Enqueue(a.ctx, draft)
 		a.do(func() {
+			if lost != "" {
+				a.sess.DropBooking()
+				a.cancelBooking(lost) // if the hold is still there, free it now
+			}
 			if err != nil {
 				a.log.Warn("submission not stored", "err", err)
 				a.run("submit failed", func() error { return a.sess.SubmitFailed(err) })

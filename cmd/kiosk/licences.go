@@ -51,6 +51,14 @@ func (p appointments) Book(ctx context.Context, id, item string, slot booking.Sl
 	return c.Book(ctx, id, item, slot)
 }
 
+func (p appointments) ConfirmBooking(ctx context.Context, id string) (booking.Booking, error) {
+	c, err := p.c()
+	if err != nil {
+		return booking.Booking{}, err
+	}
+	return c.ConfirmBooking(ctx, id)
+}
+
 func (p appointments) CancelBooking(ctx context.Context, id string) (booking.Booking, error) {
 	c, err := p.c()
 	if err != nil {

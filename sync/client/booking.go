@@ -78,6 +78,27 @@ func (c *Client) Book(ctx context.Context, bookingID, item string, slot booking.
 	return booking.Booking{ID: b.BookingID, Item: b.Item, Slot: s, Hall: b.Hall}, nil
 }
 
+// ConfirmBooking keeps the place this terminal booked for bookingID for good: the
+// resident submitted. Until then the hub only holds it for a while. ErrNoBooking
+// (wrapped) when the hold ran out and the place was given back.
+func (c *Client) ConfirmBooking(ctx context.Context, bookingID string) (booking.Booking, error) {
+	a, err := c.request(ctx, func(id string, _ []byte) (protocol.Message, error) {
+		return &protocol.ConfirmBooking{ID: id, BookingID: bookingID}, nil
+	})
+	if err != nil {
+		return booking.Booking{}, fmt.Errorf("client: confirm booking: %w", bookingError(err))
+	}
+	b, ok := a.(*protocol.Booked)
+	if !ok {
+		return booking.Booking{}, fmt.Errorf("%w: confirm answered with %s", ErrQueryRefused, a.MessageType())
+	}
+	s, err := booking.Parse(b.Slot)
+	if err != nil {
+		return booking.Booking{}, fmt.Errorf("%w: %w", ErrQueryRefused, err)
+	}
+	return booking.Booking{ID: b.BookingID, Item: b.Item, Slot: s, Hall: b.Hall}, nil
+}
+
 // CancelBooking gives back the place this terminal booked for bookingID.
 func (c *Client) CancelBooking(ctx context.Context, bookingID string) (booking.Booking, error) {
 	return c.cancel(ctx, &protocol.CancelBooking{BookingID: bookingID})

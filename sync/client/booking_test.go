@@ -134,3 +134,95 @@ func TestBookingOverTheHub(t *testing.T) {
 		t.Fatalf("offline calendar: %v, want ErrOffline", err)
 	}
 }
+
+// testClock is a hub clock the test moves on.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// A kiosk books the only place of a half-day and loses power before its resident
+// submits: it never gives the place back. The hub (real bbolt, restarted meanwhile)
+// holds the place only for a while; then the next resident gets it.
+func TestBookingHoldExpiresAfterPowerLoss(t *testing.T) {
+	clock := &testClock{now: thursday}
+	lh := startHub(t, hub.Options{Now: clock.Now,
+		Appointments: &hub.Appointments{Items: map[string]int{"driving-renew": 1}}})
+	ctx := context.Background()
+	friday := booking.Slot{Date: "2026-12-04", Half: booking.AM}
+
+	// Kiosk a books, then dies: its client stops without a word to the hub.
+	cr := lh.enroll(t)
+	opt := fast(cr, openQueue(t, cr))
+	a, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, kill := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.Run(actx)
+	}()
+	waitFor(t, 5*time.Second, "a online", a.Online)
+	if _, err := a.Book(ctx, "sub-lost", "driving-renew", friday); err != nil {
+		t.Fatal(err)
+	}
+	kill()
+	<-done
+
+	lh = lh.restart(t)
+	b, _ := onlineClient(t, lh)
+	clock.advance(time.Minute)
+	if _, err := b.Book(ctx, "sub-b1", "driving-renew", friday); !errors.Is(err, booking.ErrFull) {
+		t.Fatalf("a minute after the power loss: %v, want the place still held (ErrFull)", err)
+	}
+	clock.advance(hub.DefaultBookingHold)
+	cal, _, err := b.Slots(ctx, "driving-renew")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range cal {
+		if f.Slot == friday && (f.Booked != 0 || !f.Bookable()) {
+			t.Fatalf("after the hold ran out the calendar says %+v; want the place free", f)
+		}
+	}
+	if _, err := b.Book(ctx, "sub-b1", "driving-renew", friday); err != nil {
+		t.Fatalf("after the hold ran out: %v, want the place given to the next resident", err)
+	}
+	// The lost kiosk comes back and tries to keep the place it held: gone.
+	if _, err := b.ConfirmBooking(ctx, "sub-lost"); !errors.Is(err, ErrNoBooking) {
+		t.Fatalf("confirming a freed hold: %v, want ErrNoBooking", err)
+	}
+
+	// b's resident submits: the booking is confirmed before the receipt prints it,
+	// and then it is never given back, however long the hub runs or restarts.
+	got, err := b.ConfirmBooking(ctx, "sub-b1")
+	if err != nil || got.Slot != friday || got.ID != "sub-b1" {
+		t.Fatalf("confirm: %+v %v", got, err)
+	}
+	if again, err := b.ConfirmBooking(ctx, "sub-b1"); err != nil || again != got {
+		t.Fatalf("confirming twice: %+v %v", again, err)
+	}
+	lh = lh.restart(t)
+	c, _ := onlineClient(t, lh)
+	clock.advance(20 * time.Hour) // Friday 06:00, the slot not begun yet
+	if _, err := c.Book(ctx, "sub-c1", "driving-renew", friday); !errors.Is(err, booking.ErrFull) {
+		t.Fatalf("a confirmed booking after 20 hours and a restart: %v, want the place still taken (ErrFull)", err)
+	}
+	if _, err := c.ConfirmBooking(ctx, "sub-b1"); !errors.Is(err, ErrNoBooking) {
+		t.Fatalf("another terminal confirming b's booking: %v, want ErrNoBooking", err)
+	}
+}

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -18,12 +19,19 @@ var ErrSlotFull = errors.New("hub: slot full")
 // bookingStorage is the bookings' part of storage.
 type bookingStorage interface {
 	// book stores the booking and takes a place in its slot, atomically, unless the slot
-	// holds capacity bookings already (ErrSlotFull). A booking whose id is stored
-	// already is returned as it is, with existed set, and takes no second place.
-	book(b *bookingRecord, capacity int) (out *bookingRecord, existed bool, err error)
+	// holds capacity bookings already (ErrSlotFull). Holds of the slot that ran out
+	// before now are deleted and their places freed first, in the same transaction. A
+	// booking whose id is stored already is returned as it is, with existed set, and
+	// takes no second place.
+	book(b *bookingRecord, capacity int, now time.Time) (out *bookingRecord, existed bool, err error)
 	// slotCounts returns the places taken in hall for item by slot key ("date/half"),
-	// for the given dates.
-	slotCounts(hall, item string, dates []string) (map[string]int, error)
+	// for the given dates; a hold that ran out before now takes none.
+	slotCounts(hall, item string, dates []string, now time.Time) (map[string]int, error)
+	// confirmBooking makes a held booking permanent: it no longer runs out. A hold that
+	// ran out but whose place nobody took yet is confirmed too (its place is still
+	// there); one that was freed is gone (ErrNotFound), as is a cancelled one. A
+	// confirmed booking is returned unchanged.
+	confirmBooking(id string) (*bookingRecord, error)
 	// bookingByID returns a booking, nil when there is none.
 	bookingByID(id string) (*bookingRecord, error)
 	// cancelBooking deletes a booking and frees its place, atomically, returning it
@@ -41,18 +49,56 @@ type bookingRecord struct {
 	Item       string    `json:"item"`
 	Slot       string    `json:"slot"` // "2006-01-02/am"
 	CreatedAt  time.Time `json:"created_at"`
+	// HeldUntil is when a booking whose submission has not been confirmed gives its
+	// place back; zero for a confirmed booking, which keeps it until cancelled.
+	HeldUntil time.Time `json:"held_until,omitzero"`
 }
 
 var (
 	bucketBookings   = []byte("bookings")    // booking id → bookingRecord
 	bucketSlotCounts = []byte("slot_counts") // hall \x00 item \x00 slot → big-endian uint32 places taken
+	// slot key \x00 booking id → big-endian unix nanoseconds the hold runs out: the
+	// held (unconfirmed) bookings of each slot, found by prefix.
+	bucketBookingHolds = []byte("booking_holds")
 )
+
+func holdKey(hall, item, slot, id string) []byte {
+	return []byte(hall + "\x00" + item + "\x00" + slot + "\x00" + id)
+}
+
+// addCount adds d to a slot's places taken.
+func addCount(cb *bolt.Bucket, k []byte, d int) error {
+	n := 0
+	if v := cb.Get(k); len(v) == 4 {
+		n = int(binary.BigEndian.Uint32(v))
+	}
+	if n += d; n <= 0 {
+		return cb.Delete(k)
+	}
+	return cb.Put(k, binary.BigEndian.AppendUint32(nil, uint32(n)))
+}
+
+// expiredHolds lists the ids of a slot's holds that ran out before now.
+func expiredHolds(hb *bolt.Bucket, slot []byte, now time.Time) []string {
+	if hb == nil {
+		return nil
+	}
+	var ids []string
+	prefix := append(append([]byte{}, slot...), 0)
+	c := hb.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(v) == 8 && !now.Before(time.Unix(0, int64(binary.BigEndian.Uint64(v)))) {
+			ids = append(ids, string(k[len(prefix):]))
+		}
+	}
+	return ids
+}
 
 func slotKey(hall, item, slot string) []byte {
 	return []byte(hall + "\x00" + item + "\x00" + slot)
 }
 
-func (s *store) book(rec *bookingRecord, capacity int) (*bookingRecord, bool, error) {
+func (s *store) book(rec *bookingRecord, capacity int, now time.Time) (*bookingRecord, bool, error) {
 	var out *bookingRecord
 	existed := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -64,6 +110,23 @@ func (s *store) book(rec *bookingRecord, capacity int) (*bookingRecord, bool, er
 		if err != nil {
 			return err
 		}
+		hb, err := tx.CreateBucketIfNotExists(bucketBookingHolds)
+		if err != nil {
+			return err
+		}
+		k := slotKey(rec.Hall, rec.Item, rec.Slot)
+		// Holds that ran out give their places back before anyone counts them.
+		for _, id := range expiredHolds(hb, k, now) {
+			if err := hb.Delete(holdKey(rec.Hall, rec.Item, rec.Slot, id)); err != nil {
+				return err
+			}
+			if err := bb.Delete([]byte(id)); err != nil {
+				return err
+			}
+			if err := addCount(cb, k, -1); err != nil {
+				return err
+			}
+		}
 		var prev bookingRecord
 		if ok, err := getJSON(bb, []byte(rec.ID), &prev); err != nil {
 			return err
@@ -71,7 +134,6 @@ func (s *store) book(rec *bookingRecord, capacity int) (*bookingRecord, bool, er
 			out, existed = &prev, true
 			return nil
 		}
-		k := slotKey(rec.Hall, rec.Item, rec.Slot)
 		n := 0
 		if v := cb.Get(k); len(v) == 4 {
 			n = int(binary.BigEndian.Uint32(v))
@@ -79,8 +141,14 @@ func (s *store) book(rec *bookingRecord, capacity int) (*bookingRecord, bool, er
 		if n >= capacity {
 			return ErrSlotFull
 		}
-		if err := cb.Put(k, binary.BigEndian.AppendUint32(nil, uint32(n+1))); err != nil {
+		if err := addCount(cb, k, 1); err != nil {
 			return err
+		}
+		if !rec.HeldUntil.IsZero() {
+			until := binary.BigEndian.AppendUint64(nil, uint64(rec.HeldUntil.UnixNano()))
+			if err := hb.Put(holdKey(rec.Hall, rec.Item, rec.Slot, rec.ID), until); err != nil {
+				return err
+			}
 		}
 		out = rec
 		return putJSON(bb, []byte(rec.ID), rec)
@@ -91,17 +159,21 @@ func (s *store) book(rec *bookingRecord, capacity int) (*bookingRecord, bool, er
 	return out, existed, nil
 }
 
-func (s *store) slotCounts(hall, item string, dates []string) (map[string]int, error) {
+func (s *store) slotCounts(hall, item string, dates []string, now time.Time) (map[string]int, error) {
 	out := map[string]int{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		cb := tx.Bucket(bucketSlotCounts)
 		if cb == nil {
 			return nil
 		}
+		hb := tx.Bucket(bucketBookingHolds)
 		for _, d := range dates {
 			for _, h := range []string{"am", "pm"} {
-				if v := cb.Get(slotKey(hall, item, d+"/"+h)); len(v) == 4 {
-					out[d+"/"+h] = int(binary.BigEndian.Uint32(v))
+				k := slotKey(hall, item, d+"/"+h)
+				if v := cb.Get(k); len(v) == 4 {
+					if n := int(binary.BigEndian.Uint32(v)) - len(expiredHolds(hb, k, now)); n > 0 {
+						out[d+"/"+h] = n
+					}
 				}
 			}
 		}
@@ -146,19 +218,46 @@ func (s *store) cancelBooking(id string) (*bookingRecord, error) {
 		if !ok {
 			return ErrNotFound
 		}
-		k := slotKey(r.Hall, r.Item, r.Slot)
-		if v := cb.Get(k); len(v) == 4 {
-			if n := binary.BigEndian.Uint32(v); n > 1 {
-				err = cb.Put(k, binary.BigEndian.AppendUint32(nil, n-1))
-			} else {
-				err = cb.Delete(k)
-			}
-			if err != nil {
+		if err := addCount(cb, slotKey(r.Hall, r.Item, r.Slot), -1); err != nil {
+			return err
+		}
+		if hb := tx.Bucket(bucketBookingHolds); hb != nil {
+			if err := hb.Delete(holdKey(r.Hall, r.Item, r.Slot, r.ID)); err != nil {
 				return err
 			}
 		}
 		out = &r
 		return bb.Delete([]byte(id))
+	})
+	return out, err
+}
+
+func (s *store) confirmBooking(id string) (*bookingRecord, error) {
+	var out *bookingRecord
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		bb := tx.Bucket(bucketBookings)
+		if bb == nil {
+			return ErrNotFound
+		}
+		var r bookingRecord
+		ok, err := getJSON(bb, []byte(id), &r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNotFound
+		}
+		out = &r
+		if r.HeldUntil.IsZero() {
+			return nil
+		}
+		r.HeldUntil = time.Time{}
+		if hb := tx.Bucket(bucketBookingHolds); hb != nil {
+			if err := hb.Delete(holdKey(r.Hall, r.Item, r.Slot, r.ID)); err != nil {
+				return err
+			}
+		}
+		return putJSON(bb, []byte(id), &r)
 	})
 	return out, err
 }

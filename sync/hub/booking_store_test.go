@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// storeNow is the clock of the storage booking tests.
+var storeNow = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+
 func bookingRec(id, slot string) *bookingRecord {
 	return &bookingRecord{ID: id, TerminalID: "t-1", Hall: "hall-a", Item: "driving-renew", Slot: slot,
 		CreatedAt: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
@@ -25,7 +28,7 @@ func TestStorageBookingNeverOverCapacity(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, existed, err := st.book(bookingRec(fmt.Sprintf("sub-%d", i), "2026-12-04/am"), capacity)
+				_, existed, err := st.book(bookingRec(fmt.Sprintf("sub-%d", i), "2026-12-04/am"), capacity, storeNow)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -42,13 +45,13 @@ func TestStorageBookingNeverOverCapacity(t *testing.T) {
 		if ok != capacity || full != bookers-capacity {
 			t.Fatalf("%d booked, %d refused full; want %d and %d", ok, full, capacity, bookers-capacity)
 		}
-		counts, err := st.slotCounts("hall-a", "driving-renew", []string{"2026-12-04", "2026-12-05"})
+		counts, err := st.slotCounts("hall-a", "driving-renew", []string{"2026-12-04", "2026-12-05"}, storeNow)
 		if err != nil || counts["2026-12-04/am"] != capacity || len(counts) != 1 {
 			t.Fatalf("counts %v %v", counts, err)
 		}
 		// Another item, hall or half-day is another slot.
 		other := bookingRec("sub-other", "2026-12-04/pm")
-		if _, _, err := st.book(other, capacity); err != nil {
+		if _, _, err := st.book(other, capacity, storeNow); err != nil {
 			t.Fatal(err)
 		}
 		// A repeat of a stored booking takes no second place, even in a full slot.
@@ -59,7 +62,7 @@ func TestStorageBookingNeverOverCapacity(t *testing.T) {
 				break
 			}
 		}
-		if got, existed, err := st.book(bookingRec(booked, "2026-12-04/am"), capacity); err != nil || !existed || got.ID != booked {
+		if got, existed, err := st.book(bookingRec(booked, "2026-12-04/am"), capacity, storeNow); err != nil || !existed || got.ID != booked {
 			t.Fatalf("repeat: %+v %v %v", got, existed, err)
 		}
 		if _, err := st.cancelBooking(booked); err != nil {
@@ -71,15 +74,121 @@ func TestStorageBookingNeverOverCapacity(t *testing.T) {
 		if b, err := st.bookingByID(booked); err != nil || b != nil {
 			t.Fatalf("cancelled booking still there: %+v %v", b, err)
 		}
-		if _, _, err := st.book(bookingRec("sub-late", "2026-12-04/am"), capacity); err != nil {
+		if _, _, err := st.book(bookingRec("sub-late", "2026-12-04/am"), capacity, storeNow); err != nil {
 			t.Fatalf("the freed place was not bookable: %v", err)
 		}
-		if _, _, err := st.book(bookingRec("sub-later", "2026-12-04/am"), capacity); !errors.Is(err, ErrSlotFull) {
+		if _, _, err := st.book(bookingRec("sub-later", "2026-12-04/am"), capacity, storeNow); !errors.Is(err, ErrSlotFull) {
 			t.Fatalf("booked beyond capacity after the cancel: %v", err)
 		}
-		counts, _ = st.slotCounts("hall-a", "driving-renew", []string{"2026-12-04"})
+		counts, _ = st.slotCounts("hall-a", "driving-renew", []string{"2026-12-04"}, storeNow)
 		if counts["2026-12-04/am"] != capacity || counts["2026-12-04/pm"] != 1 {
 			t.Fatalf("counts after cancel and rebook %v", counts)
+		}
+	})
+}
+
+// Held places run out on both stores: a hold past its time takes no place in the
+// counts, and the next booking of the slot frees it in its own transaction; a hold
+// confirmed in time (even past its time, while nobody took the place) is kept for good;
+// a freed hold cannot be confirmed; concurrent bookers never see a freed place twice.
+func TestStorageBookingHoldsRunOut(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		const slot = "2026-12-04/am"
+		held := func(id string, until time.Duration) *bookingRecord {
+			r := bookingRec(id, slot)
+			r.HeldUntil = storeNow.Add(until)
+			return r
+		}
+		count := func(now time.Time) int {
+			t.Helper()
+			c, err := st.slotCounts("hall-a", "driving-renew", []string{"2026-12-04"}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c[slot]
+		}
+		// Three places: a confirmed booking, a hold that is confirmed late, a hold
+		// that is lost (its kiosk lost power).
+		if _, _, err := st.book(bookingRec("sub-kept", slot), 3, storeNow); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"sub-late", "sub-lost"} {
+			if _, _, err := st.book(held(id, 15*time.Minute), 3, storeNow); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := st.book(held("sub-x", 15*time.Minute), 3, storeNow); !errors.Is(err, ErrSlotFull) {
+			t.Fatalf("a fourth place while held: %v, want ErrSlotFull", err)
+		}
+		if n := count(storeNow); n != 3 {
+			t.Fatalf("counted %d while held, want 3", n)
+		}
+		later := storeNow.Add(time.Hour)
+		if n := count(later); n != 1 {
+			t.Fatalf("counted %d after both holds ran out, want 1 (the confirmed one)", n)
+		}
+		// Nobody took sub-late's place yet: confirming it late keeps it.
+		got, err := st.confirmBooking("sub-late")
+		if err != nil || !got.HeldUntil.IsZero() || got.Slot != slot {
+			t.Fatalf("late confirm: %+v %v", got, err)
+		}
+		if again, err := st.confirmBooking("sub-late"); err != nil || again.ID != "sub-late" {
+			t.Fatalf("second confirm: %+v %v", again, err)
+		}
+		if b, err := st.bookingByID("sub-late"); err != nil || b == nil || !b.HeldUntil.IsZero() {
+			t.Fatalf("stored after confirm: %+v %v", b, err)
+		}
+		if n := count(later.Add(30 * 24 * time.Hour)); n != 2 {
+			t.Fatalf("counted %d a month later, want the 2 confirmed", n)
+		}
+		// Concurrent bookers an hour later: sub-lost's place is freed exactly once.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won := 0
+		for i := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := st.book(bookingRec(fmt.Sprintf("sub-next-%d", i), slot), 3, later)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won++
+				case !errors.Is(err, ErrSlotFull):
+					t.Errorf("booker %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if won != 1 {
+			t.Fatalf("%d bookers got the freed place, want 1", won)
+		}
+		if b, err := st.bookingByID("sub-lost"); err != nil || b != nil {
+			t.Fatalf("the lost hold is still stored: %+v %v", b, err)
+		}
+		if _, err := st.confirmBooking("sub-lost"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("confirming a freed hold: %v, want ErrNotFound", err)
+		}
+		if n := count(later); n != 3 {
+			t.Fatalf("counted %d, want 3", n)
+		}
+		// A confirmed booking is cancelled like any other, and frees its place.
+		if _, err := st.cancelBooking("sub-late"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(later); n != 2 {
+			t.Fatalf("counted %d after a cancel, want 2", n)
+		}
+		// A cancelled hold leaves no hold behind to free a second time.
+		if _, _, err := st.book(held("sub-h2", time.Minute), 3, later); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.cancelBooking("sub-h2"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(later.Add(time.Hour)); n != 2 {
+			t.Fatalf("counted %d after a cancelled hold's time, want 2", n)
 		}
 	})
 }

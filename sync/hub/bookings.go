@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/govkiosk/govkiosk/kiosk/booking"
 	"github.com/govkiosk/govkiosk/sync/protocol"
@@ -25,6 +26,16 @@ type Appointments struct {
 	Halls map[string]map[string]int `json:"halls,omitempty"`
 	// Rules are the hall's time zone and closed weekdays.
 	Rules booking.Rules `json:"-"`
+	// Hold is how long a booked place waits for the terminal to confirm it (the
+	// resident submitted) before it is given back; DefaultBookingHold when 0.
+	Hold time.Duration `json:"-"`
+}
+
+func (a *Appointments) hold() time.Duration {
+	if a.Hold > 0 {
+		return a.Hold
+	}
+	return DefaultBookingHold
 }
 
 func (a *Appointments) capacity(hall, item string) int {
@@ -103,7 +114,7 @@ func (c *conn) handleSlotsQuery(m *protocol.SlotsQuery) {
 	capacity := ap.capacity(hall, m.Item)
 	now := h.opt.Now()
 	dates := ap.Rules.Window(now)
-	counts, err := h.st.slotCounts(hall, m.Item, dates)
+	counts, err := h.st.slotCounts(hall, m.Item, dates, now)
 	if err != nil {
 		c.storageBusy(m.ID, err)
 		return
@@ -148,9 +159,12 @@ func (c *conn) handleBook(m *protocol.Book) {
 		c.reply(protocol.Errorf(code, m.ID, "%v", err))
 		return
 	}
+	now := h.opt.Now()
+	// The place is held until the terminal confirms it: a kiosk that dies mid-visit
+	// never gives it back, so the hold runs out on its own.
 	rec := &bookingRecord{ID: m.BookingID, TerminalID: c.term.rec.ID, Hall: hall, Item: m.Item, Slot: slot.String(),
-		CreatedAt: h.opt.Now().UTC()}
-	got, existed, err := h.st.book(rec, capacity)
+		CreatedAt: now.UTC(), HeldUntil: now.Add(ap.hold()).UTC()}
+	got, existed, err := h.st.book(rec, capacity, now)
 	switch {
 	case errors.Is(err, ErrSlotFull):
 		c.reply(protocol.Errorf(protocol.CodeSlotFull, m.ID, "every place of %s is taken", slot))
@@ -165,6 +179,35 @@ func (c *conn) handleBook(m *protocol.Book) {
 	}
 	c.log.Info("appointment booked", "booking", got.ID, "item", got.Item, "slot", got.Slot, "repeat", existed)
 	c.sendMsg(&protocol.Booked{ID: m.ID, BookingID: got.ID, Item: got.Item, Slot: got.Slot, Hall: got.Hall})
+}
+
+// handleConfirmBooking keeps a place this terminal booked for good: its resident
+// submitted, and the receipt is about to print the appointment.
+func (c *conn) handleConfirmBooking(m *protocol.ConfirmBooking) {
+	h := c.h
+	if !c.admitBooking(m.ID) {
+		return
+	}
+	b, err := h.st.bookingByID(m.BookingID)
+	if err != nil {
+		c.storageBusy(m.ID, err)
+		return
+	}
+	if b == nil || b.TerminalID != c.term.rec.ID {
+		c.reply(protocol.Errorf(protocol.CodeNotFound, m.ID, "no such appointment; the place was given back"))
+		return
+	}
+	b, err = h.st.confirmBooking(m.BookingID)
+	if errors.Is(err, ErrNotFound) {
+		c.reply(protocol.Errorf(protocol.CodeNotFound, m.ID, "no such appointment; the place was given back"))
+		return
+	}
+	if err != nil {
+		c.storageBusy(m.ID, err)
+		return
+	}
+	c.log.Info("appointment confirmed", "booking", b.ID, "item", b.Item, "slot", b.Slot)
+	c.sendMsg(&protocol.Booked{ID: m.ID, BookingID: b.ID, Item: b.Item, Slot: b.Slot, Hall: b.Hall})
 }
 
 func (c *conn) handleCancelBooking(m *protocol.CancelBooking) {
@@ -211,3 +254,7 @@ func (c *conn) handleCancelBooking(m *protocol.CancelBooking) {
 	c.log.Info("appointment cancelled", "booking", b.ID, "item", b.Item, "slot", b.Slot)
 	c.sendMsg(&protocol.BookingCancelled{ID: m.ID, BookingID: b.ID, Item: b.Item, Slot: b.Slot})
 }
+
+// DefaultBookingHold is how long a place booked for a visit is held for its
+// submission when Appointments.Hold is not set.
+const DefaultBookingHold = 15 * time.Minute

@@ -436,6 +436,8 @@ func (c *conn) dispatch(m protocol.Message) {
 		c.handleSlotsQuery(m)
 	case *protocol.Book:
 		c.handleBook(m)
+	case *protocol.ConfirmBooking:
+		c.handleConfirmBooking(m)
 	case *protocol.CancelBooking:
 		c.handleCancelBooking(m)
 	case *protocol.Error:

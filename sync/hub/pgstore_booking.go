@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
 // Bookings in PostgreSQL (migrations/0007_bookings.sql).
 
-func (s *pgStore) book(rec *bookingRecord, capacity int) (*bookingRecord, bool, error) {
+func (s *pgStore) book(rec *bookingRecord, capacity int, now time.Time) (*bookingRecord, bool, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	raw, err := json.Marshal(rec)
@@ -31,8 +32,22 @@ func (s *pgStore) book(rec *bookingRecord, capacity int) (*bookingRecord, bool, 
 			rec.Hall, rec.Item, rec.Slot).Scan(&taken); err != nil {
 			return err
 		}
+		// Holds that ran out give their places back before anyone counts them; the slot's
+		// row lock keeps every booker of the slot waiting meanwhile.
+		tag, err := tx.Exec(ctx, `DELETE FROM bookings WHERE `+heldInSlot+` AND `+heldOut+`($4)`,
+			rec.Hall, rec.Item, rec.Slot, now)
+		if err != nil {
+			return err
+		}
+		if n := int(tag.RowsAffected()); n > 0 {
+			taken = max(taken-n, 0)
+			if _, err := tx.Exec(ctx, `UPDATE slot_counts SET taken = $4 WHERE hall = $1 AND item = $2 AND slot = $3`,
+				rec.Hall, rec.Item, rec.Slot, taken); err != nil {
+				return err
+			}
+		}
 		var prev []byte
-		err := tx.QueryRow(ctx, "SELECT rec FROM bookings WHERE id = $1", rec.ID).Scan(&prev)
+		err = tx.QueryRow(ctx, "SELECT rec FROM bookings WHERE id = $1", rec.ID).Scan(&prev)
 		if err == nil {
 			var p bookingRecord
 			if err := json.Unmarshal(prev, &p); err != nil {
@@ -47,7 +62,7 @@ func (s *pgStore) book(rec *bookingRecord, capacity int) (*bookingRecord, bool, 
 		if taken >= capacity {
 			return ErrSlotFull
 		}
-		tag, err := tx.Exec(ctx, "INSERT INTO bookings (id, rec) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", rec.ID, raw)
+		tag, err = tx.Exec(ctx, "INSERT INTO bookings (id, rec) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", rec.ID, raw)
 		if err != nil {
 			return err
 		}
@@ -76,15 +91,26 @@ func (s *pgStore) book(rec *bookingRecord, capacity int) (*bookingRecord, bool, 
 	return out, existed, nil
 }
 
-func (s *pgStore) slotCounts(hall, item string, dates []string) (map[string]int, error) {
+// The held bookings of one slot ($1 hall, $2 item, $3 slot), and whether a hold ran
+// out by a time: a booking's held_until is in its record, absent once confirmed.
+const (
+	heldInSlot = `rec->>'hall' = $1 AND rec->>'item' = $2 AND rec->>'slot' = $3 AND rec ? 'held_until'`
+	heldOut    = `(rec->>'held_until')::timestamptz <= `
+)
+
+func (s *pgStore) slotCounts(hall, item string, dates []string, now time.Time) (map[string]int, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	keys := make([]string, 0, 2*len(dates))
 	for _, d := range dates {
 		keys = append(keys, d+"/am", d+"/pm")
 	}
-	rows, err := s.pool.Query(ctx, `SELECT slot, taken FROM slot_counts WHERE hall = $1 AND item = $2 AND slot = ANY($3)`,
-		hall, item, keys)
+	// Places taken, less the holds that ran out and are not yet swept.
+	rows, err := s.pool.Query(ctx, `SELECT c.slot, c.taken - (SELECT count(*) FROM bookings
+			WHERE rec->>'hall' = c.hall AND rec->>'item' = c.item AND rec->>'slot' = c.slot AND rec ? 'held_until'
+			AND (rec->>'held_until')::timestamptz <= $4)
+		FROM slot_counts c WHERE c.hall = $1 AND c.item = $2 AND c.slot = ANY($3)`,
+		hall, item, keys, now)
 	if err != nil {
 		return nil, err
 	}
@@ -146,4 +172,24 @@ func (s *pgStore) cancelBooking(id string) (*bookingRecord, error) {
 		return nil
 	})
 	return out, err
+}
+
+func (s *pgStore) confirmBooking(id string) (*bookingRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	// One statement: the hold is dropped from the record if it is still there; a freed
+	// hold's row is gone, so nothing is confirmed.
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `UPDATE bookings SET rec = rec - 'held_until' WHERE id = $1 RETURNING rec`, id).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r bookingRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("hub: corrupt booking %q: %w", id, err)
+	}
+	return &r, nil
 }

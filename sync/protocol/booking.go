@@ -11,6 +11,7 @@ const (
 	TypeSlots            Type = "slots"             // hub: free places per slot
 	TypeBook             Type = "book"              // terminal: take a place
 	TypeBooked           Type = "booked"            // hub: the place is yours
+	TypeConfirmBooking   Type = "confirm_booking"   // terminal: the resident submitted; keep the place
 	TypeCancelBooking    Type = "cancel_booking"    // terminal: give a place back
 	TypeBookingCancelled Type = "booking_cancelled" // hub: the place is free again
 )
@@ -34,6 +35,7 @@ func init() {
 	registry[TypeSlots] = entry{Hub, func() Message { return new(Slots) }}
 	registry[TypeBook] = entry{Terminal, func() Message { return new(Book) }}
 	registry[TypeBooked] = entry{Hub, func() Message { return new(Booked) }}
+	registry[TypeConfirmBooking] = entry{Terminal, func() Message { return new(ConfirmBooking) }}
 	registry[TypeCancelBooking] = entry{Terminal, func() Message { return new(CancelBooking) }}
 	registry[TypeBookingCancelled] = entry{Hub, func() Message { return new(BookingCancelled) }}
 }
@@ -79,6 +81,15 @@ type Booked struct {
 	Hall      string `json:"hall,omitempty"`
 }
 
+// ConfirmBooking keeps a booked place for good. A place a Book took is only held for a
+// while (a kiosk that loses power mid-visit never gives it back); the terminal confirms
+// it once the resident submits, before the receipt prints it. The hub answers Booked,
+// or not_found when the hold ran out and the place went to someone else.
+type ConfirmBooking struct {
+	ID        string `json:"id"`
+	BookingID string `json:"booking_id"`
+}
+
 // CancelBooking gives a place back, by exactly one of BookingID (the terminal that
 // booked, before the submission left) or TrackingCode (any terminal, later).
 type CancelBooking struct {
@@ -106,6 +117,9 @@ func (*Book) MessageType() Type { return TypeBook }
 
 // MessageType implements Message.
 func (*Booked) MessageType() Type { return TypeBooked }
+
+// MessageType implements Message.
+func (*ConfirmBooking) MessageType() Type { return TypeConfirmBooking }
 
 // MessageType implements Message.
 func (*CancelBooking) MessageType() Type { return TypeCancelBooking }
@@ -207,6 +221,14 @@ func (m *Book) Validate() error {
 // Validate implements Message.
 func (m *Booked) Validate() error {
 	return checkPlace(TypeBooked, m.ID, m.BookingID, m.Item, m.Slot, m.Hall)
+}
+
+// Validate implements Message.
+func (m *ConfirmBooking) Validate() error {
+	if err := checkID(TypeConfirmBooking, "id", m.ID); err != nil {
+		return err
+	}
+	return checkID(TypeConfirmBooking, "booking_id", m.BookingID)
 }
 
 // Validate implements Message.

@@ -51,7 +51,8 @@ func samples() map[string]Message {
 		"book": &Book{ID: "b-1", BookingID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", Item: "driving-renew", Slot: "2025-03-17/am"},
 		"booked": &Booked{ID: "b-1", BookingID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", Item: "driving-renew", Slot: "2025-03-17/am",
 			Hall: "示范区政务服务中心"},
-		"cancel_booking": &CancelBooking{ID: "c-1", TrackingCode: "K7Q2-00042-X"},
+		"confirm_booking": &ConfirmBooking{ID: "f-1", BookingID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c"},
+		"cancel_booking":  &CancelBooking{ID: "c-1", TrackingCode: "K7Q2-00042-X"},
 		"booking_cancelled": &BookingCancelled{ID: "c-1", BookingID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c", Item: "driving-renew",
 			Slot: "2025-03-17/am"},
 		"certificate_query":    &CertificateQuery{ID: "rq-1", SubmissionID: "0b9e6c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c"},
@@ -187,6 +188,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"licence without ref", `{"type":"licences","body":{"id":"l","items":[{"type":"household_register","ref":""}]}}`, Hub, ErrInvalidField},
 		{"book without slot", `{"type":"book","body":{"id":"b","booking_id":"s-1","item":"x"}}`, Terminal, ErrMissingField},
 		{"book an evening", `{"type":"book","body":{"id":"b","booking_id":"s-1","item":"x","slot":"2025-03-17/ev"}}`, Terminal, ErrInvalidField},
+		{"confirm without booking id", `{"type":"confirm_booking","body":{"id":"f"}}`, Terminal, ErrMissingField},
 		{"cancel by both", `{"type":"cancel_booking","body":{"id":"c","booking_id":"s-1","tracking_code":"K7Q2-1-X"}}`, Terminal, ErrInvalidField},
 		{"catalog without payload", `{"type":"catalog","body":{"version":"c-1"}}`, Hub, ErrMissingField},
 	}

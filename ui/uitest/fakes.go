@@ -637,12 +637,13 @@ type Appointments struct {
 	now     func() time.Time
 	Places  int
 	taken   map[string][]string // slot → booking ids
+	kept    map[string]bool     // confirmed booking ids
 	offline bool
 }
 
 // NewAppointments returns a calendar with places per half-day, on the given clock.
 func NewAppointments(now func() time.Time, places int) *Appointments {
-	return &Appointments{now: now, Places: places, taken: map[string][]string{}}
+	return &Appointments{now: now, Places: places, taken: map[string][]string{}, kept: map[string]bool{}}
 }
 
 // SetOffline makes every call fail as if the platform could not be reached.
@@ -700,6 +701,42 @@ func (p *Appointments) Book(ctx context.Context, id, item string, slot booking.S
 	}
 	p.taken[k] = append(p.taken[k], id)
 	return booking.Booking{ID: id, Item: item, Slot: slot}, nil
+}
+
+// Confirmed reports whether a booking was confirmed (kept for good).
+func (p *Appointments) Confirmed(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.kept[id]
+}
+
+// LoseHold gives a booked place away as the platform does when its hold runs out
+// before the kiosk confirms it.
+func (p *Appointments) LoseHold(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, ids := range p.taken {
+		if i := slices.Index(ids, id); i >= 0 && !p.kept[id] {
+			p.taken[k] = slices.Delete(ids, i, i+1)
+		}
+	}
+}
+
+// ConfirmBooking keeps a held place for good; a place given away is gone.
+func (p *Appointments) ConfirmBooking(ctx context.Context, id string) (booking.Booking, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.offline {
+		return booking.Booking{}, errFakeOffline
+	}
+	for k, ids := range p.taken {
+		if slices.Contains(ids, id) {
+			p.kept[id] = true
+			s, _ := booking.Parse(k)
+			return booking.Booking{ID: id, Slot: s}, nil
+		}
+	}
+	return booking.Booking{}, errors.New("uitest: no such booking")
 }
 
 // CancelBooking gives a place back.
