@@ -296,3 +296,22 @@ func (h *Hub) serveAckAlert(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, a)
 }
+
+// PruneAlerts deletes the alerts cleared and acknowledged longer than
+// Options.AlertRetention ago, and the health events older than that, so the console's
+// records do not grow forever. It returns how many alerts and events it removed.
+func (h *Hub) PruneAlerts() (alerts, events int) {
+	cutoff := h.opt.Now().Add(-h.opt.AlertRetention)
+	alerts, err := h.st.pruneAlerts(cutoff)
+	if err != nil {
+		h.log.Warn("prune alerts", "err", err)
+	}
+	events, err = h.st.pruneHealthEvents(cutoff)
+	if err != nil {
+		h.log.Warn("prune health events", "err", err)
+	}
+	if alerts+events > 0 {
+		h.log.Info("pruned old alerts and health events", "alerts", alerts, "events", events, "before", cutoff)
+	}
+	return alerts, events
+}

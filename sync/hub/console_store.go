@@ -32,6 +32,11 @@ type consoleStorage interface {
 	putAlert(a *alertRecord) error
 	// alerts returns every stored alert, newest raised first.
 	alerts() ([]*alertRecord, error)
+	// pruneAlerts deletes the alerts that were both cleared and acknowledged before
+	// cutoff and returns how many. Active or unacknowledged alerts are kept, however old.
+	pruneAlerts(cutoff time.Time) (int, error)
+	// pruneHealthEvents deletes the health events from before cutoff and returns how many.
+	pruneHealthEvents(cutoff time.Time) (int, error)
 
 	// ratingsBetween returns the ratings created in [from, to), oldest first.
 	ratingsBetween(from, to time.Time) ([]*ratingRecord, error)
@@ -233,6 +238,77 @@ func (s *store) alerts() ([]*alertRecord, error) {
 	})
 	sortAlerts(out)
 	return out, err
+}
+
+// prunable reports whether an alert is over: cleared and acknowledged, both before cutoff.
+func (a *alertRecord) prunable(cutoff time.Time) bool {
+	return !a.Cleared.IsZero() && a.AckedBy != "" && a.Cleared.Before(cutoff) && a.AckedAt.Before(cutoff)
+}
+
+func (s *store) pruneAlerts(cutoff time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := consoleBucket(tx, bucketAlerts)
+		if err != nil {
+			return err
+		}
+		var drop [][]byte
+		err = b.ForEach(func(k, v []byte) error {
+			var a alertRecord
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("hub: corrupt alert %q: %w", k, err)
+			}
+			if a.prunable(cutoff) {
+				drop = append(drop, slices.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range drop {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(drop)
+		return nil
+	})
+	return n, err
+}
+
+func (s *store) pruneHealthEvents(cutoff time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := consoleBucket(tx, bucketHealthEvents)
+		if err != nil {
+			return err
+		}
+		var drop [][]byte
+		err = b.ForEach(func(k, v []byte) error {
+			var e struct {
+				At time.Time `json:"at"`
+			}
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("hub: corrupt health event: %w", err)
+			}
+			if e.At.Before(cutoff) {
+				drop = append(drop, slices.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range drop {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(drop)
+		return nil
+	})
+	return n, err
 }
 
 func sortAlerts(as []*alertRecord) {

@@ -758,3 +758,81 @@ func TestPoorRatingCaseAfterCrash(t *testing.T) {
 		t.Errorf("cases after the repeat: %+v", cs)
 	}
 }
+
+// TestAlertsPrunedAfterRetention: with a moved clock, an alert cleared and acknowledged
+// longer than the retention ago is pruned with the old health events; an alert still
+// active, and one cleared but never acknowledged, stay however old; a recent one stays.
+func TestAlertsPrunedAfterRetention(t *testing.T) {
+	clock := newTestClock()
+	th, secrets := opHub(t, Options{Now: clock.Now, AlertRetention: 30 * 24 * time.Hour})
+	op := basic("op-operator", secrets[RoleOperator])
+	tk := th.enroll(t)
+	rt := th.connect(t, tk)
+	scanner := protocol.DeviceStatus{Device: "scanner", Kind: "scanner", State: protocol.DeviceOffline, Reason: "no answer", Since: time.Now().UTC()}
+	card := protocol.DeviceStatus{Device: "idcard", Kind: "idcard", State: protocol.DeviceOffline, Reason: "no answer", Since: time.Now().UTC()}
+	// Day 0: paper out (acknowledged, then cleared), the scanner fails (cleared, never
+	// acknowledged), the card reader fails (stays active).
+	rt.send(heartbeat(printer(protocol.DeviceUserError, "paper out"), scanner, card))
+	var as []AlertInfo
+	waitFor(t, "three alerts", func() bool { as, _ = th.Alerts(AlertQuery{}); return len(as) == 3 })
+	for _, a := range as {
+		if a.Device == "printer" {
+			if rec := call(th.Hub, "POST", "/api/alerts/"+a.ID+"/ack", op, "127.0.0.1:5000", false, ""); rec.Code != 200 {
+				t.Fatalf("ack: %d %s", rec.Code, rec.Body)
+			}
+		}
+	}
+	scanner.State, scanner.Reason = protocol.DeviceOnline, ""
+	rt.send(heartbeat(printer(protocol.DeviceOnline, ""), scanner, card))
+	waitFor(t, "two alerts cleared", func() bool {
+		as, _ = th.Alerts(AlertQuery{})
+		n := 0
+		for _, a := range as {
+			if !a.Active {
+				n++
+			}
+		}
+		return n == 2
+	})
+	th.flushHeartbeats()
+	if a, e := th.PruneAlerts(); a != 0 || e != 0 {
+		t.Fatalf("pruned %d alerts and %d events on day 0", a, e)
+	}
+	// Day 31: the paper-out alert is over; a new paper-out is raised, acknowledged, cleared.
+	clock.Advance(31 * 24 * time.Hour)
+	rt.send(heartbeat(printer(protocol.DeviceUserError, "paper out"), scanner, card))
+	waitFor(t, "a new alert", func() bool { as, _ = th.Alerts(AlertQuery{}); return len(as) == 4 })
+	if _, err := th.AckAlert(as[0].ID, "op-operator"); err != nil {
+		t.Fatal(err)
+	}
+	rt.send(heartbeat(printer(protocol.DeviceOnline, ""), scanner, card))
+	waitFor(t, "cleared", func() bool { as, _ = th.Alerts(AlertQuery{}); return !as[0].Active })
+	th.flushHeartbeats()
+	alerts, events := th.PruneAlerts()
+	if alerts != 1 || events == 0 {
+		t.Fatalf("pruned %d alerts and %d events, want 1 and the day-0 events", alerts, events)
+	}
+	as, _ = th.Alerts(AlertQuery{})
+	var kept []string
+	for _, a := range as {
+		kept = append(kept, fmt.Sprintf("%s acked=%v active=%v", a.Device, a.AckedBy != "", a.Active))
+	}
+	want := []string{"printer acked=true active=false", "idcard acked=false active=true", "scanner acked=false active=false"}
+	slices.Sort(kept)
+	slices.Sort(want)
+	if !slices.Equal(kept, want) {
+		t.Errorf("kept %q, want %q", kept, want)
+	}
+	evs, err := th.st.healthEvents(tk.id, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.At.Before(clock.Now().Add(-30 * 24 * time.Hour)) {
+			t.Errorf("an old health event stayed: %+v", e)
+		}
+	}
+	if len(evs) == 0 {
+		t.Error("the recent health events were pruned too")
+	}
+}

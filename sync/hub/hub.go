@@ -160,6 +160,10 @@ type Options struct {
 	// sweep deletes it with its partial attachments (its tracking code is freed; the
 	// terminal, if it comes back, starts that upload again). Default 72h.
 	UploadTTL time.Duration
+	// AlertRetention is how long the hub keeps an alert once it is cleared and
+	// acknowledged, and a device health event; older ones are pruned. Active or
+	// unacknowledged alerts are kept however old. Default 90 days.
+	AlertRetention time.Duration
 	// Licences is the e-licence library licence queries go to (docs/LICENCES.md), and
 	// LicenceDir a directory of licence files for the reference provider, used when
 	// Licences is nil. With neither, every licence query is answered not_found and
@@ -257,6 +261,7 @@ func (o *Options) defaults() error {
 	setDefault(&o.MaxBytesPerTerminal, 512<<20)
 	setDefault(&o.MinFreeBytes, 256<<20)
 	setDefault(&o.UploadTTL, 72*time.Hour)
+	setDefault(&o.AlertRetention, 90*24*time.Hour)
 	if o.FreeSpace == nil {
 		dir := o.Dir
 		o.FreeSpace = func() (int64, error) { return freeSpace(dir) }

@@ -129,6 +129,31 @@ func (s *pgStore) alerts() ([]*alertRecord, error) {
 	return out, nil
 }
 
+func (s *pgStore) pruneAlerts(cutoff time.Time) (int, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	// The same rule as alertRecord.prunable, in SQL: cleared and acknowledged, both
+	// before cutoff.
+	tag, err := s.pool.Exec(ctx, `DELETE FROM alerts
+		WHERE coalesce(rec->>'acked_by', '') <> ''
+		AND rec ? 'cleared' AND (rec->>'cleared')::timestamptz < $1
+		AND rec ? 'acked_at' AND (rec->>'acked_at')::timestamptz < $1`, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (s *pgStore) pruneHealthEvents(cutoff time.Time) (int, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, "DELETE FROM health_events WHERE (rec->>'at')::timestamptz < $1", cutoff)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 func (s *pgStore) ratingsBetween(from, to time.Time) ([]*ratingRecord, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()

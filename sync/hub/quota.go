@@ -121,12 +121,14 @@ func freeSpace(dir string) (int64, error) {
 func (h *Hub) sweepLoop() {
 	defer h.wg.Done()
 	h.Sweep()
+	h.PruneAlerts()
 	t := time.NewTicker(min(h.opt.UploadTTL/4, 10*time.Minute))
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
 			h.Sweep()
+			h.PruneAlerts()
 		case <-h.stopLoop:
 			return
 		}

@@ -648,3 +648,50 @@ func TestStorageReleaseBlobs(t *testing.T) {
 		}
 	})
 }
+
+// TestStoragePruneAlerts: only alerts cleared and acknowledged before the cutoff go;
+// health events go by their time.
+func TestStoragePruneAlerts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		cutoff := day.AddDate(0, 0, 10)
+		for _, a := range []*alertRecord{
+			{ID: "over", Raised: day, Cleared: day.Add(time.Hour), AckedBy: "op", AckedAt: day.Add(2 * time.Hour)},
+			{ID: "active-acked", Raised: day, AckedBy: "op", AckedAt: day},
+			{ID: "cleared-unacked", Raised: day, Cleared: day},
+			{ID: "acked-late", Raised: day, Cleared: day, AckedBy: "op", AckedAt: cutoff.Add(time.Hour)},
+			{ID: "recent", Raised: cutoff, Cleared: cutoff.Add(time.Hour), AckedBy: "op", AckedAt: cutoff.Add(time.Hour)},
+		} {
+			a.TerminalID, a.Device, a.Action, a.State = "t-1", "printer", ActionClear, "user_error"
+			if err := st.putAlert(a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		evs := []healthEventRecord{
+			{TerminalID: "t-1", At: day, Device: "printer", State: "user_error"},
+			{TerminalID: "t-1", At: cutoff.Add(-time.Second), Device: "printer", State: "online"},
+			{TerminalID: "t-1", At: cutoff, Device: "printer", State: "user_error"},
+		}
+		if err := st.addHealthEvents(evs); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.pruneAlerts(cutoff); err != nil || n != 1 {
+			t.Fatalf("pruned %d alerts, %v; want 1", n, err)
+		}
+		as, _ := st.alerts()
+		var ids []string
+		for _, a := range as {
+			ids = append(ids, a.ID)
+		}
+		slices.Sort(ids)
+		if want := []string{"acked-late", "active-acked", "cleared-unacked", "recent"}; !slices.Equal(ids, want) {
+			t.Errorf("kept %q, want %q", ids, want)
+		}
+		if n, err := st.pruneHealthEvents(cutoff); err != nil || n != 2 {
+			t.Fatalf("pruned %d events, %v; want 2", n, err)
+		}
+		if got, _ := st.healthEvents("t-1", 10); len(got) != 1 || !got[0].At.Equal(cutoff) {
+			t.Errorf("kept events %+v", got)
+		}
+	})
+}
