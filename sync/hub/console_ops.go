@@ -38,27 +38,48 @@ type ConsoleCommand struct {
 }
 
 // TerminalCommands lists the commands sent to a terminal that the hub still holds
-// (a day), newest first.
+// (a day; the newest screenshot longer), newest first: this replica's and the store's.
 func (h *Hub) TerminalCommands(terminalID string) []ConsoleCommand {
+	stored, err := h.st.terminalCommands(terminalID)
+	if err != nil {
+		h.log.Warn("terminal commands", "terminal", terminalID, "err", err)
+	}
 	h.mu.Lock()
 	var out []ConsoleCommand
-	for _, cs := range h.commands {
-		if cs.terminalID != terminalID {
-			continue
+	seen := map[string]bool{}
+	add := func(cmd protocol.Command, created, answered time.Time, r *protocol.CommandResult) {
+		if seen[cmd.ID] {
+			return
 		}
-		c := ConsoleCommand{ID: cs.cmd.ID, Name: cs.cmd.Name, Sent: cs.created, Waiting: cs.result == nil}
-		if r := cs.result; r != nil {
-			c.Answered, c.OK, c.Error = cs.answered, r.OK, r.Error
+		seen[cmd.ID] = true
+		c := ConsoleCommand{ID: cmd.ID, Name: cmd.Name, Sent: created, Waiting: r == nil}
+		if r != nil {
+			c.Answered, c.OK, c.Error = answered, r.OK, r.Error
 			c.InUse = !r.OK && strings.HasPrefix(r.Error, protocol.ErrTextInUse)
-			if _, file := fileTypes[cs.cmd.Name]; file && r.OK {
+			if _, file := fileTypes[cmd.Name]; file && r.OK {
 				c.File = true
-			} else if len(r.Output) <= 200 {
+			} else if len(r.Output) <= commandPreview {
 				c.Output = r.Output
 			} else {
-				c.Output = r.Output[:200] + "…"
+				c.Output = r.Output[:commandPreview] + "…"
 			}
 		}
 		out = append(out, c)
+	}
+	for _, cs := range h.commands {
+		if cs.terminalID == terminalID && cs.result != nil {
+			add(cs.cmd, cs.created, cs.answered, cs.result)
+		}
+	}
+	// The store knows results from other replicas; this replica's memory the ones
+	// answered here (taken first) and nothing the store lacks but unsent commands.
+	for _, rec := range stored {
+		add(rec.Cmd, rec.Created, rec.Answered, rec.Result)
+	}
+	for _, cs := range h.commands {
+		if cs.terminalID == terminalID {
+			add(cs.cmd, cs.created, cs.answered, cs.result)
+		}
 	}
 	h.mu.Unlock()
 	slices.SortFunc(out, func(a, b ConsoleCommand) int { return b.Sent.Compare(a.Sent) })

@@ -215,6 +215,7 @@ func (c *conn) sendPending() {
 		}
 	}
 	h.mu.Unlock()
+	cmds = append(cmds, h.storedPendingCommands(c.term.rec.ID, cmds)...)
 	for _, cmd := range cmds {
 		c.sendMsg(cmd)
 	}
@@ -280,8 +281,8 @@ func (h *Hub) sendTo(terminalID string, m protocol.Message) bool {
 	return false
 }
 
-// commandState is an operator's command and, once it came back, its result. Commands
-// live in memory only: a hub restart forgets commands not yet answered.
+// commandState is an operator's command and, once it came back, its result, as this
+// replica holds it; the store keeps both too (command_store.go).
 type commandState struct {
 	cmd        protocol.Command
 	terminalID string
@@ -311,9 +312,12 @@ func (h *Hub) SendCommand(terminalID, name string, args map[string]string) (stri
 	if _, revoked := h.isRevoked(terminalID); revoked {
 		return "", ErrRevoked
 	}
+	if err := h.st.putCommand(&commandRecord{Cmd: cmd, TerminalID: terminalID, Created: now}); err != nil {
+		return "", fmt.Errorf("hub: store command: %w", err)
+	}
 	h.mu.Lock()
 	for id, cs := range h.commands { // keep memory bounded
-		if now.Sub(cs.created) > 24*time.Hour {
+		if now.Sub(cs.created) > commandTTL {
 			delete(h.commands, id)
 		}
 	}
@@ -327,22 +331,42 @@ func (h *Hub) SendCommand(terminalID, name string, args map[string]string) (stri
 // CommandResult returns a command's result once the terminal has answered.
 func (h *Hub) CommandResult(id string) (*protocol.CommandResult, bool) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	cs := h.commands[id]
-	if cs == nil || cs.result == nil {
+	if cs != nil && cs.result != nil {
+		r := *cs.result
+		h.mu.Unlock()
+		return &r, true
+	}
+	h.mu.Unlock()
+	// Answered at another replica, or before this hub restarted.
+	rec, err := h.storedCommand(id)
+	if err != nil || rec == nil || rec.Result == nil {
 		return nil, false
 	}
-	r := *cs.result
-	return &r, true
+	return rec.Result, true
 }
 
 // commandDone records a result; a terminal can only answer its own commands.
 func (h *Hub) commandDone(terminalID string, r *protocol.CommandResult) {
+	h.recallCommand(r.ID)
 	if h.recordResult(terminalID, r) {
-		// The operator may ask the replica that sent the command.
-		if full, ok := h.CommandResult(r.ID); ok {
-			h.tellReplicas(eventResult, terminalID, full)
+		h.mu.Lock()
+		cs := h.commands[r.ID]
+		var rec *commandRecord
+		var full protocol.CommandResult
+		if cs != nil && cs.result != nil {
+			full = *cs.result
+			rec = &commandRecord{Cmd: cs.cmd, TerminalID: cs.terminalID, Created: cs.created, Answered: cs.answered}
 		}
+		h.mu.Unlock()
+		if rec == nil {
+			return
+		}
+		if err := h.st.putCommand(h.sealResult(rec, full)); err != nil {
+			h.log.Warn("store command result", "command", r.ID, "err", err)
+		}
+		// The operator may ask the replica that sent the command.
+		h.tellReplicas(eventResult, terminalID, &full)
 	}
 }
 

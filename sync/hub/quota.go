@@ -122,6 +122,7 @@ func (h *Hub) sweepLoop() {
 	defer h.wg.Done()
 	h.Sweep()
 	h.PruneAlerts()
+	h.PruneCommands()
 	t := time.NewTicker(min(h.opt.UploadTTL/4, 10*time.Minute))
 	defer t.Stop()
 	for {
@@ -129,6 +130,7 @@ func (h *Hub) sweepLoop() {
 		case <-t.C:
 			h.Sweep()
 			h.PruneAlerts()
+			h.PruneCommands()
 		case <-h.stopLoop:
 			return
 		}

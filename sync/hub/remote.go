@@ -202,6 +202,16 @@ func (h *Hub) CommandFile(id string) (data []byte, contentType, name string, err
 		out, name = cs.result.Output, cs.cmd.Name
 	}
 	h.mu.Unlock()
+	if cs == nil || cs.result == nil {
+		// Answered at another replica, or before this hub restarted.
+		rec, err := h.storedCommand(id)
+		if err != nil {
+			return nil, "", "", err
+		}
+		if rec != nil && rec.Result != nil && rec.Result.OK {
+			out, name = rec.Result.Output, rec.Cmd.Name
+		}
+	}
 	ct, ok := fileTypes[name]
 	if !ok {
 		return nil, "", "", ErrNotFound
@@ -213,23 +223,16 @@ func (h *Hub) CommandFile(id string) (data []byte, contentType, name string, err
 	return b, ct, name, nil
 }
 
-// LastScreenshot returns the newest screenshot a terminal sent (the hub keeps command
-// results for a day) and when it arrived; ErrNotFound if none.
+// LastScreenshot returns the newest screenshot a terminal sent (the store keeps each
+// terminal's newest one) and when it arrived; ErrNotFound if none.
 func (h *Hub) LastScreenshot(terminalID string) ([]byte, time.Time, error) {
-	h.mu.Lock()
-	var best *commandState
-	for _, cs := range h.commands {
-		if cs.terminalID == terminalID && cs.cmd.Name == protocol.CommandScreenshot && cs.result != nil && cs.result.OK &&
-			(best == nil || cs.answered.After(best.answered)) {
-			best = cs
-		}
-	}
 	var id string
 	var at time.Time
-	if best != nil {
-		id, at = best.cmd.ID, best.answered
+	for _, c := range h.TerminalCommands(terminalID) {
+		if c.Name == protocol.CommandScreenshot && c.OK && (id == "" || c.Answered.After(at)) {
+			id, at = c.ID, c.Answered
+		}
 	}
-	h.mu.Unlock()
 	if id == "" {
 		return nil, time.Time{}, ErrNotFound
 	}

@@ -256,3 +256,80 @@ func TestOperationsThroughTheCommandChannel(t *testing.T) {
 }
 
 func other(th *testHub, t *testing.T) *termKey { return th.enroll(t) }
+
+// TestCommandsSurviveRestart: a command sent while the terminal is away waits through a
+// hub restart and reaches it when it connects; its answer (a screenshot) is still served
+// after another restart, and a day later only the newest screenshot is kept.
+func TestCommandsSurviveRestart(t *testing.T) {
+	clock := newTestClock()
+	th := startHub(t, Options{Dir: t.TempDir(), Now: clock.Now})
+	tk := th.enroll(t)
+	restartID, err := th.SendCommand(tk.id, protocol.CommandRestart, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shotID, err := th.SendCommand(tk.id, protocol.CommandScreenshot, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th.Close()
+	th = startHub(t, th.opt)
+	r := th.connect(t, tk)
+	got := map[string]string{}
+	for range 2 {
+		cmd := expect[*protocol.Command](r)
+		got[cmd.ID] = cmd.Name
+	}
+	if got[restartID] != protocol.CommandRestart || got[shotID] != protocol.CommandScreenshot {
+		t.Fatalf("after the restart the terminal got %v", got)
+	}
+	png := randomBytes(protocol.MaxCommandOutput, 3)
+	b64 := base64.StdEncoding.EncodeToString(png)
+	r.send(&protocol.CommandResult{ID: shotID, Output: b64[:protocol.MaxCommandOutput], Part: 0, More: true})
+	r.send(&protocol.CommandResult{ID: shotID, OK: true, Output: b64[protocol.MaxCommandOutput:], Part: 1})
+	r.send(&protocol.CommandResult{ID: restartID, OK: true, Output: "done at 09:00"})
+	waitFor(t, "both results", func() bool {
+		_, a := th.CommandResult(shotID)
+		_, b := th.CommandResult(restartID)
+		return a && b
+	})
+	r.ws.Close()
+	th.Close()
+
+	th = startHub(t, th.opt)
+	if img, _, err := th.LastScreenshot(tk.id); err != nil || !bytes.Equal(img, png) {
+		t.Fatalf("screenshot after a restart: %d bytes, %v", len(img), err)
+	}
+	if res, ok := th.CommandResult(restartID); !ok || !res.OK || res.Output != "done at 09:00" {
+		t.Fatalf("restart's result after a restart: %+v %v", res, ok)
+	}
+	if cmds := th.TerminalCommands(tk.id); len(cmds) != 2 || cmds[0].Waiting || cmds[1].Waiting {
+		t.Fatalf("the terminal page lists %+v", cmds)
+	}
+	// A day later: the restart's record goes, the newest screenshot stays.
+	clock.Advance(25 * time.Hour)
+	if n := th.PruneCommands(); n != 1 {
+		t.Fatalf("pruned %d commands, want 1", n)
+	}
+	if img, _, err := th.LastScreenshot(tk.id); err != nil || !bytes.Equal(img, png) {
+		t.Fatalf("the newest screenshot was pruned: %v", err)
+	}
+	if _, ok := th.CommandResult(restartID); ok {
+		t.Error("the day-old restart result is still kept")
+	}
+	// A command older than a day is not sent to a terminal that comes back.
+	if _, err := th.SendCommand(tk.id, protocol.CommandRestart, nil); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(25 * time.Hour)
+	th.Close()
+	th = startHub(t, th.opt)
+	r = th.connect(t, tk)
+	fresh, err := th.SendCommand(tk.id, protocol.CommandScreenshot, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd := expect[*protocol.Command](r); cmd.ID != fresh {
+		t.Fatalf("a day-old command was sent: %+v", cmd)
+	}
+}

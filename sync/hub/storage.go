@@ -109,6 +109,8 @@ type storage interface {
 	certificateStorage
 	// Release packages (release_store.go).
 	releaseStorage
+	// Operators' commands and their results (command_store.go).
+	commandStorage
 
 	close() error
 }

@@ -695,3 +695,64 @@ func TestStoragePruneAlerts(t *testing.T) {
 		}
 	})
 }
+
+// TestStorageCommands: a command comes back with its output by id and without it in the
+// terminal's list; pruning keeps each terminal's newest answered screenshot.
+func TestStorageCommands(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		shot := func(id, term string, at time.Time, ok bool) *commandRecord {
+			return &commandRecord{Cmd: protocol.Command{ID: id, Name: protocol.CommandScreenshot}, TerminalID: term, Created: at,
+				Result: &protocol.CommandResult{ID: id, OK: ok}, Answered: at.Add(time.Second), Output: []byte("sealed " + id)}
+		}
+		recs := []*commandRecord{
+			shot("c-old", "t-1", day, true),
+			shot("c-new", "t-1", day.Add(time.Hour), true),
+			shot("c-failed", "t-1", day.Add(2*time.Hour), false),
+			shot("c-other", "t-2", day, true),
+			{Cmd: protocol.Command{ID: "c-wait", Name: protocol.CommandRestart}, TerminalID: "t-1", Created: day.Add(3 * time.Hour)},
+		}
+		for _, r := range recs {
+			if err := st.putCommand(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := st.command("c-new")
+		if err != nil || got == nil || string(got.Output) != "sealed c-new" || !got.Result.OK || got.TerminalID != "t-1" {
+			t.Fatalf("command: %+v, %v", got, err)
+		}
+		if got, err := st.command("c-none"); got != nil || err != nil {
+			t.Fatalf("unknown command: %+v, %v", got, err)
+		}
+		list, err := st.terminalCommands("t-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range list {
+			ids = append(ids, c.Cmd.ID)
+			if c.Output != nil {
+				t.Errorf("%s listed with its output", c.Cmd.ID)
+			}
+		}
+		if want := []string{"c-old", "c-new", "c-failed", "c-wait"}; !slices.Equal(ids, want) {
+			t.Errorf("listed %q, want %q", ids, want)
+		}
+		// Answered: the waiting command is replaced with its result.
+		recs[4].Result, recs[4].Answered = &protocol.CommandResult{ID: "c-wait", OK: true, Output: "done"}, day.Add(4*time.Hour)
+		if err := st.putCommand(recs[4]); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.command("c-wait"); got == nil || got.Result == nil || got.Result.Output != "done" {
+			t.Fatalf("answered command: %+v", got)
+		}
+		if n, err := st.pruneCommands(day.Add(10 * time.Hour)); err != nil || n != 3 {
+			t.Fatalf("pruned %d, %v; want 3", n, err)
+		}
+		for id, want := range map[string]bool{"c-new": true, "c-other": true, "c-old": false, "c-failed": false, "c-wait": false} {
+			if got, _ := st.command(id); (got != nil) != want {
+				t.Errorf("%s kept %v, want %v", id, got != nil, want)
+			}
+		}
+	})
+}
