@@ -187,15 +187,12 @@ func TestResidentCompletesAServiceOnTheRealKiosk(t *testing.T) {
 
 	s.wait("form", 20*time.Second)
 	s.shot("form-prefilled")
-	for _, f := range []struct{ id, value string }{
-		{"monthly_rent", "2500"},
-		{"withdraw_amount", "2000"},
-		{"bank_account", "6222020200112233445"},
-		{"phone", "13800138000"},
-	} {
-		s.tap("form.field." + f.id)
-		s.keys(f.value)
-	}
+	s.fillForm(
+		formField{"monthly_rent", "2500"},
+		formField{"withdraw_amount", "2000"},
+		formField{"bank_account", "6222020200112233445"},
+		formField{"phone", "13800138000"},
+	)
 	s.shot("form-filled")
 	s.tap("form.next")
 
@@ -254,20 +251,7 @@ func TestResidentCompletesAServiceOnTheRealKiosk(t *testing.T) {
 	s.shot("home-after")
 
 	// The hub has exactly this one submission, with both scans and the card's data.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var got submissionList
-	eventually(t, 45*time.Second, "submission at the hub", func() error {
-		url := fmt.Sprintf("http://%s/api/submissions?tracking_code=%s&personal=1", w.hubAddr, code)
-		got = submissionList{}
-		if err := getJSONAuth(ctx, url, w.opToken, &got); err != nil {
-			return err
-		}
-		if got.Count != 1 {
-			return fmt.Errorf("hub lists %d submissions for %s", got.Count, code)
-		}
-		return nil
-	})
+	got := w.submissionAtHub(t, code)
 	sub := got.Submissions[0]
 	if got.Total != 1 {
 		t.Errorf("hub holds %d submissions in all, want exactly 1", got.Total)
@@ -301,6 +285,39 @@ func TestResidentCompletesAServiceOnTheRealKiosk(t *testing.T) {
 			t.Errorf("kiosk log contains personal data %q", secret)
 		}
 	}
+}
+
+// formField is what a resident types into one field of the form (form.field.ID).
+type formField struct{ id, value string }
+
+// fillForm taps each field and types its value on the keypad, in order.
+func (s *screen) fillForm(fields ...formField) {
+	s.t.Helper()
+	for _, f := range fields {
+		s.tap("form.field." + f.id)
+		s.keys(f.value)
+	}
+}
+
+// submissionAtHub waits until the hub lists the submission with this tracking code, with
+// its personal fields, and returns the listing (Count 1; Total is all the hub holds).
+func (w *world) submissionAtHub(t *testing.T, code string) submissionList {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var got submissionList
+	eventually(t, 45*time.Second, "submission at the hub", func() error {
+		url := fmt.Sprintf("http://%s/api/submissions?tracking_code=%s&personal=1", w.hubAddr, code)
+		got = submissionList{}
+		if err := getJSONAuth(ctx, url, w.opToken, &got); err != nil {
+			return err
+		}
+		if got.Count != 1 {
+			return fmt.Errorf("hub lists %d submissions for %s", got.Count, code)
+		}
+		return nil
+	})
+	return got
 }
 
 func getJSONAuth(ctx context.Context, url, token string, out any) error {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -58,14 +57,7 @@ func TestResidentWritesChineseOnTheRealKiosk(t *testing.T) {
 	s.tap("keyboard.punct.8") // 号
 	s.shot("address-written")
 
-	for _, f := range []struct{ id, value string }{
-		{"capital_yuan", "50000"},
-		{"staff_count", "2"},
-		{"phone", "13800138000"},
-	} {
-		s.tap("form.field." + f.id)
-		s.keys(f.value)
-	}
+	s.fillForm(formField{"capital_yuan", "50000"}, formField{"staff_count", "2"}, formField{"phone", "13800138000"})
 	s.shot("form-filled")
 	s.tap("form.next")
 
@@ -81,21 +73,7 @@ func TestResidentWritesChineseOnTheRealKiosk(t *testing.T) {
 	s.tap("receipt.done")
 	s.wait("rate", 10*time.Second)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var got submissionList
-	eventually(t, 45*time.Second, "submission at the hub", func() error {
-		url := fmt.Sprintf("http://%s/api/submissions?tracking_code=%s&personal=1", w.hubAddr, code)
-		got = submissionList{}
-		if err := getJSONAuth(ctx, url, w.opToken, &got); err != nil {
-			return err
-		}
-		if got.Count != 1 {
-			return fmt.Errorf("hub lists %d submissions for %s", got.Count, code)
-		}
-		return nil
-	})
-	sub := got.Submissions[0]
+	sub := w.submissionAtHub(t, code).Submissions[0]
 	if sub.Item != "gtgsh-setup" {
 		t.Errorf("hub got item %q, want gtgsh-setup", sub.Item)
 	}
