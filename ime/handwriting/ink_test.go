@@ -2,6 +2,7 @@ package handwriting
 
 import (
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,6 +149,21 @@ func FuzzParseInk(f *testing.F) {
 			for _, p := range s {
 				if !ink.OnPad(p) {
 					t.Fatalf("point %v off the %gx%g pad", p, ink.Width, ink.Height)
+				}
+			}
+		}
+		// What reaches Zinnia: one stroke per stroke, no more points, all finite.
+		prep := prepare(ink)
+		if len(prep) != len(ink.Strokes) {
+			t.Fatalf("%d strokes prepared from %d", len(prep), len(ink.Strokes))
+		}
+		for i, s := range prep {
+			if len(s) == 0 || len(s) > len(ink.Strokes[i]) {
+				t.Fatalf("stroke %d: %d points prepared from %d", i, len(s), len(ink.Strokes[i]))
+			}
+			for _, p := range s {
+				if math.IsNaN(p.X) || math.IsNaN(p.Y) || math.IsInf(p.X, 0) || math.IsInf(p.Y, 0) {
+					t.Fatalf("stroke %d: point %v", i, p)
 				}
 			}
 		}

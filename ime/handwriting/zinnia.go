@@ -62,6 +62,14 @@ func (z *Zinnia) Recognize(ink Ink, n int) ([]Candidate, error) {
 	if n <= 0 || len(ink.Strokes) == 0 || ink.Width <= 0 || ink.Height <= 0 {
 		return nil, nil
 	}
+	return z.classify(prepare(ink), n)
+}
+
+// classify hands strokes in model units to Zinnia.
+func (z *Zinnia) classify(strokes []Stroke, n int) ([]Candidate, error) {
+	if len(strokes) == 0 {
+		return nil, nil
+	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	if z.r == nil {
@@ -74,21 +82,10 @@ func (z *Zinnia) Recognize(ink Ink, n int) ([]Candidate, error) {
 	defer C.zinnia_character_destroy(ch)
 	C.zinnia_character_set_width(ch, zinniaUnits)
 	C.zinnia_character_set_height(ch, zinniaUnits)
-	scale, dx, dy := fitBox(ink)
-	id := 0
-	for _, s := range ink.Strokes {
-		if len(s) == 0 {
-			continue
+	for id, s := range strokes {
+		for _, p := range s {
+			C.zinnia_character_add(ch, C.size_t(id), C.int(math.Round(p.X)), C.int(math.Round(p.Y)))
 		}
-		for _, p := range simplify(s, minStep/scale) {
-			x := C.int(math.Round(p.X*scale + dx))
-			y := C.int(math.Round(p.Y*scale + dy))
-			C.zinnia_character_add(ch, C.size_t(id), x, y)
-		}
-		id++
-	}
-	if id == 0 {
-		return nil, nil
 	}
 	res := C.zinnia_recognizer_classify(z.r, ch, C.size_t(n))
 	if res == nil {
@@ -106,14 +103,36 @@ func (z *Zinnia) Recognize(ink Ink, n int) ([]Candidate, error) {
 	return out, nil
 }
 
-// fillShare is how much of the model's square the character fills after fitBox. Chosen
-// on the evaluation (docs/IME.md): 0.9 gave 61 % top-1, 0.8 66 %, 0.6–0.7 70–71 %.
-const fillShare = 0.65
+// prepare turns ink into the strokes Zinnia classifies, in model units: the character
+// fitted into the model's square (fitBox), each stroke cut down to its corners (vertices).
+// The pad in the kiosk, kioskctl and the evaluation all go through here.
+func prepare(ink Ink) []Stroke {
+	scale, dx, dy := fitBox(ink)
+	var out []Stroke
+	for _, s := range ink.Strokes {
+		if len(s) == 0 {
+			continue
+		}
+		t := make(Stroke, len(s))
+		for i, p := range s {
+			t[i] = Point{p.X*scale + dx, p.Y*scale + dy}
+		}
+		out = append(out, vertices(t, vertexTolerance))
+	}
+	return out
+}
+
+// fillShare is how much of the model's square the character's longer side fills after
+// fitBox. The model's templates fill their square; 0.9 leaves the margin a written
+// character has. (An earlier 0.65 only hid the wobble that vertices now removes: a
+// smaller character wobbles less in model units, but its strokes then sit where the
+// templates' strokes do not.)
+const fillShare = 0.9
 
 // fitBox returns the scale and offsets that centre the ink's bounding box in the model's
 // square, filling fillShare of it along its longer side: residents write large or small,
-// in the middle of the pad or in a corner, and the model was trained on characters that
-// fill the square. The longer side decides, so 一 stays flat and 丨 thin.
+// in the middle of the pad or in a corner. The longer side decides, so 一 stays flat and
+// 丨 thin.
 func fitBox(ink Ink) (scale, dx, dy float64) {
 	minX, minY := math.Inf(1), math.Inf(1)
 	maxX, maxY := math.Inf(-1), math.Inf(-1)
@@ -134,25 +153,59 @@ func fitBox(ink Ink) (scale, dx, dy float64) {
 	return scale, dx, dy
 }
 
-// minStep is the spacing, in model units, below which points are dropped: a touch screen
-// reports a point every few pixels and its jitter reads to Zinnia as wiggles of the stroke.
-// 50 units (5 % of the square) was best on the evaluation and halves the time to classify.
-const minStep = 50.0
+// vertexTolerance (model units, 9 % of the square) is how far a point must stand off the
+// line between its neighbouring corners to count as a corner itself. Zinnia describes a
+// stroke by the segments between points that stand more than about 3 % of the square off
+// the chord, and its templates were built from strokes given as a few corner points
+// (Tomoe's data). A finger's stroke has hundreds of points and wobbles by a few per cent:
+// handed over as it is, each wobble becomes a segment no template has. 9 % keeps the
+// corners of 横折, 竖弯钩 and the bend of a 撇 and drops the wobble.
+const vertexTolerance = 90.0
 
-// simplify keeps a stroke's first and last points and those at least step from the last
-// kept one.
-func simplify(s Stroke, step float64) Stroke {
-	if step <= 0 || len(s) <= 2 {
+// vertices keeps a stroke's first and last points and, between them, each point that
+// stands more than tol off the line joining the kept points around it (Douglas–Peucker).
+// Repeated points and the jitter of a resting finger go with it.
+func vertices(s Stroke, tol float64) Stroke {
+	if len(s) <= 2 {
 		return s
 	}
-	out := Stroke{s[0]}
-	for _, p := range s[1 : len(s)-1] {
-		last := out[len(out)-1]
-		if math.Hypot(p.X-last.X, p.Y-last.Y) >= step {
-			out = append(out, p)
+	keep := make([]bool, len(s))
+	keep[0], keep[len(s)-1] = true, true
+	type span struct{ a, b int }
+	stack := []span{{0, len(s) - 1}}
+	for len(stack) > 0 {
+		sp := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if sp.b-sp.a < 2 {
+			continue
+		}
+		a, b := s[sp.a], s[sp.b]
+		length := math.Hypot(b.X-a.X, b.Y-a.Y)
+		far, at := -1.0, -1
+		for i := sp.a + 1; i < sp.b; i++ {
+			p := s[i]
+			var d float64
+			if length < 1e-9 {
+				d = math.Hypot(p.X-a.X, p.Y-a.Y)
+			} else {
+				d = math.Abs((b.X-a.X)*(a.Y-p.Y)-(a.X-p.X)*(b.Y-a.Y)) / length
+			}
+			if d > far {
+				far, at = d, i
+			}
+		}
+		if far > tol {
+			keep[at] = true
+			stack = append(stack, span{sp.a, at}, span{at, sp.b})
 		}
 	}
-	return append(out, s[len(s)-1])
+	out := make(Stroke, 0, 8)
+	for i, k := range keep {
+		if k {
+			out = append(out, s[i])
+		}
+	}
+	return out
 }
 
 // Close frees the model. Recognize after Close returns an error.
