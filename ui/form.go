@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/govkiosk/govkiosk/ime/pinyin"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 	"github.com/govkiosk/govkiosk/ui/touch"
@@ -225,6 +226,7 @@ func (s *formScreen) buildInput(fd *form.Field) {
 		center = scroll
 	case in == form.InputKeyboard && (a.deps.IME.Pinyin != nil || a.deps.IME.Handwriting != nil):
 		kb := touch.NewChineseKeyboard(a.deps.IME, a.imeLabels())
+		kb.SetKind(imeKind(fd))
 		// The field's name goes in the keyboard's top row, as plain text without the
 		// paragraph's padding: the keyboard then fits beside the form in elder mode.
 		title := canvas.NewText(a.text(fd.Label), theme.Color(theme.ColorNameForeground))
@@ -275,6 +277,14 @@ func (s *formScreen) buildInput(fd *form.Field) {
 	}
 	s.panel.Objects = []fyne.CanvasObject{container.NewBorder(head, foot, nil, nil, center)}
 	s.panel.Refresh()
+}
+
+// imeKind is what the field asks for, as the pinyin engine ranks it.
+func imeKind(fd *form.Field) pinyin.Kind {
+	if k := fd.Kind(); k != form.KindFreeText {
+		return pinyin.Kind(k)
+	}
+	return pinyin.KindText
 }
 
 func keypadMode(in form.Input) touch.KeypadMode {

@@ -245,3 +245,23 @@ func TestTechnicianWritesHallNameInChinese(t *testing.T) {
 		t.Errorf("the technician's choice outlived the settings: %v", c)
 	}
 }
+
+// TestFormTellsTheIMEWhatTheFieldAsks: when a free-text field takes focus the form gives
+// the pinyin session the field's kind (an address field: address words first); the end
+// of the visit clears it with the rest of the session.
+func TestFormTellsTheIMEWhatTheFieldAsks(t *testing.T) {
+	d, err := pinyin.Load(filepath.Join("..", "ime", "pinyin", "testdata", "mini.dict.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := pinyin.NewSession(d)
+	k := uitest.Start(t, uitest.Options{Deps: func(deps *ui.Deps) { deps.IME = touch.IME{Pinyin: sess} }})
+	toForm(t, k)
+	k.Tap("form.field.address")
+	if got := sess.Kind(); got != pinyin.KindAddress {
+		t.Fatalf("in the address field the session's kind is %q", got)
+	}
+	k.Tap("nav.home") // nothing written yet: no confirmation
+	k.WaitScreen("home")
+	k.Loop.WaitFor(t, "the kind cleared", func() bool { return sess.Kind() == pinyin.KindText })
+}

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/govkiosk/govkiosk/ime/pinyin"
 	"github.com/govkiosk/govkiosk/kiosk/access"
 	"github.com/govkiosk/govkiosk/kiosk/config"
 	"github.com/govkiosk/govkiosk/ui/kiosktheme"
@@ -410,6 +411,7 @@ func (s *techScreen) type_(f func(string) string) {
 func (s *techScreen) chineseKeyboard(f *techField, label string) *touch.ChineseKeyboard {
 	a := s.a
 	cn := touch.NewChineseKeyboard(a.deps.IME, a.imeLabels())
+	cn.SetKind(pinyin.KindOrganization) // the hall's name: 某某政务服务中心
 	title := canvas.NewText(label, theme.Color(theme.ColorNameForeground))
 	title.TextSize = theme.Size(theme.SizeNameSubHeadingText)
 	title.TextStyle = fyne.TextStyle{Bold: true}

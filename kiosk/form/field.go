@@ -1,6 +1,9 @@
 package form
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // Type is what kind of value a field holds. It decides the built-in checks and the
 // on-screen input (see Field.Input).
@@ -128,6 +131,10 @@ type Field struct {
 	// Keypad overrides the on-screen input of a text field whose pattern allows only
 	// digits (a bank card number: "digits"). Other types choose their own.
 	Keypad Input `json:"keypad,omitempty"`
+	// TextKind says what a free-text field asks for, so the Chinese input ranks words of
+	// that kind first (an address field offers 街道 for jd). Empty: derived from the type,
+	// id and label (see Kind).
+	TextKind TextKind `json:"text_kind,omitempty"`
 
 	// Prefill names the identity attribute that fills this field when an ID card is read.
 	Prefill Attr `json:"prefill,omitempty"`
@@ -175,4 +182,83 @@ func (f *Field) Option(value string) *Option {
 		}
 	}
 	return nil
+}
+
+// TextKind is what a free-text field asks for; the Chinese input ranks words of that kind
+// first. The values are the pinyin engine's kinds.
+type TextKind string
+
+// Text kinds.
+const (
+	// KindFreeText: no kind, ranking by general frequency (complaints, details).
+	KindFreeText TextKind = "text"
+	// KindAddress: a postal address or a place.
+	KindAddress TextKind = "address"
+	// KindBusinessScope: what a business does or sells (经营范围).
+	KindBusinessScope TextKind = "business_scope"
+	// KindOrganization: a business's, employer's, school's or hospital's name.
+	KindOrganization TextKind = "organization"
+	// KindName: a person's name.
+	KindName TextKind = "name"
+	// KindPurpose: why the resident applies (用途, 申请理由).
+	KindPurpose TextKind = "purpose"
+)
+
+// TextKinds lists every text kind, in documentation order.
+var TextKinds = []TextKind{KindFreeText, KindAddress, KindBusinessScope, KindOrganization, KindName, KindPurpose}
+
+// Valid reports whether k is a known text kind.
+func (k TextKind) Valid() bool {
+	for _, x := range TextKinds {
+		if k == x {
+			return true
+		}
+	}
+	return false
+}
+
+// kindHints derive a field's kind when the catalog does not declare one: the first whose
+// id part or Chinese label part the field has. Organisations come before names (店名,
+// shop_name), names before addresses.
+var kindHints = []struct {
+	kind  TextKind
+	ids   []string
+	label []string
+}{
+	{KindBusinessScope, []string{"scope"}, []string{"经营范围", "经营项目"}},
+	{KindOrganization, []string{"shop_name", "company", "employer", "school", "hospital", "organization", "org_name"},
+		[]string{"名称", "单位", "学校", "医院", "公司", "企业"}},
+	{KindName, []string{"name"}, []string{"姓名", "联系人", "名字"}},
+	{KindAddress, []string{"address", "addr"}, []string{"地址", "住址", "所在地", "居住地"}},
+	{KindPurpose, []string{"purpose", "reason", "usage", "use_for"}, []string{"用途", "理由", "原因", "事由"}},
+}
+
+// Kind returns what the field asks for, for the Chinese input: TextKind when the
+// catalog declares it; else address for address fields, and for text fields a kind
+// derived from the id and label (经营范围 → business_scope, 个体工商户名称 → organization,
+// 申请人姓名 → name, 用途 → purpose); free text otherwise, and for fields that do not take
+// the keyboard.
+func (f *Field) Kind() TextKind {
+	switch {
+	case f.TextKind != "":
+		return f.TextKind
+	case f.Input() != InputKeyboard:
+		return KindFreeText
+	case f.Type == TypeAddress:
+		return KindAddress
+	}
+	id := strings.ToLower(f.ID)
+	for _, h := range kindHints {
+		for _, p := range h.ids {
+			if strings.Contains(id, p) {
+				return h.kind
+			}
+		}
+		for _, p := range h.label {
+			if strings.Contains(f.Label.Zh, p) {
+				return h.kind
+			}
+		}
+	}
+	return KindFreeText
 }

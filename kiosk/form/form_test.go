@@ -263,6 +263,35 @@ func TestInput(t *testing.T) {
 	}
 }
 
+// TestFieldKind: what a field asks for, as the Chinese input is told: declared by the
+// catalog, else from the type, id and label (the default catalog's free-text fields).
+func TestFieldKind(t *testing.T) {
+	tests := []struct {
+		f    Field
+		want TextKind
+	}{
+		{Field{ID: "shop_scope", Label: Text{Zh: "经营范围"}, Type: TypeText, Multiline: true}, KindBusinessScope},
+		{Field{ID: "shop_name", Label: Text{Zh: "个体工商户名称"}, Type: TypeText}, KindOrganization},
+		{Field{ID: "shop_address", Label: Text{Zh: "经营场所地址"}, Type: TypeAddress}, KindAddress},
+		{Field{ID: "mailing", Label: Text{Zh: "邮寄地址"}, Type: TypeText}, KindAddress},
+		{Field{ID: "applicant_name", Label: Text{Zh: "申请人姓名"}, Type: TypeText}, KindName},
+		{Field{ID: "contact", Label: Text{Zh: "联系人"}, Type: TypeText}, KindName},
+		{Field{ID: "employer", Label: Text{Zh: "工作单位或学校"}, Type: TypeText}, KindOrganization},
+		{Field{ID: "birth_hospital", Label: Text{Zh: "分娩医院"}, Type: TypeText}, KindOrganization},
+		{Field{ID: "purpose_text", Label: Text{Zh: "用途"}, Type: TypeText}, KindPurpose},
+		{Field{ID: "reason", Label: Text{Zh: "申请理由"}, Type: TypeText}, KindPurpose},
+		{Field{ID: "community", Label: Text{Zh: "具体内容"}, Type: TypeText}, KindFreeText},
+		{Field{ID: "content", Label: Text{Zh: "具体内容"}, Type: TypeText, TextKind: KindPurpose}, KindPurpose},
+		{Field{ID: "bank_account", Label: Text{Zh: "本人银行卡号"}, Type: TypeText, Keypad: InputDigits}, KindFreeText},
+		{Field{ID: "purpose", Label: Text{Zh: "用途"}, Type: TypeChoice}, KindFreeText},
+	}
+	for _, tt := range tests {
+		if got := tt.f.Kind(); got != tt.want {
+			t.Errorf("%s (%s): %q; want %q", tt.f.ID, tt.f.Label.Zh, got, tt.want)
+		}
+	}
+}
+
 func TestSchemaCheck(t *testing.T) {
 	ok := Field{ID: "phone", Label: Text{Zh: "电话"}, Type: TypeMobile}
 	tests := []struct {
@@ -278,6 +307,9 @@ func TestSchemaCheck(t *testing.T) {
 		{"min over max", []Field{{ID: "a", Label: Text{Zh: "x"}, Type: TypeNumber, Min: fptr(5), Max: fptr(1)}}, []string{"fields[0].min"}},
 		{"keypad on date", []Field{{ID: "a", Label: Text{Zh: "x"}, Type: TypeDate, Keypad: InputDigits}}, []string{"fields[0].keypad"}},
 		{"unknown keypad", []Field{{ID: "a", Label: Text{Zh: "x"}, Type: TypeText, Keypad: "abacus"}}, []string{"fields[0].keypad"}},
+		{"text kind", []Field{{ID: "a", Label: Text{Zh: "x"}, Type: TypeText, TextKind: KindAddress}}, nil},
+		{"unknown text kind", []Field{{ID: "a", Label: Text{Zh: "x"}, Type: TypeText, TextKind: "street"}}, []string{"fields[0].text_kind"}},
+		{"text kind on date", []Field{{ID: "a", Label: Text{Zh: "x"}, Type: TypeDate, TextKind: KindName}}, []string{"fields[0].text_kind"}},
 		{"options on text", []Field{{ID: "a", Label: Text{Zh: "x"}, Type: TypeText, Options: []Option{{"1", Text{Zh: "一"}}}}}, []string{"fields[0].options"}},
 		{"duplicate option", []Field{{ID: "a", Label: Text{Zh: "x"}, Type: TypeChoice, Options: []Option{{"1", Text{Zh: "一"}}, {"1", Text{Zh: "二"}}}}}, []string{"fields[0].options[1].value"}},
 		{"unknown prefill", []Field{{ID: "a", Label: Text{Zh: "x"}, Type: TypeText, Prefill: "email"}}, []string{"fields[0].prefill"}},

@@ -138,6 +138,13 @@ func (s *Schema) Check() []Problem {
 		default:
 			add(i, "keypad", "%q: use keyboard, digits, decimal, phone or id_number", f.Keypad)
 		}
+		switch {
+		case f.TextKind == "":
+		case !f.TextKind.Valid():
+			add(i, "text_kind", "%q: use one of %v", f.TextKind, TextKinds)
+		case !text:
+			add(i, "text_kind", "applies to text and address fields only")
+		}
 		if f.Type == TypeChoice {
 			if len(f.Options) == 0 {
 				add(i, "options", "a choice needs options")
@@ -225,6 +232,6 @@ func rules(f *Field) string {
 	for i, o := range f.Options {
 		vals[i] = o.Value
 	}
-	return fmt.Sprintf("%d|%d|%d|%s|%s|%d|%s|%s|%s|%s|%t|%q|%s|%t", f.MinLength, f.MaxLength, f.Length,
-		num(f.Min), num(f.Max), f.Decimals, f.MinDate, f.MaxDate, f.Pattern, f.Prefill, f.Locked, vals, f.Keypad, f.Multiline)
+	return fmt.Sprintf("%d|%d|%d|%s|%s|%d|%s|%s|%s|%s|%t|%q|%s|%t|%s", f.MinLength, f.MaxLength, f.Length,
+		num(f.Min), num(f.Max), f.Decimals, f.MinDate, f.MaxDate, f.Pattern, f.Prefill, f.Locked, vals, f.Keypad, f.Multiline, f.TextKind)
 }

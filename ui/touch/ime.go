@@ -140,6 +140,15 @@ func (k *ChineseKeyboard) SetHeader(obj fyne.CanvasObject) {
 	k.top.Refresh()
 }
 
+// SetKind tells the pinyin session what the field being written asks for (an address, a
+// business scope…), so words of that kind come first. The session keeps it until the next
+// field sets its own or the visit ends.
+func (k *ChineseKeyboard) SetKind(kind pinyin.Kind) {
+	if k.ime.Pinyin != nil {
+		k.ime.Pinyin.SetKind(kind)
+	}
+}
+
 // Preedit returns the composition in progress ("经营fan'wei"), or "".
 func (k *ChineseKeyboard) Preedit() string { return k.preedit.Text }
 
