@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -38,7 +39,9 @@ type consoleStorage interface {
 	// pruneHealthEvents deletes the health events from before cutoff and returns how many.
 	pruneHealthEvents(cutoff time.Time) (int, error)
 
-	// ratingsBetween returns the ratings created in [from, to), oldest first.
+	// ratingsBetween returns the ratings created in [from, to), oldest first, through an
+	// index by creation time. Only the fields a summary reads are set: ID, TerminalID,
+	// Item, Stars and CreatedAt.
 	ratingsBetween(from, to time.Time) ([]*ratingRecord, error)
 
 	// openCase stores a follow-up case unless one with its id exists; it says whether it
@@ -323,19 +326,57 @@ func sortAlerts(as []*alertRecord) {
 func (s *store) ratingsBetween(from, to time.Time) ([]*ratingRecord, error) {
 	var out []*ratingRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRatings).ForEach(func(k, v []byte) error {
+		c := tx.Bucket(bucketRatingsByTime).Cursor()
+		end := ratingTimeKey(to, "")
+		for k, v := c.Seek(ratingTimeKey(from, "")); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
 			var r ratingRecord
 			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("hub: corrupt rating %q: %w", k, err)
+				return fmt.Errorf("hub: corrupt rating index entry %q: %w", k, err)
 			}
-			if !r.CreatedAt.Before(from) && r.CreatedAt.Before(to) {
-				out = append(out, &r)
-			}
-			return nil
-		})
+			out = append(out, &r)
+		}
+		return nil
 	})
 	sortRatings(out)
 	return out, err
+}
+
+// bucketRatingsByTime indexes ratings by creation time for the summaries: the key is
+// ratingTimeKey, the value the fields a summary reads (ratingIndexEntry), so a window's
+// summary reads the window's ratings only, and small records of them.
+var bucketRatingsByTime = []byte("ratings_by_time")
+
+// ratingTimeKey orders by time, then id: the nanoseconds since 1970 as a big-endian
+// number with the sign bit flipped (so earlier times sort first), then the id.
+func ratingTimeKey(at time.Time, id string) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano())^(1<<63)), id...)
+}
+
+// ratingIndexEntry is a rating as the time index keeps it.
+func ratingIndexEntry(r *ratingRecord) *ratingRecord {
+	return &ratingRecord{ID: r.ID, TerminalID: r.TerminalID, Item: r.Item, Stars: r.Stars, CreatedAt: r.CreatedAt}
+}
+
+// indexRatingsByTime builds the time index of a database written before it existed.
+func indexRatingsByTime(tx *bolt.Tx) error {
+	if tx.Bucket(bucketRatingsByTime) != nil {
+		return nil
+	}
+	idx, err := tx.CreateBucket(bucketRatingsByTime)
+	if err != nil {
+		return err
+	}
+	ratings := tx.Bucket(bucketRatings)
+	if ratings == nil {
+		return nil
+	}
+	return ratings.ForEach(func(k, v []byte) error {
+		var r ratingRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("hub: corrupt rating %q: %w", k, err)
+		}
+		return putJSON(idx, ratingTimeKey(r.CreatedAt, r.ID), ratingIndexEntry(&r))
+	})
 }
 
 func sortRatings(rs []*ratingRecord) {

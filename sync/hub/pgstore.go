@@ -410,7 +410,7 @@ func (s *pgStore) putRating(rec *ratingRecord) (*ratingRecord, bool, error) {
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, "INSERT INTO ratings (id, rec) VALUES ($1, $2) ON CONFLICT DO NOTHING", r.ID, raw)
+		tag, err := tx.Exec(ctx, "INSERT INTO ratings (id, rec, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", r.ID, raw, r.CreatedAt)
 		if err != nil {
 			return err
 		}

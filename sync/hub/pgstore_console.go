@@ -157,16 +157,32 @@ func (s *pgStore) pruneHealthEvents(cutoff time.Time) (int, error) {
 func (s *pgStore) ratingsBetween(from, to time.Time) ([]*ratingRecord, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT rec FROM ratings
-		WHERE (rec->>'created_at')::timestamptz >= $1 AND (rec->>'created_at')::timestamptz < $2`, from, to)
+	// The created_at column is indexed (migrations/0011_ratings_created.sql). It holds
+	// microseconds: it picks the rows with a microsecond to spare each side, and the
+	// record's own time decides.
+	rows, err := s.pool.Query(ctx, `SELECT id, rec->>'terminal_id', coalesce(rec->>'item', ''), (rec->>'stars')::int, rec->>'created_at'
+		FROM ratings WHERE created_at >= $1 AND created_at <= $2`, from.Add(-time.Microsecond), to.Add(time.Microsecond))
 	if err != nil {
 		return nil, err
 	}
-	rs, err := collectJSON[ratingRecord](rows)
-	if err != nil {
+	defer rows.Close()
+	var out []*ratingRecord
+	for rows.Next() {
+		var r ratingRecord
+		var created string
+		if err := rows.Scan(&r.ID, &r.TerminalID, &r.Item, &r.Stars, &created); err != nil {
+			return nil, err
+		}
+		if r.CreatedAt, err = time.Parse(time.RFC3339Nano, created); err != nil {
+			return nil, fmt.Errorf("hub: corrupt rating %q: %w", r.ID, err)
+		}
+		if !r.CreatedAt.Before(from) && r.CreatedAt.Before(to) {
+			out = append(out, &r)
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := ptrs(rs)
 	sortRatings(out)
 	return out, nil
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/govkiosk/govkiosk/internal/pgtest"
 	"github.com/govkiosk/govkiosk/kiosk/tracking"
 	"github.com/govkiosk/govkiosk/sync/protocol"
@@ -755,4 +757,75 @@ func TestStorageCommands(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStorageRatingsBetweenMatchesAScan: the indexed window returns exactly the ratings a
+// scan of all of them picks (nanosecond times on the window's edges, equal times, times
+// far apart), oldest first, with the fields a summary reads.
+func TestStorageRatingsBetweenMatchesAScan(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		from := time.Date(2026, 5, 1, 0, 0, 0, 500, time.UTC)
+		to := from.AddDate(0, 1, 0)
+		var all []*ratingRecord
+		times := []time.Time{from.Add(-1), from, from.Add(1), to.Add(-1), to, to.Add(1), from.AddDate(-1, 0, 0), to.AddDate(2, 0, 0),
+			time.Unix(0, 0).UTC(), from.Add(time.Hour), from.Add(time.Hour)}
+		for i := range 300 {
+			times = append(times, from.Add(time.Duration(i*i)*37*time.Minute+time.Duration(i)))
+		}
+		for i, at := range times {
+			r := &ratingRecord{ID: fmt.Sprintf("r%03d", i), TerminalID: fmt.Sprintf("t-%d", i%7), Item: fmt.Sprintf("item%d", i%5),
+				Stars: 1 + i%5, CreatedAt: at, Digest: "d", ReceivedAt: at, Comment: []byte("sealed")}
+			if _, _, err := st.putRating(r); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, r)
+		}
+		var want []string
+		sortRatings(all)
+		for _, r := range all {
+			if !r.CreatedAt.Before(from) && r.CreatedAt.Before(to) {
+				want = append(want, fmt.Sprintf("%s %s %s %d %s", r.ID, r.TerminalID, r.Item, r.Stars, r.CreatedAt.Format(time.RFC3339Nano)))
+			}
+		}
+		rs, err := st.ratingsBetween(from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rs {
+			got = append(got, fmt.Sprintf("%s %s %s %d %s", r.ID, r.TerminalID, r.Item, r.Stars, r.CreatedAt.Format(time.RFC3339Nano)))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("indexed window: %d ratings, a scan: %d\ngot  %q\nwant %q", len(got), len(want), got, want)
+		}
+	})
+}
+
+// TestRatingIndexBuiltForAnOlderDatabase: a bbolt database written before the time index
+// existed gets it when the hub opens it, and its summaries count every rating.
+func TestRatingIndexBuiltForAnOlderDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := openStore(path, testSealer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 5, 3, 10, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if _, _, err := s.putRating(&ratingRecord{ID: fmt.Sprintf("r%d", i), TerminalID: "t-1", Stars: 5, CreatedAt: at, Digest: "d"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What an older hub left: no index.
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketRatingsByTime) }); err != nil {
+		t.Fatal(err)
+	}
+	s.close()
+	s, err = openStore(path, testSealer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if rs, err := s.ratingsBetween(at, at.Add(time.Second)); err != nil || len(rs) != 3 {
+		t.Fatalf("after reopening: %d ratings, %v", len(rs), err)
+	}
 }

@@ -163,6 +163,12 @@ func openStore(path string, seal *sealer) (*store, error) {
 		if err := indexOpenSubmissions(tx); err != nil {
 			return err
 		}
+		if _, err := tx.CreateBucketIfNotExists(bucketRatings); err != nil {
+			return err
+		}
+		if err := indexRatingsByTime(tx); err != nil {
+			return err
+		}
 		for _, b := range [][]byte{bucketMeta, bucketTerminals, bucketTermCodes, bucketEnrollCodes,
 			bucketSubmissions, bucketTracking, bucketReceived, bucketRatings, bucketStatusQueue,
 			bucketPublished, bucketHeartbeats, bucketForward, bucketIDHash} {
@@ -574,6 +580,9 @@ func (s *store) putRating(rec *ratingRecord) (out *ratingRecord, existed bool, e
 			if err := putJSON(tx.Bucket(bucketForward), []byte(ratingJobPrefix+r.ID), forwardJob{Key: ratingJobPrefix + r.ID, NextAt: r.ReceivedAt}); err != nil {
 				return err
 			}
+		}
+		if err := putJSON(tx.Bucket(bucketRatingsByTime), ratingTimeKey(r.CreatedAt, r.ID), ratingIndexEntry(&r)); err != nil {
+			return err
 		}
 		return putJSON(b, []byte(r.ID), &r)
 	})
