@@ -297,6 +297,10 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 		state:     ui.NewValue(ui.SyncState{}),
 		bulletins: ui.NewValue(ui.Bulletin{}),
 	}
+	// Software updates: the spool is in the data directory unless the file says where.
+	sy.upd = newUpdater(cfg, sy.link, log.With("part", "update"))
+	sy.upd.report = sy.reportNow
+	k.closers = append(k.closers, sy.upd.stop)
 	// The data directory may come from -data, past the configuration's own check.
 	if err := cfg.CheckKeyPlacement(queueKey, dataDir); err != nil {
 		problems.add(stepQueue, err)
@@ -388,6 +392,7 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	k.ops = &remoteOps{log: log.With("part", "remote"), dataDir: dataDir, configPath: o.configPath, ui: k.ui, win: w, do: do,
 		quit: func() { fa.Quit() }}
 	sy.setOps(k.ops)
+	sy.upd.setScreens(do, kui.InVisit)
 	// The palette and the voice's defaults, with a platform push that came during start-up.
 	k.ui.ApplySettings(ui.SettingsOf(platform.over(tech.Config())))
 	k.ui.Show(w)

@@ -19,6 +19,7 @@ import (
 	"github.com/govkiosk/govkiosk/kiosk/config"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 	"github.com/govkiosk/govkiosk/sync/client"
+	"github.com/govkiosk/govkiosk/sync/hub"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 	"github.com/govkiosk/govkiosk/sync/queue"
 	"github.com/govkiosk/govkiosk/ui"
@@ -49,6 +50,8 @@ type syncer struct {
 
 	// platform is the platform's configuration over the technician's file.
 	platform *platformConfig
+	// upd takes the software updates the platform announces (nil: none, in tests).
+	upd *updater
 
 	state     *ui.Value[ui.SyncState]
 	bulletins *ui.Value[ui.Bulletin]
@@ -171,6 +174,7 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 		OnConfig:        s.onConfig,
 		OnAnnouncements: s.onAnnouncements,
 		OnCommand:       s.onCommand,
+		Update:          s.updateSteps,
 		Now:             now,
 		Clock:           s.clock,
 	})
@@ -361,6 +365,11 @@ func (s *syncer) onCommand(ctx context.Context, cmd protocol.Command) (string, e
 		}
 		b, err := json.Marshal(out)
 		return string(b), err
+	case hub.CommandUpdate:
+		if s.upd == nil {
+			return "", errors.New("software updates are not set up on this terminal")
+		}
+		return s.upd.command(ctx, cmd.Args)
 	case "reload":
 		data, err := os.ReadFile(filepath.Join(s.dataDir, catalogFile))
 		if err != nil {
@@ -372,6 +381,21 @@ func (s *syncer) onCommand(ctx context.Context, cmd protocol.Command) (string, e
 		return "catalog reloaded", nil
 	}
 	return "", fmt.Errorf("command %q not supported", cmd.Name)
+}
+
+// updateSteps are the latest software-update steps for the heartbeat.
+func (s *syncer) updateSteps() []protocol.UpdateStep {
+	if s.upd == nil {
+		return nil
+	}
+	return s.upd.steps()
+}
+
+// reportNow sends a heartbeat at once, when connected.
+func (s *syncer) reportNow() {
+	if c := s.client(); c != nil {
+		c.ReportNow()
+	}
 }
 
 // catalogFile is the last good catalog the hub pushed, used at the next start.

@@ -96,3 +96,6 @@ func sign(n int) int {
 	}
 	return 0
 }
+
+// ValidVersion reports whether v has the form of a Debian version a release may carry.
+func ValidVersion(v string) bool { return versionPat.MatchString(v) }

@@ -44,6 +44,7 @@ type Config struct {
 	Session           Session    `toml:"session"`
 	Access            Access     `toml:"accessibility"`
 	Technician        Technician `toml:"technician"`
+	Update            Update     `toml:"update,omitempty"`
 	// Devices are written as [[device]] tables.
 	Devices []Device `toml:"device"`
 }
@@ -105,6 +106,69 @@ type Access struct {
 	HighContrast bool `toml:"high_contrast"`
 }
 
+// Update is how the terminal takes the software updates the platform publishes. Every
+// setting may be left out.
+type Update struct {
+	// Channel is "all" (the default) or "pilot": pilot terminals also take the releases
+	// published for trial before they go to all.
+	Channel string `toml:"channel,omitempty"`
+	// SpoolDir is where downloads wait for the privileged install helper, the directory
+	// its path unit watches. Default: "update" in DataDir (DefaultUpdateSpool).
+	SpoolDir string `toml:"spool_dir,omitempty"`
+	// HubURL is the address packages are downloaded from: https:// (http:// to this
+	// machine, or with platform.insecure_unencrypted_link). Default: platform.url with
+	// wss:// as https:// and ws:// as http://.
+	HubURL string `toml:"hub_url,omitempty"`
+	// KeyFile is the release public key updates must be signed with
+	// (DefaultReleaseKeyFile, shipped in the package).
+	KeyFile string `toml:"key_file,omitempty"`
+}
+
+// Update channels.
+const (
+	UpdateChannelAll   = "all"
+	UpdateChannelPilot = "pilot"
+)
+
+// UpdateChannel is the channel the terminal takes releases from.
+func (c *Config) UpdateChannel() string {
+	if c.Update.Channel == "" {
+		return UpdateChannelAll
+	}
+	return c.Update.Channel
+}
+
+// UpdateSpool is the update spool directory.
+func (c *Config) UpdateSpool() string {
+	if c.Update.SpoolDir == "" {
+		return filepath.Join(c.DataDir, "update")
+	}
+	return c.Update.SpoolDir
+}
+
+// UpdateKeyFile is the release public key file.
+func (c *Config) UpdateKeyFile() string {
+	if c.Update.KeyFile == "" {
+		return DefaultReleaseKeyFile
+	}
+	return c.Update.KeyFile
+}
+
+// UpdateHubURL is the base address packages are downloaded from, without a trailing
+// slash: hub_url, or platform.url as http(s).
+func (c *Config) UpdateHubURL() string {
+	u := c.Update.HubURL
+	if u == "" {
+		u = c.Platform.URL
+		if rest, ok := strings.CutPrefix(u, "wss://"); ok {
+			u = "https://" + rest
+		} else if rest, ok := strings.CutPrefix(u, "ws://"); ok {
+			u = "http://" + rest
+		}
+	}
+	return strings.TrimSuffix(u, "/")
+}
+
 // Technician holds what guards the technician screens.
 type Technician struct {
 	// PINHash is the technician PIN as access.HashPIN stores it; empty keeps the
@@ -118,6 +182,8 @@ const (
 	DefaultDataDir    = "/var/lib/govkiosk"
 	// DefaultQueueKeyFile is where the queue key lives unless configured otherwise.
 	DefaultQueueKeyFile = "/etc/govkiosk/queue.key"
+	// DefaultReleaseKeyFile is the release public key the package ships.
+	DefaultReleaseKeyFile = "/usr/share/govkiosk/release-key.pub"
 	DefaultLogLevel     = "info"
 	DefaultHubURL       = "ws://127.0.0.1:8470"
 	DefaultLanguage     = "zh"

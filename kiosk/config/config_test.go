@@ -178,6 +178,14 @@ func TestValidateProblems(t *testing.T) {
 			[]string{"device[0] (b).poll_interval"}, "20ms"},
 		{"fingerprint on printer", base + "[[device]]\nname = \"p\"\nkind = \"printer\"\ntransport = \"simulated\"\nfingerprint = true\n",
 			[]string{"device[0] (p).fingerprint"}, "ID-card"},
+		{"valid: update settings", base + "[update]\nchannel = \"pilot\"\nspool_dir = \"/var/lib/govkiosk/update\"\nhub_url = \"https://hub.example.org/kiosk\"\nkey_file = \"/etc/govkiosk/release-key.pub\"\n", nil, ""},
+		{"update channel", base + "[update]\nchannel = \"beta\"\n", []string{"update.channel"}, "all or pilot"},
+		{"relative update spool", base + "[update]\nspool_dir = \"update\"\n", []string{"update.spool_dir"}, "absolute"},
+		{"relative release key", base + "[update]\nkey_file = \"release-key.pub\"\n", []string{"update.key_file"}, "absolute"},
+		{"update url scheme", base + "[update]\nhub_url = \"ftp://hub.example.org\"\n", []string{"update.hub_url"}, "https://"},
+		{"update url unencrypted", base + "[update]\nhub_url = \"http://hub.example.org\"\n", []string{"update.hub_url"}, "unencrypted"},
+		{"update url credentials", base + "[update]\nhub_url = \"https://u:p@hub.example.org\"\n", []string{"update.hub_url"}, "password"},
+		{"update url query", base + "[update]\nhub_url = \"https://hub.example.org/?x=1\"\n", []string{"update.hub_url"}, "base address"},
 		{"every problem at once", strings.Replace(strings.Replace(base, `"T-01"`, `""`, 1), "wss://", "", 1) + "[session]\nlanguage = \"de\"\n",
 			[]string{"terminal_id", "platform.url", "session.language"}, "missing"},
 	}
@@ -279,5 +287,24 @@ func TestQueueKeyLocation(t *testing.T) {
 		if err := c.CheckKeyPlacement(tc.key, tc.dir); (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrKeyInDataDir)) {
 			t.Errorf("CheckKeyPlacement(%s, %s, allow %v) = %v", tc.key, tc.dir, tc.allow, err)
 		}
+	}
+}
+
+func TestUpdateDefaults(t *testing.T) {
+	c := Default()
+	c.DataDir = "/srv/kiosk"
+	for _, tt := range []struct{ platform, hub, want string }{
+		{"wss://hub.example.org/kiosk/", "", "https://hub.example.org/kiosk"},
+		{"ws://127.0.0.1:8470", "", "http://127.0.0.1:8470"},
+		{"https://hub.example.org", "", "https://hub.example.org"},
+		{"wss://hub.example.org", "https://cdn.example.org/govkiosk/", "https://cdn.example.org/govkiosk"},
+	} {
+		c.Platform.URL, c.Update.HubURL = tt.platform, tt.hub
+		if got := c.UpdateHubURL(); got != tt.want {
+			t.Errorf("%s, %q: download base %s, want %s", tt.platform, tt.hub, got, tt.want)
+		}
+	}
+	if c.UpdateChannel() != "all" || c.UpdateSpool() != "/srv/kiosk/update" || c.UpdateKeyFile() != DefaultReleaseKeyFile {
+		t.Errorf("defaults: %s %s %s", c.UpdateChannel(), c.UpdateSpool(), c.UpdateKeyFile())
 	}
 }

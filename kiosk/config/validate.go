@@ -132,6 +132,7 @@ func (c *Config) Validate() error {
 	}
 	c.checkSession(p)
 	c.checkAccess(p)
+	c.checkUpdate(p)
 	if h := c.Technician.PINHash; h != "" {
 		if err := access.CheckHash(h); err != nil {
 			p.add("technician.pin_hash", "cannot be read (%v): set the PIN again with the technician tool", err)
@@ -203,6 +204,47 @@ func isLoopback(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// checkUpdate checks the [update] table: packages are signed, so a plain download
+// would not let anyone slip one in, but it keeps the link rule of platform.url all the
+// same (what a terminal fetches, and when, is nobody else's business).
+func (c *Config) checkUpdate(p *problems) {
+	up := c.Update
+	if up.Channel != "" && up.Channel != UpdateChannelAll && up.Channel != UpdateChannelPilot {
+		p.add("update.channel", "%q: use all or pilot", up.Channel)
+	}
+	if up.SpoolDir != "" && !filepath.IsAbs(up.SpoolDir) {
+		p.add("update.spool_dir", "%q: use an absolute path, like \"/var/lib/govkiosk/update\" (the directory the install helper watches)", up.SpoolDir)
+	}
+	if up.KeyFile != "" && !filepath.IsAbs(up.KeyFile) {
+		p.add("update.key_file", "%q: use an absolute path, like %q", up.KeyFile, DefaultReleaseKeyFile)
+	}
+	if up.HubURL == "" {
+		return
+	}
+	const key = "update.hub_url"
+	u, err := url.Parse(up.HubURL)
+	switch {
+	case err != nil:
+		p.add(key, "%q is not a URL: %v", up.HubURL, err)
+	case u.Scheme != "https" && u.Scheme != "http":
+		p.add(key, "%q: start it with https://", up.HubURL)
+	case u.Host == "" || u.Hostname() == "":
+		p.add(key, "%q has no host name", up.HubURL)
+	case u.User != nil:
+		p.add(key, "remove the user name and password from the URL")
+	case u.RawQuery != "" || u.Fragment != "":
+		p.add(key, "%q: a base address, without ? or #", up.HubURL)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()) && !c.Platform.InsecureUnencryptedLink:
+		p.add(key, "%q is unencrypted: use https:// (on a closed test network only, set platform.insecure_unencrypted_link = true)", up.HubURL)
+	default:
+		if port := u.Port(); port != "" {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				p.add(key, "port %q: use 1 to 65535", port)
+			}
+		}
+	}
 }
 
 func (c *Config) checkSession(p *problems) {

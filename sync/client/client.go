@@ -77,6 +77,9 @@ type Options struct {
 	Versions func() Versions
 	// Health reports the devices for heartbeats.
 	Health func() []health.Status
+	// Update reports the latest software-update steps for heartbeats (at most
+	// protocol.MaxUpdateSteps, oldest first). ReportNow sends them at once.
+	Update func() []protocol.UpdateStep
 	// OnCatalog, OnConfig and OnAnnouncements receive pushes. An error means the kiosk
 	// keeps what it had; the hub pushes again on a later connection.
 	OnCatalog       func(version string, payload json.RawMessage) error
@@ -163,6 +166,8 @@ type Client struct {
 
 	wake chan struct{}
 	now  chan struct{}
+	// report asks the connected session for a heartbeat now.
+	report chan struct{}
 
 	mu      sync.Mutex
 	state   State
@@ -245,7 +250,7 @@ func New(opt Options) (*Client, error) {
 	}
 	return &Client{
 		opt: opt, log: opt.Logger.With("terminal", opt.Credentials.TerminalID), connect: connect,
-		wake: make(chan struct{}, 1), now: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), now: make(chan struct{}, 1), report: make(chan struct{}, 1),
 		subs: map[int]chan State{}, cmdSeen: map[string]bool{}, cmdResults: map[string][]*protocol.CommandResult{},
 		stamps: map[string]time.Time{},
 	}, nil
@@ -311,6 +316,16 @@ func (c *Client) SyncNow() {
 	default:
 	}
 	c.poke()
+}
+
+// ReportNow sends a heartbeat at once when connected (a software-update step the hub
+// should see without waiting for the next interval); offline, the next connection's
+// first heartbeat carries it.
+func (c *Client) ReportNow() {
+	select {
+	case c.report <- struct{}{}:
+	default:
+	}
 }
 
 func (c *Client) poke() {

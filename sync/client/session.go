@@ -450,6 +450,8 @@ func (s *session) loop(ctx context.Context) error {
 			s.unsolicited(ctx, m)
 		case <-s.hb.C:
 			s.heartbeat()
+		case <-c.report:
+			s.heartbeat()
 		case <-c.wake:
 			// While the hub has asked to wait, a new item waits with the rest.
 			if retry == nil {
@@ -728,6 +730,16 @@ func (s *session) heartbeat() {
 		Catalog: v.Catalog, Config: v.Config, Announcements: v.Announcements, ConfigRefused: c.refusedConfig(),
 		Queue: protocol.QueueDepth{Queued: st.Queued, Sending: st.Sending, Failed: st.Failed, OldestQueued: st.OldestQueued.UTC(),
 			Held: st.Held, Conflicts: c.conflicts(st.Held)}}
+	if c.opt.Update != nil {
+		hb.Update = c.opt.Update()
+		if len(hb.Update) > protocol.MaxUpdateSteps {
+			hb.Update = hb.Update[len(hb.Update)-protocol.MaxUpdateSteps:]
+		}
+		if err := (&protocol.Heartbeat{At: hb.At, App: hb.App, Update: hb.Update}).Validate(); err != nil {
+			c.log.Warn("update steps cannot be reported", "err", err)
+			hb.Update = nil
+		}
+	}
 	if c.opt.Health != nil {
 		hb.Devices = sanitizeDevices(c.opt.Health())
 	}

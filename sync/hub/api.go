@@ -170,6 +170,8 @@ type TerminalInfo struct {
 	// ConfigRefused says which push it refused and why (it keeps Config).
 	ConfigApplied bool                    `json:"config_applied,omitempty"`
 	ConfigRefused *protocol.ConfigRefusal `json:"config_refused,omitempty"`
+	// Update is the terminal's latest software-update steps, oldest first.
+	Update []protocol.UpdateStep `json:"update,omitempty"`
 	// RevokedAt is when an operator revoked the terminal; it connects no more.
 	RevokedAt    time.Time `json:"revoked_at,omitzero"`
 	RevokedBy    string    `json:"revoked_by,omitempty"`
@@ -195,6 +197,7 @@ func (h *Hub) Terminals() []TerminalInfo {
 		ti.CatalogStale = cur != "" && !t.hb.At.IsZero() && t.hb.Catalog != cur
 		ti.ConfigApplied = curConfig != "" && t.hb.Config == curConfig
 		ti.ConfigRefused = t.hb.ConfigRefused
+		ti.Update = t.hb.Update
 		if ti.Devices == nil {
 			ti.Devices = []protocol.DeviceStatus{}
 		}

@@ -451,11 +451,14 @@ func (c *conn) handleHeartbeat(m *protocol.Heartbeat) {
 	h := c.h
 	h.m.heartbeats.Add(1)
 	h.mu.Lock()
-	prev := c.term.hb.Devices
+	prev, prevUpdate := c.term.hb.Devices, c.term.hb.Update
 	c.term.hb = heartbeatRecord{LastSeen: h.opt.Now(), At: m.At, Devices: m.Devices, Queue: m.Queue,
-		App: m.App, Catalog: m.Catalog, Config: m.Config, ConfigRefused: m.ConfigRefused}
+		App: m.App, Catalog: m.Catalog, Config: m.Config, ConfigRefused: m.ConfigRefused, Update: m.Update}
 	c.term.dirty = true
 	h.mu.Unlock()
+	for _, u := range newUpdateSteps(prevUpdate, m.Update) {
+		c.log.Info("terminal software update", "step", u.Step, "version", u.Version, "detail", u.Detail, "at", u.At)
+	}
 	h.observeHealth(c.term.rec.ID, prev, m.Devices, h.opt.Now().UTC())
 	c.reconcile(m.Catalog, m.Config, m.Announcements)
 }

@@ -219,6 +219,7 @@ func (c *conn) sendPending() {
 	for _, cmd := range cmds {
 		c.sendMsg(cmd)
 	}
+	c.h.announceReleases(c.term.rec.ID, c.hello.App)
 }
 
 func randomID(prefix string) string {

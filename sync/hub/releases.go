@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/govkiosk/govkiosk/internal/update"
@@ -270,4 +271,53 @@ func (h *Hub) openRelease(sum string) (*os.File, error) {
 		return nil, err
 	}
 	return os.Open(path)
+}
+
+// newUpdateSteps returns the steps in cur that prev (the last heartbeat's) did not
+// have, so each step a terminal reports is logged once.
+func newUpdateSteps(prev, cur []protocol.UpdateStep) []protocol.UpdateStep {
+	var out []protocol.UpdateStep
+	for _, u := range cur {
+		if !slices.Contains(prev, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// announceReleases tells a terminal that just connected about each channel's release
+// newer than the version it runs, unless it was told about that release in the last
+// day (the update command is still held, answered or not). A terminal that was offline
+// when the release was published, or longer than the hub holds commands, or across a
+// hub restart, so still gets it. Which channel applies is the terminal's to decide.
+func (h *Hub) announceReleases(terminalID, app string) {
+	for _, ch := range []string{update.ChannelAll, update.ChannelPilot} {
+		r, rec, err := h.Release(ch)
+		if err != nil {
+			h.log.Warn("read release for a connecting terminal", "channel", ch, "err", err)
+			continue
+		}
+		if rec == nil || (update.ValidVersion(app) && update.CompareVersions(r.Version, app) <= 0) {
+			continue
+		}
+		if h.announced(terminalID, r) {
+			continue
+		}
+		if _, err := h.SendCommand(terminalID, CommandUpdate, UpdateArgs(r)); err != nil {
+			h.log.Warn("announce release", "terminal", terminalID, "version", r.Version, "err", err)
+		}
+	}
+}
+
+// announced reports whether the hub holds an update command for this release and
+// terminal (sent within the day it keeps commands).
+func (h *Hub) announced(terminalID string, r update.Release) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, cs := range h.commands {
+		if cs.terminalID == terminalID && cs.cmd.Name == CommandUpdate && cs.cmd.Args["sha256"] == r.SHA256 {
+			return true
+		}
+	}
+	return false
 }

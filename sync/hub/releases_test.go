@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/govkiosk/govkiosk/internal/update"
 	"github.com/govkiosk/govkiosk/sync/protocol"
@@ -232,4 +233,96 @@ func download(t *testing.T, th *testHub, path, rng string) []byte {
 		t.Fatalf("GET %s (%s): %d %s", path, rng, resp.StatusCode, b)
 	}
 	return b
+}
+
+// connectAs connects like testHub.connect, saying it runs app.
+func connectAs(t *testing.T, th *testHub, tk *termKey, app string) *rawTerm {
+	t.Helper()
+	r := &rawTerm{t: t, ws: dialWS(t, th.wsURL()), tk: tk}
+	r.send(&protocol.Hello{TerminalID: tk.id, Versions: []int{1}, App: app})
+	ch := expect[*protocol.Challenge](r)
+	r.send(protocol.SignChallenge(tk.key, tk.id, ch))
+	expect[*protocol.Welcome](r)
+	return r
+}
+
+// updateCommands counts the update commands the hub holds for a terminal.
+func updateCommands(h *Hub, terminalID string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, cs := range h.commands {
+		if cs.terminalID == terminalID && cs.cmd.Name == CommandUpdate {
+			n++
+		}
+	}
+	return n
+}
+
+// TestReleaseAnnouncedAtConnect: a terminal that was offline when a release was
+// published, through a hub restart (commands are held in memory only), is told at
+// connect when it runs an older version; once, not at every reconnect; never when it
+// runs that version already. The update steps it reports in heartbeats reach the
+// terminal list and the console's terminal page.
+func TestReleaseAnnouncedAtConnect(t *testing.T) {
+	priv, pub := releaseKeys(t)
+	th, secrets := opHub(t, Options{ReleaseKey: pub})
+	tk, current := th.enroll(t), th.enroll(t)
+	op := basic("op-operator", secrets[RoleOperator])
+	deb := bytes.Repeat([]byte("synthetic .deb body "), 500)
+	if code, body := postRelease(t, th, op, signRelease(t, priv, deb, "1.3.0", update.ChannelAll), deb); code != 200 {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+	th.Close()
+	th2 := startHub(t, th.opt)
+
+	r := connectAs(t, th2, tk, "1.2.0")
+	cmd := expect[*protocol.Command](r)
+	if cmd.Name != CommandUpdate || cmd.Args["version"] != "1.3.0" || cmd.Args["channel"] != "all" {
+		t.Fatalf("command at connect %+v", cmd)
+	}
+	r.send(&protocol.CommandResult{ID: cmd.ID, OK: true, Output: "downloading 1.3.0"})
+	at := time.Now().UTC().Truncate(time.Second)
+	hb := heartbeat()
+	hb.Update = []protocol.UpdateStep{{At: at, Step: "downloaded", Version: "1.3.0"},
+		{At: at, Step: "refused", Version: "1.3.0", Detail: "update: package does not match its signed manifest"}}
+	r.send(hb)
+	waitFor(t, "the update steps at the hub", func() bool {
+		for _, ti := range th2.Terminals() {
+			if ti.ID == tk.id && len(ti.Update) == 2 {
+				return true
+			}
+		}
+		return false
+	})
+	r.ws.Close()
+	r = connectAs(t, th2, tk, "1.2.0")
+	r.send(heartbeat())
+	info := func(id string) TerminalInfo {
+		for _, ti := range th2.Terminals() {
+			if ti.ID == id {
+				return ti
+			}
+		}
+		return TerminalInfo{}
+	}
+	waitFor(t, "the reconnected terminal's heartbeat", func() bool { return info(tk.id).Update == nil })
+	if n := updateCommands(th2.Hub, tk.id); n != 1 {
+		t.Errorf("%d update commands after a reconnect, want the one", n)
+	}
+	rc := connectAs(t, th2, current, "1.3.0")
+	rc.send(heartbeat())
+	waitFor(t, "the current terminal's heartbeat", func() bool { return !info(current.id).HeartbeatAt.IsZero() })
+	if n := updateCommands(th2.Hub, current.id); n != 0 {
+		t.Errorf("a terminal on 1.3.0 was told about 1.3.0 (%d commands)", n)
+	}
+
+	hb.At = time.Now().UTC()
+	r.send(hb)
+	waitFor(t, "the steps again", func() bool { return len(info(tk.id).Update) == 2 })
+	_, _, body := consoleSignIn(t, th2, "op-viewer", secrets[RoleViewer], "/console/terminals/"+tk.id)
+	if !strings.Contains(body, `data-step="downloaded"`) || !strings.Contains(body, `<div class="bad" data-step="refused">`) ||
+		!strings.Contains(body, "does not match its signed manifest") {
+		t.Errorf("terminal page's update row:\n%s", between(body, `id="update-status"`, `<tr><th>enrolled`))
+	}
 }

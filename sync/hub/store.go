@@ -139,6 +139,8 @@ type heartbeatRecord struct {
 	Config   string                  `json:"config_version,omitempty"`
 	// ConfigRefused is the configuration push the terminal last refused, with why.
 	ConfigRefused *protocol.ConfigRefusal `json:"config_refused,omitempty"`
+	// Update is the terminal's latest software-update steps, oldest first.
+	Update []protocol.UpdateStep `json:"update,omitempty"`
 }
 
 // store is the hub's bbolt database. Every write is its own fsynced transaction (or a

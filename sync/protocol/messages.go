@@ -3,6 +3,7 @@ package protocol
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -287,7 +288,27 @@ type Heartbeat struct {
 	// ConfigRefused says the terminal refused the configuration push of that version
 	// and keeps the configuration it reports in Config. Absent once a push applied.
 	ConfigRefused *ConfigRefusal `json:"config_refused,omitempty"`
+	// Update is the terminal's latest software-update steps, oldest first (at most
+	// MaxUpdateSteps): downloaded, verified, installing, installed, rolled_back, refused…
+	Update []UpdateStep `json:"update,omitempty"`
 }
+
+// UpdateStep is one step of a software update on a terminal: which release version,
+// what happened, and a reason for a refusal (never personal data).
+type UpdateStep struct {
+	At      time.Time `json:"at"`
+	Step    string    `json:"step"`
+	Version string    `json:"version"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// MaxUpdateSteps is the most update steps one heartbeat carries.
+const MaxUpdateSteps = 8
+
+// UpdateSteps are the steps a terminal reports: the kiosk's own (downloaded, verified,
+// installing, refused, skipped) and the install helper's (installed, rolled_back,
+// rollback_impossible, failed).
+var UpdateSteps = []string{"downloaded", "verified", "installing", "installed", "rolled_back", "refused", "skipped", "failed", "rollback_impossible"}
 
 // ConfigRefusal is a configuration push the terminal refused, with its reasons (setting
 // keys and what is wrong; never personal data).
@@ -961,6 +982,21 @@ func (m *Heartbeat) Validate() error {
 			if err := checkText(t, "config_refused.problems["+strconv.Itoa(i)+"]", p, 256, true); err != nil {
 				return err
 			}
+		}
+	}
+	if len(m.Update) > MaxUpdateSteps {
+		return invalid(t, "update", "more than "+strconv.Itoa(MaxUpdateSteps))
+	}
+	for i, u := range m.Update {
+		f := "update[" + strconv.Itoa(i) + "]"
+		if !slices.Contains(UpdateSteps, u.Step) {
+			return invalid(t, f+".step", "unknown step")
+		}
+		if err := checkVersion(t, f+".version", u.Version, false); err != nil {
+			return err
+		}
+		if err := checkText(t, f+".detail", u.Detail, 256, false); err != nil {
+			return err
 		}
 	}
 	q := m.Queue

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/govkiosk/govkiosk/internal/atomicfile"
+	"github.com/govkiosk/govkiosk/internal/update"
+	"github.com/govkiosk/govkiosk/kiosk/config"
+	"github.com/govkiosk/govkiosk/sync/client"
+	"github.com/govkiosk/govkiosk/sync/protocol"
+)
+
+// statusFile is the update steps, one a line ("TIME STEP VERSION [DETAIL]"), in the spool:
+// the kiosk appends its own steps and the install helper (root) appends installing,
+// installed, rolled_back, so what the helper did while the kiosk was being replaced is
+// reported by the new kiosk. Every heartbeat carries its last lines.
+const statusFile = "status"
+
+// updater is the kiosk's side of software updates: an "update" command from the hub is
+// checked at once (signed by the release key, this package and architecture, newer
+// than what runs), downloaded and verified in the background by the update agent, and
+// handed to the privileged install helper when no visit is in progress. Each step goes
+// to the spool's status file and to the hub in the next heartbeat, sent at once.
+type updater struct {
+	log *slog.Logger
+	// agent is nil when updates are off; off says why.
+	agent  *update.Agent
+	off    string
+	status string
+	// retry is the wait before a download that failed on the way (not refused) is tried
+	// again; poll how often an install waiting for the visit to end looks again.
+	retry, poll time.Duration
+	// report asks for a heartbeat now (the sync client's ReportNow).
+	report func()
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu sync.Mutex
+	// do runs a function on the UI goroutine and inVisit asks the screens (on it);
+	// both nil until the screens exist.
+	do      func(func())
+	inVisit func() bool
+	// answered is the answer given to each release (by SHA-256), so a release the hub
+	// announces again is not taken twice and reports no new step.
+	answered map[string]answer
+	// next is an announcement waiting for the current download to end.
+	taking bool
+	next   map[string]string
+	// pending is the newest verified package waiting for the visit to end.
+	pending        string
+	pendingVersion string
+	installing     bool
+}
+
+// newUpdater sets updates up from the configuration: the release key (shipped in the
+// package) and the spool the install helper watches. Without a key updates are off and
+// every announcement is refused saying so.
+func newUpdater(cfg *config.Config, link client.LinkOptions, log *slog.Logger) *updater {
+	ctx, cancel := context.WithCancel(context.Background())
+	u := &updater{log: log, status: filepath.Join(cfg.UpdateSpool(), statusFile), retry: 5 * time.Minute, poll: time.Second,
+		ctx: ctx, cancel: cancel, answered: map[string]answer{}}
+	if !update.ValidVersion(version) {
+		u.off = "this build (" + version + ") is not a packaged version"
+		log.Info("software updates off", "reason", u.off)
+		return u
+	}
+	b, err := os.ReadFile(cfg.UpdateKeyFile())
+	if err != nil {
+		u.off = "no release key on this terminal (" + cfg.UpdateKeyFile() + ")"
+		log.Info("software updates off", "reason", u.off)
+		return u
+	}
+	key, err := update.ParsePublicKey(b)
+	if err != nil {
+		u.off = "the release key " + cfg.UpdateKeyFile() + " cannot be read"
+		log.Warn("software updates off", "reason", u.off, "err", err)
+		return u
+	}
+	tlsConf, err := link.TLSConfig()
+	if err != nil {
+		u.off = "the platform link's TLS settings: " + err.Error()
+		log.Warn("software updates off", "reason", u.off)
+		return u
+	}
+	u.agent = &update.Agent{
+		Key:       key,
+		Installed: update.Installed{Package: "govkiosk", Version: version, Arch: runtime.GOARCH},
+		Pilot:     cfg.UpdateChannel() == config.UpdateChannelPilot,
+		Spool:     cfg.UpdateSpool(),
+		Hub:       cfg.UpdateHubURL(),
+		Client: &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: tlsConf,
+			ResponseHeaderTimeout: time.Minute}},
+		Report: u.step,
+	}
+	u.trimStatus()
+	log.Info("software updates on", "channel", cfg.UpdateChannel(), "hub", u.agent.Hub, "spool", u.agent.Spool, "runs", version)
+	return u
+}
+
+// setScreens lets installs happen: do reaches the UI goroutine, inVisit asks the screens.
+func (u *updater) setScreens(do func(func()), inVisit func() bool) {
+	u.mu.Lock()
+	u.do, u.inVisit = do, inVisit
+	u.mu.Unlock()
+}
+
+// stop ends downloads and waits.
+func (u *updater) stop() {
+	u.cancel()
+	u.wg.Wait()
+}
+
+// step records an update step in the status file and has it reported at once.
+func (u *updater) step(s update.Step, ver, detail string) {
+	detail = strings.Join(strings.Fields(detail), " ")
+	if len(detail) > 200 {
+		detail = detail[:200]
+	}
+	if !update.ValidVersion(ver) {
+		ver = "unknown"
+	}
+	line := strings.TrimSpace(fmt.Sprintf("%s %s %s %s", time.Now().UTC().Format(time.RFC3339), s, ver, detail)) + "\n"
+	u.log.Info("software update", "step", string(s), "version", ver, "detail", detail)
+	if err := os.MkdirAll(filepath.Dir(u.status), 0o755); err == nil {
+		f, err := os.OpenFile(u.status, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err == nil {
+			_, err = f.WriteString(line)
+			f.Close()
+		}
+		if err != nil {
+			u.log.Warn("update step not recorded", "err", err)
+		}
+	}
+	if u.report != nil {
+		u.report()
+	}
+}
+
+// steps are the last update steps in the status file, for the heartbeat: the kiosk's
+// and the install helper's, including those from before this start.
+func (u *updater) steps() []protocol.UpdateStep {
+	f, err := os.Open(u.status)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []protocol.UpdateStep
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if s, ok := parseStep(sc.Text()); ok {
+			out = append(out, s)
+			if len(out) > protocol.MaxUpdateSteps {
+				out = out[1:]
+			}
+		}
+	}
+	return out
+}
+
+// parseStep reads one status line; lines that do not fit are skipped.
+func parseStep(line string) (protocol.UpdateStep, bool) {
+	f := strings.SplitN(line, " ", 4)
+	if len(f) < 3 {
+		return protocol.UpdateStep{}, false
+	}
+	at, err := time.Parse(time.RFC3339, f[0])
+	if err != nil || !slices.Contains(protocol.UpdateSteps, f[1]) || !protocol.ValidVersion(f[2]) {
+		return protocol.UpdateStep{}, false
+	}
+	s := protocol.UpdateStep{At: at.UTC(), Step: f[1], Version: f[2]}
+	if len(f) == 4 {
+		s.Detail = strings.ToValidUTF8(f[3], "?")
+		if len(s.Detail) > 256 {
+			s.Detail = s.Detail[:256]
+		}
+	}
+	return s, true
+}
+
+// trimStatus keeps the status file short: the last 32 lines once it passes 256.
+func (u *updater) trimStatus() {
+	b, err := os.ReadFile(u.status)
+	if err != nil {
+		return
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if len(lines) <= 256 {
+		return
+	}
+	if err := atomicfile.WriteFile(u.status, []byte(strings.Join(lines[len(lines)-32:], "")), 0o644); err != nil {
+		u.log.Warn("update status not trimmed", "err", err)
+	}
+}
+
+// command answers the hub's update command. The announcement is checked at once, so a
+// release that is not for this terminal is answered as refused (or skipped); one that
+// is is downloaded in the background and the answer says so.
+func (u *updater) command(ctx context.Context, args map[string]string) (string, error) {
+	r, err := update.FromArgs(args)
+	if u.agent == nil {
+		u.step(update.StepRefused, args["version"], "updates off: "+u.off)
+		return "", errors.New("software updates are off on this terminal: " + u.off)
+	}
+	u.mu.Lock()
+	if err == nil {
+		if a, ok := u.answered[r.SHA256]; ok {
+			u.mu.Unlock()
+			return a.out, a.err
+		}
+	}
+	u.mu.Unlock()
+	if err == nil && r.Channel == update.ChannelPilot && !u.agent.Pilot {
+		_, _ = u.agent.Take(ctx, args) // reports skipped; downloads nothing
+		return u.remember(r, answer{out: "skipped: a pilot release, and this terminal takes the all channel"})
+	}
+	if err == nil {
+		err = r.Accept(u.agent.Key, u.agent.Installed)
+	}
+	if err != nil {
+		// Take refuses it the same way before downloading anything, and reports it.
+		_, _ = u.agent.Take(ctx, args)
+		if r.SHA256 != "" {
+			u.remember(r, answer{err: err})
+		}
+		return "", err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.pendingVersion != "" && update.CompareVersions(u.pendingVersion, r.Version) >= 0 {
+		return "", fmt.Errorf("%s is verified already and installs between visits", u.pendingVersion)
+	}
+	if u.taking {
+		u.next = args
+		u.answered[r.SHA256] = answer{out: "downloading " + r.Version + " after the download in progress"}
+		return u.answered[r.SHA256].out, nil
+	}
+	u.taking = true
+	u.answered[r.SHA256] = answer{out: "downloading " + r.Version + " in the background; it installs between visits"}
+	u.wg.Add(1)
+	go u.take(args)
+	return u.answered[r.SHA256].out, nil
+}
+
+// answer is what an update command was answered.
+type answer struct {
+	out string
+	err error
+}
+
+func (u *updater) remember(r update.Release, a answer) (string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.answered[r.SHA256] = a
+	return a.out, a.err
+}
+
+// permanent reports whether a failed take is the release's fault, not the way's: it is
+// not tried again.
+func permanent(err error) bool {
+	for _, e := range []error{update.ErrMalformed, update.ErrBadSignature, update.ErrTampered, update.ErrDowngrade, update.ErrWrongTarget} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// take downloads and verifies a release, trying again after a failure on the way (a
+// cut link resumes where it stopped), then goes on with the next announcement.
+func (u *updater) take(args map[string]string) {
+	defer u.wg.Done()
+	for args != nil {
+		var pkg string
+		for try := 1; ; try++ {
+			var err error
+			pkg, err = u.agent.Take(u.ctx, args)
+			if err == nil || permanent(err) || u.ctx.Err() != nil || try == 24 {
+				if err != nil && !permanent(err) {
+					u.log.Warn("update download given up until the platform announces it again", "version", args["version"], "err", err)
+				}
+				break
+			}
+			u.log.Info("update download failed; trying again", "version", args["version"], "err", err, "in", u.retry)
+			select {
+			case <-u.ctx.Done():
+			case <-time.After(u.retry):
+			}
+		}
+		u.mu.Lock()
+		if pkg != "" {
+			u.pending, u.pendingVersion = pkg, args["version"]
+			if !u.installing {
+				u.installing = true
+				u.wg.Add(1)
+				go u.installWhenIdle()
+			}
+		}
+		args, u.next = u.next, nil
+		if args == nil {
+			u.taking = false
+		}
+		u.mu.Unlock()
+	}
+}
+
+// installWhenIdle hands the verified package to the install helper as soon as no visit
+// is in progress. The check and the request are one turn of the UI goroutine, so no
+// visit begins between them.
+func (u *updater) installWhenIdle() {
+	defer u.wg.Done()
+	for {
+		u.mu.Lock()
+		do, inVisit, pkg := u.do, u.inVisit, u.pending
+		u.mu.Unlock()
+		if do != nil {
+			var err error
+			done := make(chan struct{})
+			do(func() {
+				defer close(done)
+				u.agent.InVisit = inVisit
+				err = u.agent.Install(pkg)
+			})
+			select {
+			case <-done:
+			case <-u.ctx.Done():
+				return
+			}
+			switch {
+			case err == nil:
+				u.log.Warn("update handed to the install helper between visits; the kiosk restarts on the new version", "package", filepath.Base(pkg))
+				u.mu.Lock()
+				u.installing, u.pending = false, ""
+				u.mu.Unlock()
+				return
+			case !errors.Is(err, update.ErrInVisit):
+				u.mu.Lock()
+				ver := u.pendingVersion
+				u.installing, u.pending, u.pendingVersion = false, "", ""
+				u.mu.Unlock()
+				u.step(update.StepRefused, ver, err.Error())
+				return
+			}
+		}
+		select {
+		case <-u.ctx.Done():
+			return
+		case <-time.After(u.poll):
+		}
+	}
+}
