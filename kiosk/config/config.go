@@ -184,11 +184,11 @@ const (
 	DefaultQueueKeyFile = "/etc/govkiosk/queue.key"
 	// DefaultReleaseKeyFile is the release public key the package ships.
 	DefaultReleaseKeyFile = "/usr/share/govkiosk/release-key.pub"
-	DefaultLogLevel     = "info"
-	DefaultHubURL       = "ws://127.0.0.1:8470"
-	DefaultLanguage     = "zh"
-	DefaultIdleTimeout  = 90 * time.Second
-	DefaultWarningTime  = 20 * time.Second
+	DefaultLogLevel       = "info"
+	DefaultHubURL         = "ws://127.0.0.1:8470"
+	DefaultLanguage       = "zh"
+	DefaultIdleTimeout    = 90 * time.Second
+	DefaultWarningTime    = 20 * time.Second
 )
 
 // Default returns a configuration that runs on a fresh machine: simulated devices, a hub
