@@ -54,7 +54,7 @@ func devBench(t *testing.T) (reader, prn, silent string) {
 // scanFound runs `kioskctl devices scan ARGS --json` and returns what it found, also by path.
 func scanFound(t *testing.T, args ...string) ([]devices.Found, map[string]devices.Found) {
 	t.Helper()
-	code, stdout, stderr := scnRun(t, append(append([]string{"devices", "scan"}, args...), "--json")...)
+	code, stdout, stderr := runCmd(append(append([]string{"devices", "scan"}, args...), "--json")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -120,7 +120,7 @@ func TestDevicesScanFindsReaderAndPrinter(t *testing.T) {
 
 func TestDevicesScanTable(t *testing.T) {
 	reader, _, _ := devBench(t)
-	code, stdout, stderr := scnRun(t, "devices", "scan", "--ports", reader, "--no-usb")
+	code, stdout, stderr := runCmd("devices", "scan", "--ports", reader, "--no-usb")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -132,18 +132,18 @@ func TestDevicesScanTable(t *testing.T) {
 }
 
 func TestDevicesScanUsage(t *testing.T) {
-	code, out, _ := scnRun(t, "devices", "scan", "--help")
+	code, out, _ := runCmd("devices", "scan", "--help")
 	if code != 0 || !strings.Contains(out, "usage: kioskctl devices scan") {
 		t.Fatalf("--help: %d %q", code, out)
 	}
-	if code, _, _ := scnRun(t, "devices", "scan", "extra"); code != 2 {
+	if code, _, _ := runCmd("devices", "scan", "extra"); code != 2 {
 		t.Fatalf("extra argument: exit %d", code)
 	}
 	bad := filepath.Join(t.TempDir(), "table")
 	if err := os.WriteFile(bad, []byte("not-an-id printer X\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := scnRun(t, "devices", "scan", "--ports", "", "--usb-table", bad); code != 1 || !strings.Contains(stderr, "USB table line 1") {
+	if code, _, stderr := runCmd("devices", "scan", "--ports", "", "--usb-table", bad); code != 1 || !strings.Contains(stderr, "USB table line 1") {
 		t.Fatalf("bad table: exit %d %q", code, stderr)
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -35,13 +33,6 @@ func fleetHub(t *testing.T) (*hub.Hub, string, string) {
 		t.Fatal(err)
 	}
 	return h, "ws://" + ln.Addr().String(), tokenFile
-}
-
-func runCmd(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, log: discardLogger()}
-	code = run(context.Background(), e, args)
-	return code, out.String(), errb.String()
 }
 
 func TestSimFleetJSON(t *testing.T) {

@@ -6,13 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,79 +21,6 @@ import (
 
 // idcCards is the directory of the synthetic sample cards.
 var idcCards = filepath.Join("..", "..", "assets", "cards")
-
-// idcOut is an output stream a test reads while the command still writes.
-type idcOut struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (o *idcOut) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *idcOut) lines() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	s := o.b.String()
-	if !strings.HasSuffix(s, "\n") {
-		s = s[:strings.LastIndex(s, "\n")+1]
-	}
-	if s == "" {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-}
-
-// waitLine waits for the n-th line (from 1) of the stream.
-func (o *idcOut) waitLine(t *testing.T, n int) string {
-	t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		if l := o.lines(); len(l) >= n {
-			return l[n-1]
-		}
-	}
-	t.Fatalf("no line %d; output so far %q", n, o.lines())
-	return ""
-}
-
-func idcEnv(stdout, stderr io.Writer) *env {
-	return &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-}
-
-// idcRun runs a command to its end.
-func idcRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var o, e bytes.Buffer
-	code = run(context.Background(), idcEnv(&o, &e), args)
-	return code, o.String(), e.String()
-}
-
-// idcStart runs a command in the background until the test ends or stop is called.
-func idcStart(t *testing.T, args ...string) (out *idcOut, stop func() int) {
-	t.Helper()
-	out = &idcOut{}
-	ctx, cancel := context.WithCancel(context.Background())
-	code := make(chan int, 1)
-	go func() { code <- run(ctx, idcEnv(out, io.Discard), args) }()
-	var once sync.Once
-	status := -1
-	stop = func() int {
-		once.Do(func() {
-			cancel()
-			select {
-			case status = <-code:
-			case <-time.After(10 * time.Second):
-				t.Errorf("kioskctl %s did not stop", strings.Join(args, " "))
-			}
-		})
-		return status
-	}
-	t.Cleanup(func() { stop() })
-	return out, stop
-}
 
 // idcSim runs a simulator with the sample cards for a test.
 func idcSim(t *testing.T) *idcard.Simulator {
@@ -154,7 +79,7 @@ func decodeJSON(t *testing.T, s string) map[string]any {
 
 func TestIDCardCommandsHelp(t *testing.T) {
 	for _, c := range []string{"idcard read", "idcard decode", "idcard probe", "sim idcard"} {
-		code, out, _ := idcRun(t, append(strings.Fields(c), "--help")...)
+		code, out, _ := runCmd(append(strings.Fields(c), "--help")...)
 		if code != 0 || !strings.Contains(out, "usage: kioskctl "+c) {
 			t.Errorf("%s --help: exit %d, %q", c, code, out)
 		}
@@ -172,7 +97,7 @@ func TestIDCardUsageErrors(t *testing.T) {
 		{"sim", "idcard", "extra"},
 		{"sim", "idcard", "--cards", idcCards, "--card", "nobody"},
 	} {
-		code, _, stderr := idcRun(t, args...)
+		code, _, stderr := runCmd(args...)
 		if code != 2 || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
@@ -228,7 +153,7 @@ func TestIDCardDecode(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			code, out, stderr := idcRun(t, "idcard", "decode", c.file)
+			code, out, stderr := runCmd("idcard", "decode", c.file)
 			if c.want == nil {
 				if code != 1 || strings.Count(stderr, "\n") != 1 || out != "" {
 					t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
@@ -262,7 +187,7 @@ func keysOf(m map[string]any) []string {
 
 func TestIDCardReadAgainstSim(t *testing.T) {
 	sim := idcSim(t)
-	out, stop := idcStart(t, "idcard", "read", "--port", sim.Path(), "--timeout", "20s")
+	out, _, stop := startCmd(t, "idcard", "read", "--port", sim.Path(), "--timeout", "20s")
 	time.Sleep(100 * time.Millisecond) // the command looks for a card a few times first
 	if err := sim.Place("resident"); err != nil {
 		t.Fatal(err)
@@ -282,7 +207,7 @@ func TestIDCardReadAgainstSim(t *testing.T) {
 }
 
 // waitExit waits for a background command that ends by itself.
-func waitExit(t *testing.T, stop func() int, out *idcOut) int {
+func waitExit(t *testing.T, stop func() int, out *liveOut) int {
 	t.Helper()
 	// stop cancels too; give the command time to finish on its own first.
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
@@ -295,16 +220,16 @@ func waitExit(t *testing.T, stop func() int, out *idcOut) int {
 
 func TestIDCardReadErrors(t *testing.T) {
 	sim := idcSim(t)
-	code, _, stderr := idcRun(t, "idcard", "read", "--port", sim.Path(), "--timeout", "300ms")
+	code, _, stderr := runCmd("idcard", "read", "--port", sim.Path(), "--timeout", "300ms")
 	if code != 1 || !strings.Contains(stderr, "no card placed within 300ms") {
 		t.Fatalf("no card: exit %d, %q", code, stderr)
 	}
 	sim.Inject(idcard.FaultSAM)
-	code, _, stderr = idcRun(t, "idcard", "read", "--port", sim.Path(), "--timeout", "2s")
+	code, _, stderr = runCmd("idcard", "read", "--port", sim.Path(), "--timeout", "2s")
 	if code != 1 || !strings.Contains(stderr, "security module self-test failed") || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("SAM fault: exit %d, %q", code, stderr)
 	}
-	code, _, stderr = idcRun(t, "idcard", "read", "--port", filepath.Join(t.TempDir(), "none"))
+	code, _, stderr = runCmd("idcard", "read", "--port", filepath.Join(t.TempDir(), "none"))
 	if code != 1 || !strings.Contains(stderr, "no such device") {
 		t.Fatalf("no port: exit %d, %q", code, stderr)
 	}
@@ -312,12 +237,12 @@ func TestIDCardReadErrors(t *testing.T) {
 
 func TestIDCardProbe(t *testing.T) {
 	sim := idcSim(t)
-	code, out, stderr := idcRun(t, "idcard", "probe", "--port", sim.Path())
+	code, out, stderr := runCmd("idcard", "probe", "--port", sim.Path())
 	if code != 0 || !strings.HasPrefix(out, "SAM ok") {
 		t.Fatalf("exit %d, %q %q", code, out, stderr)
 	}
 	sim.Inject(idcard.FaultSilence)
-	code, _, stderr = idcRun(t, "idcard", "probe", "--port", sim.Path())
+	code, _, stderr = runCmd("idcard", "probe", "--port", sim.Path())
 	if code != 1 || !strings.Contains(stderr, "no answer") {
 		t.Fatalf("silent: exit %d, %q", code, stderr)
 	}
@@ -330,7 +255,7 @@ func TestSimIDCardCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := filepath.Join(dir, "idcard")
-	out, stop := idcStart(t, "sim", "idcard", "--cards", idcCards, "--link", link, "--control", fifo)
+	out, _, stop := startCmd(t, "sim", "idcard", "--cards", idcCards, "--link", link, "--control", fifo)
 	if got := out.waitLine(t, 1); got != link {
 		t.Fatalf("first line %q, want the device path %q", got, link)
 	}
@@ -409,7 +334,7 @@ func TestSimIDCardBuiltInCards(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := filepath.Join(dir, "idcard")
-	out, stop := idcStart(t, "sim", "idcard", "--link", link, "--card", "resident", "--control", fifo)
+	out, _, stop := startCmd(t, "sim", "idcard", "--link", link, "--card", "resident", "--control", fifo)
 	if got := out.waitLine(t, 1); got != link {
 		t.Fatalf("first line %q", got)
 	}

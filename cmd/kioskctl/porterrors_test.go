@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +41,7 @@ func TestPortMistakesSaidPlainly(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			var o, e bytes.Buffer
-			code := run(ctx, &env{stdout: &o, stderr: &e, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, c.args)
+			code := run(ctx, testEnv(&o, &e), c.args)
 			stderr := e.String()
 			if code != 1 || !strings.Contains(stderr, c.want) {
 				t.Errorf("%v: exit %d, %q; want exit 1 and %q", c.args, code, stderr, c.want)
@@ -71,7 +69,7 @@ func TestWrongDeviceOnThePortSaysSo(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args[:2], " "), func(t *testing.T) {
-			code, _, stderr := scnRun(t, c.args...)
+			code, _, stderr := runCmd(c.args...)
 			if code != 1 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "kioskctl devices scan") {
 				t.Errorf("%v: exit %d, %q; want exit 1 and %q", c.args, code, stderr, c.want)
 			}

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"image/png"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,18 +19,6 @@ import (
 
 // prnGolden is the printer package's sample receipt for 58 mm paper.
 var prnGolden = filepath.Join("..", "..", "drivers", "printer", "testdata", "sample-58mm")
-
-func prnEnv(stdout, stderr io.Writer) *env {
-	return &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-}
-
-// prnRun runs a command to its end.
-func prnRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var o, e bytes.Buffer
-	code = run(context.Background(), prnEnv(&o, &e), args)
-	return code, o.String(), e.String()
-}
 
 // prnSim runs a printer simulator on a pty for a test and returns it and its path.
 func prnSim(t *testing.T) (*printersim.Simulator, string) {
@@ -56,7 +41,7 @@ func prnSim(t *testing.T) (*printersim.Simulator, string) {
 
 func TestPrinterCommandsHelp(t *testing.T) {
 	for _, c := range []string{"printer test", "printer status", "escpos decode", "sim printer"} {
-		code, out, _ := prnRun(t, append(strings.Fields(c), "--help")...)
+		code, out, _ := runCmd(append(strings.Fields(c), "--help")...)
 		if code != 0 || !strings.Contains(out, "usage: kioskctl "+c) {
 			t.Errorf("%s --help: %d %q", c, code, out)
 		}
@@ -75,7 +60,7 @@ func TestPrinterUsageErrors(t *testing.T) {
 		{"sim", "printer", "--width", "76"},
 		{"sim", "printer", "arg"},
 	} {
-		code, _, stderr := prnRun(t, args...)
+		code, _, stderr := runCmd(args...)
 		if code != 2 || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args, code, stderr)
 		}
@@ -84,7 +69,7 @@ func TestPrinterUsageErrors(t *testing.T) {
 
 func TestPrinterTestPrints(t *testing.T) {
 	sim, path := prnSim(t)
-	code, out, stderr := prnRun(t, "printer", "test", "--port", path, "--width", "58")
+	code, out, stderr := runCmd("printer", "test", "--port", path, "--width", "58")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -103,7 +88,7 @@ func TestPrinterTestPrints(t *testing.T) {
 func TestPrinterTestRefusedWithoutPaper(t *testing.T) {
 	sim, path := prnSim(t)
 	sim.SetPaper(printersim.PaperOut)
-	code, _, stderr := prnRun(t, "printer", "test", "--port", path)
+	code, _, stderr := runCmd("printer", "test", "--port", path)
 	if code != 1 || stderr != "kioskctl printer test: printer: paper out\n" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -122,7 +107,7 @@ func TestPrinterStatus(t *testing.T) {
 		{func() { sim.SetCover(false); sim.SetPaper(printersim.PaperOut) }, "", 1},
 	} {
 		c.set()
-		code, out, stderr := prnRun(t, "printer", "status", "--port", path)
+		code, out, stderr := runCmd("printer", "status", "--port", path)
 		if code != c.code || (c.want != "" && out != c.want) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, %q", code, out, stderr, c.code, c.want)
 		}
@@ -130,7 +115,7 @@ func TestPrinterStatus(t *testing.T) {
 			t.Errorf("exit %d without saying why: stderr %q", code, stderr)
 		}
 	}
-	code, _, stderr := prnRun(t, "printer", "status", "--port", filepath.Join(t.TempDir(), "none"))
+	code, _, stderr := runCmd("printer", "status", "--port", filepath.Join(t.TempDir(), "none"))
 	if code != 1 || !strings.HasPrefix(stderr, "kioskctl printer status: printer: offline") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("missing port: exit %d, stderr %q", code, stderr)
 	}
@@ -142,7 +127,7 @@ func TestESCPOSDecode(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "r.png")
-	code, stdout, stderr := prnRun(t, "escpos", "decode", "--width", "58", "--styles", "--png", out, prnGolden+".escpos")
+	code, stdout, stderr := runCmd("escpos", "decode", "--width", "58", "--styles", "--png", out, prnGolden+".escpos")
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -159,7 +144,7 @@ func TestESCPOSDecode(t *testing.T) {
 		t.Fatalf("picture %v, %v", img.Bounds(), err)
 	}
 	// Plain text: one printed line a line, no styles.
-	_, plain, _ := prnRun(t, "escpos", "decode", "--width", "58", prnGolden+".escpos")
+	_, plain, _ := runCmd("escpos", "decode", "--width", "58", prnGolden+".escpos")
 	if strings.Contains(plain, "{") || !strings.Contains(plain, "\nK7Q2-0042-8\n") {
 		t.Errorf("plain:\n%s", plain)
 	}
@@ -170,41 +155,14 @@ func TestESCPOSDecodeReportsProblems(t *testing.T) {
 	if err := os.WriteFile(path, []byte("ok\n\x1b\x01\x1d(k\x09"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := prnRun(t, "escpos", "decode", path)
+	code, stdout, stderr := runCmd("escpos", "decode", path)
 	if code != 0 || stdout != "ok\n" || strings.Count(stderr, "problem: ") != 2 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	code, _, stderr = prnRun(t, "escpos", "decode", filepath.Join(t.TempDir(), "missing"))
+	code, _, stderr = runCmd("escpos", "decode", filepath.Join(t.TempDir(), "missing"))
 	if code != 1 || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("missing file: exit %d, stderr %q", code, stderr)
 	}
-}
-
-// prnOut is an output stream a test reads while the command still writes.
-type prnOut struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (o *prnOut) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-// waitLine waits for the n-th line (from 1).
-func (o *prnOut) waitLine(t *testing.T, n int) string {
-	t.Helper()
-	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		o.mu.Lock()
-		s := o.b.String()
-		o.mu.Unlock()
-		if lines := strings.SplitAfter(s, "\n"); len(lines) > n || (len(lines) == n && strings.HasSuffix(lines[n-1], "\n")) {
-			return strings.TrimSuffix(lines[n-1], "\n")
-		}
-	}
-	t.Fatalf("no line %d; output so far %q", n, o.b.String())
-	return ""
 }
 
 func TestSimPrinter(t *testing.T) {
@@ -214,21 +172,8 @@ func TestSimPrinter(t *testing.T) {
 		t.Fatal(err)
 	}
 	outDir := filepath.Join(dir, "out")
-	out := &prnOut{}
-	ctx, cancel := context.WithCancel(context.Background())
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, prnEnv(out, io.Discard), []string{"sim", "printer", "--link", filepath.Join(dir, "prn"),
-			"--out", outDir, "--width", "58", "--tcp", "127.0.0.1:0", "--control", fifo})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-code:
-		case <-time.After(10 * time.Second):
-			t.Error("sim printer did not stop")
-		}
-	})
+	out, _, _ := startCmd(t, "sim", "printer", "--link", filepath.Join(dir, "prn"),
+		"--out", outDir, "--width", "58", "--tcp", "127.0.0.1:0", "--control", fifo)
 	path := out.waitLine(t, 1)
 	if path != filepath.Join(dir, "prn") {
 		t.Fatalf("first line %q, want the device path", path)

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,13 +92,6 @@ func newQueueFixture(t *testing.T) *queueFixture {
 	return fx
 }
 
-// queueRun runs kioskctl with args and returns its exit status and output.
-func queueRun(args ...string) (code int, stdout, stderr string) {
-	var o, e bytes.Buffer
-	code = run(context.Background(), &env{stdout: &o, stderr: &e, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, args)
-	return code, o.String(), e.String()
-}
-
 func (fx *queueFixture) assertNothingPersonal(t *testing.T, out string) {
 	t.Helper()
 	for _, s := range fx.secrets {
@@ -112,7 +103,7 @@ func (fx *queueFixture) assertNothingPersonal(t *testing.T, out string) {
 
 func TestQueueCommandsHelp(t *testing.T) {
 	for _, c := range []string{"queue stats", "queue list", "queue check"} {
-		code, out, _ := queueRun(append(strings.Fields(c), "--help")...)
+		code, out, _ := runCmd(append(strings.Fields(c), "--help")...)
 		if code != 0 || !strings.Contains(out, "usage: kioskctl "+c) || !strings.Contains(out, "-data") {
 			t.Errorf("%s --help: %d %q", c, code, out)
 		}
@@ -133,7 +124,7 @@ func TestQueueUsageErrors(t *testing.T) {
 		{[]string{"queue", "list", "--bogus"}, "flag provided but not defined"},
 	}
 	for _, tt := range tests {
-		code, _, stderr := queueRun(tt.args...)
+		code, _, stderr := runCmd(tt.args...)
 		if code != 2 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr, tt.want)
 		}
@@ -148,11 +139,11 @@ func TestQueueFoundInKioskDataDir(t *testing.T) {
 	if err := os.Rename(fx.dir, filepath.Join(data, "queue")); err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr := queueRun("queue", "stats", "--data", data, "--json")
+	code, out, stderr := runCmd("queue", "stats", "--data", data, "--json")
 	if code != 0 || !strings.Contains(out, `"Queued": 3`) {
 		t.Fatalf("stats of a kiosk data directory: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
-	code, _, stderr = queueRun("queue", "stats", "--data", t.TempDir())
+	code, _, stderr = runCmd("queue", "stats", "--data", t.TempDir())
 	if code != 1 || !strings.Contains(stderr, "no queue in") {
 		t.Fatalf("stats of an empty directory: exit %d, stderr %q", code, stderr)
 	}
@@ -160,7 +151,7 @@ func TestQueueFoundInKioskDataDir(t *testing.T) {
 
 func TestQueueStats(t *testing.T) {
 	fx := newQueueFixture(t)
-	code, out, stderr := queueRun("queue", "stats", "--data", fx.dir)
+	code, out, stderr := runCmd("queue", "stats", "--data", fx.dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -181,7 +172,7 @@ func TestQueueStats(t *testing.T) {
 			t.Errorf("stats %s = %q, want %q:\n%s", k, got[k], v, out)
 		}
 	}
-	code, out, _ = queueRun("queue", "stats", "--data", fx.dir, "--json")
+	code, out, _ = runCmd("queue", "stats", "--data", fx.dir, "--json")
 	var st queue.Stats
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.Queued != 3 || st.Failed != 1 || st.Bytes <= 2000 {
 		t.Errorf("stats --json: %d %q", code, out)
@@ -190,7 +181,7 @@ func TestQueueStats(t *testing.T) {
 
 func TestQueueList(t *testing.T) {
 	fx := newQueueFixture(t)
-	code, out, stderr := queueRun("queue", "list", "--data", fx.dir, "--utc")
+	code, out, stderr := runCmd("queue", "list", "--data", fx.dir, "--utc")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -223,14 +214,14 @@ func TestQueueList(t *testing.T) {
 		{[]string{"--state", "sending"}, 1, "(no items)"},
 	}
 	for _, tt := range tests {
-		code, out, _ := queueRun(append([]string{"queue", "list", "--data", fx.dir}, tt.args...)...)
+		code, out, _ := runCmd(append([]string{"queue", "list", "--data", fx.dir}, tt.args...)...)
 		rows := strings.Split(strings.TrimSpace(out), "\n")[1:]
 		if code != 0 || len(rows) != tt.lines || !strings.Contains(out, tt.has) {
 			t.Errorf("list %v: exit %d, %d rows, want %d with %q:\n%s", tt.args, code, len(rows), tt.lines, tt.has, out)
 		}
 	}
 
-	code, out, _ = queueRun("queue", "list", "--data", fx.dir, "--json")
+	code, out, _ = runCmd("queue", "list", "--data", fx.dir, "--json")
 	var entries []queue.Entry
 	if code != 0 || json.Unmarshal([]byte(out), &entries) != nil || len(entries) != 5 || entries[0].TrackingCode != fx.codes[0] {
 		t.Errorf("list --json: %d %q", code, out)
@@ -240,7 +231,7 @@ func TestQueueList(t *testing.T) {
 
 func TestQueueCheck(t *testing.T) {
 	fx := newQueueFixture(t)
-	code, out, stderr := queueRun("queue", "check", "--data", fx.dir, "--key", fx.key)
+	code, out, stderr := runCmd("queue", "check", "--data", fx.dir, "--key", fx.key)
 	if code != 0 || !strings.Contains(out, "verified 3") || !strings.HasSuffix(out, "ok\n") {
 		t.Fatalf("check of a healthy queue: exit %d\n%s%s", code, out, stderr)
 	}
@@ -256,10 +247,10 @@ func TestQueueCheck(t *testing.T) {
 	if err := os.WriteFile(files[0], data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, _ := queueRun("queue", "check", "--data", fx.dir); code != 0 || !strings.Contains(out, "no --key") {
+	if code, out, _ := runCmd("queue", "check", "--data", fx.dir); code != 0 || !strings.Contains(out, "no --key") {
 		t.Errorf("keyless check: exit %d\n%s", code, out)
 	}
-	code, out, stderr = queueRun("queue", "check", "--data", fx.dir, "--key", fx.key)
+	code, out, stderr = runCmd("queue", "check", "--data", fx.dir, "--key", fx.key)
 	if code != 1 || !strings.Contains(out, "problem: item sub-birth-cert: attachment 0") || !strings.Contains(stderr, "1 problems found") {
 		t.Errorf("check of a damaged queue: exit %d\n%s%s", code, out, stderr)
 	}
@@ -270,17 +261,17 @@ func TestQueueCheck(t *testing.T) {
 	// A wrong key is a clear error, not a quiet pass.
 	wrong := filepath.Join(t.TempDir(), "wrong.key")
 	os.WriteFile(wrong, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
-	if code, _, stderr := queueRun("queue", "check", "--data", fx.dir, "--key", wrong); code != 1 || !strings.Contains(stderr, "not the key") {
+	if code, _, stderr := runCmd("queue", "check", "--data", fx.dir, "--key", wrong); code != 1 || !strings.Contains(stderr, "not the key") {
 		t.Errorf("wrong key: exit %d %q", code, stderr)
 	}
 	missing := filepath.Join(t.TempDir(), "missing.key")
-	if code, _, stderr := queueRun("queue", "check", "--data", fx.dir, "--key", missing); code != 1 || !strings.Contains(stderr, "encryption key") {
+	if code, _, stderr := runCmd("queue", "check", "--data", fx.dir, "--key", missing); code != 1 || !strings.Contains(stderr, "encryption key") {
 		t.Errorf("missing key: exit %d %q", code, stderr)
 	}
 }
 
 func TestQueueCommandErrors(t *testing.T) {
-	code, _, stderr := queueRun("queue", "stats", "--data", filepath.Join(t.TempDir(), "nothing"))
+	code, _, stderr := runCmd("queue", "stats", "--data", filepath.Join(t.TempDir(), "nothing"))
 	if code != 1 || !strings.Contains(stderr, "no queue in") {
 		t.Errorf("missing queue: exit %d %q", code, stderr)
 	}
@@ -292,7 +283,7 @@ func TestQueueCommandErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { q.Close() })
-	code, _, stderr = queueRun("queue", "check", "--data", fx.dir)
+	code, _, stderr = runCmd("queue", "check", "--data", fx.dir)
 	if code != 1 || !strings.Contains(stderr, "running kiosk") {
 		t.Errorf("locked queue: exit %d %q", code, stderr)
 	}
@@ -320,7 +311,7 @@ func TestQueueStatsWhileTheKioskRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr := queueRun("queue", "stats", "--data", fx.dir, "--json")
+	code, out, stderr := runCmd("queue", "stats", "--data", fx.dir, "--json")
 	var st queue.Stats
 	jerr := json.Unmarshal([]byte(out), &st)
 	same := st.OldestQueued.Equal(want.OldestQueued)
@@ -333,14 +324,14 @@ func TestQueueStatsWhileTheKioskRuns(t *testing.T) {
 	}
 	oneNote("stats", stderr)
 
-	code, out, stderr = queueRun("queue", "list", "--data", fx.dir, "--utc")
+	code, out, stderr = runCmd("queue", "list", "--data", fx.dir, "--utc")
 	if code != 0 || !strings.Contains(out, fx.codes[0]) || !strings.Contains(stderr, "read from a copy") {
 		t.Errorf("list while the kiosk runs: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 	oneNote("list", stderr)
 	fx.assertNothingPersonal(t, out)
 
-	code, _, stderr = queueRun("queue", "check", "--data", fx.dir)
+	code, _, stderr = runCmd("queue", "check", "--data", fx.dir)
 	if code != 1 || strings.Count(stderr, "stop the kiosk") != 1 {
 		t.Errorf("check while the kiosk runs: exit %d, %q; want exit 1 and the advice once", code, stderr)
 	}

@@ -23,7 +23,7 @@ func TestIDCardReadRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "read.rec")
-	code, out, stderr := idcRun(t, "idcard", "read", "--port", sim.Path(), "--timeout", "10s", "--record", file)
+	code, out, stderr := runCmd("idcard", "read", "--port", sim.Path(), "--timeout", "10s", "--record", file)
 	if code != 0 || !strings.Contains(stderr, "recorded the session to "+file) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -59,7 +59,7 @@ func TestPrinterStatusRecords(t *testing.T) {
 	sim, path := prnSim(t)
 	sim.SetPaper(printersim.PaperOut)
 	file := filepath.Join(t.TempDir(), "status.rec")
-	code, out, stderr := prnRun(t, "printer", "status", "--port", path, "--record", file)
+	code, out, stderr := runCmd("printer", "status", "--port", path, "--record", file)
 	// Paper out is a fault: the status is printed and recorded, and the exit is 1.
 	if code != 1 || !strings.Contains(out, "paper out") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)

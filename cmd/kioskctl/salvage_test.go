@@ -40,7 +40,7 @@ func TestQueueSalvage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	code, out, stderr := queueRun("queue", "salvage", "--data", fx.dir, "--key", fx.key, "--terminal", "K7Q2")
+	code, out, stderr := runCmd("queue", "salvage", "--data", fx.dir, "--key", fx.key, "--terminal", "K7Q2")
 	if code != 0 {
 		t.Fatalf("salvage: exit %d\n%s\n%s", code, out, stderr)
 	}
@@ -58,10 +58,10 @@ func TestQueueSalvage(t *testing.T) {
 	if old, _ := os.ReadFile(filepath.Join(kept[0], "queue.db")); !bytes.Equal(old, b) {
 		t.Error("the damaged original was changed")
 	}
-	if code, out, _ := queueRun("queue", "check", "--data", fx.dir, "--key", fx.key); code != 0 {
+	if code, out, _ := runCmd("queue", "check", "--data", fx.dir, "--key", fx.key); code != 0 {
 		t.Errorf("check of the salvaged queue: exit %d\n%s", code, out)
 	}
-	if code, out, _ := queueRun("queue", "stats", "--data", fx.dir); code != 0 || !strings.Contains(out, "unreadable records") {
+	if code, out, _ := runCmd("queue", "stats", "--data", fx.dir); code != 0 || !strings.Contains(out, "unreadable records") {
 		t.Errorf("stats of the salvaged queue: exit %d\n%s", code, out)
 	}
 }

@@ -6,12 +6,10 @@ import (
 	"encoding/json"
 	"image/jpeg"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,75 +19,9 @@ import (
 	"github.com/govkiosk/govkiosk/drivers/transport"
 )
 
-// scnBuffer is an output stream a test reads while the command still writes.
-type scnBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *scnBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *scnBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitLines waits until the stream holds at least n complete lines and returns them.
-func (s *scnBuffer) waitLines(t *testing.T, n int) []string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if out := s.String(); strings.Count(out, "\n") >= n {
-			return strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("waited for %d lines, have %q", n, s.String())
-	return nil
-}
-
-// scnStart runs a kioskctl command until the test ends (or stop is called) and returns
-// its output streams and its exit status channel.
-func scnStart(t *testing.T, args ...string) (stdout, stderr *scnBuffer, stop func() int) {
-	t.Helper()
-	stdout, stderr = &scnBuffer{}, &scnBuffer{}
-	e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ctx, cancel := context.WithCancel(context.Background())
-	code := make(chan int, 1)
-	go func() { code <- run(ctx, e, args) }()
-	var once sync.Once
-	status := -1
-	stop = func() int {
-		once.Do(func() {
-			cancel()
-			select {
-			case status = <-code:
-			case <-time.After(10 * time.Second):
-				t.Errorf("kioskctl %s did not stop", strings.Join(args, " "))
-			}
-		})
-		return status
-	}
-	t.Cleanup(func() { stop() })
-	return stdout, stderr, stop
-}
-
-// scnRun runs a command to its end.
-func scnRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var o, e bytes.Buffer
-	code = run(context.Background(), &env{stdout: &o, stderr: &e, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, args)
-	return code, o.String(), e.String()
-}
-
 func TestScannerCommandsHelp(t *testing.T) {
 	for _, c := range []string{"scanner listen", "scanner scan", "sim scanner", "sim docscanner"} {
-		code, out, _ := scnRun(t, append(strings.Fields(c), "--help")...)
+		code, out, _ := runCmd(append(strings.Fields(c), "--help")...)
 		if code != 0 || !strings.Contains(out, "usage: kioskctl "+c) {
 			t.Errorf("%s --help: %d %q", c, code, out)
 		}
@@ -106,7 +38,7 @@ func TestScannerUsageErrors(t *testing.T) {
 		{"scanner", "scan", "--url", "http://x/eSCL", "--out", "f", "--format", "tiff"},
 		{"sim", "scanner", "--aim", "Q1"},
 	} {
-		code, _, stderr := scnRun(t, args...)
+		code, _, stderr := runCmd(args...)
 		if code != 2 || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
@@ -126,7 +58,7 @@ func TestScannerListenAgainstSim(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, _, stop := scnStart(t, "scanner", "listen", "--port", sim.Path(), "--baud", "9600", "--terminator", "cr",
+	out, _, stop := startCmd(t, "scanner", "listen", "--port", sim.Path(), "--baud", "9600", "--terminator", "cr",
 		"--aim", "--trigger", "16 54 0D")
 	out.waitLines(t, 2)
 	if err := sim.WriteRaw([]byte("\x00\x01\xff\r")); err != nil {
@@ -163,7 +95,7 @@ func TestSimScannerCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := filepath.Join(dir, "scanner")
-	out, _, stop := scnStart(t, "sim", "scanner", "--link", link, "--terminator", "crlf", "--input", fifo)
+	out, _, stop := startCmd(t, "sim", "scanner", "--link", link, "--terminator", "crlf", "--input", fifo)
 	// Opening the FIFO for writing waits for the simulator to open it for reading.
 	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 	if err != nil {
@@ -201,7 +133,7 @@ func TestScannerScanCommand(t *testing.T) {
 	dir := t.TempDir()
 	sim.LoadFeeder(2)
 	out := filepath.Join(dir, "page.pdf")
-	code, stdout, stderr := scnRun(t, "scanner", "scan", "--url", srv.URL+"/eSCL", "--dpi", "200", "--format", "pdf",
+	code, stdout, stderr := runCmd("scanner", "scan", "--url", srv.URL+"/eSCL", "--dpi", "200", "--format", "pdf",
 		"--source", "feeder", "--color", "gray", "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -216,14 +148,14 @@ func TestScannerScanCommand(t *testing.T) {
 		}
 	}
 	// An empty feeder is a one-line error and exit status 1.
-	code, _, stderr = scnRun(t, "scanner", "scan", "--url", srv.URL, "--source", "feeder", "--out", filepath.Join(dir, "x.jpg"))
+	code, _, stderr = runCmd("scanner", "scan", "--url", srv.URL, "--source", "feeder", "--out", filepath.Join(dir, "x.jpg"))
 	if code != 1 || !strings.Contains(stderr, "feeder is empty") || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("empty feeder: exit %d, %q", code, stderr)
 	}
 }
 
 func TestSimDocScannerCommand(t *testing.T) {
-	out, _, stop := scnStart(t, "sim", "docscanner", "--addr", "127.0.0.1:0", "--busy", "1")
+	out, _, stop := startCmd(t, "sim", "docscanner", "--addr", "127.0.0.1:0", "--busy", "1")
 	url := out.waitLines(t, 1)[0]
 	if !strings.HasPrefix(url, "http://127.0.0.1:") || !strings.HasSuffix(url, "/eSCL") {
 		t.Fatalf("first line %q is not the scanner URL", url)

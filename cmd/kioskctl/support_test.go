@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,7 +132,7 @@ func TestSupportBundle(t *testing.T) {
 
 	out := filepath.Join(dir, "bundle.tar.gz")
 	var o, e bytes.Buffer
-	code := run(context.Background(), &env{stdout: &o, stderr: &e, log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+	code := run(context.Background(), testEnv(&o, &e),
 		[]string{"support-bundle", "--config", cfg, "--data", data, "--out", out})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, e.String())
@@ -229,7 +228,7 @@ func TestSupportBundleSaysWhatIsMissing(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	out := filepath.Join(dir, "bundle.tar.gz")
 	var o, e bytes.Buffer
-	code := run(context.Background(), &env{stdout: &o, stderr: &e, log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+	code := run(context.Background(), testEnv(&o, &e),
 		[]string{"support-bundle", "--config", cfg, "--data", data, "--out", out})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, e.String())
@@ -257,7 +256,7 @@ func TestSupportBundleSaysWhatIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.Reset()
-	if code := run(context.Background(), &env{stdout: &o, stderr: &e, log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+	if code := run(context.Background(), testEnv(&o, &e),
 		[]string{"support-bundle", "--config", cfg, "--data", data, "--out", out}); code != 0 {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
