@@ -19,7 +19,8 @@ var ErrSlotFull = errors.New("hub: slot full")
 // bookingStorage is the bookings' part of storage.
 type bookingStorage interface {
 	// book stores the booking and takes a place in its slot, atomically, unless the slot
-	// holds capacity bookings already (ErrSlotFull). Holds of the slot that ran out
+	// holds capacity bookings already (ErrSlotFull; a capacity an operator set for the
+	// slot replaces capacity) or the hall has a holiday that day (ErrSlotClosed). Holds of the slot that ran out
 	// before now are deleted and their places freed first, in the same transaction. A
 	// booking whose id is stored already is returned as it is, with existed set, and
 	// takes no second place.
@@ -133,6 +134,12 @@ func (s *store) book(rec *bookingRecord, capacity int, now time.Time) (*bookingR
 		} else if ok {
 			out, existed = &prev, true
 			return nil
+		}
+		// What an operator set for the slot reads in this same transaction.
+		if c, set, closed := ruleCapacity(tx, rec.Hall, rec.Item, rec.Slot); closed {
+			return ErrSlotClosed
+		} else if set {
+			capacity = c
 		}
 		n := 0
 		if v := cb.Get(k); len(v) == 4 {

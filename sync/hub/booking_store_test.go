@@ -192,3 +192,117 @@ func TestStorageBookingHoldsRunOut(t *testing.T) {
 		}
 	})
 }
+
+// Operators' calendar changes on both stores: a half-day's capacity replaces the one
+// the booking asks with, in the booking's transaction; lowering it below the bookings
+// is refused and keeps them; a holiday closes the day and cannot be set over bookings;
+// a holiday racing bookers never ends up with bookings on it.
+func TestStorageSlotRules(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		const slot = "2026-12-04/pm"
+		rec := func(id, s string) *bookingRecord { return bookingRec(id, s) }
+		if err := st.setSlotCapacity("hall-a", "driving-renew", slot, 2, storeNow); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"r-1", "r-2"} {
+			if _, _, err := st.book(rec(id, slot), 5, storeNow); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := st.book(rec("r-3", slot), 5, storeNow); !errors.Is(err, ErrSlotFull) {
+			t.Fatalf("a third place with 2 set: %v, want ErrSlotFull", err)
+		}
+		var be *BookedError
+		if err := st.setSlotCapacity("hall-a", "driving-renew", slot, 1, storeNow); !errors.As(err, &be) || be.Booked != 2 {
+			t.Fatalf("capacity 1 under 2 bookings: %v, want *BookedError{2}", err)
+		}
+		for _, id := range []string{"r-1", "r-2"} {
+			if b, err := st.bookingByID(id); err != nil || b == nil {
+				t.Fatalf("booking %s after the refused change: %+v %v", id, b, err)
+			}
+		}
+		if err := st.setSlotCapacity("hall-a", "driving-renew", slot, 3, storeNow); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.book(rec("r-3", slot), 0, storeNow); err != nil {
+			t.Fatalf("a third place with 3 set (configured 0): %v", err)
+		}
+		if err := st.setSlotCapacity("hall-a", "driving-renew", slot, -1, storeNow); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.book(rec("r-4", slot), 3, storeNow); !errors.Is(err, ErrSlotFull) {
+			t.Fatalf("back to the configured 3: %v, want ErrSlotFull", err)
+		}
+		caps, _, err := st.slotRules()
+		if err != nil || len(caps) != 0 {
+			t.Fatalf("settings after removing: %v %v", caps, err)
+		}
+
+		// Holidays.
+		if err := st.setHoliday("hall-a", "2026-12-04", true, storeNow); !errors.As(err, &be) || be.Booked != 3 {
+			t.Fatalf("a holiday over 3 bookings: %v, want *BookedError{3}", err)
+		}
+		if err := st.setHoliday("hall-a", "2026-12-08", true, storeNow); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.book(rec("r-5", "2026-12-08/am"), 3, storeNow); !errors.Is(err, ErrSlotClosed) {
+			t.Fatalf("booking a holiday: %v, want ErrSlotClosed", err)
+		}
+		other := rec("r-6", "2026-12-08/am")
+		other.Hall = "hall-b"
+		if _, _, err := st.book(other, 3, storeNow); err != nil {
+			t.Fatalf("another hall that day: %v", err)
+		}
+		_, hol, err := st.slotRules()
+		if err != nil || len(hol) != 1 || !hol["hall-a\x002026-12-08"] {
+			t.Fatalf("holidays %v %v", hol, err)
+		}
+		if err := st.setHoliday("hall-a", "2026-12-08", false, storeNow); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.book(rec("r-5", "2026-12-08/am"), 3, storeNow); err != nil {
+			t.Fatalf("the day opened again: %v", err)
+		}
+		// A hold that ran out does not stop a holiday.
+		h := rec("r-held", "2026-12-09/am")
+		h.HeldUntil = storeNow.Add(time.Minute)
+		if _, _, err := st.book(h, 3, storeNow); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.setHoliday("hall-a", "2026-12-09", true, storeNow.Add(time.Hour)); err != nil {
+			t.Fatalf("a holiday over a run-out hold: %v", err)
+		}
+
+		// A holiday set while bookers race for the day: either it is refused or the day
+		// has no bookings.
+		var wg sync.WaitGroup
+		var holidayErr error
+		for i := range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i == 6 {
+					holidayErr = st.setHoliday("hall-a", "2026-12-10", true, storeNow)
+					return
+				}
+				half := []string{"am", "pm"}[i%2]
+				_, _, err := st.book(rec(fmt.Sprintf("race-%d", i), "2026-12-10/"+half), 20, storeNow)
+				if err != nil && !errors.Is(err, ErrSlotClosed) {
+					t.Errorf("booker %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		counts, err := st.slotCounts("hall-a", "driving-renew", []string{"2026-12-10"}, storeNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		booked := counts["2026-12-10/am"] + counts["2026-12-10/pm"]
+		if holidayErr == nil && booked != 0 {
+			t.Fatalf("a holiday with %d bookings on it", booked)
+		}
+		if holidayErr != nil && (!errors.As(holidayErr, &be) || booked == 0) {
+			t.Fatalf("holiday refused with %v, %d booked", holidayErr, booked)
+		}
+	})
+}

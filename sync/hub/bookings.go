@@ -119,12 +119,23 @@ func (c *conn) handleSlotsQuery(m *protocol.SlotsQuery) {
 		c.storageBusy(m.ID, err)
 		return
 	}
+	caps, holidays, err := h.st.slotRules()
+	if err != nil {
+		c.storageBusy(m.ID, err)
+		return
+	}
 	out := &protocol.Slots{ID: m.ID, Item: m.Item, Hall: hall, Slots: make([]protocol.SlotFree, 0, 2*len(dates))}
 	for _, d := range dates {
 		for _, half := range []booking.Half{booking.AM, booking.PM} {
 			s := booking.Slot{Date: d, Half: half}
-			out.Slots = append(out.Slots, protocol.SlotFree{Slot: s.String(), Capacity: capacity, Booked: counts[s.String()],
-				Closed: capacity == 0 || ap.Rules.Bookable(s, now) != nil})
+			// An operator's capacity for the half-day replaces the configured one; on a
+			// holiday the hall has no slots (shown closed, with no places).
+			n, _, holiday := effective(caps, holidays, hall, m.Item, s.String(), capacity)
+			if holiday {
+				n = 0
+			}
+			out.Slots = append(out.Slots, protocol.SlotFree{Slot: s.String(), Capacity: n, Booked: counts[s.String()],
+				Closed: holiday || n == 0 || ap.Rules.Bookable(s, now) != nil})
 		}
 	}
 	c.sendMsg(out)
@@ -147,8 +158,17 @@ func (c *conn) handleBook(m *protocol.Book) {
 	}
 	ap := h.opt.Appointments
 	capacity := ap.capacity(hall, m.Item)
-	if capacity <= 0 {
-		c.reply(protocol.Errorf(protocol.CodeSlotUnavailable, m.ID, "%s is not booked at this hall's counter", m.Item))
+	caps, _, err := h.st.slotRules()
+	if err != nil {
+		c.storageBusy(m.ID, err)
+		return
+	}
+	if n, set, _ := effective(caps, nil, hall, m.Item, slot.String(), capacity); n <= 0 {
+		if set {
+			c.reply(protocol.Errorf(protocol.CodeSlotFull, m.ID, "%s has no places", slot))
+		} else {
+			c.reply(protocol.Errorf(protocol.CodeSlotUnavailable, m.ID, "%s is not booked at this hall's counter", m.Item))
+		}
 		return
 	}
 	if err := ap.Rules.Bookable(slot, h.opt.Now()); err != nil {
@@ -168,6 +188,9 @@ func (c *conn) handleBook(m *protocol.Book) {
 	switch {
 	case errors.Is(err, ErrSlotFull):
 		c.reply(protocol.Errorf(protocol.CodeSlotFull, m.ID, "every place of %s is taken", slot))
+		return
+	case errors.Is(err, ErrSlotClosed):
+		c.reply(protocol.Errorf(protocol.CodeSlotUnavailable, m.ID, "the hall is closed on %s (a holiday)", slot.Date))
 		return
 	case err != nil:
 		c.storageBusy(m.ID, err)

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,6 +58,28 @@ func (s *pgStore) book(rec *bookingRecord, capacity int, now time.Time) (*bookin
 			return nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		// What an operator set for the slot, read after taking the slot's row and the
+		// hall's day, which a change takes too.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, rec.Hall, slotDay(rec.Slot)); err != nil {
+			return err
+		}
+		var closed bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM holidays WHERE hall = $1 AND day = $2)`,
+			rec.Hall, slotDay(rec.Slot)).Scan(&closed); err != nil {
+			return err
+		}
+		if closed {
+			return ErrSlotClosed
+		}
+		var set int
+		err = tx.QueryRow(ctx, `SELECT capacity FROM slot_capacity WHERE hall = $1 AND item = $2 AND slot = $3`,
+			rec.Hall, rec.Item, rec.Slot).Scan(&set)
+		switch {
+		case err == nil:
+			capacity = set
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
 		if taken >= capacity {
@@ -192,4 +215,112 @@ func (s *pgStore) confirmBooking(id string) (*bookingRecord, error) {
 		return nil, fmt.Errorf("hub: corrupt booking %q: %w", id, err)
 	}
 	return &r, nil
+}
+
+// slotDay is a slot's date ("2006-01-02/am" → "2006-01-02").
+func slotDay(slot string) string {
+	if len(slot) < 10 {
+		return slot
+	}
+	return slot[:10]
+}
+
+// pgLiveTaken is a slot's places taken less its holds that ran out by now, with the
+// slot's row locked.
+func pgLiveTaken(ctx context.Context, tx pgx.Tx, hall, item, slot string, now time.Time) (int, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO slot_counts (hall, item, slot, taken) VALUES ($1, $2, $3, 0)
+		ON CONFLICT DO NOTHING`, hall, item, slot); err != nil {
+		return 0, err
+	}
+	var taken, gone int
+	if err := tx.QueryRow(ctx, `SELECT taken FROM slot_counts WHERE hall = $1 AND item = $2 AND slot = $3 FOR UPDATE`,
+		hall, item, slot).Scan(&taken); err != nil {
+		return 0, err
+	}
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE `+heldInSlot+` AND `+heldOut+`($4)`,
+		hall, item, slot, now).Scan(&gone); err != nil {
+		return 0, err
+	}
+	return max(taken-gone, 0), nil
+}
+
+func (s *pgStore) setSlotCapacity(hall, item, slot string, capacity int, now time.Time) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if capacity < 0 {
+			_, err := tx.Exec(ctx, `DELETE FROM slot_capacity WHERE hall = $1 AND item = $2 AND slot = $3`, hall, item, slot)
+			return err
+		}
+		n, err := pgLiveTaken(ctx, tx, hall, item, slot, now)
+		if err != nil {
+			return err
+		}
+		if n > capacity {
+			return &BookedError{Booked: n, What: slot}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO slot_capacity (hall, item, slot, capacity) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (hall, item, slot) DO UPDATE SET capacity = excluded.capacity`, hall, item, slot, capacity)
+		return err
+	})
+}
+
+func (s *pgStore) setHoliday(hall, date string, closed bool, now time.Time) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if !closed {
+			_, err := tx.Exec(ctx, `DELETE FROM holidays WHERE hall = $1 AND day = $2`, hall, date)
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, hall, date); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE rec->>'hall' = $1 AND left(rec->>'slot', 10) = $2
+			AND NOT (rec ? 'held_until' AND (rec->>'held_until')::timestamptz <= $3)`, hall, date, now).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return &BookedError{Booked: n, What: date}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO holidays (hall, day) VALUES ($1, $2) ON CONFLICT DO NOTHING`, hall, date)
+		return err
+	})
+}
+
+func (s *pgStore) slotRules() (map[string]int, map[string]bool, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	caps, holidays := map[string]int{}, map[string]bool{}
+	rows, err := s.pool.Query(ctx, `SELECT hall, item, slot, capacity FROM slot_capacity`)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var hall, item, slot string
+		var n int
+		if err := rows.Scan(&hall, &item, &slot, &n); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		caps[string(slotKey(hall, item, slot))] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	rows, err = s.pool.Query(ctx, `SELECT hall, day FROM holidays`)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hall, day string
+		if err := rows.Scan(&hall, &day); err != nil {
+			return nil, nil, err
+		}
+		holidays[string(holidayKey(hall, day))] = true
+	}
+	return caps, holidays, rows.Err()
 }

@@ -105,6 +105,7 @@ type storage interface {
 	consoleStorage
 	// Counter appointments (booking_store.go).
 	bookingStorage
+	slotRulesStorage
 	// Issued documents (certificates.go).
 	certificateStorage
 	// Release packages (release_store.go).
