@@ -147,6 +147,7 @@ func TestParseProblems(t *testing.T) {
 		}), []string{"items[0].materials[0].licence"}},
 		{"field type", mutate(t, func(m map[string]any) { fieldN(m, 0, 1)["type"] = "email" }), []string{"items[0].form.fields[1].type"}},
 		{"duplicate field", mutate(t, func(m map[string]any) { fieldN(m, 0, 1)["id"] = "name" }), []string{"items[0].form.fields[1].id"}},
+		{"text kind", mutate(t, func(m map[string]any) { fieldN(m, 0, 1)["text_kind"] = "street" }), []string{"items[0].form.fields[1].text_kind"}},
 		{"bad pattern", mutate(t, func(m map[string]any) {
 			fieldN(m, 1, 1)["pattern"] = "([0-9"
 		}), []string{"items[1].form.fields[1].pattern", "items[1].form.fields[1].pattern_message.zh"}},

@@ -179,6 +179,36 @@ func TestDefaultFormsUsable(t *testing.T) {
 	}
 }
 
+// TestDefaultFieldKinds: the Chinese input ranks words of what each free-text field of the
+// default catalog asks for (derived from the field's type, id and label).
+func TestDefaultFieldKinds(t *testing.T) {
+	c := loadDefault(t)
+	want := map[string]form.TextKind{
+		"shop_scope": form.KindBusinessScope, "shop_name": form.KindOrganization,
+		"shop_address": form.KindAddress, "current_address": form.KindAddress, "card_address": form.KindAddress,
+		"applicant_name": form.KindName, "baby_name": form.KindName, "contact_name": form.KindName,
+		"employer": form.KindOrganization, "last_employer": form.KindOrganization, "birth_hospital": form.KindOrganization,
+		"content": form.KindFreeText, "hardship": form.KindFreeText, "bank_account": form.KindFreeText,
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Services() {
+		for i := range s.Form.Fields {
+			f := &s.Form.Fields[i]
+			if k, ok := want[f.ID]; ok {
+				seen[f.ID] = true
+				if got := f.Kind(); got != k {
+					t.Errorf("%s.%s (%s): kind %q, want %q", s.ID, f.ID, f.Label.Zh, got, k)
+				}
+			}
+		}
+	}
+	for id := range want {
+		if !seen[id] {
+			t.Errorf("no field %s in the default catalog", id)
+		}
+	}
+}
+
 func mustRead(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
