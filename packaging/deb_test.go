@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govkiosk/govkiosk/internal/update"
 	"github.com/govkiosk/govkiosk/kiosk/config"
 )
 
@@ -67,9 +68,19 @@ func TestDebPackages(t *testing.T) {
 	arch := runtime.GOARCH
 	dist := t.TempDir()
 	const version = "1.2.3~test"
+	// A release key made for the test: the package ships the public half given.
+	_, pub, err := update.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseKey := filepath.Join(t.TempDir(), "release-key.pub")
+	if err := os.WriteFile(releaseKey, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	// Without -trimpath the compile actions are the ones "go build" and "go test" cache.
-	out, err := run(root, []string{"DIST=" + dist, "VERSION=" + version, "GOVKIOSK_TRIMPATH=0"}, filepath.Join(root, "packaging/build-deb"), arch)
+	out, err := run(root, []string{"DIST=" + dist, "VERSION=" + version, "GOVKIOSK_TRIMPATH=0", "RELEASE_KEY=" + releaseKey},
+		filepath.Join(root, "packaging/build-deb"), arch)
 	if err != nil {
 		t.Fatalf("build-deb: %v\n%s", err, out)
 	}
@@ -94,31 +105,48 @@ func TestDebPackages(t *testing.T) {
 			"libzinnia0", "rime-data-pinyin-simp", "tegaki-zinnia-simplified-chinese"})
 		files := contents(t, kiosk)
 		checkFiles(t, files, map[string]string{
-			"/usr/lib/govkiosk/kiosk":                  "-rwxr-xr-x",
-			"/usr/bin/kioskctl":                        "-rwxr-xr-x",
-			"/usr/lib/govkiosk/kiosk-session":          "-rwxr-xr-x",
-			"/usr/sbin/govkiosk-name-device":           "-rwxr-xr-x",
-			"/usr/lib/systemd/system/govkiosk.service": "-rw-r--r--",
-			"/usr/lib/udev/rules.d/60-govkiosk.rules":  "-rw-r--r--",
-			"/usr/share/doc/govkiosk/README.md":        "-rw-r--r--",
-			"/etc/govkiosk/kiosk.toml":                 "-rw-r-----",
-			"/etc/default/govkiosk":                    "-rw-r--r--",
-			"/etc/pam.d/govkiosk":                      "-rw-r--r--",
-			"/etc/X11/xorg.conf.d/90-govkiosk.conf":    "-rw-r--r--",
+			"/usr/lib/govkiosk/kiosk":                         "-rwxr-xr-x",
+			"/usr/bin/kioskctl":                               "-rwxr-xr-x",
+			"/usr/lib/govkiosk/kiosk-session":                 "-rwxr-xr-x",
+			"/usr/sbin/govkiosk-name-device":                  "-rwxr-xr-x",
+			"/usr/lib/systemd/system/govkiosk.service":        "-rw-r--r--",
+			"/usr/lib/govkiosk/govkiosk-update-install":       "-rwxr-xr-x",
+			"/usr/lib/systemd/system/govkiosk-update.path":    "-rw-r--r--",
+			"/usr/lib/systemd/system/govkiosk-update.service": "-rw-r--r--",
+			"/usr/share/govkiosk/release-key.pub":             "-rw-r--r--",
+			"/usr/lib/udev/rules.d/60-govkiosk.rules":         "-rw-r--r--",
+			"/usr/share/doc/govkiosk/README.md":               "-rw-r--r--",
+			"/etc/govkiosk/kiosk.toml":                        "-rw-r-----",
+			"/etc/default/govkiosk":                           "-rw-r--r--",
+			"/etc/pam.d/govkiosk":                             "-rw-r--r--",
+			"/etc/X11/xorg.conf.d/90-govkiosk.conf":           "-rw-r--r--",
 		})
 		ctrl := checkControlArchive(t, kiosk, "govkiosk", []string{
 			"/etc/govkiosk/kiosk.toml", "/etc/default/govkiosk", "/etc/pam.d/govkiosk", "/etc/X11/xorg.conf.d/90-govkiosk.conf"})
-		_ = ctrl
 
 		x := extract(t, kiosk)
 		checkELF(t, filepath.Join(x, "usr/lib/govkiosk/kiosk"), arch)
 		checkELF(t, filepath.Join(x, "usr/bin/kioskctl"), arch)
 		sameAsTree(t, root, x, map[string]string{
-			"usr/lib/govkiosk/kiosk-session":          "packaging/session/kiosk-session",
-			"usr/lib/systemd/system/govkiosk.service": "packaging/systemd/govkiosk.service",
-			"usr/lib/udev/rules.d/60-govkiosk.rules":  "packaging/udev/60-govkiosk.rules",
-			"etc/govkiosk/kiosk.toml":                 "kiosk/config/example.toml",
+			"usr/lib/govkiosk/kiosk-session":                 "packaging/session/kiosk-session",
+			"usr/lib/systemd/system/govkiosk.service":        "packaging/systemd/govkiosk.service",
+			"usr/lib/udev/rules.d/60-govkiosk.rules":         "packaging/udev/60-govkiosk.rules",
+			"etc/govkiosk/kiosk.toml":                        "kiosk/config/example.toml",
+			"usr/lib/govkiosk/govkiosk-update-install":       "packaging/update/govkiosk-update-install",
+			"usr/lib/systemd/system/govkiosk-update.path":    "packaging/update/govkiosk-update.path",
+			"usr/lib/systemd/system/govkiosk-update.service": "packaging/update/govkiosk-update.service",
 		})
+		if b, _ := os.ReadFile(filepath.Join(x, "usr/share/govkiosk/release-key.pub")); !bytes.Equal(b, pub) {
+			t.Errorf("the package ships release key %q, want the RELEASE_KEY given (%q)", b, pub)
+		}
+		// The postinst makes the spool the kiosk downloads into, and enables the watcher.
+		postinst, _ := os.ReadFile(filepath.Join(ctrl, "postinst"))
+		for _, want := range []string{`mkdir -p "$data/update"`, `fix_mode "$user:$user" 0700 "$data/update"`,
+			"deb-systemd-helper enable govkiosk-update.path", "systemctl start govkiosk-update.path"} {
+			if !strings.Contains(string(postinst), want) {
+				t.Errorf("postinst lacks %q", want)
+			}
+		}
 		// The configuration shipped is one the kiosk accepts.
 		b, err := os.ReadFile(filepath.Join(x, "etc/govkiosk/kiosk.toml"))
 		if err != nil {
@@ -131,10 +159,13 @@ func TestDebPackages(t *testing.T) {
 		if err := lintUdevRules(string(rules)); err != nil {
 			t.Error(err)
 		}
-		unit, _ := os.ReadFile(filepath.Join(x, "usr/lib/systemd/system/govkiosk.service"))
+		units := map[string]string{}
+		for _, u := range []string{"govkiosk.service", "govkiosk-update.path", "govkiosk-update.service"} {
+			b, _ := os.ReadFile(filepath.Join(x, "usr/lib/systemd/system", u))
+			units[u] = string(b)
+		}
 		t.Run("systemd-analyze", func(t *testing.T) {
-			verifyUnits(t, map[string]string{"govkiosk.service": string(unit)},
-				map[string]string{"/usr/lib/govkiosk/": filepath.Join(x, "usr/lib/govkiosk") + "/"})
+			verifyUnits(t, units, map[string]string{"/usr/lib/govkiosk/": filepath.Join(x, "usr/lib/govkiosk") + "/"})
 		})
 	})
 

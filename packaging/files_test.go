@@ -12,6 +12,7 @@ var shellScripts = []struct{ path, shell string }{
 	{"packaging/build-deb", "bash"},
 	{"packaging/session/kiosk-session", "bash"},
 	{"packaging/udev/govkiosk-name-device", "bash"},
+	{"packaging/update/govkiosk-update-install", "sh"},
 	// Maintainer scripts run under /bin/sh (dash on Debian): POSIX only.
 	{"packaging/scripts/govkiosk.postinst", "sh"},
 	{"packaging/scripts/govkiosk.prerm", "sh"},
