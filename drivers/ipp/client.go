@@ -507,8 +507,10 @@ func (c *Client) printerFault(ctx context.Context) error {
 func jobCause(js *JobStatus) error {
 	for _, r := range js.Reasons {
 		switch r {
-		case "document-format-error", "document-unprintable-error", "unsupported-document-format",
-			"document-unprintable", "unsupported-compression", "compression-error":
+		// Reasons arrive with their severity suffix removed (baseReason), so
+		// document-format-error reads "document-format".
+		case "document-format", "document-unprintable", "unsupported-document-format",
+			"unsupported-compression", "compression":
 			return ErrDocumentRefused
 		}
 	}
