@@ -157,6 +157,9 @@ func TestCertificateReprintAtTheQueryScreen(t *testing.T) {
 		}
 		k.Reader.Place(uitest.Resident())
 		k.Loop.WaitFor(t, string(tt.out)+" told", func() bool { return k.Shows(tt.words) })
+		if !k.Has("query.reprint.outcome." + string(tt.out)) {
+			t.Errorf("%s: the outcome is not in the automation map: %v", tt.out, k.IDs())
+		}
 		if got := certs.called(); len(got) != before+1 || got[before] != code+"/"+uitest.Resident().IDNumber {
 			t.Errorf("%s: asked to print %v; want %s for the card's holder", tt.out, got, code)
 		}

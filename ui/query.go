@@ -39,6 +39,9 @@ type queryScreen struct {
 	reprint     *touch.Button
 	reprintCode string
 	printing    bool
+	// outcome is how the last reprint went, until the code is edited: in the automation
+	// map as query.reprint.outcome.<outcome> (not tappable), so a test reads it.
+	outcome CertificateOutcome
 	kb          *touch.Keyboard
 	message     *widget.RichText
 }
@@ -96,6 +99,12 @@ func (a *App) newQueryScreen() screen {
 	for _, k := range s.kb.Keys() {
 		s.fix(k.Button)
 	}
+	s.dynamic = func() []Element {
+		if s.outcome == "" {
+			return nil
+		}
+		return []Element{{ID: "query.reprint.outcome." + string(s.outcome), Obj: s.message, Label: a.T("query.reprint")}}
+	}
 	s.show()
 	a.listenQuery(s)
 	return s
@@ -108,7 +117,7 @@ func (s *queryScreen) show() {
 		return // the code stays what is being printed; the message says how it goes
 	}
 	// Editing the code ends a reprint that waited for a card.
-	s.reprintCode = ""
+	s.reprintCode, s.outcome = "", ""
 	setText(s.message, "")
 	setEnabled(s.lookup, len(s.code) > 0)
 	if s.cancel != nil {
@@ -170,6 +179,8 @@ func (s *queryScreen) printAgain(idNumber string) {
 			words, colour := a.reprintWords(out)
 			setText(s.message, words)
 			setColor(s.message, colour)
+			s.outcome = out
+			a.scheduleMap()
 			if out == CertPrinted {
 				a.say("voice.query.reprint.printed", "")
 			} else {

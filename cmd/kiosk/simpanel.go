@@ -51,6 +51,18 @@ func simPanel(a fyne.App, s *simulation) fyne.Window {
 		printed,
 	)
 
+	a4 := container.NewVBox(
+		widget.NewLabelWithStyle("A4打印机 A4 printer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewGridWithColumns(2,
+			widget.NewButton("A4有纸 paper ok", func() { s.a4.LoadPaper(); s.a4.Jam(false); say("A4 paper loaded", nil) }),
+			widget.NewButton("A4缺纸 paper out", func() { s.a4.EmptyPaper(); say("A4 paper out", nil) }),
+			// The paper runs out on the next job's first page, as it does mid-job.
+			widget.NewButton("A4打印中缺纸 mid-job", func() { s.a4.RunOutAfter(0); say("A4 runs out of paper on the next page", nil) }),
+			widget.NewButton("A4卡纸 jam", func() { s.a4.Jam(true); say("A4 paper jam", nil) }),
+		),
+		wrapped("打印内容 certificates: "+s.a4Printed),
+	)
+
 	code := widget.NewEntry()
 	code.SetPlaceHolder("tracking code or QR payload")
 	scan := container.NewVBox(
@@ -62,8 +74,14 @@ func simPanel(a fyne.App, s *simulation) fyne.Window {
 
 	hubLink := widget.NewLabel("中心平台 hub dashboard: " + s.dashboard)
 	hubLink.Wrapping = fyne.TextWrapWord
-	w.SetContent(container.NewVScroll(container.NewVBox(cards, widget.NewSeparator(), prn, widget.NewSeparator(), scan,
+	w.SetContent(container.NewVScroll(container.NewVBox(cards, widget.NewSeparator(), prn, widget.NewSeparator(), a4, widget.NewSeparator(), scan,
 		widget.NewSeparator(), hubLink, status)))
 	w.Resize(fyne.NewSize(420, 640))
 	return w
+}
+
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapBreak
+	return l
 }

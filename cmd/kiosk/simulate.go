@@ -16,6 +16,7 @@ import (
 
 	"github.com/govkiosk/govkiosk/assets"
 	"github.com/govkiosk/govkiosk/drivers/idcard"
+	"github.com/govkiosk/govkiosk/drivers/ipp"
 	"github.com/govkiosk/govkiosk/drivers/printer/printersim"
 	"github.com/govkiosk/govkiosk/drivers/scanner/barcode"
 	"github.com/govkiosk/govkiosk/drivers/scanner/escl"
@@ -36,6 +37,9 @@ type simulation struct {
 	printer *printersim.Simulator
 	codes   *barcode.Sim
 	docs    *escl.Sim
+	a4      *ipp.Sim
+	// a4Printed holds the A4 printer's completed jobs as PDF files.
+	a4Printed string
 
 	hub       *hub.Hub
 	hubURL    string
@@ -111,6 +115,20 @@ func startSimulation(ctx context.Context, o *options, cfg *config.Config, dataDi
 		return nil, errors.New("eSCL simulator did not start")
 	}
 
+	s.a4Printed = filepath.Join(s.printed, "a4")
+	if err := os.MkdirAll(s.a4Printed, 0o700); err != nil {
+		return nil, err
+	}
+	s.a4 = ipp.NewSim(ipp.SimConfig{OutDir: s.a4Printed, Log: log.With("sim", "a4printer")})
+	a4URL := make(chan string, 1)
+	s.goServe(func() error { return s.a4.Serve(ctx, "127.0.0.1:0", func(u string) { a4URL <- u }) })
+	var a4Addr string
+	select {
+	case a4Addr = <-a4URL:
+	case <-time.After(5 * time.Second):
+		return nil, errors.New("A4 printer simulator did not start")
+	}
+
 	if err := s.startHub(ctx, o, dataDir, log); err != nil {
 		return nil, err
 	}
@@ -131,6 +149,8 @@ func startSimulation(ctx context.Context, o *options, cfg *config.Config, dataDi
 			d.Transport, d.Path, d.Baud = config.TransportSerial, s.codes.Path(), 9600
 		case config.KindDocScanner:
 			d.Transport, d.Address = config.TransportESCL, docURL
+		case config.KindA4Printer:
+			d.Transport, d.Address = config.TransportIPP, a4Addr
 		}
 	}
 	cfg.Platform.URL = s.hubURL
@@ -173,14 +193,6 @@ func (s *simulation) startHub(ctx context.Context, o *options, dataDir string, l
 		return fmt.Errorf("local hub: demo operator: %w", err)
 	}
 	s.consoleSecret = secret
-	h, err := hub.New(hub.Options{Dir: dir, Logger: log.With("part", "hub"), OperatorToken: "simulate", LicenceDir: licDir,
-		// Few places, so a demo shows a slot filling up and a cancel freeing it.
-		Appointments: &hub.Appointments{Default: 0, Items: map[string]int{"driving-renew": simSlotPlaces, "marriage-appt": simSlotPlaces}}})
-	if err != nil {
-		return fmt.Errorf("local hub: %w", err)
-	}
-	s.hub = h
-	s.closes = append(s.closes, h.Close)
 	ln, err := net.Listen("tcp", o.hubListen)
 	if err != nil {
 		// Another kiosk or hub has the port: any free one will do for a demo, said out
@@ -193,6 +205,17 @@ func (s *simulation) startHub(ctx context.Context, o *options, dataDir string, l
 		s.moved = fmt.Sprintf("%s is taken (%v); moved to %s", o.hubListen, taken, ln.Addr())
 		log.Warn("simulated hub: port taken, using another", "wanted", o.hubListen, "err", taken, "listen", ln.Addr().String())
 	}
+	// Listening first, so the hub knows the address its certificates' QR codes point at.
+	h, err := hub.New(hub.Options{Dir: dir, Logger: log.With("part", "hub"), OperatorToken: "simulate", LicenceDir: licDir,
+		PublicURL: "http://" + ln.Addr().String(),
+		// Few places, so a demo shows a slot filling up and a cancel freeing it.
+		Appointments: &hub.Appointments{Default: 0, Items: map[string]int{"driving-renew": simSlotPlaces, "marriage-appt": simSlotPlaces}}})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("local hub: %w", err)
+	}
+	s.hub = h
+	s.closes = append(s.closes, h.Close)
 	s.hubURL = "ws://" + ln.Addr().String()
 	s.dashboard = "http://" + ln.Addr().String() + "/"
 	s.goServe(func() error {

@@ -51,7 +51,7 @@ func TestAutoDetectFindsTheSimulatedDevices(t *testing.T) {
 	reg := k.tech.registry
 	s.wait("every simulated device online", func() bool {
 		snap := reg.Snapshot()
-		return len(snap.Devices) == 4 && snap.AllUsable()
+		return len(snap.Devices) == 5 && snap.AllUsable()
 	})
 
 	s.screen("tech_pin")
@@ -66,7 +66,7 @@ func TestAutoDetectFindsTheSimulatedDevices(t *testing.T) {
 	missed := false
 	for _, d := range cfg.Devices {
 		where := d.Path
-		if d.Kind == config.KindDocScanner {
+		if d.Kind == config.KindDocScanner || d.Kind == config.KindA4Printer {
 			where = d.Address
 		}
 		if !strings.Contains(text, d.Kind+" · in use by the kiosk: online") {
@@ -74,14 +74,14 @@ func TestAutoDetectFindsTheSimulatedDevices(t *testing.T) {
 			missed = true
 		}
 	}
-	if !strings.Contains(text, "检测到 4 个设备") {
-		t.Error("the screen does not say 4 devices were detected")
+	if !strings.Contains(text, "检测到 5 个设备") {
+		t.Error("the screen does not say 5 devices were detected")
 		missed = true
 	}
 	if missed {
 		t.Logf("the screen says:\n%s", text)
 	}
-	for i := range 4 {
+	for i := range 5 {
 		if s.k.ui.Element("tech.adopt."+strconv.Itoa(i)) == nil {
 			t.Errorf("no adopt button for detected device %d", i)
 		}

@@ -206,6 +206,7 @@ func Default() *Config {
 			{Name: "printer", Kind: KindPrinter, Transport: TransportSim, PaperWidthMM: 80},
 			{Name: "barcode", Kind: KindBarcode, Transport: TransportSim},
 			{Name: "docscanner", Kind: KindDocScanner, Transport: TransportSim},
+			{Name: "a4printer", Kind: KindA4Printer, Transport: TransportSim},
 		},
 	}
 	c.fillDefaults()

@@ -81,7 +81,7 @@ var transportsOf = map[string][]string{
 	KindBarcode:    {TransportSerial, TransportUSB, TransportSim},
 	KindDocScanner: {TransportESCL, TransportSim},
 	// A4 printers speak IPP Everywhere: on the network, or on USB through ipp-usb.
-	KindA4Printer: {TransportIPP},
+	KindA4Printer: {TransportIPP, TransportSim},
 }
 
 var (
