@@ -42,8 +42,8 @@ type queryScreen struct {
 	// outcome is how the last reprint went, until the code is edited: in the automation
 	// map as query.reprint.outcome.<outcome> (not tappable), so a test reads it.
 	outcome CertificateOutcome
-	kb          *touch.Keyboard
-	message     *widget.RichText
+	kb      *touch.Keyboard
+	message *widget.RichText
 }
 
 func (a *App) newQueryScreen() screen {
