@@ -224,6 +224,9 @@ type screen struct {
 	mapPath       string
 	shots         string
 	n             int
+	// sent counts the taps sent through tap, to compare with the taps the kiosk says
+	// it has handled (uiMap.Taps).
+	sent int64
 }
 
 type uiMap struct {
@@ -232,6 +235,7 @@ type uiMap struct {
 	Width    int         `json:"width"`
 	Height   int         `json:"height"`
 	Elements []uiElement `json:"elements"`
+	Taps     int64       `json:"taps"`
 }
 
 type uiElement struct {
@@ -348,7 +352,27 @@ func (s *screen) tap(id string) {
 	s.t.Helper()
 	e := s.find(id)
 	s.xdotool("mousemove", fmt.Sprint(e.X+e.W/2), fmt.Sprint(e.Y+e.H/2), "click", "1")
+	s.sent++
 	time.Sleep(250 * time.Millisecond)
+}
+
+// handled waits until the kiosk has handled every tap sent so far and has written the
+// map of what followed. settle alone is not enough after a quick run of taps on a loaded
+// machine: the map can be a second old while the last taps are still queued.
+func (s *screen) handled() {
+	s.t.Helper()
+	var m uiMap
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		fi, err := os.Stat(s.mapPath)
+		if err != nil {
+			continue
+		}
+		if m, err = s.read(); err == nil && m.Taps >= s.sent && time.Since(fi.ModTime()) >= 300*time.Millisecond {
+			return
+		}
+	}
+	s.shot("taps-not-handled")
+	s.t.Fatalf("the kiosk handled %d of the %d taps sent", m.Taps, s.sent)
 }
 
 // scanPage taps a material's scan button once it can be tapped, and waits for that

@@ -105,7 +105,7 @@ func (s *screen) typePinyin(letters string) {
 		}
 		s.tap(id)
 	}
-	s.settle()
+	s.handled()
 }
 
 // candidates returns the candidate bar's texts by automation id (ime.cand.N).
@@ -151,7 +151,7 @@ func (s *screen) chooseCandidates(text string) {
 			s.t.Fatalf("writing %q: no candidate begins %q; the bar shows %v", text, left, cands)
 		}
 		s.tap(bestID)
-		s.settle()
+		s.handled()
 		left = strings.TrimPrefix(left, best)
 	}
 }

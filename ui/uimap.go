@@ -40,11 +40,14 @@ type UIMap struct {
 	Width    int          `json:"width"`
 	Height   int          `json:"height"`
 	Elements []MapElement `json:"elements"`
+	// Taps is how many taps the kiosk's widgets had handled when the map was made
+	// (touch.Taps).
+	Taps int64 `json:"taps"`
 }
 
 // AutomationMap describes the current screen. Call it on the UI goroutine.
 func (a *App) AutomationMap() UIMap {
-	m := UIMap{Screen: a.ScreenName(), Elements: []MapElement{}}
+	m := UIMap{Screen: a.ScreenName(), Elements: []MapElement{}, Taps: touch.Taps()}
 	if a.dialog != nil && a.cur != nil {
 		m.Under = a.cur.base().name
 	}

@@ -78,6 +78,7 @@ func (b *Button) SetText(s string) {
 
 // Tapped runs OnTapped unless the button is disabled.
 func (b *Button) Tapped(*fyne.PointEvent) {
+	taps.Add(1)
 	b.pressed = false
 	if b.disabled || b.OnTapped == nil {
 		b.Refresh()

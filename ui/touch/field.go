@@ -43,6 +43,7 @@ func (f *Field) Label() string { return f.Title }
 
 // Tapped makes the field active unless it is locked.
 func (f *Field) Tapped(*fyne.PointEvent) {
+	taps.Add(1)
 	if f.Locked || f.OnTapped == nil {
 		return
 	}

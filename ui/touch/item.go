@@ -43,6 +43,7 @@ func (it *Item) Label() string { return it.Title }
 
 // Tapped runs OnTapped.
 func (it *Item) Tapped(*fyne.PointEvent) {
+	taps.Add(1)
 	it.pressed = false
 	it.Refresh()
 	if it.OnTapped != nil {

@@ -45,6 +45,7 @@ func (t *Tile) Label() string { return t.Title }
 
 // Tapped runs OnTapped.
 func (t *Tile) Tapped(*fyne.PointEvent) {
+	taps.Add(1)
 	t.pressed = false
 	t.Refresh()
 	if t.OnTapped != nil {

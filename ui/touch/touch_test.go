@@ -182,3 +182,25 @@ func TestLockedFieldIgnoresTaps(t *testing.T) {
 		t.Errorf("field tapped %d times, want 1 (the locked tap ignored)", n)
 	}
 }
+
+// TestTapsCounted: every kind of tappable widget counts its taps, a disabled button's
+// and a locked field's too, since a test waits for the count to reach the taps it sent.
+func TestTapsCounted(t *testing.T) {
+	newTheme(t)
+	off := NewButton("off", nil, nil)
+	off.Disable()
+	objs := []fyne.Tappable{
+		NewButton("on", nil, func() {}),
+		off,
+		&Field{Title: "locked", Locked: true},
+		&Item{Title: "item"},
+		&Tile{Title: "tile"},
+	}
+	for _, o := range objs {
+		before := Taps()
+		test.Tap(o)
+		if got := Taps() - before; got != 1 {
+			t.Errorf("%T: %d taps counted for one", o, got)
+		}
+	}
+}
