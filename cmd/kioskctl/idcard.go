@@ -298,7 +298,7 @@ func setupSimIDCard(fs *flag.FlagSet) func(context.Context, *env, []string) erro
 		fmt.Fprintln(e.stdout, sim.Path())
 
 		lines := make(chan string)
-		go readControl(ctx, *control, lines, e)
+		go readControl(ctx, "idcard", *control, lines, e)
 		for {
 			select {
 			case <-ctx.Done():
@@ -316,19 +316,25 @@ func setupSimIDCard(fs *flag.FlagSet) func(context.Context, *env, []string) erro
 	}
 }
 
-// readControl sends the lines of the control input to lines, and closes it at the end.
-func readControl(ctx context.Context, path string, lines chan<- string, e *env) {
+// readControl sends the lines of a simulator's control input (a file or FIFO, or standard
+// input for "-") to lines, and closes it at the end. sim names the simulator in errors.
+func readControl(ctx context.Context, sim, path string, lines chan<- string, e *env) {
 	defer close(lines)
 	in := io.Reader(os.Stdin)
 	if path != "-" {
 		f, err := os.Open(path) // a FIFO opens once a writer does
 		if err != nil {
-			fmt.Fprintf(e.stderr, "kioskctl sim idcard: control: %v\n", err)
+			fmt.Fprintf(e.stderr, "kioskctl sim %s: control: %v\n", sim, oneLine(err))
 			return
 		}
 		defer f.Close()
 		in = f
 	}
+	sendLines(ctx, in, lines)
+}
+
+// sendLines sends the lines of in to lines until in or ctx ends.
+func sendLines(ctx context.Context, in io.Reader, lines chan<- string) {
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		select {

@@ -5,7 +5,6 @@ package main
 // the hardware.
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -316,7 +315,7 @@ func setupSimPrinter(fs *flag.FlagSet) func(context.Context, *env, []string) err
 		}
 
 		lines := make(chan string)
-		go simPrinterControl(ctx, *control, lines, e)
+		go readControl(ctx, "printer", *control, lines, e)
 		for {
 			select {
 			case <-ctx.Done():
@@ -336,30 +335,6 @@ func setupSimPrinter(fs *flag.FlagSet) func(context.Context, *env, []string) err
 					fmt.Fprintln(e.stdout, reply)
 				}
 			}
-		}
-	}
-}
-
-// simPrinterControl sends the lines of the control input (a file or FIFO, or standard
-// input for "-") to lines, and closes it at the end.
-func simPrinterControl(ctx context.Context, path string, lines chan<- string, e *env) {
-	defer close(lines)
-	in := io.Reader(os.Stdin)
-	if path != "-" {
-		f, err := os.Open(path) // a FIFO opens once a writer does
-		if err != nil {
-			fmt.Fprintf(e.stderr, "kioskctl sim printer: control: %v\n", oneLine(err))
-			return
-		}
-		defer f.Close()
-		in = f
-	}
-	sc := bufio.NewScanner(in)
-	for sc.Scan() {
-		select {
-		case lines <- sc.Text():
-		case <-ctx.Done():
-			return
 		}
 	}
 }

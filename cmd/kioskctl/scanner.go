@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -255,14 +254,7 @@ func setupSimScanner(fs *flag.FlagSet) func(context.Context, *env, []string) err
 		lines := make(chan string)
 		go func() {
 			defer close(lines)
-			sc := bufio.NewScanner(in)
-			for sc.Scan() {
-				select {
-				case lines <- sc.Text():
-				case <-ctx.Done():
-					return
-				}
-			}
+			sendLines(ctx, in, lines)
 		}()
 		for {
 			select {
