@@ -3,37 +3,16 @@ package printer_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"image"
 	"image/color"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/govkiosk/govkiosk/drivers/printer"
 	"github.com/govkiosk/govkiosk/drivers/printer/escpos"
+	"github.com/govkiosk/govkiosk/internal/golden"
 	"github.com/govkiosk/govkiosk/kiosk/receipt"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update if intended)", path)
-	}
-}
 
 // TestRenderGolden pins the ESC/POS bytes of a sample receipt and what a printer makes
 // of them, for both paper widths.
@@ -44,7 +23,7 @@ func TestRenderGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "sample-"+paper.String()+".escpos", b)
+			golden.Check(t, "sample-"+paper.String()+".escpos", b)
 			rs, problems := escpos.Decode(b, paper.Dots)
 			if len(problems) > 0 {
 				t.Fatalf("problems: %v", problems)
@@ -52,7 +31,7 @@ func TestRenderGolden(t *testing.T) {
 			if len(rs) != 1 {
 				t.Fatalf("%d receipts, want 1", len(rs))
 			}
-			golden(t, "sample-"+paper.String()+".txt", []byte(rs[0].Text(true)))
+			golden.Check(t, "sample-"+paper.String()+".txt", []byte(rs[0].Text(true)))
 		})
 	}
 }

@@ -1,18 +1,15 @@
 package catalog
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/govkiosk/govkiosk/internal/golden"
 	"github.com/govkiosk/govkiosk/kiosk/form"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 const defaultDir = "../../assets/catalog"
 
@@ -141,27 +138,7 @@ func TestBundleGolden(t *testing.T) {
 			fmt.Fprintf(&b, "  material %-20s scannable=%-5t mandatory=%-5t pages=%d\n", m.ID, m.Scannable, m.Mandatory, m.PageCount())
 		}
 	}
-	golden(t, "bundles.golden", b.String())
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden.Check(t, "bundles.golden", []byte(b.String()))
 }
 
 // The shipped forms' defaults and prefill choices are what residents see first.

@@ -2,20 +2,16 @@ package form
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/govkiosk/govkiosk/internal/golden"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // now is the fixed day every test validates on.
 var now = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -156,27 +152,7 @@ func TestMessagesGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%-14s %-20q %s\n%36s %s\n", m.Code, c.v, m.Text.Zh, "", m.Text.En)
 	}
-	golden(t, "messages.golden", b.String())
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden.Check(t, "messages.golden", []byte(b.String()))
 }
 
 func TestNormalize(t *testing.T) {

@@ -2,17 +2,13 @@ package receipt
 
 import (
 	"errors"
-	"flag"
 	"image"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/govkiosk/govkiosk/internal/golden"
 	"github.com/govkiosk/govkiosk/kiosk/identity"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // Synthetic numbers: region codes 99xxxx do not exist, check digits are correct.
 const (
@@ -55,7 +51,7 @@ func TestPlainTextGolden(t *testing.T) {
 	}{{"58mm", Cols58}, {"80mm", Cols80}} {
 		t.Run(c.name, func(t *testing.T) {
 			got := sample().PlainText(c.cols)
-			golden(t, filepath.Join("testdata", "sample-"+c.name+".txt"), got)
+			golden.Check(t, "sample-"+c.name+".txt", []byte(got))
 			for i, l := range sample().Layout(c.cols) {
 				w, _ := l.Style.Size.Scale()
 				if l.Kind() == "text" && Width(l.Text)*w > c.cols {
@@ -63,22 +59,6 @@ func TestPlainTextGolden(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update if the change is intended)\n got:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 

@@ -1,33 +1,14 @@
 package escl
 
 import (
-	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/govkiosk/govkiosk/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs:\n%s", path, got)
-	}
-}
 
 func TestA4Region(t *testing.T) {
 	// 210 mm = 8.2677 in → 2480.3; 297 mm = 11.6929 in → 3507.9 three-hundredths.
@@ -46,12 +27,12 @@ func TestEncodeSettingsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "scansettings_platen_a4_300.xml", b)
+	golden.Check(t, "scansettings_platen_a4_300.xml", b)
 	b, err = EncodeSettings(Settings{Source: Feeder, DPI: 200, ColorMode: Grayscale8, Format: FormatPDF})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "scansettings_feeder_200_pdf.xml", b)
+	golden.Check(t, "scansettings_feeder_200_pdf.xml", b)
 }
 
 func TestSettingsRoundTrip(t *testing.T) {
