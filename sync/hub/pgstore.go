@@ -73,8 +73,14 @@ type migration struct {
 	sql     string
 }
 
-func migrations() ([]migration, error) {
-	files, err := fs.Glob(migrationFiles, "migrations/*.sql")
+func migrations() ([]migration, error) { return readMigrations(migrationFiles) }
+
+// readMigrations reads migrations/NNNN_name.sql from fsys in version order. The versions
+// must run 1, 2, 3… with none twice: the database records the highest version applied,
+// so a second file with a version already taken (two branches landing the same number)
+// or a gap would be skipped silently on databases migrated before it.
+func readMigrations(fsys fs.FS) ([]migration, error) {
+	files, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -85,13 +91,24 @@ func migrations() ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("hub: migration %s: name must start with its version", f)
 		}
-		b, err := migrationFiles.ReadFile(f)
+		b, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, migration{version: v, name: base, sql: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			if i > 0 && m.version == out[i-1].version {
+				return nil, fmt.Errorf("hub: migrations %s and %s have the same version", out[i-1].name, m.name)
+			}
+			return nil, fmt.Errorf("hub: migration %s: version %d expected (versions run 1, 2, 3… without gaps)", m.name, i+1)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("hub: no migrations")
+	}
 	return out, nil
 }
 
