@@ -102,7 +102,8 @@ func TestDebPackages(t *testing.T) {
 			"x11-xserver-utils", "libgl1", "libgl1-mesa-dri", "libx11-6", "libxcursor1", "libxrandr2",
 			"libxinerama1", "libxi6", "libxxf86vm1", "libusb-1.0-0", "fonts-noto-cjk",
 			"libespeak-ng1", "espeak-ng-data", "libasound2",
-			"libzinnia0", "rime-data-pinyin-simp", "tegaki-zinnia-simplified-chinese"})
+			"libzinnia0", "rime-data-pinyin-simp", "tegaki-zinnia-simplified-chinese",
+			"tegaki-zinnia-japanese"})
 		files := contents(t, kiosk)
 		checkFiles(t, files, map[string]string{
 			"/usr/lib/govkiosk/kiosk":                         "-rwxr-xr-x",

@@ -91,6 +91,8 @@ func setupIMERecognize(fs *flag.FlagSet) func(context.Context, *env, []string) e
 	limit := fs.Int("limit", 10, "print at most N candidates")
 	asJSON := fs.Bool("json", false, "print JSON: text and the recognizer's score")
 	model := fs.String("model", handwriting.DefaultModelPath, "the Zinnia handwriting model")
+	second := fs.String("second-model", handwriting.JapaneseModelPath, "the second Zinnia model, whose templates of the first one's characters are combined with it (empty: none)")
+	dict := fs.String("dict", pinyin.DefaultDictPath, "the Rime pinyin dictionary, whose character counts rank the candidates (empty: none)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) != 1 {
 			return usagef("want one FILE argument (- for standard input)")
@@ -112,7 +114,8 @@ func setupIMERecognize(fs *flag.FlagSet) func(context.Context, *env, []string) e
 		if err != nil {
 			return err
 		}
-		z, err := handwriting.OpenZinnia(*model)
+		// As the kiosk recognizes: both models, ranked by the dictionary's counts.
+		z, err := handwriting.OpenEnsemble(*model, *second)
 		if err != nil {
 			if errors.Is(err, handwriting.ErrNoModel) {
 				return fmt.Errorf("%w (install tegaki-zinnia-simplified-chinese)", err)
@@ -120,6 +123,17 @@ func setupIMERecognize(fs *flag.FlagSet) func(context.Context, *env, []string) e
 			return err
 		}
 		defer z.Close()
+		if z.Degraded != nil && *second != "" {
+			fmt.Fprintf(e.stderr, "warning: %v (install tegaki-zinnia-japanese)\n", z.Degraded)
+		}
+		if *dict != "" {
+			d, err := pinyin.Load(*dict)
+			if err != nil {
+				fmt.Fprintf(e.stderr, "warning: candidates not ranked by frequency: %v\n", err)
+			} else {
+				z.SetFrequencies(d.CharCounts())
+			}
+		}
 		cands, err := z.Recognize(ink, *limit)
 		if err != nil {
 			return err

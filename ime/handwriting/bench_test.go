@@ -8,10 +8,10 @@ import (
 )
 
 // BenchmarkRecognize: a finished character to candidates, as the keyboard asks for them
-// (ten), for 福 (13 strokes) written on a 320 px pad from the medians kept in testdata.
+// (ten) of the kiosk's recognizer (both models, frequencies), for 福 (13 strokes) written on a 320 px pad from the medians kept in testdata.
 // Reports p50 and p99 of the calls (target: p99 ≤ 100 ms on the kiosk).
 func BenchmarkRecognize(b *testing.B) {
-	z := openModel(b)
+	z := openKioskRecognizer(b)
 	m := loadMedians(b, "testdata", "fu-medians")
 	if m == nil {
 		b.Fatal("testdata/fu-medians.json missing")

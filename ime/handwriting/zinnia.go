@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"sync"
+	"syscall"
 	"unsafe"
 )
 
@@ -30,8 +31,9 @@ const zinniaUnits = 1000
 
 // Zinnia is a Recognizer backed by libzinnia. Safe for concurrent use.
 type Zinnia struct {
-	mu sync.Mutex
-	r  *C.zinnia_recognizer_t
+	mu  sync.Mutex
+	r   *C.zinnia_recognizer_t
+	buf unsafe.Pointer // the model, when built in memory (OpenZinniaSubset)
 }
 
 // OpenZinnia loads a Zinnia model (DefaultModelPath on the kiosk).
@@ -54,6 +56,78 @@ func OpenZinnia(path string) (*Zinnia, error) {
 		return nil, fmt.Errorf("handwriting: zinnia: open model: %s", msg)
 	}
 	return &Zinnia{r: r}, nil
+}
+
+// OpenZinniaSubset loads the characters of a Zinnia model that keep accepts, without the
+// weights smaller in size than minWeight, into memory of its own. The file is read once
+// and not kept open.
+func OpenZinniaSubset(path string, keep func(char string) bool, minWeight float32) (*Zinnia, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNoModel, path)
+		}
+		return nil, fmt.Errorf("handwriting: model: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("handwriting: model: %w", err)
+	}
+	if st.Size() < modelHeader || st.Size() > 1<<30 {
+		return nil, fmt.Errorf("%w: %s: %d bytes", ErrBadModel, path, st.Size())
+	}
+	file, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("handwriting: model: %w", err)
+	}
+	defer syscall.Munmap(file)
+	all, err := parseModel(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var chars []modelChar
+	for _, c := range all {
+		if keep(c.name) {
+			chars = append(chars, c)
+		}
+	}
+	if len(chars) == 0 {
+		return nil, fmt.Errorf("%w: %s: no character kept", ErrBadModel, path)
+	}
+	size := modelSize(chars, minWeight)
+	buf := C.malloc(C.size_t(size))
+	if buf == nil {
+		return nil, errors.New("handwriting: zinnia: out of memory")
+	}
+	writeModel(unsafe.Slice((*byte)(buf), size), chars, minWeight)
+	r := C.zinnia_recognizer_new()
+	if r == nil {
+		C.free(buf)
+		return nil, errors.New("handwriting: zinnia: out of memory")
+	}
+	if C.zinnia_recognizer_open_from_ptr(r, (*C.char)(buf), C.size_t(size)) == 0 {
+		msg := C.GoString(C.zinnia_recognizer_strerror(r))
+		C.zinnia_recognizer_destroy(r)
+		C.free(buf)
+		return nil, fmt.Errorf("handwriting: zinnia: open model: %s", msg)
+	}
+	return &Zinnia{r: r, buf: buf}, nil
+}
+
+// Chars returns the characters the model knows.
+func (z *Zinnia) Chars() map[string]bool {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	out := map[string]bool{}
+	if z.r == nil {
+		return out
+	}
+	n := int(C.zinnia_recognizer_size(z.r))
+	for i := 0; i < n; i++ {
+		out[C.GoString(C.zinnia_recognizer_value(z.r, C.size_t(i)))] = true
+	}
+	return out
 }
 
 // Recognize classifies ink. The pad's aspect is kept: the ink is scaled by its larger
@@ -215,6 +289,10 @@ func (z *Zinnia) Close() error {
 	if z.r != nil {
 		C.zinnia_recognizer_destroy(z.r)
 		z.r = nil
+	}
+	if z.buf != nil {
+		C.free(z.buf)
+		z.buf = nil
 	}
 	return nil
 }
