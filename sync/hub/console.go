@@ -43,11 +43,11 @@ type consoleSessionRec struct {
 	expires time.Time
 }
 
-// consoleState is the console's in-process state: sessions and terminal placements.
+// consoleState is the console's in-process state: terminal placements. Sessions are in
+// the store (session_store.go), shared by the replicas.
 type consoleState struct {
-	mu       sync.Mutex
-	sessions map[string]*consoleSessionRec
-	place    map[string]placementRecord
+	mu    sync.Mutex
+	place map[string]placementRecord
 }
 
 func (h *Hub) loadConsole() error {
@@ -55,7 +55,6 @@ func (h *Hub) loadConsole() error {
 	if err != nil {
 		return fmt.Errorf("hub: placements: %w", err)
 	}
-	h.console.sessions = map[string]*consoleSessionRec{}
 	h.console.place = ps
 	return h.loadAlerts()
 }
@@ -180,17 +179,15 @@ func (h *Hub) consoleSessionOf(r *http.Request) *consoleSessionRec {
 	if err != nil {
 		return nil
 	}
-	h.console.mu.Lock()
-	defer h.console.mu.Unlock()
-	s := h.console.sessions[c.Value]
-	if s == nil {
+	rec, err := h.st.consoleSession(sessionKey(c.Value))
+	if err != nil {
+		h.log.Warn("console session", "err", err)
 		return nil
 	}
-	if h.opt.Now().After(s.expires) {
-		delete(h.console.sessions, c.Value)
+	if rec == nil || h.opt.Now().After(rec.Expires) {
 		return nil
 	}
-	return s
+	return &consoleSessionRec{actor: actor{name: rec.Name, role: rec.Role}, csrf: rec.CSRF, expires: rec.Expires}
 }
 
 // consoleRoute wraps a console page or action: TLS unless local, a live session, the
@@ -335,15 +332,15 @@ func (h *Hub) serveConsoleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := randomToken()
-	h.console.mu.Lock()
 	now := h.opt.Now()
-	for k, s := range h.console.sessions {
-		if now.After(s.expires) {
-			delete(h.console.sessions, k)
-		}
+	if _, err := h.st.pruneConsoleSessions(now); err != nil {
+		h.log.Warn("prune console sessions", "err", err)
 	}
-	h.console.sessions[tok] = &consoleSessionRec{actor: a, csrf: randomToken(), expires: now.Add(consoleSession)}
-	h.console.mu.Unlock()
+	if err := h.st.putConsoleSession(sessionKey(tok), consoleSessionRecord{Name: a.name, Role: a.role, CSRF: randomToken(), Expires: now.Add(consoleSession)}); err != nil {
+		h.log.Error("store console session", "err", err)
+		http.Error(w, "the session cannot be stored; not signed in", http.StatusInternalServerError)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: tok, Path: "/console/", HttpOnly: true,
 		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: int(consoleSession.Seconds())})
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -351,9 +348,11 @@ func (h *Hub) serveConsoleSignIn(w http.ResponseWriter, r *http.Request) {
 
 func (h *Hub) serveConsoleSignOut(w http.ResponseWriter, r *http.Request, pg consolePage) {
 	if c, err := r.Cookie(consoleCookie); err == nil {
-		h.console.mu.Lock()
-		delete(h.console.sessions, c.Value)
-		h.console.mu.Unlock()
+		if err := h.st.deleteConsoleSession(sessionKey(c.Value)); err != nil {
+			h.log.Error("end console session", "err", err)
+			http.Error(w, "the session cannot be ended; try again", http.StatusInternalServerError)
+			return
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: "", Path: "/console/", HttpOnly: true, MaxAge: -1})
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)

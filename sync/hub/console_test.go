@@ -877,3 +877,70 @@ func BenchmarkRatingsSummary100k(b *testing.B) {
 		}
 	}
 }
+
+// TestReplicasShareConsoleSessions: with PostgreSQL, an operator signed in at one replica
+// uses the console at another (the balancer may send each request anywhere), with the
+// same CSRF token; signing out at the second ends the session at the first.
+func TestReplicasShareConsoleSessions(t *testing.T) {
+	hubs := startReplicas(t, 2)
+	secret, err := AddAccount(hubs[0].Hub.opt.AccountsFile, "op-shared", RoleOperator, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The replicas share one accounts file, as deployed.
+	raw, err := os.ReadFile(hubs[0].Hub.opt.AccountsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hubs[1].Hub.opt.AccountsFile, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hubs { // accounts are read at start
+		h.Close()
+		hubs[i] = startHub(t, h.opt)
+	}
+	tk := hubs[0].enroll(t)
+	c := consoleClient(t) // its cookie jar sends the cookie to both (same host, other port)
+	resp, _ := c.PostForm(hubs[0].url("/console/signin"), url.Values{"name": {"op-shared"}, "secret": {secret}})
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	resp, _ = c.Get(hubs[1].url("/console/"))
+	body := readAll(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "op-shared") {
+		t.Fatalf("the other replica: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	csrf := between(body, `name="csrf" value="`, `"`)
+	resp, _ = c.PostForm(hubs[1].url("/console/terminals/"+tk.id+"/placement"), url.Values{"site": {"东城大厅"}, "csrf": {csrf}})
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a form at the other replica: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(hubs[1].url("/console/signout"), url.Values{"csrf": {csrf}})
+	readAll(t, resp)
+	resp, _ = c.Get(hubs[0].url("/console/"))
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin") {
+		t.Fatalf("signed out at one replica, still in at the other: %d", resp.StatusCode)
+	}
+}
+
+// TestConsoleSessionSurvivesRestart: a hub restart (an upgrade) does not sign operators
+// out; the store holds only a hash of the cookie.
+func TestConsoleSessionSurvivesRestart(t *testing.T) {
+	th, secrets := opHub(t, Options{})
+	c := consoleClient(t)
+	resp, _ := c.PostForm(th.url("/console/signin"), url.Values{"name": {"op-viewer"}, "secret": {secrets[RoleViewer]}})
+	readAll(t, resp)
+	cookie := resp.Cookies()[0].Value
+	th.Close()
+	th = startHub(t, th.opt)
+	resp, _ = c.Get(th.url("/console/"))
+	if body := readAll(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, "op-viewer") {
+		t.Fatalf("after a restart: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if rec, _ := th.st.consoleSession(cookie); rec != nil {
+		t.Error("the session is stored under the cookie itself")
+	}
+}

@@ -112,6 +112,8 @@ type storage interface {
 	releaseStorage
 	// Operators' commands and their results (command_store.go).
 	commandStorage
+	// Console sessions (session_store.go).
+	sessionStorage
 
 	close() error
 }

@@ -829,3 +829,38 @@ func TestRatingIndexBuiltForAnOlderDatabase(t *testing.T) {
 		t.Fatalf("after reopening: %d ratings, %v", len(rs), err)
 	}
 }
+
+// TestStorageConsoleSessions: stored, read, ended, and pruned once expired.
+func TestStorageConsoleSessions(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		live := consoleSessionRecord{Name: "zhang.wei", Role: RoleOperator, CSRF: "c1", Expires: now.Add(8 * time.Hour)}
+		if err := st.putConsoleSession("k-live", live); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.putConsoleSession("k-old", consoleSessionRecord{Name: "li.na", Role: RoleViewer, CSRF: "c2", Expires: now.Add(-time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.putConsoleSession("k-out", live); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.consoleSession("k-live")
+		if err != nil || got == nil || got.Name != "zhang.wei" || got.Role != RoleOperator || got.CSRF != "c1" || !got.Expires.Equal(live.Expires) {
+			t.Fatalf("session %+v, %v", got, err)
+		}
+		if err := st.deleteConsoleSession("k-out"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.deleteConsoleSession("k-none"); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.pruneConsoleSessions(now); err != nil || n != 1 {
+			t.Fatalf("pruned %d, %v", n, err)
+		}
+		for k, want := range map[string]bool{"k-live": true, "k-old": false, "k-out": false, "k-none": false} {
+			if got, _ := st.consoleSession(k); (got != nil) != want {
+				t.Errorf("%s kept %v, want %v", k, got != nil, want)
+			}
+		}
+	})
+}
