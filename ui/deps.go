@@ -241,6 +241,9 @@ type SyncState struct {
 	Online bool
 	// Queued is how many submissions wait to be sent.
 	Queued int
+	// Revoked is true once the platform refused this terminal's key as revoked by an
+	// operator (lost, stolen, replaced): nothing it takes can be delivered any more.
+	Revoked bool
 }
 
 // Notice is one announcement or public notice from the platform.

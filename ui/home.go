@@ -116,6 +116,9 @@ func (a *App) fillHome(s *homeScreen) {
 // safely and sent later, which is all they need to know.
 func (a *App) syncLine() string {
 	switch {
+	case a.sync.Revoked:
+		// Not "working offline": what a resident applies for here would never arrive.
+		return a.T("sync.revoked")
 	case !a.sync.Online && a.sync.Queued > 0:
 		return a.tr.N("sync.offline.queued", a.sync.Queued)
 	case !a.sync.Online:

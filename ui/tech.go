@@ -531,6 +531,9 @@ func (s *techScreen) fill() {
 				a.para(fmt.Sprintf("%s · %s", d.Device.Kind, d.Description))))
 		}
 	case "queue":
+		if a.sync.Revoked {
+			objs = append(objs, a.para(a.T("tech.revoked")))
+		}
 		objs = append(objs, s.button("tech.queue", a.T("tech.queue.refresh"), s.queue),
 			s.button("tech.sync_now", a.T("tech.sync_now"), func() {
 				s.task("sync_now", func(ctx context.Context) (string, error) { return a.T("tech.done"), a.deps.Technician.SyncNow(ctx) })
@@ -675,6 +678,7 @@ func (s *techScreen) adopt(d Detected) {
 
 func (s *techScreen) queue() {
 	a := s.a
+	revoked := a.sync.Revoked
 	s.task("queue", func(ctx context.Context) (string, error) {
 		q, err := a.deps.Technician.Queue(ctx)
 		if err != nil {
@@ -687,6 +691,9 @@ func (s *techScreen) queue() {
 		status := a.T("tech.queue.status", map[string]any{"Pending": q.Pending, "Failed": q.Failed, "Online": online})
 		if q.Held > 0 {
 			status += " " + a.T("tech.queue.held", map[string]any{"Held": q.Held})
+		}
+		if revoked {
+			status = a.T("tech.revoked") + "\n" + status
 		}
 		return status, nil
 	})
