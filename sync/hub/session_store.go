@@ -112,7 +112,7 @@ func (s *store) pruneConsoleSessions(now time.Time) (int, error) {
 	return n, err
 }
 
-// PostgreSQL: migrations/0012_console_sessions.sql.
+// PostgreSQL: migrations/0013_console_sessions.sql.
 
 func (s *pgStore) putConsoleSession(key string, rec consoleSessionRecord) error {
 	ctx, cancel := s.ctx()
