@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/govkiosk/govkiosk/internal/update"
 	"github.com/govkiosk/govkiosk/sync/protocol"
 )
 
@@ -314,8 +315,9 @@ func (h *Hub) recallCommand(id string) {
 
 // storedPendingCommands returns a terminal's stored commands that wait for an answer
 // and are not among have: sent before a restart, or by another replica while the
-// terminal was away.
-func (h *Hub) storedPendingCommands(terminalID string, have []*protocol.Command) []*protocol.Command {
+// terminal was away. An update to a version the terminal (running app) already has is
+// left out.
+func (h *Hub) storedPendingCommands(terminalID, app string, have []*protocol.Command) []*protocol.Command {
 	recs, err := h.st.terminalCommands(terminalID)
 	if err != nil {
 		h.log.Warn("pending commands", "terminal", terminalID, "err", err)
@@ -326,6 +328,10 @@ func (h *Hub) storedPendingCommands(terminalID string, have []*protocol.Command)
 	for _, rec := range recs {
 		if rec.Result != nil || now.Sub(rec.Created) > commandTTL ||
 			slices.ContainsFunc(have, func(c *protocol.Command) bool { return c.ID == rec.Cmd.ID }) {
+			continue
+		}
+		if v := rec.Cmd.Args["version"]; rec.Cmd.Name == CommandUpdate && update.ValidVersion(app) && update.ValidVersion(v) &&
+			update.CompareVersions(v, app) <= 0 {
 			continue
 		}
 		h.recallCommand(rec.Cmd.ID)

@@ -215,7 +215,7 @@ func (c *conn) sendPending() {
 		}
 	}
 	h.mu.Unlock()
-	cmds = append(cmds, h.storedPendingCommands(c.term.rec.ID, cmds)...)
+	cmds = append(cmds, h.storedPendingCommands(c.term.rec.ID, c.hello.App, cmds)...)
 	for _, cmd := range cmds {
 		c.sendMsg(cmd)
 	}
