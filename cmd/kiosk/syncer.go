@@ -201,7 +201,9 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 func (s *syncer) follow(ctx context.Context, c *client.Client) {
 	ch, stop := c.Subscribe()
 	defer stop()
-	set := func(st client.State) { s.state.Set(ui.SyncState{Online: st.Online, Queued: st.Queued, Revoked: st.Revoked}) }
+	set := func(st client.State) {
+		s.state.Set(ui.SyncState{Online: st.Online, Queued: st.Queued, Revoked: st.Revoked})
+	}
 	set(c.State())
 	for {
 		select {
