@@ -102,7 +102,7 @@ func TestDebPackages(t *testing.T) {
 			"x11-xserver-utils", "libgl1", "libgl1-mesa-dri", "libx11-6", "libxcursor1", "libxrandr2",
 			"libxinerama1", "libxi6", "libxxf86vm1", "libusb-1.0-0", "fonts-noto-cjk",
 			"libespeak-ng1", "espeak-ng-data", "libasound2",
-			"libzinnia0", "rime-data-pinyin-simp", "tegaki-zinnia-simplified-chinese",
+			"libzinnia0", "rime-data-pinyin-simp", "rime-essay", "opencc", "tegaki-zinnia-simplified-chinese",
 			"tegaki-zinnia-japanese"})
 		files := contents(t, kiosk)
 		checkFiles(t, files, map[string]string{
@@ -124,6 +124,16 @@ func TestDebPackages(t *testing.T) {
 		})
 		ctrl := checkControlArchive(t, kiosk, "govkiosk", []string{
 			"/etc/govkiosk/kiosk.toml", "/etc/default/govkiosk", "/etc/pam.d/govkiosk", "/etc/X11/xorg.conf.d/90-govkiosk.conf"})
+		// The essay index is rebuilt (postinst "triggered") when its word lists change.
+		trig, err := os.ReadFile(filepath.Join(ctrl, "triggers"))
+		if err != nil {
+			t.Errorf("no triggers: %v", err)
+		}
+		for _, p := range []string{"/usr/share/rime-data/essay.txt", "/usr/share/rime-data/pinyin_simp.dict.yaml"} {
+			if !strings.Contains(string(trig), "interest-noawait "+p+"\n") {
+				t.Errorf("triggers lack interest-noawait %s:\n%s", p, trig)
+			}
+		}
 
 		x := extract(t, kiosk)
 		checkELF(t, filepath.Join(x, "usr/lib/govkiosk/kiosk"), arch)

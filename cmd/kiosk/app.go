@@ -333,7 +333,7 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	w.SetTitle("govkiosk")
 
 	lang := form.Lang(cfg.Session.Language)
-	ime, closeIME := loadIME(log.With("part", "ime"))
+	ime, closeIME := loadIME(ctx, log.With("part", "ime"))
 	k.closers = append(k.closers, closeIME)
 	deps := ui.Deps{
 		IME:               ime,

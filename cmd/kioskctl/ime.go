@@ -20,8 +20,14 @@ func init() {
 	register(command{
 		name:    "ime pinyin",
 		summary: "print the candidates for pinyin input, best first, one per line",
-		usage:   "[--limit N] [--json] [--dict FILE] [--kind KIND] PINYIN",
+		usage:   "[--limit N] [--json] [--dict FILE] [--essay-index FILE | --no-essay] [--kind KIND] PINYIN",
 		setup:   setupIMEPinyin,
+	})
+	register(command{
+		name:    "ime build-index",
+		summary: "convert rime-essay with OpenCC t2s into the essay index pinyin input adds to its dictionary (the package runs it at install)",
+		usage:   "[--out FILE] [--dict FILE] [--essay FILE]",
+		setup:   setupIMEBuildIndex,
 	})
 	register(command{
 		name:    "ime recognize",
@@ -60,6 +66,8 @@ func setupIMEPinyin(fs *flag.FlagSet) func(context.Context, *env, []string) erro
 	asJSON := fs.Bool("json", false, "print JSON: text and how many input letters each covers")
 	dict := fs.String("dict", pinyin.DefaultDictPath, "the Rime pinyin dictionary")
 	kind := fs.String("kind", "", "rank as in a field of this kind: address, business_scope, organization, name, purpose (default free text)")
+	index := fs.String("essay-index", "", "the essay index to add (default: the kiosk's, built into the user's cache if missing)")
+	noEssay := fs.Bool("no-essay", false, "the dictionary alone, without rime-essay's words")
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) != 1 {
 			return usagef("want one PINYIN argument")
@@ -70,12 +78,26 @@ func setupIMEPinyin(fs *flag.FlagSet) func(context.Context, *env, []string) erro
 		if k := pinyin.Kind(*kind); !k.Valid() {
 			return usagef("--kind %q: use address, business_scope, organization, name or purpose", *kind)
 		}
-		d, err := pinyin.Load(*dict)
+		if *noEssay && *index != "" {
+			return usagef("--essay-index and --no-essay exclude each other")
+		}
+		s := pinyin.DefaultSources()
+		s.Dict = *dict
+		switch {
+		case *noEssay:
+			s.Essay = ""
+		case *index != "":
+			s.Index, s.Build = []string{*index}, false
+		}
+		d, essayErr, err := pinyin.Open(ctx, s)
 		if err != nil {
 			if errors.Is(err, pinyin.ErrNoDictionary) {
 				return fmt.Errorf("%w (install rime-data-pinyin-simp)", err)
 			}
 			return err
+		}
+		if essayErr != nil {
+			fmt.Fprintf(e.stderr, "kioskctl: without rime-essay's words (%v): %s\n", essayErr, pinyin.EssayRemedy(essayErr))
 		}
 		var out []imeCandidate
 		sess := pinyin.NewSession(d)
@@ -84,6 +106,35 @@ func setupIMEPinyin(fs *flag.FlagSet) func(context.Context, *env, []string) erro
 			out = append(out, imeCandidate{Text: c.Text, Consumed: c.Consumed})
 		}
 		return printCandidates(e.stdout, out, *asJSON)
+	}
+}
+
+func setupIMEBuildIndex(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+	def := pinyin.DefaultSources()
+	out := fs.String("out", "", "where to write the index (default: "+pinyin.SystemEssayIndex+" as root, else the user's cache)")
+	dict := fs.String("dict", def.Dict, "the Rime pinyin dictionary (readings, weight scale)")
+	essay := fs.String("essay", def.Essay, "rime-essay's word list (traditional characters)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) != 0 {
+			return usagef("no arguments")
+		}
+		path := *out
+		if path == "" {
+			path = def.Index[len(def.Index)-1]
+			if os.Geteuid() == 0 {
+				path = pinyin.SystemEssayIndex
+			}
+		}
+		st, err := pinyin.BuildEssayIndex(ctx, pinyin.EssaySources{Dict: *dict, Essay: *essay}, path)
+		if err != nil {
+			if errors.Is(err, pinyin.ErrNoEssay) || errors.Is(err, pinyin.ErrNoOpenCC) {
+				return fmt.Errorf("%w (%s)", err, pinyin.EssayRemedy(err))
+			}
+			return err
+		}
+		_, err = fmt.Fprintf(e.stdout, "%s: %d words added (%d essay lines, %d words shared, weight scale %.4g)\n",
+			path, st.Added, st.Lines, st.Shared, st.Scale)
+		return err
 	}
 }
 

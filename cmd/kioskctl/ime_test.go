@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,6 +25,8 @@ func needFile(t *testing.T, path string) {
 
 func TestIMEPinyin(t *testing.T) {
 	needFile(t, pinyin.DefaultDictPath)
+	// The essay index is built into the user's cache when missing: a temporary one here.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	code, out, errs := runCmd("ime", "pinyin", "--limit", "3", "jyfw")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -48,6 +51,45 @@ func TestIMEPinyin(t *testing.T) {
 	// An impossible syllable: no candidates, no error.
 	if code, out, errs := runCmd("ime", "pinyin", "iiii"); code != 0 || out != "" || errs != "" {
 		t.Fatalf("impossible input: %d %q %q", code, out, errs)
+	}
+}
+
+// TestIMEEssayIndex: build-index writes the index the kiosk adds to pinyin_simp, and
+// ime pinyin uses it (个体工商户 is an essay word pinyin_simp lacks); without it the
+// command still answers, from pinyin_simp alone, and says why on standard error.
+func TestIMEEssayIndex(t *testing.T) {
+	needFile(t, pinyin.DefaultDictPath)
+	needFile(t, pinyin.DefaultEssayPath)
+	if _, err := exec.LookPath("opencc"); err != nil {
+		needFile(t, "/usr/bin/opencc")
+	}
+	dir := t.TempDir()
+	index := filepath.Join(dir, "essay.dict.txt")
+	code, out, errs := runCmd("ime", "build-index", "--out", index)
+	if code != 0 || !strings.Contains(out, "words added") {
+		t.Fatalf("build-index: exit %d %q %q", code, out, errs)
+	}
+	first := func(args ...string) (string, string) {
+		t.Helper()
+		code, out, errs := runCmd(append([]string{"ime", "pinyin", "--limit", "1"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %q", args, code, errs)
+		}
+		return strings.TrimSpace(out), errs
+	}
+	if got, errs := first("--essay-index", index, "getigongshanghu"); got != "个体工商户" || errs != "" {
+		t.Errorf("with the index: %q %q, want 个体工商户", got, errs)
+	}
+	if got, errs := first("--no-essay", "getigongshanghu"); got == "个体工商户" || errs != "" {
+		t.Errorf("without the essay: %q %q", got, errs)
+	}
+	got, errs := first("--essay-index", filepath.Join(dir, "none"), "getigongshanghu")
+	if got == "" || got == "个体工商户" || !strings.Contains(errs, "without rime-essay's words") {
+		t.Errorf("missing index: %q %q, want pinyin_simp's answer and a note", got, errs)
+	}
+	code, _, errs = runCmd("ime", "build-index", "--out", index, "--essay", filepath.Join(dir, "none.txt"))
+	if code != 1 || !strings.Contains(errs, "install rime-essay") {
+		t.Errorf("build-index without the essay: exit %d %q", code, errs)
 	}
 }
 

@@ -91,15 +91,37 @@ func Load(path string) (*Dict, error) {
 // character count differs from their syllable count, and non-letter readings are skipped:
 // the file comes from outside the program.
 func Parse(r io.Reader) (*Dict, error) {
-	d := &Dict{spell: map[string]int{}, index: map[string][]int32{}}
+	b := newBuilder()
+	if err := b.read(r, true); err != nil {
+		return nil, err
+	}
+	return b.finish()
+}
+
+// rawWord is one line of a dictionary before indexing.
+type rawWord struct {
+	text   string
+	syl    []uint16
+	weight float64
+}
+
+// builder collects the words of one or more dictionaries, then indexes them.
+type builder struct {
+	d     *Dict
+	words []rawWord
+}
+
+func newBuilder() *builder {
+	return &builder{d: &Dict{spell: map[string]int{}, index: map[string][]int32{}}}
+}
+
+// read adds the words of a Rime dictionary. With newSyllables false, a word spelled with a
+// syllable not read before is skipped: an extra word list may not teach the segmenter
+// syllables the main dictionary lacks (a damaged file could otherwise make "xyz" one).
+func (b *builder) read(r io.Reader, newSyllables bool) error {
+	d := b.d
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 64*1024)
-	type raw struct {
-		text   string
-		syl    []uint16
-		weight float64
-	}
-	var words []raw
 	inBody := false
 	sawHeader := false
 	var fields [3]string
@@ -155,7 +177,7 @@ func Parse(r io.Reader) (*Dict, error) {
 			}
 			id, seen := d.spell[p]
 			if !seen {
-				if len(d.syl) >= 64*len(sylSet{}) {
+				if !newSyllables || len(d.syl) >= 64*len(sylSet{}) {
 					ok = false
 					break
 				}
@@ -168,11 +190,18 @@ func Parse(r io.Reader) (*Dict, error) {
 		if !ok {
 			continue
 		}
-		words = append(words, raw{text, ids, w})
+		b.words = append(b.words, rawWord{text, ids, w})
 	}
 	if err := sc.Err(); err != nil && !errors.Is(err, bufio.ErrTooLong) {
-		return nil, fmt.Errorf("pinyin: read dictionary: %w", err)
+		return fmt.Errorf("pinyin: read dictionary: %w", err)
 	}
+	return nil
+}
+
+// finish indexes the words read.
+func (b *builder) finish() (*Dict, error) {
+	d, words := b.d, b.words
+	b.words = nil
 	if len(words) == 0 {
 		return nil, ErrBadDictionary
 	}
