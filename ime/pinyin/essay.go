@@ -366,7 +366,7 @@ type Sources struct {
 	Build bool
 }
 
-// DefaultSources: the Debian packages' files, the system index built by the package, then
+// DefaultSources returns the Debian packages' files, the system index built by the package, then
 // one in the user's cache (make run, tests, or a kiosk whose system index went stale).
 func DefaultSources() Sources {
 	s := Sources{EssaySources: EssaySources{Dict: DefaultDictPath, Essay: DefaultEssayPath},
