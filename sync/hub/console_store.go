@@ -249,66 +249,53 @@ func (a *alertRecord) prunable(cutoff time.Time) bool {
 }
 
 func (s *store) pruneAlerts(cutoff time.Time) (int, error) {
-	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b, err := consoleBucket(tx, bucketAlerts)
-		if err != nil {
-			return err
+	return s.pruneBucket(bucketAlerts, func(k, v []byte) (bool, error) {
+		var a alertRecord
+		if err := json.Unmarshal(v, &a); err != nil {
+			return false, fmt.Errorf("hub: corrupt alert %q: %w", k, err)
 		}
-		var drop [][]byte
-		err = b.ForEach(func(k, v []byte) error {
-			var a alertRecord
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("hub: corrupt alert %q: %w", k, err)
-			}
-			if a.prunable(cutoff) {
-				drop = append(drop, slices.Clone(k))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range drop {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(drop)
-		return nil
+		return a.prunable(cutoff), nil
 	})
-	return n, err
 }
 
 func (s *store) pruneHealthEvents(cutoff time.Time) (int, error) {
+	return s.pruneBucket(bucketHealthEvents, func(_, v []byte) (bool, error) {
+		var e struct {
+			At time.Time `json:"at"`
+		}
+		if err := json.Unmarshal(v, &e); err != nil {
+			return false, fmt.Errorf("hub: corrupt health event: %w", err)
+		}
+		return e.At.Before(cutoff), nil
+	})
+}
+
+// pruneBucket deletes, in one transaction, the records of a console bucket that drop
+// picks, and returns how many went. An error from drop leaves the bucket as it was.
+func (s *store) pruneBucket(name []byte, drop func(k, v []byte) (bool, error)) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b, err := consoleBucket(tx, bucketHealthEvents)
+		b, err := consoleBucket(tx, name)
 		if err != nil {
 			return err
 		}
-		var drop [][]byte
+		var gone [][]byte
 		err = b.ForEach(func(k, v []byte) error {
-			var e struct {
-				At time.Time `json:"at"`
+			d, err := drop(k, v)
+			if d {
+				gone = append(gone, slices.Clone(k))
 			}
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("hub: corrupt health event: %w", err)
-			}
-			if e.At.Before(cutoff) {
-				drop = append(drop, slices.Clone(k))
-			}
-			return nil
+			return err
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range drop {
+		for _, k := range gone {
 			if err := b.Delete(k); err != nil {
 				return err
 			}
 		}
-		n = len(drop)
+		n = len(gone)
 		return nil
 	})
 	return n, err

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -84,32 +83,11 @@ func (s *store) deleteConsoleSession(key string) error {
 }
 
 func (s *store) pruneConsoleSessions(now time.Time) (int, error) {
-	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b, err := consoleBucket(tx, bucketConsoleSessions)
-		if err != nil {
-			return err
-		}
-		var drop [][]byte
-		err = b.ForEach(func(k, v []byte) error {
-			var rec consoleSessionRecord
-			if err := json.Unmarshal(v, &rec); err != nil || rec.Expires.Before(now) {
-				drop = append(drop, slices.Clone(k)) // a corrupt session is no session
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range drop {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(drop)
-		return nil
+	return s.pruneBucket(bucketConsoleSessions, func(_, v []byte) (bool, error) {
+		var rec consoleSessionRecord
+		err := json.Unmarshal(v, &rec)
+		return err != nil || rec.Expires.Before(now), nil // a corrupt session is no session
 	})
-	return n, err
 }
 
 // PostgreSQL: migrations/0013_console_sessions.sql.
