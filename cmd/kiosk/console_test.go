@@ -154,7 +154,7 @@ func TestSimulatedA4Printer(t *testing.T) {
 		t.Fatalf("printed files %v; want one", files)
 	}
 
-	tapPanel(t, w, "A4打印中缺纸 mid-job")
+	tapPanel(t, w, "A4中途缺纸 mid-job")
 	if _, err := a4.Print(ctx, "test", doc); !errors.Is(err, ipp.ErrMediaEmpty) {
 		t.Errorf("paper out mid-job: %v; want ErrMediaEmpty", err)
 	}

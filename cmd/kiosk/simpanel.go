@@ -56,8 +56,9 @@ func simPanel(a fyne.App, s *simulation) fyne.Window {
 		container.NewGridWithColumns(2,
 			widget.NewButton("A4有纸 paper ok", func() { s.a4.LoadPaper(); s.a4.Jam(false); say("A4 paper loaded", nil) }),
 			widget.NewButton("A4缺纸 paper out", func() { s.a4.EmptyPaper(); say("A4 paper out", nil) }),
-			// The paper runs out on the next job's first page, as it does mid-job.
-			widget.NewButton("A4打印中缺纸 mid-job", func() { s.a4.RunOutAfter(0); say("A4 runs out of paper on the next page", nil) }),
+			// The paper runs out on the next job's first page, as it does mid-job. Short labels: the
+			// grid is as wide as its widest cell, and the panel must fit beside the kiosk.
+			widget.NewButton("A4中途缺纸 mid-job", func() { s.a4.RunOutAfter(0); say("A4 runs out of paper on the next page", nil) }),
 			widget.NewButton("A4卡纸 jam", func() { s.a4.Jam(true); say("A4 paper jam", nil) }),
 		),
 		wrapped("打印内容 certificates: "+s.a4Printed),
