@@ -77,6 +77,7 @@ type options struct {
 	maxConns      int
 	limits        hub.Options // abuse bounds; zero values take the hub's defaults
 	heartbeat     time.Duration
+	releasesKept  int
 	idle          time.Duration
 	noChunkSync   bool
 	logLevel      string
@@ -127,6 +128,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.limits.MinFreeBytes, "min-free-bytes", 256<<20, "free space kept on the data volume: uploads that would eat into it are answered \"try again later\"")
 	fs.DurationVar(&o.limits.UploadTTL, "upload-ttl", 72*time.Hour, "delete an unfinished submission and its partial attachments after this long")
 	fs.DurationVar(&o.limits.AlertRetention, "alert-retention", 90*24*time.Hour, "delete alerts cleared and acknowledged longer ago than this, and device health events older than this")
+	fs.IntVar(&o.releasesKept, "releases-kept", 3, "release packages kept per channel, newest first; older ones are deleted unless a terminal still needs them")
 	fs.DurationVar(&o.heartbeat, "heartbeat", 30*time.Second, "heartbeat interval asked of terminals")
 	fs.DurationVar(&o.idle, "idle-timeout", 90*time.Second, "close a terminal connection silent this long (terminals ping every 20s)")
 	fs.BoolVar(&o.noChunkSync, "no-chunk-sync", false, "UNSAFE, load tests only: acknowledge chunks before they are fsynced")
@@ -226,6 +228,7 @@ func run(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger, re
 		LookupRate: o.limits.LookupRate, LookupBurst: o.limits.LookupBurst, MaxSockets: o.limits.MaxSockets,
 		MaxOpenPerTerminal: o.limits.MaxOpenPerTerminal, MaxBytesPerTerminal: o.limits.MaxBytesPerTerminal,
 		MinFreeBytes: o.limits.MinFreeBytes, UploadTTL: o.limits.UploadTTL, AlertRetention: o.limits.AlertRetention,
+		ReleasesKept: o.releasesKept,
 	})
 	if err != nil {
 		return err

@@ -48,6 +48,8 @@ type commandStorage interface {
 	command(id string) (*commandRecord, error)
 	// terminalCommands returns a terminal's commands without their output, oldest first.
 	terminalCommands(terminalID string) ([]*commandRecord, error)
+	// commandsNamed returns every stored command with that name, without its output.
+	commandsNamed(name string) ([]*commandRecord, error)
 	// pruneCommands deletes the commands created before cutoff, except each terminal's
 	// newest answered screenshot, and returns how many.
 	pruneCommands(cutoff time.Time) (int, error)
@@ -159,6 +161,17 @@ func (s *store) terminalCommands(terminalID string) ([]*commandRecord, error) {
 	return out, err
 }
 
+func (s *store) commandsNamed(name string) ([]*commandRecord, error) {
+	var out []*commandRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = s.allCommands(tx, func(c *commandRecord) bool { return c.Cmd.Name == name })
+		return err
+	})
+	sortCommands(out)
+	return out, err
+}
+
 func (s *store) pruneCommands(cutoff time.Time) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -221,6 +234,22 @@ func (s *pgStore) terminalCommands(terminalID string) ([]*commandRecord, error) 
 	ctx, cancel := s.ctx()
 	defer cancel()
 	rows, err := s.pool.Query(ctx, "SELECT rec FROM commands WHERE terminal_id = $1", terminalID)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := collectJSON[commandRecord](rows)
+	if err != nil {
+		return nil, err
+	}
+	out := ptrs(cs)
+	sortCommands(out)
+	return out, nil
+}
+
+func (s *pgStore) commandsNamed(name string) ([]*commandRecord, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, "SELECT rec FROM commands WHERE rec->'cmd'->>'name' = $1", name)
 	if err != nil {
 		return nil, err
 	}

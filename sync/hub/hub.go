@@ -164,6 +164,12 @@ type Options struct {
 	// acknowledged, and a device health event; older ones are pruned. Active or
 	// unacknowledged alerts are kept however old. Default 90 days.
 	AlertRetention time.Duration
+	// ReleasesKept is how many of each channel's newest release packages the hub keeps;
+	// older ones are pruned unless a terminal still needs them (release_prune.go).
+	// Default 3: the current release, the one before it (what most terminals run until
+	// they update, and what an operator goes back to), and one more for terminals that
+	// were offline over two publications.
+	ReleasesKept int
 	// Licences is the e-licence library licence queries go to (docs/LICENCES.md), and
 	// LicenceDir a directory of licence files for the reference provider, used when
 	// Licences is nil. With neither, every licence query is answered not_found and
@@ -262,6 +268,7 @@ func (o *Options) defaults() error {
 	setDefault(&o.MinFreeBytes, 256<<20)
 	setDefault(&o.UploadTTL, 72*time.Hour)
 	setDefault(&o.AlertRetention, 90*24*time.Hour)
+	setDefault(&o.ReleasesKept, 3)
 	if o.FreeSpace == nil {
 		dir := o.Dir
 		o.FreeSpace = func() (int64, error) { return freeSpace(dir) }

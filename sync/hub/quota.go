@@ -123,6 +123,7 @@ func (h *Hub) sweepLoop() {
 	h.Sweep()
 	h.PruneAlerts()
 	h.PruneCommands()
+	h.PruneReleases()
 	t := time.NewTicker(min(h.opt.UploadTTL/4, 10*time.Minute))
 	defer t.Stop()
 	for {
@@ -131,6 +132,7 @@ func (h *Hub) sweepLoop() {
 			h.Sweep()
 			h.PruneAlerts()
 			h.PruneCommands()
+			h.PruneReleases()
 		case <-h.stopLoop:
 			return
 		}

@@ -1,11 +1,15 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,11 +34,32 @@ type releaseStorage interface {
 	// releaseBlob writes a stored package to dst; ErrNotFound when it is not stored
 	// (or not completely).
 	releaseBlob(sum string, dst io.Writer) error
+
+	// recordRelease notes that a package was published on a channel. The same package
+	// published again on the same channel keeps one entry, with the later time.
+	recordRelease(e releaseEntry) error
+	// releaseEntries returns every recorded publication.
+	releaseEntries() ([]releaseEntry, error)
+	// storedReleases returns the SHA-256 of every package with anything stored, complete
+	// or not (a bbolt upload cut half-way leaves chunks).
+	storedReleases() ([]string, error)
+	// dropRelease deletes a package, whole, and its publications; one not stored is no
+	// error.
+	dropRelease(sum string) error
+}
+
+// releaseEntry is one publication of a package on a channel.
+type releaseEntry struct {
+	Channel string    `json:"channel"`
+	SHA256  string    `json:"sha256"`
+	Version string    `json:"version"`
+	At      time.Time `json:"at"`
 }
 
 var (
-	bucketReleaseChunks = []byte("release_chunks") // sha256 "/" big-endian chunk index → bytes
-	bucketReleaseBlobs  = []byte("release_blobs")  // sha256 → size (decimal), once every chunk is in
+	bucketReleaseChunks = []byte("release_chunks")  // sha256 "/" big-endian chunk index → bytes
+	bucketReleaseBlobs  = []byte("release_blobs")   // sha256 → size (decimal), once every chunk is in
+	bucketReleaseHist   = []byte("release_history") // channel "/" sha256 → releaseEntry
 )
 
 func releaseChunkKey(sum string, i uint32) []byte {
@@ -117,6 +142,115 @@ func (s *store) releaseBlob(sum string, dst io.Writer) error {
 	})
 }
 
+func (s *store) recordRelease(e releaseEntry) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := consoleBucket(tx, bucketReleaseHist)
+		if err != nil {
+			return err
+		}
+		key := []byte(e.Channel + "/" + e.SHA256)
+		var old releaseEntry
+		if ok, err := getJSON(b, key, &old); err != nil {
+			return err
+		} else if ok && !e.At.After(old.At) {
+			return nil
+		}
+		return putJSON(b, key, e)
+	})
+}
+
+func (s *store) releaseEntries() ([]releaseEntry, error) {
+	var out []releaseEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketReleaseHist)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var e releaseEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("hub: corrupt release entry %q: %w", k, err)
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (s *store) storedReleases() ([]string, error) {
+	seen := map[string]bool{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketReleaseBlobs); b != nil {
+			if err := b.ForEach(func(k, _ []byte) error { seen[string(k)] = true; return nil }); err != nil {
+				return err
+			}
+		}
+		b := tx.Bucket(bucketReleaseChunks)
+		if b == nil {
+			return nil
+		}
+		// One seek per package: "0" sorts right after "/", so it skips the package's
+		// remaining chunks.
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; {
+			sum, _, ok := bytes.Cut(k, []byte("/"))
+			if !ok {
+				k, _ = c.Next()
+				continue
+			}
+			seen[string(sum)] = true
+			k, _ = c.Seek(append(slices.Clone(sum), '0'))
+		}
+		return nil
+	})
+	out := slices.Sorted(maps.Keys(seen))
+	return out, err
+}
+
+func (s *store) dropRelease(sum string) error {
+	// One transaction: readers see the package whole or not at all. Deleting frees
+	// pages without reading them into memory.
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketReleaseBlobs); b != nil {
+			if err := b.Delete([]byte(sum)); err != nil {
+				return err
+			}
+		}
+		if b := tx.Bucket(bucketReleaseChunks); b != nil {
+			prefix := []byte(sum + "/")
+			var keys [][]byte
+			c := b.Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				keys = append(keys, slices.Clone(k))
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		if b := tx.Bucket(bucketReleaseHist); b != nil {
+			var keys [][]byte
+			err := b.ForEach(func(k, _ []byte) error {
+				if bytes.HasSuffix(k, []byte("/"+sum)) {
+					keys = append(keys, slices.Clone(k))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // In PostgreSQL (migrations/0009_release_blobs.sql) the chunks and the completion row
 // are written in one transaction.
 
@@ -177,4 +311,57 @@ func (s *pgStore) releaseBlob(sum string, dst io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// PostgreSQL: migrations/0014_release_history.sql.
+
+func (s *pgStore) recordRelease(e releaseEntry) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `INSERT INTO release_history (channel, sum, version, published) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (channel, sum) DO UPDATE SET published = EXCLUDED.published, version = EXCLUDED.version
+		WHERE release_history.published < EXCLUDED.published`, e.Channel, e.SHA256, e.Version, e.At)
+	return err
+}
+
+func (s *pgStore) releaseEntries() ([]releaseEntry, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, "SELECT channel, sum, version, published FROM release_history")
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (releaseEntry, error) {
+		var e releaseEntry
+		err := row.Scan(&e.Channel, &e.SHA256, &e.Version, &e.At)
+		e.At = e.At.UTC()
+		return e, err
+	})
+}
+
+func (s *pgStore) storedReleases() ([]string, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, "SELECT sum FROM release_blobs UNION SELECT DISTINCT sum FROM release_chunks ORDER BY 1")
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+func (s *pgStore) dropRelease(sum string) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, q := range []string{
+			"DELETE FROM release_blobs WHERE sum = $1",
+			"DELETE FROM release_chunks WHERE sum = $1",
+			"DELETE FROM release_history WHERE sum = $1",
+		} {
+			if _, err := tx.Exec(ctx, q, sum); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -99,6 +99,12 @@ func (h *Hub) PublishRelease(manifest []byte, pkg io.Reader, by string) (update.
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return update.Release{}, err
 	}
+	// The publication is recorded before the package is stored, so a prune running
+	// meanwhile (on any replica) sees it as the channel's newest and keeps it.
+	now := h.opt.Now()
+	if err := h.st.recordRelease(releaseEntry{Channel: r.Channel, SHA256: r.SHA256, Version: r.Version, At: now}); err != nil {
+		return update.Release{}, fmt.Errorf("hub: record release: %w", err)
+	}
 	// Into the store first, so every replica can serve it; the file stays as this
 	// replica's cached copy.
 	f, err := os.Open(tmp.Name())
@@ -117,7 +123,7 @@ func (h *Hub) PublishRelease(manifest []byte, pkg io.Reader, by string) (update.
 	if err != nil {
 		return update.Release{}, err
 	}
-	if err := h.st.putPublished(releaseKind(r.Channel), publishedRecord{Version: r.Version, Payload: payload, At: h.opt.Now()}); err != nil {
+	if err := h.st.putPublished(releaseKind(r.Channel), publishedRecord{Version: r.Version, Payload: payload, At: now}); err != nil {
 		return update.Release{}, err
 	}
 	sent := 0

@@ -326,3 +326,105 @@ func TestReleaseAnnouncedAtConnect(t *testing.T) {
 		t.Errorf("terminal page's update row:\n%s", between(body, `id="update-status"`, `<tr><th>enrolled`))
 	}
 }
+
+// TestOldReleasesPruned: with two releases kept per channel, the sweep's prune deletes
+// an old package from the store and from the hub's disk, but keeps each channel's
+// newest two, the current pilot release, the version a terminal runs, and a package an
+// update command the hub still holds names; once that command is a day old the package
+// goes too. A pruned package is no longer served; a restarted hub serves the kept ones.
+func TestOldReleasesPruned(t *testing.T) {
+	priv, pub := releaseKeys(t)
+	clock := newTestClock()
+	th := startHub(t, Options{ReleaseKey: pub, ReleasesKept: 2, Now: clock.Now})
+	tk := th.enroll(t)
+	r := connectAs(t, th, tk, "1.0.0")
+	hb := heartbeat()
+	hb.App = "1.0.0"
+	r.send(hb)
+	waitFor(t, "the terminal's heartbeat", func() bool {
+		ts := th.Terminals()
+		return len(ts) == 1 && ts[0].App == "1.0.0"
+	})
+	r.ws.Close()
+	waitFor(t, "the terminal offline", func() bool { return !th.Terminals()[0].Online })
+
+	paths := map[string]string{}
+	publish := func(ver, channel string) {
+		t.Helper()
+		clock.Advance(time.Hour)
+		deb := bytes.Repeat([]byte("synthetic govkiosk "+ver+" "+channel+" "), 3000)
+		rel, err := th.PublishRelease(signRelease(t, priv, deb, ver, channel), bytes.NewReader(deb), "op-operator")
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths[ver] = UpdateArgs(rel)["path"]
+	}
+	served := func(th *testHub) string {
+		var out []string
+		for _, ver := range []string{"1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0"} {
+			if paths[ver] == "" {
+				continue
+			}
+			resp, err := http.Get(th.url(paths[ver]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				out = append(out, ver)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	prune := func(want int) {
+		t.Helper()
+		if n := th.PruneReleases(); n != want {
+			t.Fatalf("pruned %d packages, want %d", n, want)
+		}
+	}
+	files := func() int {
+		fs, _ := filepath.Glob(filepath.Join(th.opt.Dir, "releases", "*.deb"))
+		return len(fs)
+	}
+
+	for _, v := range []string{"1.0.0", "1.1.0", "1.2.0", "1.3.0"} {
+		publish(v, update.ChannelAll)
+	}
+	publish("1.4.0", update.ChannelPilot)
+	prune(0) // every package is named by a command held for the offline terminal
+	clock.Advance(25 * time.Hour)
+	th.PruneCommands()
+	// all: 1.3.0 and 1.2.0 are the newest two; 1.0.0 runs on the terminal; pilot's 1.4.0.
+	prune(1)
+	if got := served(th); got != "1.0.0 1.2.0 1.3.0 1.4.0" {
+		t.Fatalf("served after the prune: %q", got)
+	}
+	if n := files(); n != 4 {
+		t.Errorf("%d packages on the hub's disk, want 4", n)
+	}
+
+	// 1.5.0 to 1.7.0 in one day: 1.5.0 is past the newest two but its command is held.
+	for _, v := range []string{"1.5.0", "1.6.0", "1.7.0"} {
+		publish(v, update.ChannelAll)
+	}
+	prune(2) // 1.2.0 and 1.3.0
+	if got := served(th); got != "1.0.0 1.4.0 1.5.0 1.6.0 1.7.0" {
+		t.Fatalf("served with 1.5.0's command held: %q", got)
+	}
+	clock.Advance(25 * time.Hour)
+	th.PruneCommands()
+	prune(1)
+	prune(0)
+	if got := served(th); got != "1.0.0 1.4.0 1.6.0 1.7.0" {
+		t.Fatalf("served once the commands are gone: %q", got)
+	}
+
+	th.Close()
+	th2 := startHub(t, th.opt)
+	if got := served(th2); got != "1.0.0 1.4.0 1.6.0 1.7.0" {
+		t.Fatalf("served after a restart: %q", got)
+	}
+	if rel, _, err := th2.Release(update.ChannelAll); err != nil || rel.Version != "1.7.0" {
+		t.Fatalf("the current release %+v, %v", rel, err)
+	}
+}

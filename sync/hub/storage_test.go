@@ -864,3 +864,104 @@ func TestStorageConsoleSessions(t *testing.T) {
 		}
 	})
 }
+
+// TestStorageReleasePrune: publications are recorded once per channel and package, the
+// later time winning; storedReleases lists complete packages (and, where a cut upload
+// leaves chunks, those); dropRelease removes a package whole with its publications and
+// leaves the others byte for byte; commandsNamed returns only that command.
+func TestStorageReleasePrune(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage, _ attachmentStorage) {
+		day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		pkg := func(n int, fill byte) ([]byte, string) {
+			b := bytes.Repeat([]byte{fill}, n)
+			return b, sha256Hex(b)
+		}
+		a, sumA := pkg(2*releaseChunk+7, 'a')
+		b, sumB := pkg(1000, 'b')
+		c, sumC := pkg(releaseChunk+10, 'c')
+		for _, p := range []struct {
+			data []byte
+			sum  string
+		}{{a, sumA}, {b, sumB}} {
+			if err := st.putReleaseBlob(p.sum, int64(len(p.data)), bytes.NewReader(p.data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.putReleaseBlob(sumC, int64(len(c)), bytes.NewReader(c[:releaseChunk+1])); err == nil {
+			t.Fatal("a cut upload was stored")
+		}
+		for _, e := range []releaseEntry{
+			{Channel: "pilot", SHA256: sumA, Version: "1.0.0", At: day},
+			{Channel: "all", SHA256: sumA, Version: "1.0.0", At: day.Add(time.Hour)},
+			{Channel: "all", SHA256: sumA, Version: "1.0.0", At: day.Add(time.Minute)}, // older: ignored
+			{Channel: "all", SHA256: sumB, Version: "1.1.0", At: day.Add(2 * time.Hour)},
+			{Channel: "all", SHA256: sumC, Version: "1.2.0", At: day.Add(3 * time.Hour)},
+		} {
+			if err := st.recordRelease(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		entries := func() string {
+			es, err := st.releaseEntries()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range es {
+				out = append(out, fmt.Sprintf("%s %s %s %s", e.Channel, e.At.Format("15:04"), e.Version, e.SHA256[:4]))
+			}
+			slices.Sort(out)
+			return strings.Join(out, ", ")
+		}
+		want := fmt.Sprintf("all 10:00 1.0.0 %s, all 11:00 1.1.0 %s, all 12:00 1.2.0 %s, pilot 09:00 1.0.0 %s",
+			sumA[:4], sumB[:4], sumC[:4], sumA[:4])
+		if got := entries(); got != want {
+			t.Fatalf("entries\n%s\nwant\n%s", got, want)
+		}
+		stored, err := st.storedReleases()
+		if err != nil || !slices.Contains(stored, sumA) || !slices.Contains(stored, sumB) || len(stored) > 3 {
+			t.Fatalf("stored %q, %v", stored, err)
+		}
+
+		for _, sum := range []string{sumA, sumC, sumC, strings.Repeat("0", 64)} {
+			if err := st.dropRelease(sum); err != nil {
+				t.Fatalf("drop %s: %v", sum[:4], err)
+			}
+		}
+		var out bytes.Buffer
+		if err := st.releaseBlob(sumA, &out); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a dropped package reads: %v, %d bytes", err, out.Len())
+		}
+		if err := st.releaseBlob(sumB, &out); err != nil || !bytes.Equal(out.Bytes(), b) {
+			t.Fatalf("the kept package: %d bytes, %v", out.Len(), err)
+		}
+		if stored, err := st.storedReleases(); err != nil || !slices.Equal(stored, []string{sumB}) {
+			t.Fatalf("stored after the drops %q, %v", stored, err)
+		}
+		if got, want := entries(), fmt.Sprintf("all 11:00 1.1.0 %s", sumB[:4]); got != want {
+			t.Fatalf("entries after the drops %q, want %q", got, want)
+		}
+		// Storing a dropped package again brings it back whole.
+		if err := st.putReleaseBlob(sumA, int64(len(a)), bytes.NewReader(a)); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		if err := st.releaseBlob(sumA, &out); err != nil || !bytes.Equal(out.Bytes(), a) {
+			t.Fatalf("stored again: %d bytes, %v", out.Len(), err)
+		}
+
+		for _, c := range []*commandRecord{
+			{Cmd: protocol.Command{ID: "c-1", Name: CommandUpdate, Args: map[string]string{"sha256": sumB}}, TerminalID: "t-1", Created: day},
+			{Cmd: protocol.Command{ID: "c-2", Name: protocol.CommandScreenshot}, TerminalID: "t-1", Created: day},
+			{Cmd: protocol.Command{ID: "c-3", Name: CommandUpdate, Args: map[string]string{"sha256": sumA}}, TerminalID: "t-2", Created: day.Add(time.Hour)},
+		} {
+			if err := st.putCommand(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cs, err := st.commandsNamed(CommandUpdate)
+		if err != nil || len(cs) != 2 || cs[0].Cmd.ID != "c-1" || cs[1].Cmd.Args["sha256"] != sumA {
+			t.Fatalf("update commands %+v, %v", cs, err)
+		}
+	})
+}
