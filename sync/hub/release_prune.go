@@ -113,7 +113,8 @@ func (h *Hub) releasesNeeded() (map[string]bool, error) {
 			keep[e.SHA256] = true
 		}
 	}
-	// Packages named by update commands the hub holds.
+	// Packages named by update commands the hub holds (every command is stored when
+	// it is sent, whichever replica sent it).
 	cmds, err := h.st.commandsNamed(CommandUpdate)
 	if err != nil {
 		return nil, err
@@ -124,13 +125,6 @@ func (h *Hub) releasesNeeded() (map[string]bool, error) {
 			keep[c.Cmd.Args["sha256"]] = true
 		}
 	}
-	h.mu.Lock()
-	for _, cs := range h.commands {
-		if cs.cmd.Name == CommandUpdate && now.Sub(cs.created) <= commandTTL {
-			keep[cs.cmd.Args["sha256"]] = true
-		}
-	}
-	h.mu.Unlock()
 	// The versions terminals run.
 	terms, err := h.st.terminals()
 	if err != nil {

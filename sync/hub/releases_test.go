@@ -329,9 +329,9 @@ func TestReleaseAnnouncedAtConnect(t *testing.T) {
 
 // TestOldReleasesPruned: with two releases kept per channel, the sweep's prune deletes
 // an old package from the store and from the hub's disk, but keeps each channel's
-// newest two, the current pilot release, the version a terminal runs, and a package an
+// newest two, the current pilot release (published before publications were recorded), the version a terminal runs, and a package an
 // update command the hub still holds names; once that command is a day old the package
-// goes too. A pruned package is no longer served; a restarted hub serves the kept ones.
+// goes too. A pruned package is no longer served, nor left on the hub's disk.
 func TestOldReleasesPruned(t *testing.T) {
 	priv, pub := releaseKeys(t)
 	clock := newTestClock()
@@ -390,7 +390,22 @@ func TestOldReleasesPruned(t *testing.T) {
 	for _, v := range []string{"1.0.0", "1.1.0", "1.2.0", "1.3.0"} {
 		publish(v, update.ChannelAll)
 	}
-	publish("1.4.0", update.ChannelPilot)
+	// Pilot's 1.4.0 was published before publications were recorded: only the
+	// package and the channel's current release are stored.
+	legacy := bytes.Repeat([]byte("synthetic govkiosk 1.4.0 pilot "), 3000)
+	manifest := signRelease(t, priv, legacy, "1.4.0", update.ChannelPilot)
+	rel, err := update.Parse(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := th.st.putReleaseBlob(rel.SHA256, rel.Size, bytes.NewReader(legacy)); err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(ReleaseRecord{Manifest: string(manifest), By: "op-operator", Path: releasePath(rel.SHA256)})
+	if err := th.st.putPublished(releaseKind(update.ChannelPilot), publishedRecord{Version: "1.4.0", Payload: payload, At: clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	paths["1.4.0"] = releasePath(rel.SHA256)
 	prune(0) // every package is named by a command held for the offline terminal
 	clock.Advance(25 * time.Hour)
 	th.PruneCommands()
@@ -407,6 +422,9 @@ func TestOldReleasesPruned(t *testing.T) {
 	for _, v := range []string{"1.5.0", "1.6.0", "1.7.0"} {
 		publish(v, update.ChannelAll)
 	}
+	// A restart: what is held and what runs comes from the store.
+	th.Close()
+	th = startHub(t, th.opt)
 	prune(2) // 1.2.0 and 1.3.0
 	if got := served(th); got != "1.0.0 1.4.0 1.5.0 1.6.0 1.7.0" {
 		t.Fatalf("served with 1.5.0's command held: %q", got)
@@ -418,13 +436,10 @@ func TestOldReleasesPruned(t *testing.T) {
 	if got := served(th); got != "1.0.0 1.4.0 1.6.0 1.7.0" {
 		t.Fatalf("served once the commands are gone: %q", got)
 	}
-
-	th.Close()
-	th2 := startHub(t, th.opt)
-	if got := served(th2); got != "1.0.0 1.4.0 1.6.0 1.7.0" {
-		t.Fatalf("served after a restart: %q", got)
+	if n := files(); n != 4 {
+		t.Errorf("%d packages on the hub's disk, want 4", n)
 	}
-	if rel, _, err := th2.Release(update.ChannelAll); err != nil || rel.Version != "1.7.0" {
+	if rel, _, err := th.Release(update.ChannelAll); err != nil || rel.Version != "1.7.0" {
 		t.Fatalf("the current release %+v, %v", rel, err)
 	}
 }
