@@ -142,22 +142,29 @@ func (s *store) setPlacement(terminalID string, p placementRecord) error {
 	})
 }
 
-func (s *store) placements() (map[string]placementRecord, error) {
-	out := map[string]placementRecord{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b, _ := consoleBucket(tx, bucketPlacements)
+// eachRecord decodes every record of a console bucket, in key order, and hands each to
+// add; what names the record in the error for one that does not decode. A bucket not yet
+// written holds none.
+func eachRecord[T any](s *store, name []byte, what string, add func(k []byte, r *T)) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		b, _ := consoleBucket(tx, name)
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var p placementRecord
-			if err := json.Unmarshal(v, &p); err != nil {
-				return fmt.Errorf("hub: corrupt placement %q: %w", k, err)
+			r := new(T)
+			if err := json.Unmarshal(v, r); err != nil {
+				return fmt.Errorf("hub: corrupt %s %q: %w", what, k, err)
 			}
-			out[string(k)] = p
+			add(k, r)
 			return nil
 		})
 	})
+}
+
+func (s *store) placements() (map[string]placementRecord, error) {
+	out := map[string]placementRecord{}
+	err := eachRecord(s, bucketPlacements, "placement", func(k []byte, p *placementRecord) { out[string(k)] = *p })
 	return out, err
 }
 
@@ -225,20 +232,7 @@ func (s *store) putAlert(a *alertRecord) error {
 
 func (s *store) alerts() ([]*alertRecord, error) {
 	out := []*alertRecord{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b, _ := consoleBucket(tx, bucketAlerts)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var a alertRecord
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("hub: corrupt alert %q: %w", k, err)
-			}
-			out = append(out, &a)
-			return nil
-		})
-	})
+	err := eachRecord(s, bucketAlerts, "alert", func(_ []byte, a *alertRecord) { out = append(out, a) })
 	sortAlerts(out)
 	return out, err
 }
@@ -423,20 +417,7 @@ func (s *store) getCase(id string) (*caseRecord, error) {
 
 func (s *store) cases() ([]*caseRecord, error) {
 	out := []*caseRecord{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b, _ := consoleBucket(tx, bucketCases)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var c caseRecord
-			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("hub: corrupt case %q: %w", k, err)
-			}
-			out = append(out, &c)
-			return nil
-		})
-	})
+	err := eachRecord(s, bucketCases, "case", func(_ []byte, c *caseRecord) { out = append(out, c) })
 	sortCases(out)
 	return out, err
 }

@@ -3,8 +3,12 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestStorageConsoleRecords(t *testing.T) {
@@ -107,4 +111,46 @@ func TestStorageConsoleRecords(t *testing.T) {
 			t.Errorf("cases %+v, %v", cs, err)
 		}
 	})
+}
+
+// TestConsoleStoreCorruptRecord: the bbolt store's read-all methods refuse a bucket with
+// a record that does not decode, and say which record: a damaged file is reported, not
+// shown as a shorter list.
+func TestConsoleStoreCorruptRecord(t *testing.T) {
+	for _, tt := range []struct {
+		bucket []byte
+		want   string
+		read   func(s *store) error
+	}{
+		{bucketPlacements, `hub: corrupt placement "bad"`, func(s *store) error { _, err := s.placements(); return err }},
+		{bucketAlerts, `hub: corrupt alert "bad"`, func(s *store) error { _, err := s.alerts(); return err }},
+		{bucketCases, `hub: corrupt case "bad"`, func(s *store) error { _, err := s.cases(); return err }},
+	} {
+		t.Run(string(tt.bucket), func(t *testing.T) {
+			s, err := openStore(filepath.Join(t.TempDir(), "hub.db"), testSealer(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.close()
+			if err := tt.read(s); err != nil {
+				t.Fatalf("empty: %v", err)
+			}
+			err = s.db.Update(func(tx *bolt.Tx) error {
+				b, err := tx.CreateBucketIfNotExists(tt.bucket)
+				if err != nil {
+					return err
+				}
+				if err := b.Put([]byte("a-good"), []byte(`{}`)); err != nil {
+					return err
+				}
+				return b.Put([]byte("bad"), []byte(`{"not json`))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.read(s); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("read with a corrupt record: %v; want %s", err, tt.want)
+			}
+		})
+	}
 }
