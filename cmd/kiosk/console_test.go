@@ -21,21 +21,29 @@ import (
 	"github.com/govkiosk/govkiosk/ui/uitest"
 )
 
-// TestSimulatedHubConsoleSignIn: -simulate (make run's embedded default) prints the
-// operations console's address with a demo operator account, and that account signs in.
-func TestSimulatedHubConsoleSignIn(t *testing.T) {
+// startSimulated assembles the simulated kiosk (-simulate) in a test app, logging into
+// logs, and closes it when the test ends. It skips the test under -short.
+func startSimulated(t *testing.T, logs *logSink) *assembled {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts the simulated kiosk")
 	}
 	test.NewTempApp(t)
 	loop := &uitest.Loop{}
-	logs := &logSink{}
 	o := &options{simulate: true, dataDir: t.TempDir(), hubListen: "127.0.0.1:0"}
 	k, err := assemble(context.Background(), o, host{app: fyne.CurrentApp(), window: test.NewTempWindow(t, nil), do: loop.Do, logOut: logs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { k.close(); loop.Drain() }()
+	t.Cleanup(func() { k.close(); loop.Drain() })
+	return k
+}
+
+// TestSimulatedHubConsoleSignIn: -simulate (make run's embedded default) prints the
+// operations console's address with a demo operator account, and that account signs in.
+func TestSimulatedHubConsoleSignIn(t *testing.T) {
+	logs := &logSink{}
+	startSimulated(t, logs)
 	m := regexp.MustCompile(`hub console: +(\S+) +\(account (\S+), secret (\S+)\)`).FindStringSubmatch(logs.String())
 	if m == nil {
 		t.Fatalf("no console address and account in the output:\n%s", logs.String())
@@ -62,17 +70,7 @@ func TestSimulatedHubConsoleSignIn(t *testing.T) {
 // TestSimPanelPrinterFault: the simulated-devices window raises the printer's
 // recoverable error that stays (a fault for a technician) and clears it.
 func TestSimPanelPrinterFault(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the simulated kiosk")
-	}
-	test.NewTempApp(t)
-	loop := &uitest.Loop{}
-	o := &options{simulate: true, dataDir: t.TempDir(), hubListen: "127.0.0.1:0"}
-	k, err := assemble(context.Background(), o, host{app: fyne.CurrentApp(), window: test.NewTempWindow(t, nil), do: loop.Do, logOut: &logSink{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { k.close(); loop.Drain() }()
+	k := startSimulated(t, &logSink{})
 	w := simPanel(fyne.CurrentApp(), k.sim)
 	defer w.Close()
 	tap := func(label string) { t.Helper(); tapPanel(t, w, label) }
@@ -118,17 +116,7 @@ func tapPanel(t *testing.T, w fyne.Window, label string) {
 // simulated-devices window runs its paper out mid-job (the print fails as out of paper
 // and the printer's health says so), loads paper again, and jams it.
 func TestSimulatedA4Printer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the simulated kiosk")
-	}
-	test.NewTempApp(t)
-	loop := &uitest.Loop{}
-	o := &options{simulate: true, dataDir: t.TempDir(), hubListen: "127.0.0.1:0"}
-	k, err := assemble(context.Background(), o, host{app: fyne.CurrentApp(), window: test.NewTempWindow(t, nil), do: loop.Do, logOut: &logSink{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { k.close(); loop.Drain() }()
+	k := startSimulated(t, &logSink{})
 	w := simPanel(fyne.CurrentApp(), k.sim)
 	defer w.Close()
 	reg := k.tech.registry
