@@ -181,7 +181,8 @@ func TestDebPackages(t *testing.T) {
 	})
 
 	t.Run("govkiosk-hub", func(t *testing.T) {
-		checkControl(t, hub, "govkiosk-hub", version, arch, []string{"adduser", "systemd"})
+		// fonts-wqy-zenhei: the certificates embed a subset of it (internal/pdf).
+		checkControl(t, hub, "govkiosk-hub", version, arch, []string{"adduser", "systemd", "fonts-wqy-zenhei"})
 		// PostgreSQL is optional (replicas), so recommended, never required.
 		if rec := field(t, hub, "Recommends"); !strings.Contains(rec, "postgresql") {
 			t.Errorf("Recommends %q lacks postgresql", rec)

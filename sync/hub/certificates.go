@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -367,19 +369,93 @@ func (h *Hub) serveVerify(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(ans)
 }
 
+// DefaultCertificateFont is the font the reference issuer embeds (a subset of) in every
+// certificate: WenQuanYi Zen Hei from Debian's fonts-wqy-zenhei, a TrueType collection.
+// Its licence is the GPL-2 with a font embedding exception: a document that embeds the
+// font, or unaltered portions of it (a subset keeps each glyph unaltered), is not covered
+// by the GPL for that.
+const DefaultCertificateFont = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+
+// certificateFontFace is the face of the collection embedded: the proportional one.
+const certificateFontFace = "WenQuanYiZenHei"
+
 // refIssuer is the reference platform: it issues 社会保险个人参保证明 (ss_record) at once as
 // a one-page A4 PDF with the verification code and its QR code, from the submission's own
 // form values (a demonstration: the record states are sample data). Other documents are
 // issued later.
-type refIssuer struct{}
+//
+// The PDF embeds a subset of the font at fontPath, so the A4 printer needs no Chinese font
+// of its own. Without it (a broken install) the certificate still prints, naming the
+// STSong-Light font printers and readers often have, and the log says why.
+type refIssuer struct {
+	log      *slog.Logger
+	fontPath string
 
-func (refIssuer) Issue(_ context.Context, req IssueRequest) (*IssuedDocument, error) {
+	once    sync.Once
+	font    *pdf.Font
+	fontErr error
+}
+
+func newRefIssuer(log *slog.Logger, fontPath string) *refIssuer {
+	if fontPath == "" {
+		fontPath = DefaultCertificateFont
+	}
+	ri := &refIssuer{log: log, fontPath: fontPath}
+	// Said at start, so a technician reads it before the first certificate; the font
+	// itself (16 MB) is read at the first certificate.
+	if _, err := os.Stat(fontPath); err != nil {
+		log.Warn("certificates: the font to embed is missing (install fonts-wqy-zenhei); certificates will name STSong-Light and print right only where the printer has that font",
+			"font", fontPath, "err", err)
+	}
+	return ri
+}
+
+// certFonts are the fonts certificates embed, read once per process: a Font is read-only
+// and holds its whole file (16 MB), and every hub of a process (tests, several in one
+// binary) wants the same one. A font that failed to load is not remembered, so a hub
+// started after the install is fixed finds it.
+var certFonts struct {
+	mu sync.Mutex
+	m  map[string]*pdf.Font
+}
+
+func loadCertFont(path string) (*pdf.Font, error) {
+	certFonts.mu.Lock()
+	defer certFonts.mu.Unlock()
+	if f := certFonts.m[path]; f != nil {
+		return f, nil
+	}
+	f, err := pdf.LoadFont(path, certificateFontFace)
+	if err != nil {
+		return nil, err
+	}
+	if certFonts.m == nil {
+		certFonts.m = map[string]*pdf.Font{}
+	}
+	certFonts.m[path] = f
+	return f, nil
+}
+
+// certFont loads the font once.
+func (ri *refIssuer) certFont() (*pdf.Font, error) {
+	ri.once.Do(func() {
+		ri.font, ri.fontErr = loadCertFont(ri.fontPath)
+		if ri.fontErr != nil {
+			ri.log.Warn("certificates: the font to embed is unusable (reinstall fonts-wqy-zenhei); certificates name STSong-Light and print right only where the printer has that font",
+				"font", ri.fontPath, "err", ri.fontErr)
+		}
+	})
+	return ri.font, ri.fontErr
+}
+
+func (ri *refIssuer) Issue(_ context.Context, req IssueRequest) (*IssuedDocument, error) {
 	if req.Document != "ss_record" {
 		return nil, ErrIssuedLater
 	}
 	name := req.Fields["applicant_name"]
 	number := req.Fields["applicant_id"]
-	d := &pdf.Doc{Title: "social insurance record " + req.HubRef, Created: req.IssuedAt}
+	font, fontErr := ri.certFont()
+	d := &pdf.Doc{Title: "social insurance record " + req.HubRef, Created: req.IssuedAt, Font: font}
 	p := d.AddPage()
 	const left, right = 72.0, pdf.A4Width - 72
 	p.TextCentered(pdf.A4Width/2, 760, 22, req.Title)
@@ -414,7 +490,17 @@ func (refIssuer) Issue(_ context.Context, req IssueRequest) (*IssuedDocument, er
 	q.DisableBorder = true
 	p.QR(right-100, y-140, 100, q.Bitmap())
 	p.TextCentered(pdf.A4Width/2, 60, 9, "样例市人力资源和社会保障局（电子签章）  本证明由自助终端打印，涂改无效")
-	return &IssuedDocument{PDF: d.Bytes(), Pages: d.Pages(), Holder: identity.MaskedName(name)}, nil
+	doc := d.Bytes()
+	if err := d.FontErr(); err != nil {
+		fontErr = err
+	}
+	// Never the text: the characters missing may be the resident's name.
+	if fontErr != nil {
+		ri.log.Warn("certificates: issued without an embedded font", "hub_ref", req.HubRef, "err", fontErr)
+	} else if n := d.MissingGlyphs(); n > 0 {
+		ri.log.Warn("certificates: the embedded font lacks characters of a certificate; they print as boxes", "hub_ref", req.HubRef, "characters", n)
+	}
+	return &IssuedDocument{PDF: doc, Pages: d.Pages(), Holder: identity.MaskedName(name)}, nil
 }
 
 // chinaTime is UTC+8, for the printed date.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -80,6 +81,11 @@ func TestCertificateIssuedAndVerified(t *testing.T) {
 	}
 	if strings.Contains(text, holderA) {
 		t.Errorf("PDF shows the whole ID number")
+	}
+	// The certificate carries its font (a subset of WenQuanYi Zen Hei): a printer
+	// without Chinese fonts prints it right.
+	if fonts := pdfFonts(t, c.PDF); !regexp.MustCompile(`(?m)^[A-Z]{6}\+WenQuanYiZenHei\s+CID TrueType\s+Identity-H\s+yes yes yes `).MatchString(fonts) {
+		t.Errorf("the certificate does not embed its font (fonts-wqy-zenhei installed?):\n%s", fonts)
 	}
 
 	r.send(&protocol.CertificateQuery{ID: "rq-2", SubmissionID: sub.ID})
@@ -262,6 +268,57 @@ func FuzzNormalizeVerifyCode(f *testing.F) {
 			t.Fatalf("%q → %q", s, c)
 		}
 	})
+}
+
+// TestCertificateWithoutFont: with the font missing (a broken install) the certificate is
+// still issued, naming STSong-Light instead of embedding it, with its text; the log says
+// why at start and with the certificate, and never what the certificate says.
+func TestCertificateWithoutFont(t *testing.T) {
+	logs := &lockedBuffer{}
+	_, tk, r := certHub(t, Options{CertificateFont: filepath.Join(t.TempDir(), "wqy-zenhei.ttc"),
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if !strings.Contains(logs.String(), "the font to embed is missing") {
+		t.Errorf("nothing said at start:\n%s", logs.String())
+	}
+	sub := ssRecord(t, tk)
+	r.upload(sub, nil)
+	r.send(&protocol.CertificateQuery{ID: "rq-1", SubmissionID: sub.ID})
+	c := expect[*protocol.Certificate](r)
+	if c.State != protocol.CertificateIssued || c.Pages != 1 {
+		t.Fatalf("certificate %+v", c)
+	}
+	if text := pdfText(t, c.PDF); !strings.Contains(text, "社会保险个人参保证明") || !strings.Contains(text, "测试甲") {
+		t.Errorf("PDF text:\n%s", text)
+	}
+	if fonts := pdfFonts(t, c.PDF); !regexp.MustCompile(`(?m)^STSong-Light\s+CID Type 0\s+UniGB-UCS2-H\s+no `).MatchString(fonts) {
+		t.Errorf("pdffonts:\n%s", fonts)
+	}
+	log := logs.String()
+	if !strings.Contains(log, "issued without an embedded font") || !strings.Contains(log, "no such file") {
+		t.Errorf("the log does not say why:\n%s", log)
+	}
+	for _, personal := range []string{"测试甲", "1237"} {
+		if strings.Contains(log, personal) {
+			t.Errorf("the log shows %q", personal)
+		}
+	}
+}
+
+// pdfFonts is what pdffonts says of doc.
+func pdfFonts(t *testing.T, doc []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdffonts"); err != nil {
+		t.Fatal("pdffonts not installed (scripts/install-deps installs poppler-utils)")
+	}
+	path := filepath.Join(t.TempDir(), "c.pdf")
+	if err := os.WriteFile(path, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdffonts", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdffonts: %v\n%s", err, out)
+	}
+	return string(out)
 }
 
 func pdfText(t *testing.T, doc []byte) string {

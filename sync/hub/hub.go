@@ -182,6 +182,9 @@ type Options struct {
 	// "issues"); nil means the reference issuer, which issues 社会保险个人参保证明 at once
 	// and says every other document is issued later.
 	Certificates CertificateIssuer
+	// CertificateFont is the TrueType font (or collection) the reference issuer embeds in
+	// its certificates; default DefaultCertificateFont.
+	CertificateFont string
 	// PublicURL is the hub's address as residents' phones reach it, for the QR code of
 	// GET /verify/CODE on issued documents ("https://hub.example.gov.cn").
 	PublicURL string
@@ -463,7 +466,7 @@ func New(opt Options) (*Hub, error) {
 	}
 	h.issuer = opt.Certificates
 	if h.issuer == nil {
-		h.issuer = refIssuer{}
+		h.issuer = newRefIssuer(h.log, opt.CertificateFont)
 	}
 	h.licences = opt.Licences
 	if h.licences == nil && opt.LicenceDir != "" {
