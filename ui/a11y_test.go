@@ -67,6 +67,20 @@ func walkResidentScreens(t *testing.T, k *uitest.Kiosk, a *auditor, m a11yMode) 
 	}
 	visit()
 	a.check("")
+	// The start screen when it takes no visit: on a revoked terminal, and while an
+	// update is being installed.
+	k.Sync.Set(ui.SyncState{Online: true, Revoked: true})
+	k.Loop.WaitFor(t, "the revoked start screen", func() bool { return disabled(t, k, "home.apply") })
+	a.check("revoked")
+	k.Sync.Set(ui.SyncState{Online: true})
+	k.Loop.WaitFor(t, "the reinstated start screen", func() bool { return !disabled(t, k, "home.apply") })
+	if !k.App.HoldForUpdate() {
+		t.Fatal("no update hold on the start screen")
+	}
+	k.WaitScreen("updating")
+	a.check("")
+	k.App.EndUpdateHold()
+	k.WaitScreen("home")
 	k.Tap("home.apply")
 	a.check("")
 	k.Tap("catalog.service.hukou-proof")

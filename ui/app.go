@@ -59,6 +59,9 @@ type App struct {
 
 	sync     SyncState
 	bulletin Bulletin
+	// updating holds the start screen while a software update is installed
+	// (HoldForUpdate).
+	updating bool
 
 	gesture *access.Gesture
 	tech    bool
@@ -217,7 +220,7 @@ func (a *App) Show(w fyne.Window) {
 			a.openPIN()
 		}
 	}
-	goWatch(a, a.deps.Sync, func(s SyncState) { a.sync = s; a.refreshStatus() })
+	goWatch(a, a.deps.Sync, a.setSync)
 	goWatch(a, a.deps.Bulletins, func(b Bulletin) { a.bulletin = b; a.refreshStatus() })
 	a.wg.Add(1)
 	go func() {

@@ -190,3 +190,27 @@ func TestGoldenSafeMode(t *testing.T) {
 	k.WaitScreen("tech_settings")
 	uitest.AssertImage(t, "tech_safe_mode_zh", k.Capture())
 }
+
+// TestGoldenHeld draws the start screen when it takes no visit: on a revoked terminal
+// (applying and rating off, where to go instead), in Chinese and English, and while an
+// update is being installed.
+func TestGoldenHeld(t *testing.T) {
+	k := uitest.Start(t, uitest.Options{Fonts: true})
+	k.Bulletins.Set(bulletin())
+	k.Sync.Set(ui.SyncState{Online: false, Queued: 3, Revoked: true})
+	k.Loop.WaitFor(t, "revoked shown", func() bool { return k.Shows("本机暂停受理新的申请") })
+	k.Drain()
+	uitest.AssertImage(t, "home_revoked_zh", k.Capture())
+	k.Tap("home.lang")
+	k.Drain()
+	uitest.AssertImage(t, "home_revoked_en", k.Capture())
+	k.Tap("home.lang")
+	k.Sync.Set(ui.SyncState{Online: true})
+	k.Loop.WaitFor(t, "reinstated", func() bool { return k.Shows("本大厅周六") })
+	if !k.App.HoldForUpdate() {
+		t.Fatal("no hold on the start screen")
+	}
+	k.WaitScreen("updating")
+	k.Drain()
+	uitest.AssertImage(t, "updating_zh", k.Capture())
+}

@@ -34,6 +34,14 @@ func (a *App) newHome() screen {
 	s.track = touch.NewTile(a.T("home.track"), a.T("home.track.sub"), theme.SearchIcon(), a.act(func() { a.run("open query", a.sess.OpenQuery) }))
 	s.rate = touch.NewTile(a.T("home.rate"), a.T("home.rate.sub"), theme.ConfirmIcon(), a.act(func() { a.run("open rate", a.sess.OpenRate) }))
 	s.notices = touch.NewTile(a.T("home.notices"), a.T("home.notices.sub"), theme.ListIcon(), a.act(func() { a.run("open notices", a.sess.OpenNotices) }))
+	if a.sync.Revoked {
+		// The platform refuses this terminal: what it takes would never arrive, so it
+		// takes no application and no rating; progress and notices still work.
+		s.apply.Subtitle, s.rate.Subtitle = a.T("home.apply.revoked"), a.T("home.rate.revoked")
+		s.apply.Disable()
+		s.rate.Disable()
+		s.voice = "voice.home.revoked"
+	}
 	s.add("home.apply", s.apply)
 	s.add("home.track", s.track)
 	s.add("home.rate", s.rate)
@@ -91,9 +99,17 @@ func (a *App) newHome() screen {
 	return s
 }
 
-// fillHome shows the announcements, the sync line and the time.
+// fillHome shows the announcements (or, on a revoked terminal, where to go instead),
+// the sync line and the time.
 func (a *App) fillHome(s *homeScreen) {
 	s.news.Objects = nil
+	if a.sync.Revoked {
+		s.news.Add(a.revokedNotice())
+		s.news.Refresh()
+		setText(s.status, a.syncLine())
+		setText(s.clock, a.clockText(a.clock.Now()))
+		return
+	}
 	for i, n := range a.bulletin.Announcements {
 		if i == 2 {
 			break // two at most: the choices below must stay in view
@@ -110,6 +126,15 @@ func (a *App) fillHome(s *homeScreen) {
 	s.news.Refresh()
 	setText(s.status, a.syncLine())
 	setText(s.clock, a.clockText(a.clock.Now()))
+}
+
+// revokedNotice tells residents, above the choices, that this terminal takes no new
+// application and where to go instead.
+func (a *App) revokedNotice() fyne.CanvasObject {
+	size := theme.Size(theme.SizeNameInlineIcon) * 1.5
+	return card(container.NewBorder(nil, nil,
+		container.NewVBox(icon(theme.WarningIcon(), theme.ColorNameWarning, size)), nil,
+		container.NewVBox(a.heading(a.T("home.revoked.heading")), a.para(a.T("home.revoked.body")))))
 }
 
 // syncLine tells residents, without alarm, how delivery is going: offline work is kept

@@ -231,6 +231,9 @@ func (a *App) buildState(st session.State) screen {
 		if a.deps.SafeMode {
 			return a.newSafeScreen()
 		}
+		if a.updating {
+			return a.newUpdatingScreen()
+		}
 		return a.newHome()
 	case session.StateChoose:
 		return a.newCatalogScreen()

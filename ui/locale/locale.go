@@ -153,7 +153,13 @@ func (t *Translator) Keys(lang string) []string {
 // then to the key itself, so a missing translation shows up plainly instead of as a blank.
 // data, if given, fills the message's template fields.
 func (t *Translator) T(key string, data ...map[string]any) string {
-	return t.render(key, -1, data)
+	return t.render("", key, -1, data)
+}
+
+// In is T in lang rather than the current language: for the few screens that say the
+// same thing in every language at once because a resident cannot switch there.
+func (t *Translator) In(lang, key string, data ...map[string]any) string {
+	return t.render(lang, key, -1, data)
 }
 
 // N is T for messages with plural forms: count picks the form and is available to the
@@ -165,13 +171,16 @@ func (t *Translator) N(key string, count int, data ...map[string]any) string {
 			d[k] = v
 		}
 	}
-	return t.render(key, count, []map[string]any{d})
+	return t.render("", key, count, []map[string]any{d})
 }
 
-func (t *Translator) render(key string, count int, data []map[string]any) string {
+// render is key's text in lang ("" for the current language).
+func (t *Translator) render(lang, key string, count int, data []map[string]any) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	lang := t.current
+	if lang == "" {
+		lang = t.current
+	}
 	m, ok := t.msgs[lang][key]
 	if !ok {
 		lang = t.fallback

@@ -242,3 +242,25 @@ func usedKeys(t *testing.T) []string {
 	}
 	return keys
 }
+
+// TestIn: a text in a language other than the current one, with the usual fallback to
+// the fallback language, leaves the current language as it was.
+func TestIn(t *testing.T) {
+	tr, err := Load(i18nfiles.Files, Chinese)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ lang, want string }{
+		{English, "Apply"},
+		{Chinese, "我要办事"},
+		{"fr", "我要办事"},
+	}
+	for _, tt := range tests {
+		if got := tr.In(tt.lang, "home.apply"); got != tt.want {
+			t.Errorf("In(%q): %q, want %q", tt.lang, got, tt.want)
+		}
+	}
+	if tr.Language() != Chinese || tr.T("home.apply") != "我要办事" {
+		t.Errorf("the current language changed to %s", tr.Language())
+	}
+}

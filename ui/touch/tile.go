@@ -25,11 +25,13 @@ type Tile struct {
 	Primary  bool
 	OnTapped func()
 
-	pressed bool
+	pressed  bool
+	disabled bool
 }
 
 var (
 	_ fyne.Tappable     = (*Tile)(nil)
+	_ fyne.Disableable  = (*Tile)(nil)
 	_ desktop.Mouseable = (*Tile)(nil)
 )
 
@@ -43,8 +45,27 @@ func NewTile(title, subtitle string, icon fyne.Resource, tapped func()) *Tile {
 // Label returns the tile's title.
 func (t *Tile) Label() string { return t.Title }
 
-// Tapped runs OnTapped.
+// Disable makes the tile ignore taps and look inactive: a choice the kiosk cannot offer
+// now, whose subtitle says why.
+func (t *Tile) Disable() {
+	t.disabled = true
+	t.Refresh()
+}
+
+// Enable makes the tile tappable again.
+func (t *Tile) Enable() {
+	t.disabled = false
+	t.Refresh()
+}
+
+// Disabled reports whether the tile ignores taps.
+func (t *Tile) Disabled() bool { return t.disabled }
+
+// Tapped runs OnTapped, unless the tile is disabled.
 func (t *Tile) Tapped(*fyne.PointEvent) {
+	if t.disabled {
+		return
+	}
 	taps.Add(1)
 	t.pressed = false
 	t.Refresh()
@@ -54,7 +75,12 @@ func (t *Tile) Tapped(*fyne.PointEvent) {
 }
 
 // MouseDown shows the pressed colour.
-func (t *Tile) MouseDown(*desktop.MouseEvent) { t.pressed = true; t.Refresh() }
+func (t *Tile) MouseDown(*desktop.MouseEvent) {
+	if !t.disabled {
+		t.pressed = true
+		t.Refresh()
+	}
+}
 
 // MouseUp clears the pressed colour.
 func (t *Tile) MouseUp(*desktop.MouseEvent) { t.pressed = false; t.Refresh() }
@@ -158,6 +184,9 @@ func (r *tileRenderer) Refresh() {
 	if t.Primary {
 		fill, fg, iconCol = col(theme.ColorNamePrimary), theme.ColorNameForegroundOnPrimary, theme.ColorNameForegroundOnPrimary
 	}
+	if t.disabled {
+		fill, fg, iconCol = col(theme.ColorNameDisabledButton), theme.ColorNameDisabled, theme.ColorNameDisabled
+	}
 	if t.pressed {
 		fill = blend(fill, col(theme.ColorNameForeground), 0.2)
 	}
@@ -174,7 +203,11 @@ func (r *tileRenderer) Refresh() {
 	r.title.Alignment = fyne.TextAlignCenter
 	r.title.Color = col(fg)
 	subCol := kiosktheme.ColorNameMuted
-	if t.Primary {
+	switch {
+	case t.disabled:
+		// The subtitle says why the choice is off: it stays readable.
+		subCol = theme.ColorNameForeground
+	case t.Primary:
 		subCol = theme.ColorNameForegroundOnPrimary
 	}
 	r.sub.Segments[0] = &widget.TextSegment{Text: t.Subtitle, Style: widget.RichTextStyle{
