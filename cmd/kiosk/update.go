@@ -44,6 +44,11 @@ type updater struct {
 	retry, poll time.Duration
 	// report asks for a heartbeat now (the sync client's ReportNow).
 	report func()
+	// watch is how often the status file is looked at while an install is in flight:
+	// the helper appends its outcome after its health wait, while this kiosk runs.
+	watch time.Duration
+	// wrote wakes the status watch after the kiosk's own step.
+	wrote chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -72,7 +77,7 @@ type updater struct {
 func newUpdater(cfg *config.Config, link client.LinkOptions, log *slog.Logger) *updater {
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &updater{log: log, status: filepath.Join(cfg.UpdateSpool(), statusFile), retry: 5 * time.Minute, poll: time.Second,
-		ctx: ctx, cancel: cancel, answered: map[string]answer{}}
+		watch: time.Second, wrote: make(chan struct{}, 1), ctx: ctx, cancel: cancel, answered: map[string]answer{}}
 	if !update.ValidVersion(version) {
 		u.off = "this build (" + version + ") is not a packaged version"
 		log.Info("software updates off", "reason", u.off)
@@ -145,9 +150,74 @@ func (u *updater) step(s update.Step, ver, detail string) {
 			u.log.Warn("update step not recorded", "err", err)
 		}
 	}
+	select {
+	case u.wrote <- struct{}{}:
+	default:
+	}
 	if u.report != nil {
 		u.report()
 	}
+}
+
+// watchStatus has the install helper's steps reported as soon as they are written.
+// The helper writes installing, then, after its health wait (90 s) while the new
+// kiosk already runs, installed, rolled_back or rollback_impossible; without a watch
+// those reach the hub only with the next periodic heartbeat. While the last step is
+// installing the file is looked at every u.watch (a stat); otherwise the watch sleeps
+// until the kiosk writes a step itself. Call it once report is set.
+func (u *updater) watchStatus() {
+	if u.agent == nil || u.watch <= 0 {
+		return
+	}
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		last := u.statusStamp()
+		inFlight := u.installInFlight()
+		for {
+			var tick <-chan time.Time
+			if inFlight {
+				tick = time.After(u.watch)
+			}
+			select {
+			case <-u.ctx.Done():
+				return
+			case <-u.wrote:
+			case <-tick:
+			}
+			cur := u.statusStamp()
+			if cur == last {
+				continue
+			}
+			last = cur
+			inFlight = u.installInFlight()
+			if u.report != nil {
+				u.report()
+			}
+		}
+	}()
+}
+
+// statusStamp identifies the status file's content cheaply: its size and time (a
+// trim rewrites it shorter).
+type statusStamp struct {
+	size int64
+	mod  time.Time
+}
+
+func (u *updater) statusStamp() statusStamp {
+	fi, err := os.Stat(u.status)
+	if err != nil {
+		return statusStamp{}
+	}
+	return statusStamp{fi.Size(), fi.ModTime()}
+}
+
+// installInFlight reports whether the last step is installing: the helper has the
+// package and has not written how it ended.
+func (u *updater) installInFlight() bool {
+	s := u.steps()
+	return len(s) > 0 && s[len(s)-1].Step == string(update.StepInstalling)
 }
 
 // steps are the last update steps in the status file, for the heartbeat: the kiosk's
