@@ -52,7 +52,7 @@ func BenchmarkEngineMemory(b *testing.B) {
 	if _, err := os.Stat(pinyin.DefaultDictPath); err != nil {
 		b.Skip("dictionary not installed")
 	}
-	s := pinyin.Sources{EssaySources: pinyin.EssaySources{Dict: pinyin.DefaultDictPath, Essay: pinyin.DefaultEssayPath},
+	s := pinyin.Sources{EssaySources: pinyin.EssaySources{Dict: pinyin.DefaultDictPath, Essay: pinyin.DefaultEssayPath, Lexicon: pinyin.DefaultLexiconPath},
 		Index: []string{filepath.Join(b.TempDir(), "essay.dict.txt")}}
 	if _, err := pinyin.BuildEssayIndex(context.Background(), s.EssaySources, s.Index[0]); err != nil {
 		b.Fatalf("essay index: %v (scripts/install-deps test installs rime-essay and opencc)", err)

@@ -29,8 +29,10 @@ func loadIME(ctx context.Context, log *slog.Logger) (touch.IME, func()) {
 		counts = d.CharCounts()
 		if essayErr != nil {
 			log.Warn("pinyin without rime-essay's words (fewer phrases offered): "+pinyin.EssayRemedy(essayErr), "err", essayErr)
+		} else if !d.HasLexicon() {
+			log.Warn("pinyin without jieba's nouns (fewer names of things and places offered): install python3-jieba")
 		}
-		log.Info("pinyin dictionary loaded", "words", d.Len(), "essay", essayErr == nil)
+		log.Info("pinyin dictionary loaded", "words", d.Len(), "essay", essayErr == nil, "lexicon", d.HasLexicon())
 	}
 	// Reading the dictionaries and deriving the kinds leave garbage twice the dictionary's
 	// size (and building an essay index far more): hand it back to the system at once

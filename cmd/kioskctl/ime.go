@@ -114,6 +114,7 @@ func setupIMEBuildIndex(fs *flag.FlagSet) func(context.Context, *env, []string) 
 	out := fs.String("out", "", "where to write the index (default: "+pinyin.SystemEssayIndex+" as root, else the user's cache)")
 	dict := fs.String("dict", def.Dict, "the Rime pinyin dictionary (readings, weight scale)")
 	essay := fs.String("essay", def.Essay, "rime-essay's word list (traditional characters)")
+	lexicon := fs.String("lexicon", def.Lexicon, "jieba's lexicon, whose nouns are added too (empty: none)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) != 0 {
 			return usagef("no arguments")
@@ -125,7 +126,7 @@ func setupIMEBuildIndex(fs *flag.FlagSet) func(context.Context, *env, []string) 
 				path = pinyin.SystemEssayIndex
 			}
 		}
-		st, err := pinyin.BuildEssayIndex(ctx, pinyin.EssaySources{Dict: *dict, Essay: *essay}, path)
+		st, err := pinyin.BuildEssayIndex(ctx, pinyin.EssaySources{Dict: *dict, Essay: *essay, Lexicon: *lexicon}, path)
 		if err != nil {
 			if errors.Is(err, pinyin.ErrNoEssay) || errors.Is(err, pinyin.ErrNoOpenCC) {
 				return fmt.Errorf("%w (%s)", err, pinyin.EssayRemedy(err))
@@ -134,6 +135,19 @@ func setupIMEBuildIndex(fs *flag.FlagSet) func(context.Context, *env, []string) 
 		}
 		_, err = fmt.Fprintf(e.stdout, "%s: %d words added (%d essay lines, %d words shared, weight scale %.4g)\n",
 			path, st.Added, st.Lines, st.Shared, st.Scale)
+		if err != nil || *lexicon == "" {
+			return err
+		}
+		if st.LexiconErr != nil {
+			remedy := ""
+			if errors.Is(st.LexiconErr, pinyin.ErrNoLexicon) {
+				remedy = ": install python3-jieba"
+			}
+			_, err = fmt.Fprintf(e.stderr, "kioskctl: without jieba's nouns (%v)%s\n", st.LexiconErr, remedy)
+			return err
+		}
+		_, err = fmt.Fprintf(e.stdout, "%s: %d nouns of jieba's lexicon added (%d noun lines, %d shared, weight scale %.4g)\n",
+			path, st.Lexicon.Added, st.Lexicon.Lines, st.Lexicon.Shared, st.Lexicon.Scale)
 		return err
 	}
 }

@@ -93,6 +93,44 @@ func TestIMEEssayIndex(t *testing.T) {
 	}
 }
 
+// TestIMELexicon: build-index also adds jieba's nouns (东交民巷, which neither pinyin_simp
+// nor the essay's frequent words have); without python3-jieba it builds the essay's words
+// alone and says what to install.
+func TestIMELexicon(t *testing.T) {
+	needFile(t, pinyin.DefaultDictPath)
+	needFile(t, pinyin.DefaultEssayPath)
+	needFile(t, pinyin.DefaultLexiconPath)
+	if _, err := exec.LookPath("opencc"); err != nil {
+		needFile(t, "/usr/bin/opencc")
+	}
+	dir := t.TempDir()
+	index := filepath.Join(dir, "essay.dict.txt")
+	code, out, errs := runCmd("ime", "build-index", "--out", index)
+	if code != 0 || !strings.Contains(out, "nouns of jieba's lexicon added") || errs != "" {
+		t.Fatalf("build-index: exit %d %q %q", code, out, errs)
+	}
+	first := func(index string) string {
+		t.Helper()
+		code, out, errs := runCmd("ime", "pinyin", "--limit", "1", "--essay-index", index, "dongjiaominxiang")
+		if code != 0 {
+			t.Fatalf("exit %d %q", code, errs)
+		}
+		return strings.TrimSpace(out)
+	}
+	if got := first(index); got != "东交民巷" {
+		t.Errorf("with jieba's nouns: %q, want 东交民巷", got)
+	}
+	bare := filepath.Join(dir, "bare.dict.txt")
+	code, out, errs = runCmd("ime", "build-index", "--out", bare, "--lexicon", filepath.Join(dir, "none.txt"))
+	if code != 0 || !strings.Contains(out, "words added") || !strings.Contains(errs, "install python3-jieba") {
+		t.Fatalf("build-index without the lexicon: exit %d %q %q", code, out, errs)
+	}
+	body, _ := os.ReadFile(bare)
+	if strings.Contains(string(body), "东交民巷") {
+		t.Error("an index built without the lexicon has its nouns")
+	}
+}
+
 func TestIMEErrors(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {

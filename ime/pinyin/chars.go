@@ -12,10 +12,11 @@ func (d *Dict) CharCounts() map[string]float64 {
 	out := map[string]float64{}
 	for i := range d.entries {
 		e := &d.entries[i]
-		if utf8.RuneCountInString(e.text) != 1 {
+		t := d.text(e)
+		if utf8.RuneCountInString(t) != 1 {
 			continue
 		}
-		out[e.text] += math.Exp(float64(e.weight) - d.floorLP)
+		out[t] += math.Exp(float64(e.weight) - d.floorLP)
 	}
 	return out
 }

@@ -32,36 +32,44 @@ const (
 	maxLineBytes  = 512 // longer lines are skipped
 )
 
-// entry is one dictionary word. Its syllables are sylls[off : off+n].
+// entry is one dictionary word: its text is texts[t : t+tl], its syllables
+// sylls[off : off+n]. No string per word: with 200k words, a string header and its own
+// allocation would be two thirds of the dictionary's memory.
 type entry struct {
-	text   string
+	t      uint32
 	off    uint32
-	n      uint8
 	weight float32 // log probability, already normalised
+	n      uint8
+	tl     uint8
+	// lexicon: the word is only in jieba's lexicon, which counts most of its nouns at a
+	// nominal 3 (a word list, not a corpus count), so it is no evidence of how common
+	// the word is (see deriveKinds).
+	lexicon bool
 }
 
 // Dict is a read-only pinyin dictionary with its index. It is safe for concurrent use;
 // per-visit state lives in a Session.
 type Dict struct {
 	syl     []string          // syllable id -> canonical spelling (as in the data: lv, lue)
+	texts   string            // every word's text, one after another (entry.t, entry.tl)
 	spell   map[string]int    // spelling (including v/u aliases) -> syllable id
 	prefix  map[string]sylSet // any prefix of a spelling -> syllables it can begin
 	entries []entry
 	sylls   []uint16
-	// index: first letters of a word's syllables -> entries, best first.
-	index map[string][]int32
+	// index: first letters of a word's syllables (letterKey) -> entries, best first.
+	index postings
 	// exact: all entries sorted by their syllable ids, best first among the same ids; for
 	// spans of whole syllables, which are most keystrokes, instead of scanning the
 	// initials' list. A sorted array rather than a map: a quarter of the memory is saved.
 	exact []int32
 	// follow: first character of a word of two or more -> those words, best first.
-	follow  map[rune][]int32
+	follow  postings
 	maxLen  int
 	floorLP float64 // log probability given to a word of weight 0
 	// kinds: per entry, the field kinds it belongs to (kindBits); kindIndex: per kind, per
 	// key of index, the positions in that list of the kind's words. Derived on first use.
 	kinds     []uint8
-	kindIndex map[uint8]map[string][]int32
+	kindIndex map[uint8]postings
 	kindOnce  sync.Once
 }
 
@@ -72,6 +80,7 @@ func (s *sylSet) add(id int)              { s[id>>6] |= 1 << (id & 63) }
 func (s *sylSet) has(id uint16) bool      { return s[id>>6]&(1<<(id&63)) != 0 }
 func (d *Dict) word(i int32) *entry       { return &d.entries[i] }
 func (d *Dict) wordSyl(e *entry) []uint16 { return d.sylls[e.off : e.off+uint32(e.n)] }
+func (d *Dict) text(e *entry) string      { return d.texts[e.t : e.t+uint32(e.tl)] }
 
 // Load reads the dictionary at path. A missing file gives ErrNoDictionary.
 func Load(path string) (*Dict, error) {
@@ -100,9 +109,10 @@ func Parse(r io.Reader) (*Dict, error) {
 
 // rawWord is one line of a dictionary before indexing.
 type rawWord struct {
-	text   string
-	syl    []uint16
-	weight float64
+	text    string
+	syl     []uint16
+	weight  float64
+	lexicon bool // from jieba's lexicon (entry.lexicon)
 }
 
 // builder collects the words of one or more dictionaries, then indexes them.
@@ -112,7 +122,7 @@ type builder struct {
 }
 
 func newBuilder() *builder {
-	return &builder{d: &Dict{spell: map[string]int{}, index: map[string][]int32{}}}
+	return &builder{d: &Dict{spell: map[string]int{}}}
 }
 
 // read adds the words of a Rime dictionary. With newSyllables false, a word spelled with a
@@ -124,6 +134,7 @@ func (b *builder) read(r io.Reader, newSyllables bool) error {
 	sc.Buffer(make([]byte, 0, 64*1024), 64*1024)
 	inBody := false
 	sawHeader := false
+	lexicon := false
 	var fields [3]string
 	for sc.Scan() {
 		line := sc.Text()
@@ -143,6 +154,9 @@ func (b *builder) read(r io.Reader, newSyllables bool) error {
 			}
 			// A file without a header starts with entries.
 			inBody = true
+		}
+		if line == lexiconMarker {
+			lexicon = true
 		}
 		if line == "" || line[0] == '#' {
 			continue
@@ -190,7 +204,7 @@ func (b *builder) read(r io.Reader, newSyllables bool) error {
 		if !ok {
 			continue
 		}
-		b.words = append(b.words, rawWord{text, ids, w})
+		b.words = append(b.words, rawWord{text, ids, w, lexicon})
 	}
 	if err := sc.Err(); err != nil && !errors.Is(err, bufio.ErrTooLong) {
 		return fmt.Errorf("pinyin: read dictionary: %w", err)
@@ -234,6 +248,7 @@ func (b *builder) finish() (*Dict, error) {
 	for _, w := range words {
 		if k := len(merged) - 1; k >= 0 && merged[k].text == w.text && equalSyl(merged[k].syl, w.syl) {
 			merged[k].weight += w.weight
+			merged[k].lexicon = merged[k].lexicon && w.lexicon
 		} else {
 			merged = append(merged, w)
 		}
@@ -243,19 +258,29 @@ func (b *builder) finish() (*Dict, error) {
 	logTotal := math.Log(total)
 	d.floorLP = -logTotal
 	d.entries = make([]entry, 0, len(merged))
+	size := 0
 	for _, w := range merged {
-		e := entry{text: w.text, off: uint32(len(d.sylls)), n: uint8(len(w.syl)),
-			weight: float32(math.Log(w.weight+1) - logTotal)}
+		size += len(w.text)
+	}
+	var texts strings.Builder
+	texts.Grow(size)
+	for _, w := range merged {
+		e := entry{t: uint32(texts.Len()), tl: uint8(len(w.text)), off: uint32(len(d.sylls)), n: uint8(len(w.syl)),
+			weight: float32(math.Log(w.weight+1) - logTotal), lexicon: w.lexicon}
+		texts.WriteString(w.text)
 		d.sylls = append(d.sylls, w.syl...)
 		d.entries = append(d.entries, e)
 		if len(w.syl) > d.maxLen {
 			d.maxLen = len(w.syl)
 		}
 	}
+	d.texts = texts.String()
+	byWeight := func(a, b int32) bool { return d.entries[a].weight > d.entries[b].weight }
+	pairs := make([]posting, len(d.entries))
 	for i := range d.entries {
-		key := d.initials(d.wordSyl(&d.entries[i]))
-		d.index[key] = append(d.index[key], int32(i))
+		pairs[i] = posting{letterKey(d.initials(d.wordSyl(&d.entries[i]))), int32(i)}
 	}
+	d.index = newPostings(pairs, byWeight)
 	d.exact = make([]int32, len(d.entries))
 	for i := range d.exact {
 		d.exact[i] = int32(i)
@@ -267,20 +292,14 @@ func (b *builder) finish() (*Dict, error) {
 		}
 		return x.weight > y.weight
 	})
-	d.follow = map[rune][]int32{}
+	pairs = pairs[:0]
 	for i := range d.entries {
 		if d.entries[i].n > 1 {
-			r, _ := utf8.DecodeRuneInString(d.entries[i].text)
-			d.follow[r] = append(d.follow[r], int32(i))
+			r, _ := utf8.DecodeRuneInString(d.text(&d.entries[i]))
+			pairs = append(pairs, posting{uint64(r), int32(i)})
 		}
 	}
-	for _, list := range d.follow {
-		sort.SliceStable(list, func(a, b int) bool { return d.entries[list[a]].weight > d.entries[list[b]].weight })
-	}
-	for k, list := range d.index {
-		sort.SliceStable(list, func(a, b int) bool { return d.entries[list[a]].weight > d.entries[list[b]].weight })
-		d.index[k] = list
-	}
+	d.follow = newPostings(pairs, byWeight)
 	return d, nil
 }
 
@@ -294,12 +313,12 @@ func (d *Dict) Associations(text string, n int) []string {
 	}
 	var out []string
 	seen := map[string]bool{}
-	for _, i := range d.follow[r] {
-		e := &d.entries[i]
-		if len(e.text) <= len(text) || !strings.HasPrefix(e.text, text) {
+	for _, i := range d.follow.get(uint64(r)) {
+		t := d.text(&d.entries[i])
+		if len(t) <= len(text) || !strings.HasPrefix(t, text) {
 			continue
 		}
-		rest := e.text[len(text):]
+		rest := t[len(text):]
 		if seen[rest] {
 			continue
 		}
@@ -310,6 +329,17 @@ func (d *Dict) Associations(text string, n int) []string {
 		}
 	}
 	return out
+}
+
+// HasLexicon reports whether the dictionary holds words of jieba's lexicon (an essay
+// index built while python3-jieba was installed).
+func (d *Dict) HasLexicon() bool {
+	for i := range d.entries {
+		if d.entries[i].lexicon {
+			return true
+		}
+	}
+	return false
 }
 
 // Len is the number of words in the dictionary.

@@ -87,9 +87,9 @@ func (s *Session) Learn(c Candidate) {
 }
 
 func (d *Dict) has(text string, syl []uint16) bool {
-	for _, i := range d.index[d.initials(syl)] {
+	for _, i := range d.index.get(letterKey(d.initials(syl))) {
 		e := d.word(i)
-		if e.text == text && equalSyl(d.wordSyl(e), syl) {
+		if d.text(e) == text && equalSyl(d.wordSyl(e), syl) {
 			return true
 		}
 	}
@@ -298,16 +298,18 @@ func (s *Session) lattice(toks []token) [][]match {
 	var top []match
 	// The field's kind (SetKind): its words of a span are also looked up in the kind's own
 	// list, so one far down the list by weight is found without scanning the whole list.
-	var kindIdx map[string][]int32
+	var kindIdx postings
 	if s.kindBit != 0 {
 		kindIdx = d.kindIndex[s.kindBit]
 	}
 	for i := 0; i < n; i++ {
 		key = key[:0]
+		var packed uint64
 		for l := 1; l <= maxLen && i+l <= n; l++ {
 			key = append(key, toks[i+l-1].text[0])
+			packed = appendLetter(packed, l-1, toks[i+l-1].text[0])
 			span := toks[i : i+l]
-			list := d.index[string(key)]
+			list := d.index.get(packed)
 			var kind []int32 // positions in list of the kind's words
 			if allExact(span) {
 				ekey = ekey[:0]
@@ -317,7 +319,7 @@ func (s *Session) lattice(toks []token) [][]match {
 				// Few words share an exact reading: scanning them finds the kind's too.
 				list = d.exactWords(ekey)
 			} else {
-				kind = kindIdx[string(key)]
+				kind = kindIdx.get(packed)
 			}
 			// Words further in only feed the best conversion, which needs the best word per
 			// span; words at the start are the candidates the resident pages through.
@@ -349,8 +351,9 @@ func (s *Session) lattice(toks []token) [][]match {
 					if !ok {
 						continue
 					}
-					sc := float64(e.weight) + s.boost[e.text] + s.prior(idx) - inexact
-					m := match{from: i, n: l, text: e.text, syl: syl, score: sc}
+					text := d.text(e)
+					sc := float64(e.weight) + s.boost[text] + s.prior(idx) - inexact
+					m := match{from: i, n: l, text: text, syl: syl, score: sc}
 					perLen++
 					if i > 0 {
 						// Keep the best few by score (a learned boost, the field's prior or an

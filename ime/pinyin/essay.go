@@ -25,6 +25,22 @@ import (
 // OpenCC t2s (Debian opencc) into an essay index: a Rime dictionary of the added words
 // with readings and weights, kept beside the sources and rebuilt when they change.
 
+// jieba's lexicon (Debian python3-jieba, MIT) is the word list of the jieba segmenter:
+// 349k simplified-Chinese words with corpus counts and parts of speech. Forms ask for
+// things and places, and many of their names (通讯器材, 五金交电, 宅基地) are in neither
+// pinyin_simp nor the essay's frequent words; the index also adds jieba's nouns the two
+// lack. Only nouns: the fields that take Chinese hold names of things, places, trades
+// and organisations, and a verb or adverb more would only crowd the candidates.
+
+// DefaultLexiconPath is where Debian's python3-jieba installs its lexicon.
+const DefaultLexiconPath = "/usr/lib/python3/dist-packages/jieba/dict.txt"
+
+// lexiconTags are the parts of speech (jieba's tag set, from the ICTCLAS one) whose words
+// are added: nouns (n), place names (ns), organisation names (nt), other proper nouns
+// (nz) and verbal nouns (vn, 维修 in 家电维修). Chosen by what form fields hold, before
+// measuring.
+var lexiconTags = map[string]bool{"n": true, "ns": true, "nt": true, "nz": true, "vn": true}
+
 // DefaultEssayPath is where Debian's rime-essay installs the word list.
 const DefaultEssayPath = "/usr/share/rime-data/essay.txt"
 
@@ -41,7 +57,7 @@ const (
 	essayMaxRunes  = 6
 	// essayIndexVersion changes whenever the index's content rules change, so an index
 	// built by an older version is rebuilt.
-	essayIndexVersion = "govkiosk-essay-index v1"
+	essayIndexVersion = "govkiosk-essay-index v2"
 )
 
 // ErrNoEssay means rime-essay is not installed: pinyin works on pinyin_simp alone.
@@ -95,12 +111,61 @@ func ReadEssay(r io.Reader, fn func(word string, weight float64)) (int, error) {
 	return n, nil
 }
 
+// parseLexiconLine reads one line of jieba's dict.txt: "WORD COUNT TAG", separated by
+// single spaces. The word must be Chinese characters only, the count a finite number ≥ 0.
+func parseLexiconLine(line string) (word string, count float64, tag string, ok bool) {
+	if len(line) > maxLineBytes || line == "" || line[0] == '#' {
+		return "", 0, "", false
+	}
+	word, rest, found := strings.Cut(line, " ")
+	if !found {
+		return "", 0, "", false
+	}
+	c, tag, found := strings.Cut(rest, " ")
+	if !found || tag == "" || strings.ContainsAny(tag, " \t") {
+		return "", 0, "", false
+	}
+	word, count, ok = parseEssayLine(word + "\t" + c)
+	if !ok {
+		return "", 0, "", false
+	}
+	return word, count, tag, true
+}
+
+// ReadLexicon calls fn for each well-formed line of jieba's lexicon whose part of speech
+// is one of lexiconTags, in order, and returns how many such lines there were.
+func ReadLexicon(r io.Reader, fn func(word string, count float64)) (int, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 64*1024)
+	n := 0
+	for sc.Scan() {
+		if word, c, tag, ok := parseLexiconLine(sc.Text()); ok && lexiconTags[tag] {
+			fn(word, c)
+			n++
+		}
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, bufio.ErrTooLong) {
+		return n, fmt.Errorf("pinyin: read lexicon: %w", err)
+	}
+	return n, nil
+}
+
 // EssayStats describes a built essay index.
 type EssayStats struct {
 	Lines  int     // well-formed essay lines read
 	Shared int     // words of 2–6 characters both lists hold
 	Added  int     // words added (in the index)
 	Scale  float64 // essay weight × Scale = weight on pinyin_simp's scale
+	// Lexicon: the same for jieba's nouns, which are added when neither pinyin_simp nor
+	// the essay has them. LexiconErr says why none were (not installed, unreadable).
+	Lexicon    WordStats
+	LexiconErr error
+}
+
+// WordStats describes the words one list added.
+type WordStats struct {
+	Lines, Shared, Added int
+	Scale                float64
 }
 
 // essayWords returns the words of essay (already simplified) to add to the words b read
@@ -112,7 +177,35 @@ type EssayStats struct {
 //   - Weight: scaled by the ratio of the two lists' totals over the words both hold, so
 //     an essay word weighs what pinyin_simp would have given it.
 func essayWords(b *builder, essay io.Reader, minWeight float64) ([]rawWord, EssayStats, error) {
-	var st EssayStats
+	words, ws, err := addedWords(b, func(fn func(string, float64)) (int, error) { return ReadEssay(essay, fn) },
+		minWeight, nil)
+	return words, EssayStats{Lines: ws.Lines, Shared: ws.Shared, Added: ws.Added, Scale: ws.Scale}, err
+}
+
+// lexiconWords returns jieba's nouns (lexiconTags) to add: as essayWords does for the
+// essay, skipping the words in skip too (the essay's, added already).
+func lexiconWords(b *builder, lexicon io.Reader, skip map[string]bool) ([]rawWord, WordStats, error) {
+	return addedWords(b, func(fn func(string, float64)) (int, error) {
+		return ReadLexicon(lexicon, func(word string, c float64) {
+			if c <= lexiconNominalCount {
+				c = 0 // a list entry, not a count: as rare as a word can be
+			}
+			fn(word, c)
+		})
+	}, 0, skip)
+}
+
+// lexiconNominalCount: jieba counts 159k of its 349k words at exactly 3 (and 40k at 2):
+// words taken from word lists, not counted in its corpus. Such a word is added at the
+// weight of a word never seen, so it is offered where nothing else fits but does not push
+// back words pieced from counted ones (服装 + 批发 before the listed 焚舟破釜).
+const lexiconNominalCount = 3
+
+// addedWords returns the words read (by read) that b's words and skip lack: of 2 to 6
+// characters, with a weight of at least minWeight; see essayWords.
+func addedWords(b *builder, read func(fn func(word string, w float64)) (int, error), minWeight float64,
+	skip map[string]bool) ([]rawWord, WordStats, error) {
+	var st WordStats
 	type known struct {
 		syl    []uint16 // the reading with the highest weight
 		best   float64  // its weight
@@ -135,9 +228,9 @@ func essayWords(b *builder, essay io.Reader, minWeight float64) ([]rawWord, Essa
 	}
 	cand := map[string]float64{}
 	var simpShared, essayShared float64
-	n, err := ReadEssay(essay, func(word string, w float64) {
+	n, err := read(func(word string, w float64) {
 		runes := utf8.RuneCountInString(word)
-		if runes < essayMinRunes || runes > essayMaxRunes {
+		if runes < essayMinRunes || runes > essayMaxRunes || skip[word] {
 			return
 		}
 		if k := simp[word]; k != nil {
@@ -218,6 +311,9 @@ func readingOf(word string, maxLen int, known func(string) []uint16) []uint16 {
 type EssaySources struct {
 	Dict  string // pinyin_simp.dict.yaml
 	Essay string // essay.txt (traditional)
+	// Lexicon is jieba's dict.txt. Optional: without it (empty, or not installed) only the
+	// essay's words are added, and the index is rebuilt once it is there.
+	Lexicon string
 }
 
 // header is the index's first lines: what it was built from, so a change of either source
@@ -231,6 +327,13 @@ func (s EssaySources) header() (string, error) {
 			return "", err
 		}
 		fmt.Fprintf(&b, "# source %s %d %d\n", p, fi.Size(), fi.ModTime().UnixNano())
+	}
+	if s.Lexicon != "" {
+		if fi, err := os.Stat(s.Lexicon); err == nil {
+			fmt.Fprintf(&b, "# lexicon %s %d %d\n", s.Lexicon, fi.Size(), fi.ModTime().UnixNano())
+		} else {
+			fmt.Fprintf(&b, "# lexicon %s absent\n", s.Lexicon)
+		}
 	}
 	return b.String(), nil
 }
@@ -315,6 +418,10 @@ func BuildEssayIndex(ctx context.Context, s EssaySources, out string) (EssayStat
 	if err != nil {
 		return st, err
 	}
+	var lexWords []rawWord
+	if s.Lexicon != "" {
+		lexWords, st.Lexicon, st.LexiconErr = readLexiconWords(s.Lexicon, b, words)
+	}
 	tmp, err := os.CreateTemp(dir, ".essay-index-*.txt")
 	if err != nil {
 		return st, fmt.Errorf("pinyin: essay index: %w", err)
@@ -325,8 +432,20 @@ func BuildEssayIndex(ctx context.Context, s EssaySources, out string) (EssayStat
 	fmt.Fprintf(w, "# Words of rime-essay (LGPL-3.0, Rime) converted to simplified characters by OpenCC t2s\n"+
 		"# that %s lacks; readings and weight scale (%.6g) from it. Built by kioskctl ime build-index.\n",
 		filepath.Base(s.Dict), st.Scale)
+	if st.Lexicon.Added > 0 {
+		fmt.Fprintf(w, "# And %d nouns of jieba's lexicon (MIT) that both lack; weight scale %.6g.\n",
+			st.Lexicon.Added, st.Lexicon.Scale)
+	}
 	var line []byte
+	if len(lexWords) > 0 {
+		words = append(words, rawWord{text: lexiconMarker}) // written as the marker line
+		words = append(words, lexWords...)
+	}
 	for _, rw := range words {
+		if rw.text == lexiconMarker {
+			w.WriteString(lexiconMarker + "\n")
+			continue
+		}
 		line = append(line[:0], rw.text...)
 		line = append(line, '\t')
 		for i, id := range rw.syl {
@@ -356,6 +475,30 @@ func BuildEssayIndex(ctx context.Context, s EssaySources, out string) (EssayStat
 	return st, nil
 }
 
+// readLexiconWords reads jieba's nouns that b's words and added lack (lexiconWords).
+func readLexiconWords(path string, b *builder, added []rawWord) ([]rawWord, WordStats, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, WordStats{}, fmt.Errorf("%w: %s", ErrNoLexicon, path)
+		}
+		return nil, WordStats{}, fmt.Errorf("pinyin: lexicon: %w", err)
+	}
+	defer f.Close()
+	skip := make(map[string]bool, len(added))
+	for _, w := range added {
+		skip[w.text] = true
+	}
+	return lexiconWords(b, f, skip)
+}
+
+// lexiconMarker is the comment line of an index after which its words are jieba's
+// (rawWord.lexicon).
+const lexiconMarker = "# govkiosk: the words below are jieba's lexicon's"
+
+// ErrNoLexicon means python3-jieba is not installed: the index has the essay's words only.
+var ErrNoLexicon = errors.New("pinyin: jieba's lexicon not installed")
+
 // Sources are where the kiosk's dictionary comes from.
 type Sources struct {
 	EssaySources
@@ -369,7 +512,7 @@ type Sources struct {
 // DefaultSources returns the Debian packages' files, the system index built by the package, then
 // one in the user's cache (make run, tests, or a kiosk whose system index went stale).
 func DefaultSources() Sources {
-	s := Sources{EssaySources: EssaySources{Dict: DefaultDictPath, Essay: DefaultEssayPath},
+	s := Sources{EssaySources: EssaySources{Dict: DefaultDictPath, Essay: DefaultEssayPath, Lexicon: DefaultLexiconPath},
 		Index: []string{SystemEssayIndex}, Build: true}
 	if dir, err := os.UserCacheDir(); err == nil {
 		s.Index = append(s.Index, filepath.Join(dir, "govkiosk-ime", "essay.dict.txt"))

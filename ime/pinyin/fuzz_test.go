@@ -26,8 +26,8 @@ func FuzzParse(f *testing.F) {
 		}
 		for i := range d.entries {
 			e := &d.entries[i]
-			if utf8.RuneCountInString(e.text) != int(e.n) {
-				t.Fatalf("entry %q has %d syllables", e.text, e.n)
+			if utf8.RuneCountInString(d.text(e)) != int(e.n) {
+				t.Fatalf("entry %q has %d syllables", d.text(e), e.n)
 			}
 		}
 		s := NewSession(d)

@@ -103,21 +103,27 @@ func kindBits(k Kind) uint8 {
 func (d *Dict) deriveKinds() {
 	byText := make(map[string][]int32, len(d.entries))
 	for i := range d.entries {
-		t := d.entries[i].text
+		t := d.text(&d.entries[i])
 		byText[t] = append(byText[t], int32(i))
 	}
 	d.kinds = make([]uint8, len(d.entries))
 	for k, rule := range kindRules {
 		bit := kindBits(k)
 		for i := range d.entries {
-			t := d.entries[i].text
+			t := d.text(&d.entries[i])
 			if utf8.RuneCountInString(t) < 2 {
 				continue
 			}
 			if hasSuffix(t, rule.suffixes) {
 				d.kinds[i] |= bit
 			}
-			// t = stem + s: the stem (two characters or more) is of the kind.
+			// t = stem + s: the stem (two characters or more) is of the kind. Not from a
+			// word only jieba's lexicon has: with its 100k nouns counted alike nearly every
+			// noun would be some kind's stem (音乐 of 音乐学校), and the prior would raise
+			// everything.
+			if d.entries[i].lexicon {
+				continue
+			}
 			for _, s := range rule.stems {
 				if stem, ok := strings.CutSuffix(t, s); ok && utf8.RuneCountInString(stem) >= 2 {
 					for _, j := range byText[stem] {
@@ -127,18 +133,20 @@ func (d *Dict) deriveKinds() {
 			}
 		}
 	}
-	d.kindIndex = map[uint8]map[string][]int32{}
-	for k := range kindRules {
-		d.kindIndex[kindBits(k)] = map[string][]int32{}
-	}
-	for key, list := range d.index {
+	pairs := map[uint8][]posting{}
+	d.index.each(func(key uint64, list []int32) {
 		for pos, idx := range list {
-			for bit, byKey := range d.kindIndex {
-				if d.kinds[idx]&bit != 0 {
-					byKey[key] = append(byKey[key], int32(pos))
+			for k := range kindRules {
+				if bit := kindBits(k); d.kinds[idx]&bit != 0 {
+					pairs[bit] = append(pairs[bit], posting{key, int32(pos)})
 				}
 			}
 		}
+	})
+	d.kindIndex = map[uint8]postings{}
+	for k := range kindRules {
+		bit := kindBits(k)
+		d.kindIndex[bit] = newPostings(pairs[bit], nil) // in order of pos: by weight
 	}
 }
 
@@ -159,7 +167,7 @@ func (d *Dict) KindOf(text string, k Kind) bool {
 	}
 	d.PrepareKinds()
 	for i := range d.entries {
-		if d.entries[i].text == text && d.kinds[i]&bit != 0 {
+		if d.text(&d.entries[i]) == text && d.kinds[i]&bit != 0 {
 			return true
 		}
 	}

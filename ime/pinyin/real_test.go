@@ -45,7 +45,7 @@ func installedDict(t testing.TB) *Dict {
 			return
 		}
 		essayDir = dir
-		s := Sources{EssaySources: EssaySources{Dict: DefaultDictPath, Essay: DefaultEssayPath},
+		s := Sources{EssaySources: EssaySources{Dict: DefaultDictPath, Essay: DefaultEssayPath, Lexicon: DefaultLexiconPath},
 			Index: []string{essayIndexPath()}, Build: true}
 		realDict, realEssayErr, realErr = Open(context.Background(), s)
 	})
@@ -60,6 +60,11 @@ func installedDict(t testing.TB) *Dict {
 			t.Fatalf("essay words: %v (scripts/install-deps test installs rime-essay and opencc)", realEssayErr)
 		}
 		t.Logf("without the essay words: %v", realEssayErr)
+	} else if !realDict.HasLexicon() {
+		if required() {
+			t.Fatalf("no words of jieba's lexicon (scripts/install-deps test installs python3-jieba)")
+		}
+		t.Logf("without jieba's lexicon (python3-jieba)")
 	}
 	return realDict
 }
