@@ -102,7 +102,7 @@ func TestDebPackages(t *testing.T) {
 			"x11-xserver-utils", "libgl1", "libgl1-mesa-dri", "libx11-6", "libxcursor1", "libxrandr2",
 			"libxinerama1", "libxi6", "libxxf86vm1", "libusb-1.0-0", "fonts-noto-cjk",
 			"libespeak-ng1", "espeak-ng-data", "libasound2",
-			"libzinnia0", "rime-data-pinyin-simp", "rime-essay", "opencc", "tegaki-zinnia-simplified-chinese",
+			"libzinnia0", "rime-data-pinyin-simp", "rime-essay", "opencc", "python3-jieba", "tegaki-zinnia-simplified-chinese",
 			"tegaki-zinnia-japanese"})
 		files := contents(t, kiosk)
 		checkFiles(t, files, map[string]string{
@@ -129,7 +129,8 @@ func TestDebPackages(t *testing.T) {
 		if err != nil {
 			t.Errorf("no triggers: %v", err)
 		}
-		for _, p := range []string{"/usr/share/rime-data/essay.txt", "/usr/share/rime-data/pinyin_simp.dict.yaml"} {
+		for _, p := range []string{"/usr/share/rime-data/essay.txt", "/usr/share/rime-data/pinyin_simp.dict.yaml",
+			"/usr/lib/python3/dist-packages/jieba/dict.txt"} {
 			if !strings.Contains(string(trig), "interest-noawait "+p+"\n") {
 				t.Errorf("triggers lack interest-noawait %s:\n%s", p, trig)
 			}
