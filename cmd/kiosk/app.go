@@ -393,7 +393,7 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	k.ops = &remoteOps{log: log.With("part", "remote"), dataDir: dataDir, configPath: o.configPath, ui: k.ui, win: w, do: do,
 		quit: func() { fa.Quit() }}
 	sy.setOps(k.ops)
-	sy.upd.setScreens(do, kui.InVisit)
+	sy.upd.setScreens(do, kui)
 	// The palette and the voice's defaults, with a platform push that came during start-up.
 	k.ui.ApplySettings(ui.SettingsOf(platform.over(tech.Config())))
 	k.ui.Show(w)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -42,6 +43,10 @@ type updater struct {
 	// retry is the wait before a download that failed on the way (not refused) is tried
 	// again; poll how often an install waiting for the visit to end looks again.
 	retry, poll time.Duration
+	// restartWait bounds the start screen's hold after the install request: the helper
+	// verifies, installs and restarts the kiosk well within it, so a kiosk still running
+	// at its end serves residents again.
+	restartWait time.Duration
 	// report asks for a heartbeat now (the sync client's ReportNow).
 	report func()
 	// watch is how often the status file is looked at while an install is in flight:
@@ -55,10 +60,10 @@ type updater struct {
 	wg     sync.WaitGroup
 
 	mu sync.Mutex
-	// do runs a function on the UI goroutine and inVisit asks the screens (on it);
-	// both nil until the screens exist.
+	// do runs a function on the UI goroutine and screens are asked and held on it; both
+	// nil until the screens exist.
 	do      func(func())
-	inVisit func() bool
+	screens updateScreens
 	// answered is the answer given to each release (by SHA-256), so a release the hub
 	// announces again is not taken twice and reports no new step.
 	answered map[string]answer
@@ -77,7 +82,7 @@ type updater struct {
 func newUpdater(cfg *config.Config, link client.LinkOptions, log *slog.Logger) *updater {
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &updater{log: log, status: filepath.Join(cfg.UpdateSpool(), statusFile), retry: 5 * time.Minute, poll: time.Second,
-		watch: time.Second, wrote: make(chan struct{}, 1), ctx: ctx, cancel: cancel, answered: map[string]answer{}}
+		watch: time.Second, wrote: make(chan struct{}, 1), restartWait: restartWait, ctx: ctx, cancel: cancel, answered: map[string]answer{}}
 	if !update.ValidVersion(version) {
 		u.off = "this build (" + version + ") is not a packaged version"
 		log.Info("software updates off", "reason", u.off)
@@ -116,10 +121,25 @@ func newUpdater(cfg *config.Config, link client.LinkOptions, log *slog.Logger) *
 	return u
 }
 
-// setScreens lets installs happen: do reaches the UI goroutine, inVisit asks the screens.
-func (u *updater) setScreens(do func(func()), inVisit func() bool) {
+// restartWait is how long the start screen is held, at most, for the install helper to
+// restart the kiosk: its verify and dpkg -i take seconds to a minute.
+const restartWait = 3 * time.Minute
+
+// updateScreens is what the updater needs of the screens (*ui.App), on the UI goroutine.
+type updateScreens interface {
+	// InVisit reports whether a resident may be using the kiosk.
+	InVisit() bool
+	// HoldForUpdate shows "updating, please wait" in place of the start screen, taking
+	// no visit; false during a visit. EndUpdateHold serves residents again.
+	HoldForUpdate() bool
+	EndUpdateHold()
+}
+
+// setScreens lets installs happen: do reaches the UI goroutine, where the screens are
+// asked whether a visit is in progress and held while the update is installed.
+func (u *updater) setScreens(do func(func()), screens updateScreens) {
 	u.mu.Lock()
-	u.do, u.inVisit = do, inVisit
+	u.do, u.screens = do, screens
 	u.mu.Unlock()
 }
 
@@ -388,21 +408,26 @@ func (u *updater) take(args map[string]string) {
 }
 
 // installWhenIdle hands the verified package to the install helper as soon as no visit
-// is in progress. The check and the request are one turn of the UI goroutine, so no
-// visit begins between them.
+// is in progress, and holds the start screen until the helper restarts the kiosk. The
+// check, the request and the hold are one turn of the UI goroutine, so no visit begins
+// between them.
 func (u *updater) installWhenIdle() {
 	defer u.wg.Done()
 	for {
 		u.mu.Lock()
-		do, inVisit, pkg := u.do, u.inVisit, u.pending
+		do, screens, pkg, ver := u.do, u.screens, u.pending, u.pendingVersion
 		u.mu.Unlock()
 		if do != nil {
 			var err error
+			var mark int64
 			done := make(chan struct{})
 			do(func() {
 				defer close(done)
-				u.agent.InVisit = inVisit
-				err = u.agent.Install(pkg)
+				u.agent.InVisit = screens.InVisit
+				if err = u.agent.Install(pkg); err == nil {
+					screens.HoldForUpdate()
+					mark = u.statusSize()
+				}
 			})
 			select {
 			case <-done:
@@ -411,11 +436,26 @@ func (u *updater) installWhenIdle() {
 			}
 			switch {
 			case err == nil:
-				u.log.Warn("update handed to the install helper between visits; the kiosk restarts on the new version", "package", filepath.Base(pkg))
+				u.log.Warn("update handed to the install helper between visits; the start screen holds until it restarts the kiosk on the new version",
+					"package", filepath.Base(pkg), "wait", u.restartWait)
 				u.mu.Lock()
-				u.installing, u.pending = false, ""
+				if u.pending == pkg {
+					u.pending = ""
+				}
 				u.mu.Unlock()
-				return
+				if !u.awaitRestart(do, screens, ver, mark) {
+					return
+				}
+				// The helper failed. A newer package verified meanwhile is installed
+				// next; this one is not tried again.
+				u.mu.Lock()
+				if u.pending == "" {
+					u.installing = false
+					u.mu.Unlock()
+					return
+				}
+				u.mu.Unlock()
+				continue
 			case !errors.Is(err, update.ErrInVisit):
 				u.mu.Lock()
 				ver := u.pendingVersion
@@ -431,4 +471,85 @@ func (u *updater) installWhenIdle() {
 		case <-time.After(u.poll):
 		}
 	}
+}
+
+// awaitRestart waits, the start screen held, for the install helper to replace this
+// kiosk. If the helper gives up first (it appends refused or failed to the status file)
+// or the restart does not come within restartWait, the hold ends and residents are
+// served again; a request the helper never took is withdrawn, so it cannot restart the
+// kiosk later in the middle of a visit, and the reason goes to the hub as a failed step.
+// It reports whether the kiosk goes on (false: it is stopping).
+func (u *updater) awaitRestart(do func(func()), screens updateScreens, ver string, mark int64) bool {
+	deadline := time.NewTimer(u.restartWait)
+	defer deadline.Stop()
+	var why string
+wait:
+	for {
+		select {
+		case <-u.ctx.Done():
+			return false // the kiosk is stopping: the restart has come
+		case <-deadline.C:
+			why = fmt.Sprintf("the install helper took the request but did not restart the kiosk within %s", u.restartWait)
+			if err := os.Remove(filepath.Join(u.agent.Spool, update.RequestFile)); err == nil {
+				why = fmt.Sprintf("the install helper did not take the request within %s (is govkiosk-update.path running?); request withdrawn", u.restartWait)
+			}
+			u.step(update.StepFailed, ver, why+"; serving residents again")
+			break wait
+		case <-time.After(u.poll):
+			if line := u.helperGaveUp(mark, ver); line != "" {
+				why = "the install helper gave up: " + line
+				if u.report != nil {
+					u.report() // its line goes to the hub now
+				}
+				break wait
+			}
+		}
+	}
+	u.log.Warn("update not installed; the start screen serves residents again", "version", ver, "reason", why)
+	done := make(chan struct{})
+	do(func() {
+		defer close(done)
+		screens.EndUpdateHold()
+	})
+	select {
+	case <-done:
+		return true
+	case <-u.ctx.Done():
+		return false
+	}
+}
+
+// statusSize is the status file's length: the helper's steps for a request are what
+// follows it.
+func (u *updater) statusSize() int64 {
+	fi, err := os.Stat(u.status)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// helperGaveUp returns the install helper's refused or failed line for version ver
+// (or for a request it could not read) written after mark in the status file, or "".
+func (u *updater) helperGaveUp(mark int64, ver string) string {
+	f, err := os.Open(u.status)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if _, err := f.Seek(mark, io.SeekStart); err != nil {
+		return ""
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 3 {
+			continue
+		}
+		if step := update.Step(fields[1]); (step == update.StepRefused || step == update.StepFailed) &&
+			(fields[2] == ver || fields[2] == "bad-request") {
+			return strings.Join(fields[1:], " ")
+		}
+	}
+	return ""
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -132,12 +133,18 @@ func TestSoftwareUpdateBetweenVisits(t *testing.T) {
 
 	// The visit ends: the install is asked for, and the hub hears it.
 	s.tap("nav.home")
-	s.screen("home")
+	s.wait("the start screen", func() bool { n := s.k.ui.ScreenName(); return n == "home" || n == "updating" })
 	s.wait("the install request", func() bool {
 		b, err := os.ReadFile(filepath.Join(spool, update.RequestFile))
 		return err == nil && string(b) == r.FileName()+"\n"
 	})
 	s.wait("installing at the hub", func() bool { return strings.Contains(steps(), "installing 1.3.0") })
+	// From the request until the helper restarts the kiosk, the start screen is held:
+	// a resident cannot begin a visit the restart would cut.
+	s.screen("updating")
+	if s.k.ui.Element("home.apply") != nil {
+		t.Error("the start screen still offers to apply while the update is installed")
+	}
 
 	// What the helper appends (as root, while the kiosk is replaced) is reported too.
 	f, err := os.OpenFile(filepath.Join(spool, statusFile), os.O_APPEND|os.O_WRONLY, 0)
@@ -249,4 +256,160 @@ func releaseKeyPair(t *testing.T) (ed25519.PrivateKey, []byte) {
 		t.Fatal(err)
 	}
 	return priv, pubFile
+}
+
+// holdScreens stands in for the screens: a visit in progress or not, and the hold.
+type holdScreens struct {
+	mu             sync.Mutex
+	visit, holding bool
+	holds, ends    int
+}
+
+func (h *holdScreens) InVisit() bool { return h.visit }
+
+func (h *holdScreens) HoldForUpdate() bool {
+	if h.visit {
+		return false
+	}
+	h.holding = true
+	h.holds++
+	return true
+}
+
+func (h *holdScreens) EndUpdateHold() { h.holding = false; h.ends++ }
+
+// do runs f as the UI goroutine would: one at a time.
+func (h *holdScreens) do(f func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f()
+}
+
+func (h *holdScreens) state() (visit, holding bool, holds, ends int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.visit, h.holding, h.holds, h.ends
+}
+
+// TestUpdateHoldsTheStartScreen: the install is asked for only between visits, and from
+// that moment the start screen is held ("updating") so that no visit begins before the
+// helper restarts the kiosk. When the helper gives up (its refused line), or does not
+// restart the kiosk in time, the hold ends and residents are served again; a request the
+// helper never took is withdrawn, and the hub is told why in a failed step.
+func TestUpdateHoldsTheStartScreen(t *testing.T) {
+	_, pubFile := releaseKeyPair(t)
+	tests := []struct {
+		name string
+		// helper plays the install helper once the request is there.
+		helper func(t *testing.T, spool string)
+		// wait is the hold's bound.
+		wait time.Duration
+		// failed is the kiosk's failed step detail expected ("" for none: the helper's
+		// own line says it).
+		failed string
+	}{
+		{name: "the helper never takes the request", wait: 300 * time.Millisecond,
+			failed: "did not take the request within 300ms"},
+		{name: "the helper takes it and does not restart the kiosk", wait: 300 * time.Millisecond,
+			helper: func(t *testing.T, spool string) { os.Remove(filepath.Join(spool, update.RequestFile)) },
+			failed: "did not restart the kiosk within 300ms"},
+		{name: "the helper refuses the package", wait: time.Hour,
+			helper: func(t *testing.T, spool string) {
+				os.Remove(filepath.Join(spool, update.RequestFile))
+				f, err := os.OpenFile(filepath.Join(spool, statusFile), os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteString(time.Now().UTC().Format(time.RFC3339) + " refused 1.3.0\n")
+				f.Close()
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			keyFile := filepath.Join(dir, "release-key.pub")
+			if err := os.WriteFile(keyFile, pubFile, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			was := version
+			version = "1.2.0"
+			t.Cleanup(func() { version = was })
+			cfg := config.Default()
+			cfg.DataDir = filepath.Join(dir, "data")
+			cfg.Update.KeyFile = keyFile
+			u := newUpdater(cfg, client.LinkOptions{}, slog.New(slog.DiscardHandler))
+			t.Cleanup(u.stop)
+			u.poll, u.restartWait = 10*time.Millisecond, tt.wait
+			reported := make(chan struct{}, 100)
+			u.report = func() { reported <- struct{}{} }
+			spool := cfg.UpdateSpool()
+			if err := os.MkdirAll(spool, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			// A package the agent verified (the helper verifies again; here nothing does).
+			pkg := filepath.Join(spool, "govkiosk_1.3.0_"+runtime.GOARCH+".deb")
+			if err := os.WriteFile(pkg, []byte("synthetic package"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			screens := &holdScreens{visit: true}
+			u.setScreens(screens.do, screens)
+			u.mu.Lock()
+			u.pending, u.pendingVersion, u.installing = pkg, "1.3.0", true
+			u.mu.Unlock()
+			u.wg.Add(1)
+			go u.installWhenIdle()
+
+			request := filepath.Join(spool, update.RequestFile)
+			waitFor := func(what string, cond func() bool) {
+				t.Helper()
+				for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("timed out waiting for %s", what)
+					}
+				}
+			}
+			time.Sleep(100 * time.Millisecond) // ten looks during the visit
+			if _, err := os.Stat(request); err == nil {
+				t.Fatal("the install was asked for during a visit")
+			}
+			if _, holding, holds, _ := screens.state(); holding || holds > 0 {
+				t.Fatal("the start screen was held during a visit")
+			}
+			screens.do(func() { screens.visit = false })
+			waitFor("the request", func() bool { _, err := os.Stat(request); return err == nil })
+			// The request and the hold came in the same turn of the UI goroutine: no
+			// visit could begin between them.
+			if _, holding, holds, _ := screens.state(); !holding || holds != 1 {
+				t.Fatalf("the request is written but the start screen is not held (holds %d)", holds)
+			}
+			for len(reported) > 0 {
+				<-reported // the installing step's
+			}
+			if tt.helper != nil {
+				tt.helper(t, spool)
+			}
+			waitFor("the hold to end", func() bool { _, holding, _, _ := screens.state(); return !holding })
+			if _, _, holds, ends := screens.state(); holds != 1 || ends != 1 {
+				t.Errorf("holds %d, ends %d; want one each", holds, ends)
+			}
+			if _, err := os.Stat(request); err == nil {
+				t.Error("the request is left in the spool for the helper to act on later, in the middle of a visit")
+			}
+			steps := u.steps()
+			last := steps[len(steps)-1]
+			if tt.failed == "" {
+				if last.Step != "refused" || last.Version != "1.3.0" {
+					t.Errorf("last step %+v; want the helper's refusal and nothing after it", last)
+				}
+			} else if last.Step != "failed" || last.Version != "1.3.0" || !strings.Contains(last.Detail, tt.failed) ||
+				!strings.Contains(last.Detail, "serving residents again") {
+				t.Errorf("last step %+v; want failed 1.3.0 saying %q", last, tt.failed)
+			}
+			select {
+			case <-reported:
+			default:
+				t.Error("the hub was not sent a heartbeat when the hold ended")
+			}
+		})
+	}
 }

@@ -25,6 +25,9 @@ const (
 	StepRolledBack Step = "rolled_back"
 	StepRefused    Step = "refused"
 	StepSkipped    Step = "skipped" // another channel's release
+	// StepFailed is an install that did not complete: the helper's dpkg failed, or the
+	// kiosk waited in vain for the helper to restart it.
+	StepFailed Step = "failed"
 )
 
 // ErrInVisit is an install asked for while a resident's visit is in progress.
