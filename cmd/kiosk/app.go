@@ -300,7 +300,7 @@ func assemble(ctx context.Context, o *options, h host) (*assembled, error) {
 	// Software updates: the spool is in the data directory unless the file says where.
 	sy.upd = newUpdater(cfg, sy.link, log.With("part", "update"))
 	sy.upd.report = sy.reportNow
-	sy.upd.watchStatus()
+	sy.upd.start()
 	k.closers = append(k.closers, sy.upd.stop)
 	// The data directory may come from -data, past the configuration's own check.
 	if err := cfg.CheckKeyPlacement(queueKey, dataDir); err != nil {

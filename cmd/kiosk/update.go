@@ -179,6 +179,118 @@ func (u *updater) step(s update.Step, ver, detail string) {
 	}
 }
 
+// start begins the updater's background work once report is set: a package verified
+// before a restart is taken up again (resume), and the status file is watched
+// (watchStatus).
+func (u *updater) start() {
+	u.resume()
+	u.watchStatus()
+}
+
+// resume takes up a package that was downloaded and verified before the kiosk
+// restarted (a power cut, a crash, a restart between visits) instead of waiting for the
+// hub to announce it again, which it does only once its held command is gone (a day).
+// Each spooled package is checked again as if just downloaded: its manifest signed by
+// the release key, for this package and architecture, newer than what runs, and the
+// bytes against the manifest. The newest that passes installs between visits; the
+// others are removed. Nothing is touched while the helper has an install in hand (the
+// status file ends with installing: this start may be the new version's, during the
+// helper's health wait), nor when an install request is waiting for it.
+func (u *updater) resume() {
+	if u.agent == nil || u.installInFlight() {
+		return
+	}
+	if _, err := os.Stat(filepath.Join(u.agent.Spool, update.RequestFile)); err == nil {
+		return
+	}
+	// A cut download of a version that is no longer newer would never be resumed.
+	parts, _ := filepath.Glob(filepath.Join(u.agent.Spool, "*.deb.part"))
+	for _, p := range parts {
+		if f := strings.Split(filepath.Base(p), "_"); len(f) == 3 && update.ValidVersion(f[1]) &&
+			update.CompareVersions(f[1], u.agent.Installed.Version) <= 0 {
+			u.discard(p)
+		}
+	}
+	manifests, _ := filepath.Glob(filepath.Join(u.agent.Spool, "*.deb.release"))
+	var best string
+	var bestRel update.Release
+	for _, m := range manifests {
+		pkg := strings.TrimSuffix(m, ".release")
+		r, err := u.checkSpooled(m, pkg)
+		switch {
+		case errors.Is(err, update.ErrDowngrade) || errors.Is(err, errEnded):
+			// Installed already, or the helper gave up on it: not worth a report.
+			u.log.Info("spooled update package removed", "package", filepath.Base(pkg), "reason", err)
+		case err != nil:
+			u.step(update.StepRefused, r.Version, "spooled package: "+err.Error())
+		case best == "" || update.CompareVersions(r.Version, bestRel.Version) > 0:
+			if best != "" {
+				u.discard(best)
+			}
+			best, bestRel = pkg, r
+			continue
+		}
+		u.discard(pkg)
+	}
+	if best == "" {
+		return
+	}
+	u.step(update.StepVerified, bestRel.Version, "kept in the spool across a restart and verified again")
+	u.mu.Lock()
+	u.pending, u.pendingVersion = best, bestRel.Version
+	u.answered[bestRel.SHA256] = answer{out: bestRel.Version + " is verified already and installs between visits"}
+	u.installing = true
+	u.wg.Add(1)
+	go u.installWhenIdle()
+	u.mu.Unlock()
+}
+
+// errEnded is a spooled package not to install any more: the install helper already
+// refused it, failed to install it or rolled it back, or it is a pilot release and the
+// terminal no longer takes those.
+var errEnded = errors.New("no longer to be installed")
+
+// checkSpooled checks a spooled package and its signed manifest again.
+func (u *updater) checkSpooled(manifest, pkg string) (update.Release, error) {
+	b, err := os.ReadFile(manifest)
+	if err != nil {
+		return update.Release{}, err
+	}
+	r, err := update.Parse(b)
+	if err != nil {
+		return update.Release{}, err
+	}
+	if err := r.Accept(u.agent.Key, u.agent.Installed); err != nil {
+		return r, err
+	}
+	if r.Channel == update.ChannelPilot && !u.agent.Pilot {
+		return r, errEnded // the terminal left the pilot channel since
+	}
+	if filepath.Base(pkg) != r.FileName() {
+		return r, fmt.Errorf("%w: %s is named %s in its manifest", update.ErrMalformed, filepath.Base(pkg), r.FileName())
+	}
+	for _, s := range u.allSteps() {
+		if s.Version == r.Version && slices.Contains([]string{"refused", "failed", "rolled_back", "rollback_impossible"}, s.Step) {
+			return r, errEnded
+		}
+	}
+	f, err := os.Open(pkg)
+	if err != nil {
+		return r, err
+	}
+	defer f.Close()
+	return r, r.VerifyPackage(f)
+}
+
+// discard removes a spooled package and its manifest.
+func (u *updater) discard(pkg string) {
+	for _, p := range []string{pkg, pkg + ".release"} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			u.log.Warn("spooled update package not removed", "file", filepath.Base(p), "err", err)
+		}
+	}
+}
+
 // watchStatus has the install helper's steps reported as soon as they are written.
 // The helper writes installing, then, after its health wait (90 s) while the new
 // kiosk already runs, installed, rolled_back or rollback_impossible; without a watch
@@ -243,6 +355,14 @@ func (u *updater) installInFlight() bool {
 // steps are the last update steps in the status file, for the heartbeat: the kiosk's
 // and the install helper's, including those from before this start.
 func (u *updater) steps() []protocol.UpdateStep {
+	return u.readSteps(protocol.MaxUpdateSteps)
+}
+
+// allSteps are every step in the status file (it is trimmed to a few hundred lines).
+func (u *updater) allSteps() []protocol.UpdateStep { return u.readSteps(0) }
+
+// readSteps returns the status file's last n steps; every one when n is 0.
+func (u *updater) readSteps(n int) []protocol.UpdateStep {
 	f, err := os.Open(u.status)
 	if err != nil {
 		return nil
@@ -253,7 +373,7 @@ func (u *updater) steps() []protocol.UpdateStep {
 	for sc.Scan() {
 		if s, ok := parseStep(sc.Text()); ok {
 			out = append(out, s)
-			if len(out) > protocol.MaxUpdateSteps {
+			if n > 0 && len(out) > n {
 				out = out[1:]
 			}
 		}

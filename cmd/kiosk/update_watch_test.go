@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/govkiosk/govkiosk/internal/update"
 	"github.com/govkiosk/govkiosk/kiosk/catalog"
 	"github.com/govkiosk/govkiosk/kiosk/config"
+	"github.com/govkiosk/govkiosk/sync/client"
 	"github.com/govkiosk/govkiosk/sync/hub"
 	"github.com/govkiosk/govkiosk/ui"
 )
@@ -76,7 +79,7 @@ func TestHelperOutcomeReportedAtOnce(t *testing.T) {
 	sy.upd = newUpdater(cfg, sy.link, log)
 	sy.upd.report = sy.reportNow
 	sy.upd.watch = 20 * time.Millisecond
-	sy.upd.watchStatus()
+	sy.upd.start()
 	t.Cleanup(sy.upd.stop)
 	if err := sy.enroll(context.Background(), "ws://"+ln.Addr().String(), code); err != nil {
 		t.Fatal(err)
@@ -115,4 +118,134 @@ func TestHelperOutcomeReportedAtOnce(t *testing.T) {
 	waitUntil(t, 10*time.Second, "installing at the hub", func() bool { return strings.HasSuffix(steps(), "installing 1.4.0") })
 	helper("refused 1.4.0")
 	waitUntil(t, 10*time.Second, "the refusal at the hub", func() bool { return strings.HasSuffix(steps(), "installing 1.4.0, refused 1.4.0") })
+}
+
+// TestVerifiedPackageResumedAfterRestart: a package downloaded and verified before the
+// kiosk restarted is checked again and installs between visits without the hub
+// announcing it again. Spooled packages that no longer pass (changed on disk, not newer
+// than what runs, already rolled back by the helper) are removed, as is a cut download
+// of a version that is no longer newer. While the helper has an install in hand, or a
+// request waits for it, the spool is left alone.
+func TestVerifiedPackageResumedAfterRestart(t *testing.T) {
+	priv, pubFile := releaseKeyPair(t)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "release-key.pub")
+	if err := os.WriteFile(keyFile, pubFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	was := version
+	version = "1.2.0"
+	t.Cleanup(func() { version = was })
+
+	type spooled struct {
+		ver    string
+		tamper bool
+	}
+	setup := func(t *testing.T, status string, pkgs ...spooled) (*config.Config, string) {
+		cfg := config.Default()
+		cfg.DataDir = filepath.Join(t.TempDir(), "data")
+		cfg.Update.KeyFile = keyFile
+		spool := cfg.UpdateSpool()
+		if err := os.MkdirAll(spool, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pkgs {
+			deb, manifest, r := signedRelease(t, priv, p.ver, "all")
+			if p.tamper {
+				deb[100] ^= 1
+			}
+			if err := os.WriteFile(filepath.Join(spool, r.FileName()), deb, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(spool, r.FileName()+".release"), manifest, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(spool, statusFile), []byte(status), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return cfg, spool
+	}
+	start := func(t *testing.T, cfg *config.Config) *updater {
+		u := newUpdater(cfg, client.LinkOptions{}, slog.New(slog.DiscardHandler))
+		u.poll, u.watch = 10*time.Millisecond, 10*time.Millisecond
+		screens := &holdScreens{}
+		u.setScreens(screens.do, screens)
+		u.start()
+		t.Cleanup(u.stop)
+		return u
+	}
+	files := func(t *testing.T, spool string) string {
+		names, err := filepath.Glob(filepath.Join(spool, "govkiosk_*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range names {
+			names[i] = strings.NewReplacer("govkiosk_", "", "_"+runtime.GOARCH+".deb", "").Replace(filepath.Base(n))
+		}
+		return strings.Join(names, " ")
+	}
+	earlier := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339) + " "
+
+	t.Run("resumed", func(t *testing.T) {
+		cfg, spool := setup(t, earlier+"verified 1.3.0\n"+earlier+"installing 1.5.0\n"+earlier+"rolled_back 1.5.0\n",
+			spooled{ver: "1.3.0"}, spooled{ver: "1.4.0", tamper: true}, spooled{ver: "1.1.0"}, spooled{ver: "1.5.0"})
+		for _, part := range []string{"govkiosk_1.0.0_" + runtime.GOARCH + ".deb.part", "govkiosk_1.6.0_" + runtime.GOARCH + ".deb.part"} {
+			if err := os.WriteFile(filepath.Join(spool, part), []byte("half"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u := start(t, cfg)
+		steps := func() string {
+			var out []string
+			for _, s := range u.steps() {
+				out = append(out, s.Step+" "+s.Version)
+			}
+			return strings.Join(out, ", ")
+		}
+		waitUntil(t, 10*time.Second, "the install asked for", func() bool { return strings.HasSuffix(steps(), "installing 1.3.0") })
+		if got := steps(); got != "verified 1.3.0, installing 1.5.0, rolled_back 1.5.0, refused 1.4.0, verified 1.3.0, installing 1.3.0" {
+			t.Errorf("steps %q", got)
+		}
+		if b, _ := os.ReadFile(filepath.Join(spool, update.RequestFile)); strings.TrimSpace(string(b)) != "govkiosk_1.3.0_"+runtime.GOARCH+".deb" {
+			t.Errorf("install request %q", b)
+		}
+		if got := files(t, spool); got != "1.3.0 1.3.0.release 1.6.0.part" {
+			t.Errorf("spool after the restart: %q", got)
+		}
+		if out, err := u.command(t.Context(), hub.UpdateArgs(mustRelease(t, priv, "1.3.0"))); err != nil || !strings.Contains(out, "verified already") {
+			t.Errorf("the same release announced again: %q, %v", out, err)
+		}
+	})
+	for _, tt := range []struct {
+		name, status string
+		request      bool
+	}{
+		{"helper installing", earlier + "installing 1.3.0\n", false},
+		{"request waiting", earlier + "verified 1.3.0\n", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, spool := setup(t, tt.status, spooled{ver: "1.3.0"}, spooled{ver: "1.1.0"})
+			if tt.request {
+				if err := os.WriteFile(filepath.Join(spool, update.RequestFile), []byte("govkiosk_1.3.0_"+runtime.GOARCH+".deb\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			u := start(t, cfg)
+			if got := files(t, spool); got != "1.1.0 1.1.0.release 1.3.0 1.3.0.release" {
+				t.Errorf("spool touched: %q", got)
+			}
+			u.mu.Lock()
+			pending := u.pending
+			u.mu.Unlock()
+			if pending != "" {
+				t.Errorf("took up %s", pending)
+			}
+		})
+	}
+}
+
+func mustRelease(t *testing.T, key ed25519.PrivateKey, ver string) update.Release {
+	_, _, r := signedRelease(t, key, ver, "all")
+	return r
 }
