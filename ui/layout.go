@@ -268,3 +268,68 @@ func (l *cardRows) MinSize(objects []fyne.CanvasObject) fyne.Size {
 	}
 	return fyne.NewSize(float32(l.cols)*w+float32(l.cols-1)*pad, float32(rows)*h+float32(rows-1)*pad)
 }
+
+// columns lays its objects out in rows of the most columns (the first of counts, which
+// go from most to fewest) whose cells fit side by side in the width that width gives, one
+// a row when none do; every cell as wide as the others, every row as tall as its tallest
+// object. The width comes from the window, not from the size handed to Layout, so that
+// MinSize (which has no size to go by) and Layout always agree.
+type columns struct {
+	counts []int
+	width  func() float32
+}
+
+func (l *columns) cols(objects []fyne.CanvasObject) int {
+	pad := theme.Size(theme.SizeNamePadding)
+	var w float32
+	for _, o := range objects {
+		w = max(w, o.MinSize().Width)
+	}
+	avail := l.width()
+	for _, n := range l.counts {
+		if float32(n)*w+float32(n-1)*pad <= avail {
+			return n
+		}
+	}
+	return 1
+}
+
+// rows calls f with each row of n objects and the row's height.
+func (l *columns) rows(objects []fyne.CanvasObject, n int, f func(row []fyne.CanvasObject, h float32)) {
+	for i := 0; i < len(objects); i += n {
+		row := objects[i:min(i+n, len(objects))]
+		var h float32
+		for _, o := range row {
+			h = max(h, o.MinSize().Height)
+		}
+		f(row, h)
+	}
+}
+
+func (l *columns) Layout(objects []fyne.CanvasObject, s fyne.Size) {
+	pad := theme.Size(theme.SizeNamePadding)
+	n := l.cols(objects)
+	w := (s.Width - float32(n-1)*pad) / float32(n)
+	var y float32
+	l.rows(objects, n, func(row []fyne.CanvasObject, h float32) {
+		for i, o := range row {
+			o.Move(fyne.NewPos(float32(i)*(w+pad), y))
+			o.Resize(fyne.NewSize(w, h))
+		}
+		y += h + pad
+	})
+}
+
+func (l *columns) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	if len(objects) == 0 {
+		return fyne.Size{}
+	}
+	pad := theme.Size(theme.SizeNamePadding)
+	n := l.cols(objects)
+	var w, h float32
+	for _, o := range objects {
+		w = max(w, o.MinSize().Width)
+	}
+	l.rows(objects, n, func(_ []fyne.CanvasObject, rh float32) { h += rh + pad })
+	return fyne.NewSize(float32(n)*w+float32(n-1)*pad, h-pad)
+}

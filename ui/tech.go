@@ -195,6 +195,11 @@ type techScreen struct {
 	cfg     *config.Config
 	section string
 	panel   *fyne.Container
+	// list scrolls the section's panel; bar holds the device page's actions under it,
+	// always in view however many devices a site has. nav is the column of sections.
+	list    *container.Scroll
+	bar     *fyne.Container
+	nav     *fyne.Container
 	out     *widget.RichText
 	kb      *touch.Keyboard
 	cn      *touch.ChineseKeyboard // for the hall's Chinese name, when the kiosk has it
@@ -278,9 +283,12 @@ func (s *techScreen) build() {
 	}
 	exit := touch.NewButton(a.T("tech.exit"), theme.LogoutIcon(), s.act(s.exit))
 	nav = append(nav, s.add("tech.exit", exit))
+	s.nav = container.NewVBox(nav...)
 	s.out = a.styled("", theme.SizeNameText, kiosktheme.ColorNameMuted, false)
 	s.out.Wrapping = fyne.TextWrapWord
 	s.panel = container.NewVBox()
+	s.list = a.scroll(s.panel)
+	s.bar = container.New(&columns{counts: []int{6, 3, 2}, width: s.rightWidth})
 	s.kb = touch.NewKeyboardWith(a.keyLabels(), touch.KeyboardOptions{Extra: ":_@", Cases: true})
 	s.kb.SetLower(true)
 	s.kb.OnRune = func(r rune) { s.poke(); s.type_(func(v string) string { return v + string(r) }) }
@@ -318,11 +326,22 @@ func (s *techScreen) build() {
 	if a.deps.SafeMode {
 		banner = a.safeBanner()
 	}
-	right := container.NewBorder(banner, container.NewVBox(card(s.out), s.kbBox), nil, nil, a.scroll(s.panel))
-	body := container.NewBorder(nil, nil, container.NewVBox(nav...), nil, container.NewPadded(right))
+	right := container.NewBorder(banner, container.NewVBox(s.bar, card(s.out), s.kbBox), nil, nil, s.list)
+	body := container.NewBorder(nil, nil, s.nav, nil, container.NewPadded(right))
 	s.content = a.frame(s.screenBase, frame{title: a.T("tech.title")}, body)
 	s.rebuild = func() screen { s.build(); return s }
 	s.fill()
+}
+
+// rightWidth is the width the window gives the right-hand side (the panel, its actions
+// and the results): the body less the column of sections and the padding around them.
+func (s *techScreen) rightWidth() float32 {
+	return s.a.bodyWidth() - s.nav.MinSize().Width - 3*theme.Size(theme.SizeNamePadding)
+}
+
+// listWidth is the width the panel gets in its scroll area, which keeps room for its bar.
+func (s *techScreen) listWidth() float32 {
+	return s.rightWidth() - theme.Size(kiosktheme.SizeNameTarget)/2
 }
 
 // exportLogs writes the logs to a USB stick and says where, or that there is no stick.
@@ -513,18 +532,13 @@ func (s *techScreen) fill() {
 	}
 	switch s.section {
 	case "devices":
+		// Two cards a row where two fit side by side: one a row, the five default devices
+		// and the actions under them ran past the bottom of a 1920×1080 display.
+		cards := make([]fyne.CanvasObject, 0, len(s.cfg.Devices))
 		for i := range s.cfg.Devices {
-			objs = append(objs, s.deviceCard(&s.cfg.Devices[i]))
+			cards = append(cards, s.deviceCard(&s.cfg.Devices[i]))
 		}
-		objs = append(objs, container.NewGridWithColumns(3,
-			s.button("tech.detect", a.T("tech.detect"), s.detect),
-			s.button("tech.test_read", a.T("tech.test_read"), func() { s.task("test_read", a.deps.Technician.TestRead) }),
-			s.button("tech.test_print", a.T("tech.test_print"), func() {
-				s.task("test_print", func(ctx context.Context) (string, error) { return a.T("tech.done"), a.deps.Technician.TestPrint(ctx) })
-			}),
-			s.button("tech.test_scan", a.T("tech.test_scan"), func() { s.task("test_scan", a.deps.Technician.TestScan) }),
-			s.button("tech.test_document", a.T("tech.test_document"), func() { s.task("test_document", a.deps.Technician.TestDocument) }),
-			s.button("tech.save", a.T("tech.save"), s.save)))
+		objs = append(objs, container.New(&columns{counts: []int{2}, width: s.listWidth}, cards...))
 		for i, d := range s.found {
 			objs = append(objs, container.NewBorder(nil, nil, nil,
 				s.button(fmt.Sprintf("tech.adopt.%d", i), a.T("tech.adopt"), func() { s.adopt(d) }),
@@ -565,15 +579,47 @@ func (s *techScreen) fill() {
 		objs = append(objs, a.para(a.T("tech.logs.note")),
 			s.button("tech.export_logs", a.T("tech.export_logs"), s.exportLogs))
 	}
+	// What the panel holds can be tapped where its scroll area shows it; the actions
+	// below the panel are added after, unclipped.
+	for i := range s.dyn {
+		s.dyn[i].Clip = s.list
+	}
+	s.bar.Objects = s.actions()
+	s.bar.Hidden = len(s.bar.Objects) == 0
+	s.bar.Refresh()
 	s.panel.Objects = objs
 	s.panel.Refresh()
 	a.scheduleMap()
 }
 
+// actions are the current section's actions that stay in view under its panel: the
+// device page's detection, tests and save, which a site with many devices would
+// otherwise have to scroll to.
+func (s *techScreen) actions() []fyne.CanvasObject {
+	a := s.a
+	if s.section != "devices" {
+		return nil
+	}
+	return []fyne.CanvasObject{
+		s.button("tech.detect", a.T("tech.detect"), s.detect),
+		s.button("tech.test_read", a.T("tech.test_read"), func() { s.task("test_read", a.deps.Technician.TestRead) }),
+		s.button("tech.test_print", a.T("tech.test_print"), func() {
+			s.task("test_print", func(ctx context.Context) (string, error) { return a.T("tech.done"), a.deps.Technician.TestPrint(ctx) })
+		}),
+		s.button("tech.test_scan", a.T("tech.test_scan"), func() { s.task("test_scan", a.deps.Technician.TestScan) }),
+		s.button("tech.test_document", a.T("tech.test_document"), func() { s.task("test_document", a.deps.Technician.TestDocument) }),
+		s.button("tech.save", a.T("tech.save"), s.save),
+	}
+}
+
 // deviceCard shows one configured device with what its transport needs.
 func (s *techScreen) deviceCard(d *config.Device) fyne.CanvasObject {
 	a := s.a
-	head := a.styled(fmt.Sprintf("%s (%s)", d.Name, d.Kind), theme.SizeNameSubHeadingText, theme.ColorNameForeground, true)
+	title := d.Name
+	if d.Kind != d.Name {
+		title = fmt.Sprintf("%s (%s)", d.Name, d.Kind) // said once where the name is the kind
+	}
+	head := a.styled(title, theme.SizeNameSubHeadingText, theme.ColorNameForeground, true)
 	transports := []string{config.TransportSerial, config.TransportUSB, config.TransportTCP, config.TransportESCL, config.TransportSim}
 	tr := s.button("tech.device."+d.Name+".transport", d.Transport, nil)
 	tr.OnTapped = s.act(func() {
