@@ -201,8 +201,9 @@ func (s *syncer) open(ctx context.Context, creds client.Credentials) error {
 func (s *syncer) follow(ctx context.Context, c *client.Client) {
 	ch, stop := c.Subscribe()
 	defer stop()
+	mark := newRevokedMark(s.dataDir, s.log)
 	set := func(st client.State) {
-		s.state.Set(ui.SyncState{Online: st.Online, Queued: st.Queued, Revoked: st.Revoked})
+		s.state.Set(ui.SyncState{Online: st.Online, Queued: st.Queued, Revoked: mark.revoked(st)})
 	}
 	set(c.State())
 	for {
