@@ -317,3 +317,14 @@ func containsAny(s string, subs ...string) bool {
 	}
 	return false
 }
+
+// waitSwept waits for the hub's first sweep round (pruning at the start of serving), so a
+// test that then moves its clock knows the round saw the clock as it was.
+func waitSwept(t testing.TB, h *Hub) {
+	t.Helper()
+	select {
+	case <-h.swept:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the hub's first sweep did not run")
+	}
+}

@@ -339,6 +339,9 @@ type Hub struct {
 
 	wg       sync.WaitGroup // connection goroutines and the flush loop
 	stopLoop chan struct{}
+	// swept is closed once the sweep loop's first round (at the start of serving) is
+	// done: tests that move the clock wait for it, or that round could prune first.
+	swept chan struct{}
 	// stopEvents ends the replica event reader and presence loop (PostgreSQL only).
 	stopEvents context.CancelFunc
 	// presenceWake asks the presence loop to write now (PostgreSQL only; nil on bbolt).
@@ -458,6 +461,7 @@ func New(opt Options) (*Hub, error) {
 		pub:            map[string]*published{},
 		commands:       map[string]*commandState{},
 		stopLoop:       make(chan struct{}),
+		swept:          make(chan struct{}),
 	}
 	if err := h.load(); err != nil {
 		st.close()

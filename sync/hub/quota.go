@@ -124,6 +124,7 @@ func (h *Hub) sweepLoop() {
 	h.PruneAlerts()
 	h.PruneCommands()
 	h.PruneReleases()
+	close(h.swept)
 	t := time.NewTicker(min(h.opt.UploadTTL/4, 10*time.Minute))
 	defer t.Stop()
 	for {
