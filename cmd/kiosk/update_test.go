@@ -70,11 +70,7 @@ func (m *tamperingMirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestSoftwareUpdateBetweenVisits(t *testing.T) {
 	priv, pubFile := releaseKeyPair(t)
 	other, _ := releaseKeyPair(t)
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "release-key.pub")
-	if err := os.WriteFile(keyFile, pubFile, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, keyFile := writeReleaseKey(t, pubFile)
 	mirror := &tamperingMirror{}
 	srv := httptest.NewServer(mirror)
 	t.Cleanup(srv.Close)
@@ -88,9 +84,7 @@ func TestSoftwareUpdateBetweenVisits(t *testing.T) {
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	was := version
-	version = "1.2.0"
-	t.Cleanup(func() { version = was })
+	runningVersion(t, "1.2.0")
 	data := filepath.Join(dir, "data")
 
 	s, _, _ := startSimKiosk(t, &options{configPath: cfgPath, dataDir: data})
@@ -193,14 +187,8 @@ func TestSoftwareUpdateBetweenVisits(t *testing.T) {
 // key refuses saying why.
 func TestUpdateCommandAnswers(t *testing.T) {
 	priv, pubFile := releaseKeyPair(t)
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "release-key.pub")
-	if err := os.WriteFile(keyFile, pubFile, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	was := version
-	version = "1.2.0"
-	t.Cleanup(func() { version = was })
+	dir, keyFile := writeReleaseKey(t, pubFile)
+	runningVersion(t, "1.2.0")
 	cfg := config.Default()
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.Update.KeyFile = keyFile
@@ -245,6 +233,25 @@ func TestUpdateCommandAnswers(t *testing.T) {
 }
 
 // releaseKeyPair makes a release key: the private key, and the public key file's bytes.
+// writeReleaseKey writes the release public key a kiosk trusts into a new temporary
+// directory, which it returns with the key file's path.
+func writeReleaseKey(t *testing.T, pubFile []byte) (dir, keyFile string) {
+	t.Helper()
+	dir = t.TempDir()
+	keyFile = filepath.Join(dir, "release-key.pub")
+	if err := os.WriteFile(keyFile, pubFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, keyFile
+}
+
+// runningVersion makes v the version this kiosk runs, for the test.
+func runningVersion(t *testing.T, v string) {
+	was := version
+	version = v
+	t.Cleanup(func() { version = was })
+}
+
 func releaseKeyPair(t *testing.T) (ed25519.PrivateKey, []byte) {
 	t.Helper()
 	privFile, pubFile, err := update.GenerateKey()
@@ -326,14 +333,8 @@ func TestUpdateHoldsTheStartScreen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			keyFile := filepath.Join(dir, "release-key.pub")
-			if err := os.WriteFile(keyFile, pubFile, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			was := version
-			version = "1.2.0"
-			t.Cleanup(func() { version = was })
+			dir, keyFile := writeReleaseKey(t, pubFile)
+			runningVersion(t, "1.2.0")
 			cfg := config.Default()
 			cfg.DataDir = filepath.Join(dir, "data")
 			cfg.Update.KeyFile = keyFile

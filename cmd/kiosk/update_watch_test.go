@@ -30,14 +30,8 @@ import (
 // arrived only with that heartbeat.
 func TestHelperOutcomeReportedAtOnce(t *testing.T) {
 	_, pubFile := releaseKeyPair(t)
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "release-key.pub")
-	if err := os.WriteFile(keyFile, pubFile, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	was := version
-	version = "1.3.0"
-	t.Cleanup(func() { version = was })
+	dir, keyFile := writeReleaseKey(t, pubFile)
+	runningVersion(t, "1.3.0")
 
 	h, err := hub.New(hub.Options{Dir: t.TempDir(), HeartbeatInterval: time.Hour})
 	if err != nil {
@@ -128,14 +122,8 @@ func TestHelperOutcomeReportedAtOnce(t *testing.T) {
 // request waits for it, the spool is left alone.
 func TestVerifiedPackageResumedAfterRestart(t *testing.T) {
 	priv, pubFile := releaseKeyPair(t)
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "release-key.pub")
-	if err := os.WriteFile(keyFile, pubFile, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	was := version
-	version = "1.2.0"
-	t.Cleanup(func() { version = was })
+	_, keyFile := writeReleaseKey(t, pubFile)
+	runningVersion(t, "1.2.0")
 
 	type spooled struct {
 		ver    string

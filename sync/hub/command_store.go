@@ -231,25 +231,19 @@ func (s *pgStore) command(id string) (*commandRecord, error) {
 }
 
 func (s *pgStore) terminalCommands(terminalID string) ([]*commandRecord, error) {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	rows, err := s.pool.Query(ctx, "SELECT rec FROM commands WHERE terminal_id = $1", terminalID)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := collectJSON[commandRecord](rows)
-	if err != nil {
-		return nil, err
-	}
-	out := ptrs(cs)
-	sortCommands(out)
-	return out, nil
+	return s.queryCommands("SELECT rec FROM commands WHERE terminal_id = $1", terminalID)
 }
 
 func (s *pgStore) commandsNamed(name string) ([]*commandRecord, error) {
+	return s.queryCommands("SELECT rec FROM commands WHERE rec->'cmd'->>'name' = $1", name)
+}
+
+// queryCommands reads the command records query selects (one column, rec), in the order
+// sortCommands gives.
+func (s *pgStore) queryCommands(query string, arg string) ([]*commandRecord, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	rows, err := s.pool.Query(ctx, "SELECT rec FROM commands WHERE rec->'cmd'->>'name' = $1", name)
+	rows, err := s.pool.Query(ctx, query, arg)
 	if err != nil {
 		return nil, err
 	}
